@@ -1,0 +1,2 @@
+//! cql4-auth (work in progress).
+#![forbid(unsafe_code)]

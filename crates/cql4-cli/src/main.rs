@@ -1,0 +1,2 @@
+//! The `cql4` command (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! cql4-conn (work in progress).
+#![forbid(unsafe_code)]

@@ -1,0 +1,194 @@
+//! The codec's error type: what was being decoded, where, and what was wrong.
+
+use std::fmt;
+
+/// A decode failure: the field being decoded, the byte offset in the buffer that was being
+/// read, and the reason.
+///
+/// Offsets are relative to the start of the buffer handed to the decoder (for message bodies,
+/// the first byte after the 9-byte frame header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: DecodeErrorKind,
+    context: &'static str,
+    offset: usize,
+}
+
+/// Why a decode failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The buffer ended before the field did.
+    Truncated {
+        /// Bytes the field needs.
+        needed: usize,
+        /// Bytes that were left.
+        available: usize,
+    },
+    /// A length or count field holds a value the spec does not allow (e.g. negative).
+    InvalidLength(i64),
+    /// A frame's body length exceeds the configured maximum.
+    FrameTooLarge {
+        /// The declared body length.
+        length: u64,
+        /// The configured maximum.
+        max: u64,
+    },
+    /// A `[string]` or text value is not valid UTF-8.
+    InvalidUtf8,
+    /// An ascii value holds a byte above 0x7F.
+    InvalidAscii,
+    /// Bytes were left after a structure that must fill its buffer.
+    TrailingBytes(usize),
+    /// The frame's version byte is not protocol v4.
+    UnsupportedVersion(u8),
+    /// The frame direction bit does not match what was expected.
+    WrongDirection,
+    /// Nesting of types went past the configured limit.
+    TooDeep {
+        /// The configured nesting limit.
+        limit: usize,
+    },
+    /// A count is larger than the configured limit.
+    TooMany {
+        /// The declared count.
+        count: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A value that is well-formed but not allowed here (unknown kind, bad inet length, …).
+    Invalid(&'static str),
+    /// The body is compressed but no (or an unsupported) compression was negotiated.
+    Compression(&'static str),
+    /// The opcode is not one this decoder can decode in this direction.
+    UnexpectedOpcode(u8),
+    /// A typed accessor was asked for a Rust type that does not match the column's CQL type.
+    TypeMismatch {
+        /// The Rust type asked for.
+        rust: &'static str,
+        /// The CQL type of the column.
+        cql: String,
+    },
+    /// A null value was read into a non-`Option` Rust type.
+    UnexpectedNull,
+}
+
+impl DecodeError {
+    /// Creates an error for `context` at `offset`.
+    pub fn new(kind: DecodeErrorKind, context: &'static str, offset: usize) -> Self {
+        Self {
+            kind,
+            context,
+            offset,
+        }
+    }
+
+    /// Why the decode failed.
+    pub fn kind(&self) -> &DecodeErrorKind {
+        &self.kind
+    }
+
+    /// What was being decoded, in the spec's words (e.g. `"RESULT Rows metadata col_spec"`).
+    pub fn context(&self) -> &'static str {
+        self.context
+    }
+
+    /// Byte offset of the field that failed, relative to the decoded buffer.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Returns the error with its offset shifted by `base` (used when a sub-buffer was decoded).
+    pub fn shifted(mut self, base: usize) -> Self {
+        self.offset = self.offset.saturating_add(base);
+        self
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "decoding {} at byte {}: ", self.context, self.offset)?;
+        match &self.kind {
+            DecodeErrorKind::Truncated { needed, available } => {
+                write!(f, "truncated: needs {needed} bytes, {available} left")
+            }
+            DecodeErrorKind::InvalidLength(n) => write!(f, "invalid length {n}"),
+            DecodeErrorKind::FrameTooLarge { length, max } => write!(
+                f,
+                "frame body of {length} bytes exceeds the limit of {max} bytes"
+            ),
+            DecodeErrorKind::InvalidUtf8 => f.write_str("invalid UTF-8"),
+            DecodeErrorKind::InvalidAscii => f.write_str("non-ASCII byte in ascii value"),
+            DecodeErrorKind::TrailingBytes(n) => write!(f, "{n} unexpected trailing bytes"),
+            DecodeErrorKind::UnsupportedVersion(v) => write!(
+                f,
+                "unsupported protocol version byte {v:#04x} (this client speaks v4 only)"
+            ),
+            DecodeErrorKind::WrongDirection => f.write_str("frame has the wrong direction bit"),
+            DecodeErrorKind::TooDeep { limit } => {
+                write!(f, "types nested deeper than the limit of {limit}")
+            }
+            DecodeErrorKind::TooMany { count, limit } => {
+                write!(f, "count {count} exceeds the limit of {limit}")
+            }
+            DecodeErrorKind::Invalid(why) => f.write_str(why),
+            DecodeErrorKind::Compression(why) => write!(f, "compression: {why}"),
+            DecodeErrorKind::UnexpectedOpcode(op) => write!(f, "unexpected opcode {op:#04x}"),
+            DecodeErrorKind::TypeMismatch { rust, cql } => {
+                write!(f, "cannot read CQL type {cql} as {rust}")
+            }
+            DecodeErrorKind::UnexpectedNull => {
+                f.write_str("null value read into a non-Option type")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Result alias for decoding.
+pub type DecodeResult<T> = Result<T, DecodeError>;
+
+/// An encode failure: a value the protocol cannot carry (too long for its length field, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A field is longer than its length prefix can express.
+    TooLong {
+        /// The field being encoded.
+        what: &'static str,
+        /// Its length.
+        length: usize,
+        /// The largest length the prefix can carry.
+        max: usize,
+    },
+    /// A value does not match the CQL type it is bound to.
+    TypeMismatch {
+        /// The field being encoded.
+        what: &'static str,
+        /// The CQL type expected.
+        cql: String,
+    },
+    /// A value that is not allowed (e.g. named and positional values mixed).
+    Invalid(&'static str),
+    /// Compression of the body failed or is not available.
+    Compression(&'static str),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLong { what, length, max } => write!(
+                f,
+                "encoding {what}: length {length} exceeds the protocol maximum of {max}"
+            ),
+            Self::TypeMismatch { what, cql } => {
+                write!(f, "encoding {what}: value does not match CQL type {cql}")
+            }
+            Self::Invalid(why) => write!(f, "encoding: {why}"),
+            Self::Compression(why) => write!(f, "compression: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
