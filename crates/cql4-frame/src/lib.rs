@@ -7,7 +7,9 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod error;
+pub mod limits;
 pub mod reader;
 
 pub use error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
-pub use reader::{RawValue, Reader};
+pub use limits::DecodeLimits;
+pub use reader::{BytesMapEntry, RawValue, Reader};
