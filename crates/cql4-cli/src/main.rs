@@ -1,2 +1,6 @@
-//! The `cql4` command (work in progress).
+//! The `cql4` command: a cqlsh-like client for Cassandra and Amazon Keyspaces.
+#![forbid(unsafe_code)]
+
+mod split;
+
 fn main() {}
