@@ -1,2 +1,5 @@
-//! cql4-conn (work in progress).
+//! Tokio connection for the Cassandra native protocol v4.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod mux;

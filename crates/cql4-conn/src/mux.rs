@@ -1,0 +1,682 @@
+//! The stream multiplexer: a pure state machine (no sockets, no clocks) that owns the stream-id
+//! table of one connection.
+//!
+//! native_protocol_v4.spec §2.3: "the stream id is a [short] … A client can use up to 32768
+//! different stream ids in parallel", positive ids 0..=32767 are the client's, and "stream id
+//! -1 is used by the server for EVENT messages". The server answers each request on the stream
+//! id of the request, in any order.
+//!
+//! Driven like quinn-proto's `Connection`: the I/O task feeds inputs (`submit`,
+//! `handle_response`, `close`) with `now` passed in, and drains outputs (`poll_transmit`,
+//! `poll_expired`, `poll_timeout`). Every race is therefore a unit test below.
+//!
+//! ```text
+//!  stream id slot states
+//!
+//!            poll_transmit              handle_response
+//!   Free ──────────────────▶ InFlight ─────────────────────▶ Free   (answer delivered)
+//!     ▲                          │
+//!     │                          │ deadline passed (poll_expired → caller gets a timeout)
+//!     │                          ▼
+//!     └──────────────────── Orphaned                               (late answer dropped)
+//!          handle_response
+//! ```
+//!
+//! An orphaned id is never handed out again before its late response arrives: reusing it
+//! could hand one request's rows to another (python-driver #1114). Too many orphans mean the
+//! peer has stopped answering; [`Multiplexer::health`] then reports the connection unhealthy.
+//! A response on a `Free` id (never used, or answered twice) is a protocol violation: the
+//! connection's state is unknown and it must close.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::time::Instant;
+
+/// The number of client stream ids in protocol v4 (0..=32767, §2.3).
+pub const MAX_STREAMS: usize = 32_768;
+
+/// Limits of one connection's stream table. Listed in `docs/limits.md` ("cql4-conn").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MuxConfig {
+    /// Stream ids handed out, at most [`MAX_STREAMS`] (the default). Requests beyond this many
+    /// in flight wait in a queue, bounded by their own timeout.
+    pub max_streams: usize,
+    /// Orphaned ids (requests timed out whose response has not arrived) tolerated before the
+    /// connection is declared unhealthy. Default 1,024 (scylla's limit; Java uses 256).
+    pub max_orphans: usize,
+    /// Requests waiting for a free stream id before new requests are refused with
+    /// [`SubmitError::QueueFull`]. Default 65,536.
+    pub max_queued: usize,
+}
+
+impl Default for MuxConfig {
+    fn default() -> Self {
+        Self {
+            max_streams: MAX_STREAMS,
+            max_orphans: 1024,
+            max_queued: 65_536,
+        }
+    }
+}
+
+/// Why a response could not be matched to a request. The connection must close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamViolation {
+    /// The stream id is outside the client's range (only negative ids are server events).
+    OutOfRange(i16),
+    /// No request is outstanding on this id: it was never used, or was already answered.
+    NotInFlight(i16),
+}
+
+impl fmt::Display for StreamViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutOfRange(id) => write!(f, "response on stream {id}, outside the client's stream range"),
+            Self::NotInFlight(id) => write!(
+                f,
+                "response on stream {id}, which has no request outstanding (never used or answered twice)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StreamViolation {}
+
+/// Why a request was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// The connection is closed or unhealthy.
+    Closed,
+    /// [`MuxConfig::max_queued`] requests already wait for a stream id.
+    QueueFull,
+}
+
+/// Whether the connection can still be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Health {
+    /// Serving requests.
+    Healthy,
+    /// More than [`MuxConfig::max_orphans`] requests timed out without an answer: the peer is
+    /// presumed stuck; close the connection.
+    TooManyOrphans {
+        /// Orphaned ids right now.
+        orphans: usize,
+    },
+    /// [`Multiplexer::close`] was called.
+    Closed,
+}
+
+/// What [`Multiplexer::handle_response`] found on the response's stream id.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivery<T> {
+    /// The request the response answers; the id is free again.
+    Answer(T),
+    /// The response of a request that already timed out; drop it. The id is free again.
+    Late,
+}
+
+/// A request that expired: its caller gets a timeout.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Expired<T> {
+    /// The request.
+    pub request: T,
+    /// True if it had been sent (its id is now orphaned), false if it was still waiting for an
+    /// id (it never reached the server).
+    pub was_sent: bool,
+}
+
+#[derive(Debug)]
+enum Slot<T> {
+    Free,
+    InFlight {
+        request: T,
+        deadline: Instant,
+        generation: u32,
+    },
+    Orphaned,
+}
+
+#[derive(Debug)]
+struct Waiting<T> {
+    seq: u64,
+    deadline: Instant,
+    /// `None` once expired; removed lazily when it reaches the queue head.
+    request: Option<T>,
+}
+
+/// What a timer entry points at. Entries are lazily invalidated: a timer whose target has
+/// moved on (answered, or a later generation) is skipped when popped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerTarget {
+    Queued { seq: u64 },
+    Slot { id: u16, generation: u32 },
+}
+
+/// The stream-id table of one connection. `T` is the caller's request (its bytes, its reply
+/// channel): the table only moves it between states.
+#[derive(Debug)]
+pub struct Multiplexer<T> {
+    config: MuxConfig,
+    slots: Vec<Slot<T>>,
+    generations: Vec<u32>,
+    /// Free ids, popped from the end. Ids are pushed back when answered.
+    free: Vec<u16>,
+    queue: VecDeque<Waiting<T>>,
+    /// Queue entries still holding a request (expired ones stay in `queue` until popped).
+    queued_live: usize,
+    next_seq: u64,
+    timers: BinaryHeap<Reverse<(Instant, TimerTarget)>>,
+    in_flight: usize,
+    orphans: usize,
+    closed: bool,
+}
+
+impl<T> Multiplexer<T> {
+    /// An empty table. `max_streams` is clamped to 1..=[`MAX_STREAMS`].
+    pub fn new(mut config: MuxConfig) -> Self {
+        config.max_streams = config.max_streams.clamp(1, MAX_STREAMS);
+        let n = config.max_streams;
+        let mut slots = Vec::with_capacity(n);
+        slots.resize_with(n, || Slot::Free);
+        // Reverse order so that id 0 is handed out first (easier to read in traces).
+        let free = (0..n).rev().filter_map(|i| u16::try_from(i).ok()).collect();
+        Self {
+            config,
+            slots,
+            generations: vec![0; n],
+            free,
+            queue: VecDeque::new(),
+            queued_live: 0,
+            next_seq: 0,
+            timers: BinaryHeap::new(),
+            in_flight: 0,
+            orphans: 0,
+            closed: false,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &MuxConfig {
+        &self.config
+    }
+
+    /// Queues a request that must be answered by `deadline`. It gets a stream id from
+    /// [`Self::poll_transmit`] as soon as one is free.
+    pub fn submit(&mut self, request: T, deadline: Instant) -> Result<(), (SubmitError, T)> {
+        if self.health() != Health::Healthy {
+            return Err((SubmitError::Closed, request));
+        }
+        if self.queued_live >= self.config.max_queued {
+            return Err((SubmitError::QueueFull, request));
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push_back(Waiting {
+            seq,
+            deadline,
+            request: Some(request),
+        });
+        self.queued_live += 1;
+        self.timers
+            .push(Reverse((deadline, TimerTarget::Queued { seq })));
+        Ok(())
+    }
+
+    /// The next queued request that now has a stream id and must be written, oldest first.
+    /// Returns `None` when nothing is queued or every id is in use (including orphans).
+    pub fn poll_transmit(&mut self) -> Option<(i16, &mut T)> {
+        if self.closed {
+            return None;
+        }
+        // Skip queue entries that expired while waiting.
+        while matches!(self.queue.front(), Some(w) if w.request.is_none()) {
+            self.queue.pop_front();
+        }
+        if self.queue.is_empty() {
+            return None;
+        }
+        let id = self.free.pop()?;
+        let waiting = self.queue.pop_front()?;
+        let request = waiting.request?;
+        self.queued_live -= 1;
+        let idx = usize::from(id);
+        let generation = self.generations.get(idx).copied().unwrap_or(0).wrapping_add(1);
+        if let Some(g) = self.generations.get_mut(idx) {
+            *g = generation;
+        }
+        self.timers.push(Reverse((
+            waiting.deadline,
+            TimerTarget::Slot { id, generation },
+        )));
+        self.in_flight += 1;
+        let slot = self.slots.get_mut(idx)?;
+        *slot = Slot::InFlight {
+            request,
+            deadline: waiting.deadline,
+            generation,
+        };
+        let stream = i16::try_from(id).ok()?;
+        match slot {
+            Slot::InFlight { request, .. } => Some((stream, request)),
+            _ => None,
+        }
+    }
+
+    /// Matches a response to its request. Negative (event) ids are not handled here.
+    pub fn handle_response(&mut self, stream: i16) -> Result<Delivery<T>, StreamViolation> {
+        let idx = usize::try_from(stream).map_err(|_| StreamViolation::OutOfRange(stream))?;
+        let slot = self
+            .slots
+            .get_mut(idx)
+            .ok_or(StreamViolation::OutOfRange(stream))?;
+        let delivery = match std::mem::replace(slot, Slot::Free) {
+            Slot::Free => return Err(StreamViolation::NotInFlight(stream)),
+            Slot::InFlight { request, .. } => {
+                self.in_flight -= 1;
+                Delivery::Answer(request)
+            }
+            Slot::Orphaned => {
+                self.orphans -= 1;
+                Delivery::Late
+            }
+        };
+        // `idx` < max_streams <= 32768, so it fits.
+        if let Ok(id) = u16::try_from(idx) {
+            self.free.push(id);
+        }
+        Ok(delivery)
+    }
+
+    /// The earliest deadline among queued and in-flight requests: the I/O task sleeps until
+    /// then (or until input arrives) and then calls [`Self::poll_expired`].
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        loop {
+            let Reverse((when, target)) = *self.timers.peek()?;
+            if self.timer_is_live(target) {
+                return Some(when);
+            }
+            self.timers.pop();
+        }
+    }
+
+    /// The next request whose deadline is at or before `now`. A sent request's id becomes
+    /// orphaned (reserved until its late answer); check [`Self::health`] afterwards.
+    pub fn poll_expired(&mut self, now: Instant) -> Option<Expired<T>> {
+        loop {
+            let Reverse((when, target)) = *self.timers.peek()?;
+            if when > now {
+                self.compact_timers();
+                return None;
+            }
+            self.timers.pop();
+            match target {
+                TimerTarget::Queued { seq } => {
+                    if let Some(request) = self.take_queued(seq) {
+                        return Some(Expired {
+                            request,
+                            was_sent: false,
+                        });
+                    }
+                }
+                TimerTarget::Slot { id, generation } => {
+                    let Some(slot) = self.slots.get_mut(usize::from(id)) else {
+                        continue;
+                    };
+                    if matches!(slot, Slot::InFlight { generation: g, .. } if *g == generation) {
+                        if let Slot::InFlight { request, .. } =
+                            std::mem::replace(slot, Slot::Orphaned)
+                        {
+                            self.in_flight -= 1;
+                            self.orphans += 1;
+                            return Some(Expired {
+                                request,
+                                was_sent: true,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the connection can take requests.
+    pub fn health(&self) -> Health {
+        if self.closed {
+            Health::Closed
+        } else if self.orphans > self.config.max_orphans {
+            Health::TooManyOrphans {
+                orphans: self.orphans,
+            }
+        } else {
+            Health::Healthy
+        }
+    }
+
+    /// Closes the table: every queued and in-flight request is returned (their callers get the
+    /// connection's error) and no id is ever handed out again.
+    pub fn close(&mut self) -> Vec<T> {
+        self.closed = true;
+        let mut out = Vec::with_capacity(self.in_flight + self.queued_live);
+        for slot in &mut self.slots {
+            if let Slot::InFlight { request, .. } = std::mem::replace(slot, Slot::Free) {
+                out.push(request);
+            }
+        }
+        out.extend(self.queue.drain(..).filter_map(|w| w.request));
+        self.in_flight = 0;
+        self.queued_live = 0;
+        self.orphans = 0;
+        self.timers.clear();
+        self.free.clear();
+        out
+    }
+
+    /// Requests sent and not yet answered nor expired.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Requests waiting for a stream id.
+    pub fn queued(&self) -> usize {
+        self.queued_live
+    }
+
+    /// Ids reserved by timed-out requests whose answer has not arrived.
+    pub fn orphans(&self) -> usize {
+        self.orphans
+    }
+
+    /// The deadline of the request in flight on `stream`, if any.
+    pub fn deadline_of(&self, stream: i16) -> Option<Instant> {
+        match self.slots.get(usize::try_from(stream).ok()?)? {
+            Slot::InFlight { deadline, .. } => Some(*deadline),
+            _ => None,
+        }
+    }
+
+    fn timer_is_live(&self, target: TimerTarget) -> bool {
+        match target {
+            TimerTarget::Queued { seq } => self.queued_index(seq).is_some(),
+            TimerTarget::Slot { id, generation } => matches!(
+                self.slots.get(usize::from(id)),
+                Some(Slot::InFlight { generation: g, .. }) if *g == generation
+            ),
+        }
+    }
+
+    /// Index of the live queue entry `seq`. The queue is sorted by `seq`, so this is a binary
+    /// search.
+    fn queued_index(&self, seq: u64) -> Option<usize> {
+        let idx = self.queue.binary_search_by_key(&seq, |w| w.seq).ok()?;
+        self.queue.get(idx)?.request.as_ref().map(|_| idx)
+    }
+
+    fn take_queued(&mut self, seq: u64) -> Option<T> {
+        let idx = self.queued_index(seq)?;
+        let request = self.queue.get_mut(idx)?.request.take()?;
+        self.queued_live -= 1;
+        Some(request)
+    }
+
+    /// Answered requests leave their timer behind (lazy deletion). Rebuild the heap when dead
+    /// entries dominate, so memory stays proportional to live requests.
+    fn compact_timers(&mut self) {
+        let live = self.in_flight + self.queued_live;
+        if self.timers.len() > 1024 && self.timers.len() > 4 * live {
+            let timers = std::mem::take(&mut self.timers);
+            let kept: Vec<_> = timers
+                .into_vec()
+                .into_iter()
+                .filter(|Reverse((_, t))| self.timer_is_live(*t))
+                .collect();
+            self.timers = BinaryHeap::from(kept);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn mux(max_streams: usize, max_orphans: usize) -> Multiplexer<u32> {
+        Multiplexer::new(MuxConfig {
+            max_streams,
+            max_orphans,
+            max_queued: 1000,
+        })
+    }
+
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn transmit(m: &mut Multiplexer<u32>) -> Option<(i16, u32)> {
+        m.poll_transmit().map(|(id, r)| (id, *r))
+    }
+
+    #[test]
+    fn answers_are_matched_by_stream_id_in_any_order() {
+        let now = t0();
+        let mut m = mux(8, 4);
+        for r in 0..3 {
+            m.submit(r, now + ms(100)).unwrap();
+        }
+        let sent: Vec<_> = std::iter::from_fn(|| transmit(&mut m)).collect();
+        assert_eq!(sent, vec![(0, 0), (1, 1), (2, 2)]);
+        assert_eq!(m.handle_response(2).unwrap(), Delivery::Answer(2));
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Answer(0));
+        assert_eq!(m.handle_response(1).unwrap(), Delivery::Answer(1));
+        assert_eq!(m.in_flight(), 0);
+    }
+
+    #[test]
+    fn timed_out_id_stays_reserved_until_its_late_answer() {
+        // python-driver #1114: the id of a timed-out request was reused, and the late answer
+        // to the first request was delivered to the second.
+        let now = t0();
+        let mut m = mux(1, 4);
+        m.submit(1, now + ms(10)).unwrap();
+        assert_eq!(transmit(&mut m), Some((0, 1)));
+        m.submit(2, now + ms(1000)).unwrap();
+        assert_eq!(m.poll_expired(now + ms(10)), Some(Expired { request: 1, was_sent: true }));
+        assert_eq!(m.orphans(), 1);
+        // The only id is orphaned: request 2 must wait, not take id 0.
+        assert_eq!(transmit(&mut m), None);
+        // The late answer for request 1 arrives and is dropped, not given to request 2.
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Late);
+        assert_eq!(m.orphans(), 0);
+        assert_eq!(transmit(&mut m), Some((0, 2)));
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Answer(2));
+    }
+
+    #[test]
+    fn answer_racing_its_deadline_is_delivered_if_it_arrives_first() {
+        let now = t0();
+        let mut m = mux(4, 4);
+        m.submit(7, now + ms(10)).unwrap();
+        transmit(&mut m).unwrap();
+        // The answer is read before the timer is polled, even though the deadline has passed.
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Answer(7));
+        assert_eq!(m.poll_expired(now + ms(50)), None);
+        assert_eq!(m.orphans(), 0);
+    }
+
+    #[test]
+    fn answer_arriving_after_the_timer_fired_is_late() {
+        let now = t0();
+        let mut m = mux(4, 4);
+        m.submit(7, now + ms(10)).unwrap();
+        transmit(&mut m).unwrap();
+        assert!(m.poll_expired(now + ms(10)).is_some());
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Late);
+        // And answering twice is a violation.
+        assert_eq!(m.handle_response(0), Err(StreamViolation::NotInFlight(0)));
+    }
+
+    #[test]
+    fn response_on_unused_or_reused_id_is_a_violation() {
+        let now = t0();
+        let mut m = mux(4, 4);
+        assert_eq!(m.handle_response(3), Err(StreamViolation::NotInFlight(3)));
+        assert_eq!(m.handle_response(4), Err(StreamViolation::OutOfRange(4)));
+        assert_eq!(m.handle_response(-1), Err(StreamViolation::OutOfRange(-1)));
+        m.submit(1, now + ms(10)).unwrap();
+        transmit(&mut m).unwrap();
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Answer(1));
+        assert_eq!(m.handle_response(0), Err(StreamViolation::NotInFlight(0)));
+    }
+
+    #[test]
+    fn callers_wait_for_ids_and_expire_while_waiting() {
+        let now = t0();
+        let mut m = mux(2, 4);
+        for r in 0..4 {
+            m.submit(r, now + ms(100 + u64::from(r))).unwrap();
+        }
+        assert_eq!(transmit(&mut m), Some((0, 0)));
+        assert_eq!(transmit(&mut m), Some((1, 1)));
+        assert_eq!(transmit(&mut m), None);
+        assert_eq!(m.queued(), 2);
+        // Request 2 waits until its deadline and never reaches the server.
+        assert_eq!(m.poll_timeout(), Some(now + ms(100)));
+        assert_eq!(m.handle_response(1).unwrap(), Delivery::Answer(1));
+        // An id is free again: the oldest waiter (2) gets it.
+        assert_eq!(transmit(&mut m), Some((1, 2)));
+        // 0 and 2 are sent; 3 still waits. At 103 ms: 0, 2 orphaned and 3 expired unsent.
+        let mut expired = Vec::new();
+        while let Some(e) = m.poll_expired(now + ms(103)) {
+            expired.push((e.request, e.was_sent));
+        }
+        expired.sort_unstable();
+        assert_eq!(expired, vec![(0, true), (2, true), (3, false)]);
+        assert_eq!(m.queued(), 0);
+        assert_eq!(transmit(&mut m), None);
+        assert_eq!(m.poll_timeout(), None);
+    }
+
+    #[test]
+    fn expired_waiter_in_the_middle_of_the_queue_is_skipped() {
+        let now = t0();
+        let mut m = mux(1, 4);
+        m.submit(0, now + ms(1000)).unwrap();
+        m.submit(1, now + ms(5)).unwrap();
+        m.submit(2, now + ms(1000)).unwrap();
+        assert_eq!(transmit(&mut m), Some((0, 0)));
+        assert_eq!(m.poll_expired(now + ms(5)).map(|e| e.request), Some(1));
+        assert_eq!(m.poll_expired(now + ms(5)), None);
+        m.handle_response(0).unwrap();
+        assert_eq!(transmit(&mut m), Some((0, 2)));
+    }
+
+    #[test]
+    fn too_many_orphans_make_the_connection_unhealthy() {
+        let now = t0();
+        let mut m = mux(16, 2);
+        for r in 0..3 {
+            m.submit(r, now + ms(10)).unwrap();
+            transmit(&mut m).unwrap();
+        }
+        while m.poll_expired(now + ms(10)).is_some() {}
+        assert_eq!(m.health(), Health::TooManyOrphans { orphans: 3 });
+        assert_eq!(m.submit(9, now + ms(10)), Err((SubmitError::Closed, 9)));
+        // A late answer brings it back under the limit.
+        m.handle_response(1).unwrap();
+        assert_eq!(m.health(), Health::Healthy);
+    }
+
+    #[test]
+    fn close_returns_every_outstanding_request_once() {
+        let now = t0();
+        let mut m = mux(2, 4);
+        for r in 0..4 {
+            m.submit(r, now + ms(10 + u64::from(r) * 100)).unwrap();
+        }
+        transmit(&mut m).unwrap();
+        transmit(&mut m).unwrap();
+        // Request 0 times out (orphan: not returned by close, its caller already has an answer).
+        assert_eq!(m.poll_expired(now + ms(10)).map(|e| e.request), Some(0));
+        let mut rest = m.close();
+        rest.sort_unstable();
+        assert_eq!(rest, vec![1, 2, 3]);
+        assert_eq!(m.health(), Health::Closed);
+        assert_eq!(transmit(&mut m), None);
+        assert!(m.submit(5, now).is_err());
+        assert_eq!(m.poll_expired(now + ms(10_000)), None);
+    }
+
+    #[test]
+    fn queue_limit_refuses_rather_than_growing() {
+        let now = t0();
+        let mut m = Multiplexer::new(MuxConfig {
+            max_streams: 1,
+            max_orphans: 1,
+            max_queued: 2,
+        });
+        m.submit(0u32, now + ms(10)).unwrap();
+        m.submit(1, now + ms(10)).unwrap();
+        assert_eq!(m.submit(2, now + ms(10)), Err((SubmitError::QueueFull, 2)));
+    }
+
+    #[test]
+    fn all_32768_ids_are_usable_and_no_id_is_given_twice() {
+        let now = t0();
+        let mut m = Multiplexer::new(MuxConfig {
+            max_queued: 40_000,
+            ..MuxConfig::default()
+        });
+        for r in 0..(MAX_STREAMS as u32 + 5) {
+            m.submit(r, now + ms(100)).unwrap();
+        }
+        let mut seen = vec![false; MAX_STREAMS];
+        let mut count = 0;
+        while let Some((id, _)) = m.poll_transmit() {
+            let idx = usize::try_from(id).unwrap();
+            assert!(!seen[idx], "id {id} handed out twice");
+            seen[idx] = true;
+            count += 1;
+        }
+        assert_eq!(count, MAX_STREAMS);
+        assert_eq!(m.queued(), 5);
+        assert_eq!(m.handle_response(32_767).unwrap(), Delivery::Answer(32_767));
+        assert_eq!(transmit(&mut m), Some((32_767, 32_768)));
+    }
+
+    #[test]
+    fn timers_of_answered_requests_do_not_accumulate() {
+        let now = t0();
+        let mut m = mux(4, 4);
+        for r in 0..10_000u32 {
+            m.submit(r, now + ms(60_000)).unwrap();
+            let (id, _) = m.poll_transmit().unwrap();
+            m.handle_response(id).unwrap();
+            let _ = m.poll_expired(now);
+        }
+        assert!(m.timers.len() <= 4096, "{} timers kept", m.timers.len());
+        assert_eq!(m.poll_timeout(), None);
+    }
+
+    #[test]
+    fn reused_id_gets_the_new_requests_deadline() {
+        // The old timer of a recycled id must not expire the new request early.
+        let now = t0();
+        let mut m = mux(1, 4);
+        m.submit(1, now + ms(10)).unwrap();
+        transmit(&mut m).unwrap();
+        m.handle_response(0).unwrap();
+        m.submit(2, now + ms(500)).unwrap();
+        transmit(&mut m).unwrap();
+        assert_eq!(m.poll_expired(now + ms(10)), None);
+        assert_eq!(m.deadline_of(0), Some(now + ms(500)));
+        assert_eq!(m.poll_timeout(), Some(now + ms(500)));
+    }
+}
