@@ -1,0 +1,499 @@
+//! Command-line flags (clap derive) and their validation into [`Settings`].
+//!
+//! clap checks the shape of each flag; [`Args::validate`] checks what clap cannot express (flags
+//! that only make sense together, environment fallbacks) and produces the settings the runner
+//! uses. Every failure is a [`CliError::Usage`]: one line, exit status 2.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use zeroize::Zeroizing;
+
+use crate::error::CliError;
+
+/// Environment variable cqlsh reads for the CA certificate file; used when TLS is on and
+/// `--ssl-ca` is not given.
+pub(crate) const SSL_CERTFILE_ENV: &str = "SSL_CERTFILE";
+
+/// A password from the command line. Its `Debug` never shows it, and it is wiped on drop.
+#[derive(Clone)]
+pub(crate) struct Password(Zeroizing<String>);
+
+impl Password {
+    pub(crate) fn new(s: impl Into<String>) -> Self {
+        Self(Zeroizing::new(s.into()))
+    }
+
+    /// The password itself, for the authenticator only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+fn parse_password(s: &str) -> Result<Password, String> {
+    Ok(Password::new(s))
+}
+
+/// Consistency levels by name, native_protocol_v4.spec §3 `[consistency]`.
+pub(crate) const CONSISTENCY_NAMES: [(&str, u16); 11] = [
+    ("ANY", 0x0000),
+    ("ONE", 0x0001),
+    ("TWO", 0x0002),
+    ("THREE", 0x0003),
+    ("QUORUM", 0x0004),
+    ("ALL", 0x0005),
+    ("LOCAL_QUORUM", 0x0006),
+    ("EACH_QUORUM", 0x0007),
+    ("SERIAL", 0x0008),
+    ("LOCAL_SERIAL", 0x0009),
+    ("LOCAL_ONE", 0x000A),
+];
+
+/// A consistency level chosen by name (case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConsistencyArg {
+    /// The canonical (upper-case) name.
+    pub(crate) name: &'static str,
+    /// The `[consistency]` code.
+    pub(crate) code: u16,
+}
+
+fn parse_consistency(s: &str) -> Result<ConsistencyArg, String> {
+    CONSISTENCY_NAMES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s.trim()))
+        .map(|&(name, code)| ConsistencyArg { name, code })
+        .ok_or_else(|| {
+            let names: Vec<&str> = CONSISTENCY_NAMES.iter().map(|(n, _)| *n).collect();
+            format!(
+                "unknown consistency level (expected one of {})",
+                names.join(", ")
+            )
+        })
+}
+
+/// Seconds as cqlsh takes them: a positive number, fractions allowed.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds".to_owned())?;
+    if !(secs > 0.0) {
+        return Err("expected a positive number of seconds".to_owned());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| "number of seconds is too large".to_owned())
+}
+
+/// How rows are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Aligned columns like cqlsh, then `(N rows)`.
+    Table,
+    /// One JSON object per row, keyed by column name.
+    Json,
+}
+
+/// cqlsh's defaults.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A cqlsh-like client for Apache Cassandra and Amazon Keyspaces (CQL native protocol v4).
+///
+/// Statements come from -e, from -f, or from standard input (split on `;`).
+#[derive(Debug, Parser)]
+#[command(name = "cql4", version)]
+pub(crate) struct Args {
+    /// Host to connect to.
+    #[arg(default_value = "127.0.0.1")]
+    pub(crate) host: String,
+
+    /// Port to connect to.
+    #[arg(default_value_t = 9042)]
+    pub(crate) port: u16,
+
+    /// User name for password authentication (SASL PLAIN); needs --password.
+    #[arg(short = 'u', long)]
+    pub(crate) username: Option<String>,
+
+    /// Password for password authentication; needs --username.
+    #[arg(short = 'p', long, value_parser = parse_password, hide_default_value = true)]
+    pub(crate) password: Option<Password>,
+
+    /// Connect with TLS.
+    #[arg(long)]
+    pub(crate) ssl: bool,
+
+    /// PEM file of CA certificates to trust instead of the system roots; implies --ssl.
+    /// With --ssl alone, the SSL_CERTFILE environment variable is used as this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ssl_ca: Option<PathBuf>,
+
+    /// Name to verify the server certificate against (default: HOST).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) ssl_server_name: Option<String>,
+
+    /// Authenticate with AWS SigV4 (Amazon Keyspaces), credentials from the AWS default chain.
+    #[arg(long)]
+    pub(crate) sigv4: bool,
+
+    /// AWS region for SigV4 (default: the AWS region chain, e.g. AWS_REGION).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+
+    /// Execute the given statements and exit.
+    #[arg(short = 'e', long, value_name = "CQL")]
+    pub(crate) execute: Option<String>,
+
+    /// Execute the statements in FILE and exit.
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// Keyspace to use.
+    #[arg(short = 'k', long)]
+    pub(crate) keyspace: Option<String>,
+
+    /// Consistency level (case-insensitive), e.g. LOCAL_QUORUM.
+    #[arg(long, default_value = "LOCAL_ONE", value_parser = parse_consistency)]
+    pub(crate) consistency: ConsistencyArg,
+
+    /// Rows per page; every page is fetched.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(i32).range(1..))]
+    pub(crate) page_size: i32,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) output: OutputFormat,
+
+    /// Seconds to wait for the connection (TCP, TLS and authentication) [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub(crate) connect_timeout: Option<Duration>,
+
+    /// Seconds to wait for each request [default: 10].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub(crate) request_timeout: Option<Duration>,
+}
+
+/// How to authenticate.
+#[derive(Debug, Clone)]
+pub(crate) enum AuthSettings {
+    /// No credentials; the server must not ask for any.
+    None,
+    /// SASL PLAIN with PasswordAuthenticator.
+    Password {
+        /// The user name.
+        username: String,
+        /// The password (redacted in Debug).
+        password: Password,
+    },
+    /// AWS SigV4; credentials from the AWS default chain.
+    SigV4 {
+        /// The region given on the command line, else the region chain decides.
+        region: Option<String>,
+    },
+}
+
+/// TLS settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TlsSettings {
+    /// CA file to trust instead of the system roots.
+    pub(crate) ca_file: Option<PathBuf>,
+    /// Name to verify the certificate against instead of the host.
+    pub(crate) server_name: Option<String>,
+}
+
+/// Where statements come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// `-e CQL`.
+    Execute(String),
+    /// `-f FILE`.
+    File(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+/// Validated settings for one run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) auth: AuthSettings,
+    pub(crate) tls: Option<TlsSettings>,
+    pub(crate) input: Input,
+    pub(crate) keyspace: Option<String>,
+    pub(crate) consistency: ConsistencyArg,
+    pub(crate) page_size: i32,
+    pub(crate) output: OutputFormat,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+}
+
+impl Args {
+    /// Checks the combinations clap does not, reading `SSL_CERTFILE` through `env`.
+    pub(crate) fn validate(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, CliError> {
+        let usage = |msg: &str| Err(CliError::Usage(msg.to_owned()));
+        if self.sigv4 && (self.username.is_some() || self.password.is_some()) {
+            return usage("--sigv4 cannot be used with -u/--username or -p/--password");
+        }
+        if self.region.is_some() && !self.sigv4 {
+            return usage("--region is only used with --sigv4");
+        }
+        if self.execute.is_some() && self.file.is_some() {
+            return usage("-e/--execute cannot be used with -f/--file");
+        }
+        let auth = match (self.username, self.password, self.sigv4) {
+            (Some(username), Some(password), false) => {
+                if username.is_empty() {
+                    return usage("-u/--username must not be empty");
+                }
+                AuthSettings::Password { username, password }
+            }
+            (Some(_), None, _) => return usage("-u/--username needs -p/--password"),
+            (None, Some(_), _) => return usage("-p/--password needs -u/--username"),
+            (_, _, true) => AuthSettings::SigV4 {
+                region: self.region,
+            },
+            (None, None, false) => AuthSettings::None,
+        };
+        let tls = if self.ssl || self.ssl_ca.is_some() {
+            let ca_file = self.ssl_ca.or_else(|| {
+                env(SSL_CERTFILE_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            });
+            Some(TlsSettings {
+                ca_file,
+                server_name: self.ssl_server_name,
+            })
+        } else if self.ssl_server_name.is_some() {
+            return usage("--ssl-server-name needs --ssl or --ssl-ca");
+        } else {
+            None
+        };
+        let input = match (self.execute, self.file) {
+            (Some(cql), None) => Input::Execute(cql),
+            (None, Some(path)) => Input::File(path),
+            _ => Input::Stdin,
+        };
+        if self.host.is_empty() {
+            return usage("HOST must not be empty");
+        }
+        Ok(Settings {
+            host: self.host,
+            port: self.port,
+            auth,
+            tls,
+            input,
+            keyspace: self.keyspace,
+            consistency: self.consistency,
+            page_size: self.page_size,
+            output: self.output,
+            connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, CliError> {
+        parse_env(args, None)
+    }
+
+    fn parse_env(args: &[&str], certfile: Option<&str>) -> Result<Settings, CliError> {
+        let args = Args::try_parse_from(std::iter::once("cql4").chain(args.iter().copied()))
+            .map_err(|e| CliError::from_clap(&e))?;
+        args.validate(|name| {
+            assert_eq!(name, SSL_CERTFILE_ENV);
+            certfile.map(str::to_owned)
+        })
+    }
+
+    fn usage_message(args: &[&str]) -> String {
+        match parse(args) {
+            Err(CliError::Usage(msg)) => msg,
+            other => panic!("expected a usage error for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let s = parse(&[]).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 9042));
+        assert!(matches!(s.auth, AuthSettings::None));
+        assert_eq!(s.tls, None);
+        assert_eq!(s.input, Input::Stdin);
+        assert_eq!(s.consistency.name, "LOCAL_ONE");
+        assert_eq!(s.consistency.code, 0x000A);
+        assert_eq!(s.page_size, 5000);
+        assert_eq!(s.output, OutputFormat::Table);
+        assert_eq!(s.connect_timeout, Duration::from_secs(5));
+        assert_eq!(s.request_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn host_port_and_password_login() {
+        let s = parse(&[
+            "db.example",
+            "9142",
+            "-u",
+            "alice",
+            "-p",
+            "s3cret",
+            "-k",
+            "ks",
+        ])
+        .unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("db.example", 9142));
+        match &s.auth {
+            AuthSettings::Password { username, password } => {
+                assert_eq!(username, "alice");
+                assert_eq!(password.expose(), "s3cret");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.keyspace.as_deref(), Some("ks"));
+    }
+
+    #[test]
+    fn password_never_in_debug_output() {
+        let s = parse(&["-u", "alice", "--password", "hunter2-secret"]).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2-secret"), "{debug}");
+        assert!(debug.contains("redacted"));
+    }
+
+    #[test]
+    fn consistency_names_are_case_insensitive() {
+        for (given, name, code) in [
+            ("local_quorum", "LOCAL_QUORUM", 6),
+            ("One", "ONE", 1),
+            ("EACH_QUORUM", "EACH_QUORUM", 7),
+            ("any", "ANY", 0),
+        ] {
+            let s = parse(&["--consistency", given]).unwrap();
+            assert_eq!((s.consistency.name, s.consistency.code), (name, code));
+        }
+    }
+
+    #[test]
+    fn bad_consistency_is_a_clear_usage_error() {
+        let msg = usage_message(&["--consistency", "most"]);
+        assert!(msg.contains("--consistency"), "{msg}");
+        assert!(msg.contains("LOCAL_QUORUM"), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+
+    #[test]
+    fn timeouts_take_fractional_seconds() {
+        let s = parse(&["--connect-timeout", "1.5", "--request-timeout", "30"]).unwrap();
+        assert_eq!(s.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(s.request_timeout, Duration::from_secs(30));
+        for bad in ["0", "-1", "abc", "NaN", "inf"] {
+            let msg = usage_message(&["--request-timeout", bad]);
+            assert!(msg.contains("--request-timeout"), "{bad}: {msg}");
+        }
+    }
+
+    #[test]
+    fn page_size_must_be_positive() {
+        assert_eq!(parse(&["--page-size", "7"]).unwrap().page_size, 7);
+        usage_message(&["--page-size", "0"]);
+        usage_message(&["--page-size", "x"]);
+    }
+
+    #[test]
+    fn output_formats() {
+        assert_eq!(
+            parse(&["--output", "json"]).unwrap().output,
+            OutputFormat::Json
+        );
+        let msg = usage_message(&["--output", "xml"]);
+        assert!(msg.contains("xml"), "{msg}");
+    }
+
+    #[test]
+    fn conflicting_flags() {
+        let msg = usage_message(&["--sigv4", "-u", "a", "-p", "b"]);
+        assert!(msg.contains("--sigv4"), "{msg}");
+        let msg = usage_message(&["-e", "select 1", "-f", "x.cql"]);
+        assert!(
+            msg.contains("-e/--execute") && msg.contains("-f/--file"),
+            "{msg}"
+        );
+        let msg = usage_message(&["--region", "us-east-1"]);
+        assert!(msg.contains("--sigv4"), "{msg}");
+        let msg = usage_message(&["-u", "alice"]);
+        assert!(msg.contains("--password"), "{msg}");
+        let msg = usage_message(&["-p", "x"]);
+        assert!(msg.contains("--username"), "{msg}");
+        let msg = usage_message(&["--ssl-server-name", "x"]);
+        assert!(msg.contains("--ssl"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_flag_and_bad_port_are_usage_errors() {
+        let msg = usage_message(&["--frobnicate"]);
+        assert!(msg.contains("--frobnicate"), "{msg}");
+        let msg = usage_message(&["host", "99999"]);
+        assert!(msg.contains("99999"), "{msg}");
+    }
+
+    #[test]
+    fn sigv4_with_and_without_region() {
+        match parse(&["--sigv4", "--region", "eu-west-1"]).unwrap().auth {
+            AuthSettings::SigV4 { region } => assert_eq!(region.as_deref(), Some("eu-west-1")),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["--sigv4"]).unwrap().auth {
+            AuthSettings::SigV4 { region } => assert_eq!(region, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ssl_ca_implies_tls_and_env_certfile_applies_only_with_ssl() {
+        let s = parse(&["--ssl-ca", "ca.pem", "--ssl-server-name", "node"]).unwrap();
+        assert_eq!(
+            s.tls,
+            Some(TlsSettings {
+                ca_file: Some("ca.pem".into()),
+                server_name: Some("node".into()),
+            })
+        );
+        let s = parse_env(&["--ssl"], Some("/env/ca.pem")).unwrap();
+        assert_eq!(s.tls.unwrap().ca_file, Some("/env/ca.pem".into()));
+        // The flag wins over the environment.
+        let s = parse_env(&["--ssl-ca", "flag.pem"], Some("/env/ca.pem")).unwrap();
+        assert_eq!(s.tls.unwrap().ca_file, Some("flag.pem".into()));
+        // Without --ssl, SSL_CERTFILE alone does not turn TLS on (as in cqlsh).
+        assert_eq!(parse_env(&[], Some("/env/ca.pem")).unwrap().tls, None);
+        let s = parse(&["--ssl"]).unwrap();
+        assert_eq!(s.tls.unwrap().ca_file, None);
+    }
+
+    #[test]
+    fn inputs() {
+        assert_eq!(
+            parse(&["-e", "select 1"]).unwrap().input,
+            Input::Execute("select 1".into())
+        );
+        assert_eq!(
+            parse(&["--file", "a.cql"]).unwrap().input,
+            Input::File("a.cql".into())
+        );
+    }
+}
