@@ -71,6 +71,19 @@ pub enum DecodeErrorKind {
     },
     /// A null value was read into a non-`Option` Rust type.
     UnexpectedNull,
+    /// An `[option]` type id that protocol v4 does not define; its payload length is unknown,
+    /// so decoding cannot continue past it.
+    UnknownTypeId(u16),
+    /// A column name or index that the row does not have.
+    NoSuchColumn(String),
+    /// A failure inside a CQL value, with the path to the failing element
+    /// (e.g. `list<int> element 3`).
+    InValue {
+        /// Where in the value, outermost first.
+        path: String,
+        /// What went wrong there.
+        cause: Box<DecodeErrorKind>,
+    },
 }
 
 impl DecodeError {
@@ -107,39 +120,49 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "decoding {} at byte {}: ", self.context, self.offset)?;
-        match &self.kind {
-            DecodeErrorKind::Truncated { needed, available } => {
+        write!(
+            f,
+            "decoding {} at byte {}: {}",
+            self.context, self.offset, self.kind
+        )
+    }
+}
+
+impl fmt::Display for DecodeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated { needed, available } => {
                 write!(f, "truncated: needs {needed} bytes, {available} left")
             }
-            DecodeErrorKind::InvalidLength(n) => write!(f, "invalid length {n}"),
-            DecodeErrorKind::FrameTooLarge { length, max } => write!(
+            Self::InvalidLength(n) => write!(f, "invalid length {n}"),
+            Self::FrameTooLarge { length, max } => write!(
                 f,
                 "frame body of {length} bytes exceeds the limit of {max} bytes"
             ),
-            DecodeErrorKind::InvalidUtf8 => f.write_str("invalid UTF-8"),
-            DecodeErrorKind::InvalidAscii => f.write_str("non-ASCII byte in ascii value"),
-            DecodeErrorKind::TrailingBytes(n) => write!(f, "{n} unexpected trailing bytes"),
-            DecodeErrorKind::UnsupportedVersion(v) => write!(
+            Self::InvalidUtf8 => f.write_str("invalid UTF-8"),
+            Self::InvalidAscii => f.write_str("non-ASCII byte in ascii value"),
+            Self::TrailingBytes(n) => write!(f, "{n} unexpected trailing bytes"),
+            Self::UnsupportedVersion(v) => write!(
                 f,
                 "unsupported protocol version byte {v:#04x} (this client speaks v4 only)"
             ),
-            DecodeErrorKind::WrongDirection => f.write_str("frame has the wrong direction bit"),
-            DecodeErrorKind::TooDeep { limit } => {
+            Self::WrongDirection => f.write_str("frame has the wrong direction bit"),
+            Self::TooDeep { limit } => {
                 write!(f, "types nested deeper than the limit of {limit}")
             }
-            DecodeErrorKind::TooMany { count, limit } => {
+            Self::TooMany { count, limit } => {
                 write!(f, "count {count} exceeds the limit of {limit}")
             }
-            DecodeErrorKind::Invalid(why) => f.write_str(why),
-            DecodeErrorKind::Compression(why) => write!(f, "compression: {why}"),
-            DecodeErrorKind::UnexpectedOpcode(op) => write!(f, "unexpected opcode {op:#04x}"),
-            DecodeErrorKind::TypeMismatch { rust, cql } => {
+            Self::Invalid(why) => f.write_str(why),
+            Self::Compression(why) => write!(f, "compression: {why}"),
+            Self::UnexpectedOpcode(op) => write!(f, "unexpected opcode {op:#04x}"),
+            Self::TypeMismatch { rust, cql } => {
                 write!(f, "cannot read CQL type {cql} as {rust}")
             }
-            DecodeErrorKind::UnexpectedNull => {
-                f.write_str("null value read into a non-Option type")
-            }
+            Self::UnexpectedNull => f.write_str("null value read into a non-Option type"),
+            Self::UnknownTypeId(id) => write!(f, "unknown type id {id:#06x}"),
+            Self::NoSuchColumn(name) => write!(f, "no column {name}"),
+            Self::InValue { path, cause } => write!(f, "in value {path}: {cause}"),
         }
     }
 }

@@ -9,7 +9,13 @@
 pub mod error;
 pub mod limits;
 pub mod reader;
+pub mod rows;
+pub mod types;
+pub mod value;
 
 pub use error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 pub use limits::DecodeLimits;
 pub use reader::{BytesMapEntry, RawValue, Reader};
+pub use rows::{ColumnSpec, PreparedMetadata, ResultMetadata, Row, Rows};
+pub use types::ColumnType;
+pub use value::{CqlValue, FromCql};

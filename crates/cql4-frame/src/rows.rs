@@ -1,0 +1,429 @@
+//! A page of rows (native_protocol_v4.spec §4.2.5.2), decoded without copying cells.
+//!
+//! [`Rows::decode`] walks the page once: it validates `<rows_count>` and every cell's `[bytes]`
+//! length, and records one [`CellRange`] per cell in a single `Vec` whose capacity is capped by
+//! the bytes left. Cells stay in the frame's `Bytes`; a [`Row`] hands out borrowed slices and
+//! typed values ([`Row::get`] checks the column type first, then decodes, borrowing `&str` and
+//! `&[u8]` from the frame). Column metadata sits in an `Arc` so that a page decoded with cached
+//! prepared metadata (skip-metadata EXECUTE) shares it instead of copying.
+//!
+//! ```
+//! # use bytes::Bytes;
+//! # use cql4_frame::{DecodeLimits, Reader};
+//! # use cql4_frame::rows::{ColumnSpec, ResultMetadata, Rows};
+//! # use cql4_frame::types::ColumnType;
+//! # fn main() -> Result<(), cql4_frame::DecodeError> {
+//! // A one-column page with one row, as it follows the RESULT kind [int].
+//! let body = Bytes::from_static(&[
+//!     0, 0, 0, 1, 0, 0, 0, 1,             // flags Global_tables_spec, 1 column
+//!     0, 2, b'k', b's', 0, 1, b't',       // keyspace "ks", table "t"
+//!     0, 4, b'n', b'a', b'm', b'e', 0, 13, // column "name" varchar
+//!     0, 0, 0, 1,                         // 1 row
+//!     0, 0, 0, 3, b'a', b'b', b'c',       // "abc"
+//! ]);
+//! let mut r = Reader::new(&body);
+//! let rows = Rows::decode(&body, &mut r, &DecodeLimits::default())?;
+//! for row in rows.iter() {
+//!     let name: &str = row.get(0)?;
+//!     assert_eq!(name, "abc");
+//!     assert_eq!(row.get_by_name::<Option<&str>>("name")?, Some("abc"));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod metadata;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use self::metadata::{ColumnSpec, MetadataFlags, PreparedMetadata, ResultMetadata, TableSpec};
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
+use crate::limits::DecodeLimits;
+use crate::reader::Reader;
+use crate::value::{CqlValue, FromCql};
+
+/// Where one cell's value lies in the page's row content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellRange {
+    /// Offset of the value's first byte (after its `[bytes]` length), from the start of the
+    /// row content.
+    start: u32,
+    /// The value's length; negative for null.
+    len: i32,
+}
+
+/// A page of rows: the result of a select (native_protocol_v4.spec §4.2.5.2).
+#[derive(Debug, Clone)]
+pub struct Rows {
+    metadata: Arc<ResultMetadata>,
+    flags: MetadataFlags,
+    columns_count: usize,
+    paging_state: Option<Bytes>,
+    rows_count: usize,
+    /// `<rows_content>`, sliced from the frame body.
+    content: Bytes,
+    /// Offset of `content` in the decoded body, to report errors at body offsets.
+    content_offset: usize,
+    /// `rows_count * columns_count` cells, row-major.
+    cells: Vec<CellRange>,
+    max_type_depth: usize,
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.metadata.columns == other.metadata.columns
+            && self.metadata.global_table_spec == other.metadata.global_table_spec
+            && self.flags == other.flags
+            && self.columns_count == other.columns_count
+            && self.paging_state == other.paging_state
+            && self.rows_count == other.rows_count
+            && self.content == other.content
+    }
+}
+
+impl Rows {
+    /// Decodes a Rows result body (after the kind `[int]`). `r` must read over `&body[..]`:
+    /// its position is an offset into `body`, which is how cells stay zero-copy slices of it.
+    ///
+    /// A page sent with No_metadata (skip-metadata EXECUTE) decodes, but has no column types,
+    /// so typed access fails; use [`Rows::decode_with_metadata`] with the prepared statement's
+    /// result metadata for those pages.
+    pub fn decode(body: &Bytes, r: &mut Reader<'_>, limits: &DecodeLimits) -> DecodeResult<Self> {
+        Self::decode_inner(body, r, limits, None)
+    }
+
+    /// Decodes a Rows result body like [`Rows::decode`], using `cached` (the result metadata of
+    /// the prepared statement, kept by the connection layer in an `Arc`) when the page was sent
+    /// with No_metadata. A page that carries its own metadata uses that instead.
+    ///
+    /// Fails with [`DecodeErrorKind::Invalid`] if the page's column count differs from the
+    /// cached metadata's.
+    pub fn decode_with_metadata(
+        body: &Bytes,
+        r: &mut Reader<'_>,
+        limits: &DecodeLimits,
+        cached: &Arc<ResultMetadata>,
+    ) -> DecodeResult<Self> {
+        Self::decode_inner(body, r, limits, Some(cached))
+    }
+
+    fn decode_inner(
+        body: &Bytes,
+        r: &mut Reader<'_>,
+        limits: &DecodeLimits,
+        cached: Option<&Arc<ResultMetadata>>,
+    ) -> DecodeResult<Self> {
+        let at = r.position();
+        let raw = metadata::decode_raw(r, limits)?;
+        let paging_state = raw
+            .paging_state
+            .as_ref()
+            .map(|range| slice(body, range.start, range.end, at))
+            .transpose()?;
+        let no_metadata = raw.flags.contains(MetadataFlags::NO_METADATA);
+        let metadata = match cached {
+            Some(cached) if no_metadata => {
+                if cached.columns.len() != raw.columns_count {
+                    return Err(DecodeError::new(
+                        DecodeErrorKind::Invalid(
+                            "page column count differs from the cached result metadata",
+                        ),
+                        "RESULT Rows metadata columns_count",
+                        at + 4,
+                    ));
+                }
+                Arc::clone(cached)
+            }
+            _ => Arc::new(ResultMetadata {
+                flags: raw.flags,
+                columns_count: raw.columns_count,
+                paging_state: paging_state.clone(),
+                global_table_spec: raw.global_table_spec,
+                columns: raw.columns,
+            }),
+        };
+
+        let rows_at = r.position();
+        let rows_count = r.count("RESULT Rows rows_count")?;
+        let content_offset = r.position();
+        let columns_count = raw.columns_count;
+        if body.len() > u32::MAX as usize {
+            return Err(r.error(
+                DecodeErrorKind::Invalid("Rows body larger than 4 GiB"),
+                "RESULT Rows rows_content",
+            ));
+        }
+        let cell_count = rows_count.checked_mul(columns_count).ok_or_else(|| {
+            DecodeError::new(
+                DecodeErrorKind::InvalidLength(i64::MAX),
+                "RESULT Rows rows_count",
+                rows_at,
+            )
+        })?;
+        // Each cell is at least its 4-byte length: never reserve more than the body can back.
+        let mut cells = Vec::with_capacity(r.capacity_for(cell_count, 4));
+        for _ in 0..cell_count {
+            let len = r.i32("RESULT Rows cell")?;
+            let start = r.position();
+            // [bytes] (§3): "If n < 0, no byte should follow and the value represented is
+            // `null`". The content is kept verbatim, so any negative length re-encodes as sent.
+            if let Ok(n) = usize::try_from(len) {
+                r.take(n, "RESULT Rows cell")?;
+            }
+            cells.push(CellRange {
+                start: u32::try_from(start - content_offset).unwrap_or(u32::MAX),
+                len,
+            });
+        }
+        let end = r.position();
+        let content = slice(body, content_offset, end, content_offset)?;
+        Ok(Self {
+            metadata,
+            flags: raw.flags,
+            columns_count,
+            paging_state,
+            rows_count,
+            content,
+            content_offset,
+            cells,
+            max_type_depth: limits.max_type_depth,
+        })
+    }
+
+    /// Appends this page as a Rows result body (without the kind `[int]`).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        metadata::encode_result_metadata(
+            self.flags,
+            self.columns_count,
+            self.paging_state.as_deref(),
+            self.metadata.global_table_spec.as_ref(),
+            &self.metadata.columns,
+            out,
+        );
+        out.extend_from_slice(
+            &i32::try_from(self.rows_count)
+                .unwrap_or(i32::MAX)
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(&self.content);
+    }
+
+    /// The column metadata: the page's own, or the cached metadata for a No_metadata page.
+    pub fn metadata(&self) -> &Arc<ResultMetadata> {
+        &self.metadata
+    }
+
+    /// The column specs.
+    pub fn columns(&self) -> &[ColumnSpec] {
+        &self.metadata.columns
+    }
+
+    /// `<columns_count>` of this page.
+    pub fn columns_count(&self) -> usize {
+        self.columns_count
+    }
+
+    /// The `<paging_state>` to send with the next QUERY/EXECUTE (§8), if there are more pages.
+    pub fn paging_state(&self) -> Option<&Bytes> {
+        self.paging_state.as_ref()
+    }
+
+    /// True when the server has more pages.
+    pub fn has_more_pages(&self) -> bool {
+        self.paging_state.is_some()
+    }
+
+    /// The page's metadata flags as received.
+    pub fn flags(&self) -> MetadataFlags {
+        self.flags
+    }
+
+    /// Number of rows in this page.
+    pub fn len(&self) -> usize {
+        self.rows_count
+    }
+
+    /// True when the page has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows_count == 0
+    }
+
+    /// The row at `index`.
+    pub fn row(&self, index: usize) -> Option<Row<'_>> {
+        if index >= self.rows_count {
+            return None;
+        }
+        let from = index.checked_mul(self.columns_count)?;
+        let cells = self
+            .cells
+            .get(from..from.checked_add(self.columns_count)?)?;
+        Some(Row {
+            rows: self,
+            index,
+            cells,
+        })
+    }
+
+    /// The rows in order.
+    pub fn iter(&self) -> RowIter<'_> {
+        RowIter {
+            rows: self,
+            next: 0,
+        }
+    }
+
+    /// Every row as owned values, in order.
+    pub fn to_owned_rows(&self) -> DecodeResult<Vec<Vec<Option<CqlValue>>>> {
+        self.iter().map(|row| row.to_owned_values()).collect()
+    }
+}
+
+/// `body[from..to]` as a shared slice, or an error at `at` if the range is not in the body
+/// (only possible if the reader was not over `&body[..]`).
+fn slice(body: &Bytes, from: usize, to: usize, at: usize) -> DecodeResult<Bytes> {
+    if from <= to && to <= body.len() {
+        Ok(body.slice(from..to))
+    } else {
+        Err(DecodeError::new(
+            DecodeErrorKind::Invalid("Rows reader is not positioned over the given body"),
+            "RESULT Rows",
+            at,
+        ))
+    }
+}
+
+impl<'r> IntoIterator for &'r Rows {
+    type Item = Row<'r>;
+    type IntoIter = RowIter<'r>;
+
+    fn into_iter(self) -> RowIter<'r> {
+        self.iter()
+    }
+}
+
+/// Iterator over the rows of a page.
+#[derive(Debug, Clone)]
+pub struct RowIter<'r> {
+    rows: &'r Rows,
+    next: usize,
+}
+
+impl<'r> Iterator for RowIter<'r> {
+    type Item = Row<'r>;
+
+    fn next(&mut self) -> Option<Row<'r>> {
+        let row = self.rows.row(self.next)?;
+        self.next += 1;
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.rows.rows_count.saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for RowIter<'_> {}
+
+/// One row of a page: borrowed cells and typed access.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'r> {
+    rows: &'r Rows,
+    index: usize,
+    cells: &'r [CellRange],
+}
+
+impl<'r> Row<'r> {
+    /// The row's index in its page.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// True for a row of zero columns.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The raw value of column `i`: `Some(None)` for null, `None` if there is no such column.
+    pub fn raw(&self, i: usize) -> Option<Option<&'r [u8]>> {
+        let cell = self.cells.get(i)?;
+        Some(self.cell_bytes(cell))
+    }
+
+    fn cell_bytes(&self, cell: &CellRange) -> Option<&'r [u8]> {
+        let len = usize::try_from(cell.len).ok()?;
+        let start = cell.start as usize;
+        // Ranges were validated against this content when the page was decoded.
+        self.rows.content.get(start..start.checked_add(len)?)
+    }
+
+    /// Offset of cell `i`'s value in the decoded body.
+    fn cell_offset(&self, i: usize) -> usize {
+        self.cells
+            .get(i)
+            .map_or(0, |c| c.start as usize + self.rows.content_offset)
+    }
+
+    /// Column `i` as `T`: checks `T` against the column's CQL type, then decodes, borrowing
+    /// from the frame (`&str`, `&[u8]`). A null is an error unless `T` is an `Option`.
+    pub fn get<T: FromCql<'r>>(&self, i: usize) -> DecodeResult<T> {
+        let offset = self.cell_offset(i);
+        let (Some(spec), Some(cell)) = (self.rows.metadata.columns.get(i), self.cells.get(i))
+        else {
+            return Err(DecodeError::new(
+                DecodeErrorKind::NoSuchColumn(format!("#{i}")),
+                "row cell",
+                offset,
+            ));
+        };
+        T::type_check(&spec.ty).map_err(|kind| DecodeError::new(kind, "row cell", offset))?;
+        T::from_cql(&spec.ty, self.cell_bytes(cell)).map_err(|e| e.shifted(offset))
+    }
+
+    /// The column named `name` as `T` (see [`Row::get`]).
+    pub fn get_by_name<T: FromCql<'r>>(&self, name: &str) -> DecodeResult<T> {
+        match self.rows.metadata.column_index(name) {
+            Some(i) => self.get(i),
+            None => Err(DecodeError::new(
+                DecodeErrorKind::NoSuchColumn(name.to_owned()),
+                "row cell",
+                self.cell_offset(0),
+            )),
+        }
+    }
+
+    /// Every cell as an owned value (`None` for null).
+    pub fn to_owned_values(&self) -> DecodeResult<Vec<Option<CqlValue>>> {
+        let limits = DecodeLimits {
+            max_type_depth: self.rows.max_type_depth,
+            ..DecodeLimits::default()
+        };
+        let columns = &self.rows.metadata.columns;
+        if columns.len() != self.cells.len() {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Invalid("page has no column metadata (No_metadata)"),
+                "row cell",
+                self.cell_offset(0),
+            ));
+        }
+        let mut out = Vec::with_capacity(self.cells.len());
+        for (i, (cell, spec)) in self.cells.iter().zip(columns).enumerate() {
+            let value = match self.cell_bytes(cell) {
+                None => None,
+                Some(bytes) => Some(
+                    CqlValue::deserialize(bytes, &spec.ty, &limits)
+                        .map_err(|e| e.shifted(self.cell_offset(i)))?,
+                ),
+            };
+            out.push(value);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,575 @@
+//! CQL column types: the `[option]` type descriptions of native_protocol_v4.spec §4.2.5.2.
+//!
+//! A type is read once per result page (or once per prepared statement) and then drives the
+//! decoding of every cell, so it is a plain owned tree. Nesting is bounded by
+//! [`DecodeLimits::max_type_depth`]: the decoder carries an explicit depth and fails with
+//! [`DecodeErrorKind::TooDeep`] instead of recursing without bound.
+
+use std::fmt;
+
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
+use crate::limits::DecodeLimits;
+use crate::reader::Reader;
+
+/// The `[short]` id of an `[option]` type (native_protocol_v4.spec §4.2.5.2).
+///
+/// An open newtype: every `u16` is representable, and the named constants are the ids v4
+/// defines. An id outside this table cannot be skipped (its payload length is unknown), so
+/// [`ColumnType::decode`] rejects it with [`DecodeErrorKind::UnknownTypeId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(pub u16);
+
+macro_rules! type_ids {
+    ($($name:ident = $value:literal, $cql:literal;)*) => {
+        impl TypeId {
+            $(
+                #[doc = concat!("`", $cql, "` (", stringify!($value), ").")]
+                pub const $name: Self = Self($value);
+            )*
+
+            /// The name the spec table gives this id, if it is a v4 id.
+            pub fn name(self) -> Option<&'static str> {
+                match self {
+                    $(Self::$name => Some($cql),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+type_ids! {
+    CUSTOM = 0x0000, "custom";
+    ASCII = 0x0001, "ascii";
+    BIGINT = 0x0002, "bigint";
+    BLOB = 0x0003, "blob";
+    BOOLEAN = 0x0004, "boolean";
+    COUNTER = 0x0005, "counter";
+    DECIMAL = 0x0006, "decimal";
+    DOUBLE = 0x0007, "double";
+    FLOAT = 0x0008, "float";
+    INT = 0x0009, "int";
+    TIMESTAMP = 0x000B, "timestamp";
+    UUID = 0x000C, "uuid";
+    VARCHAR = 0x000D, "varchar";
+    VARINT = 0x000E, "varint";
+    TIMEUUID = 0x000F, "timeuuid";
+    INET = 0x0010, "inet";
+    DATE = 0x0011, "date";
+    TIME = 0x0012, "time";
+    SMALLINT = 0x0013, "smallint";
+    TINYINT = 0x0014, "tinyint";
+    LIST = 0x0020, "list";
+    MAP = 0x0021, "map";
+    SET = 0x0022, "set";
+    UDT = 0x0030, "udt";
+    TUPLE = 0x0031, "tuple";
+}
+
+impl fmt::Display for TypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name} ({:#06x})", self.0),
+            None => write!(f, "{:#06x}", self.0),
+        }
+    }
+}
+
+/// The Java class Cassandra names the duration type with. Protocol v4 has no native id for
+/// `duration` (0x0015 is v5 only), so a v4 server sends it as this custom type.
+pub const DURATION_CLASS: &str = "org.apache.cassandra.db.marshal.DurationType";
+
+/// A CQL type as the `[option]` of native_protocol_v4.spec §4.2.5.2 describes it.
+///
+/// Custom types whose class name is a known Cassandra marshal class without parameters
+/// (`DurationType`, `UTF8Type`, `Int32Type`, …) decode as the type they name, so a v4
+/// `duration` column is [`ColumnType::Duration`]. Encoding writes the canonical v4 form: the
+/// native id where v4 has one, and the custom `DurationType` class for `duration`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ColumnType {
+    /// A custom type (0x0000) this codec does not know, by its fully qualified class name.
+    Custom(String),
+    /// `ascii` (0x0001).
+    Ascii,
+    /// `bigint` (0x0002).
+    BigInt,
+    /// `blob` (0x0003).
+    Blob,
+    /// `boolean` (0x0004).
+    Boolean,
+    /// `counter` (0x0005).
+    Counter,
+    /// `decimal` (0x0006).
+    Decimal,
+    /// `double` (0x0007).
+    Double,
+    /// `float` (0x0008).
+    Float,
+    /// `int` (0x0009).
+    Int,
+    /// `timestamp` (0x000B).
+    Timestamp,
+    /// `uuid` (0x000C).
+    Uuid,
+    /// `text` / `varchar` (0x000D).
+    Text,
+    /// `varint` (0x000E).
+    Varint,
+    /// `timeuuid` (0x000F).
+    Timeuuid,
+    /// `inet` (0x0010).
+    Inet,
+    /// `date` (0x0011).
+    Date,
+    /// `time` (0x0012).
+    Time,
+    /// `smallint` (0x0013).
+    SmallInt,
+    /// `tinyint` (0x0014).
+    TinyInt,
+    /// `duration`: custom [`DURATION_CLASS`] in v4.
+    Duration,
+    /// `list<T>` (0x0020).
+    List(Box<ColumnType>),
+    /// `map<K, V>` (0x0021).
+    Map(Box<ColumnType>, Box<ColumnType>),
+    /// `set<T>` (0x0022).
+    Set(Box<ColumnType>),
+    /// A user-defined type (0x0030).
+    Udt(Box<UdtType>),
+    /// `tuple<…>` (0x0031).
+    Tuple(Vec<ColumnType>),
+}
+
+/// A user-defined type's description (native_protocol_v4.spec §4.2.5.2, id 0x0030).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UdtType {
+    /// The keyspace the type belongs to.
+    pub keyspace: String,
+    /// The type's name.
+    pub name: String,
+    /// The fields in declaration order: name and type.
+    pub fields: Vec<(String, ColumnType)>,
+}
+
+/// Simple (parameterless) Cassandra marshal classes and the type each one names.
+const KNOWN_CLASSES: &[(&str, ColumnType)] = &[
+    ("DurationType", ColumnType::Duration),
+    ("AsciiType", ColumnType::Ascii),
+    ("LongType", ColumnType::BigInt),
+    ("BytesType", ColumnType::Blob),
+    ("BooleanType", ColumnType::Boolean),
+    ("CounterColumnType", ColumnType::Counter),
+    ("DecimalType", ColumnType::Decimal),
+    ("DoubleType", ColumnType::Double),
+    ("FloatType", ColumnType::Float),
+    ("Int32Type", ColumnType::Int),
+    ("TimestampType", ColumnType::Timestamp),
+    ("UUIDType", ColumnType::Uuid),
+    ("UTF8Type", ColumnType::Text),
+    ("IntegerType", ColumnType::Varint),
+    ("TimeUUIDType", ColumnType::Timeuuid),
+    ("InetAddressType", ColumnType::Inet),
+    ("SimpleDateType", ColumnType::Date),
+    ("TimeType", ColumnType::Time),
+    ("ShortType", ColumnType::SmallInt),
+    ("ByteType", ColumnType::TinyInt),
+];
+
+const MARSHAL_PREFIX: &str = "org.apache.cassandra.db.marshal.";
+
+/// The type a custom class name stands for, when it is a simple known marshal class.
+fn known_class(class: &str) -> Option<ColumnType> {
+    let short = class.strip_prefix(MARSHAL_PREFIX)?;
+    KNOWN_CLASSES
+        .iter()
+        .find(|(name, _)| *name == short)
+        .map(|(_, ty)| ty.clone())
+}
+
+impl ColumnType {
+    /// Decodes one `[option]` type (native_protocol_v4.spec §4.2.5.2), nesting at most
+    /// `limits.max_type_depth` levels.
+    pub fn decode(r: &mut Reader<'_>, limits: &DecodeLimits) -> DecodeResult<Self> {
+        Self::decode_at(r, limits, 0)
+    }
+
+    fn decode_at(r: &mut Reader<'_>, limits: &DecodeLimits, depth: usize) -> DecodeResult<Self> {
+        const WHAT: &str = "type option";
+        if depth >= limits.max_type_depth {
+            return Err(r.error(
+                DecodeErrorKind::TooDeep {
+                    limit: limits.max_type_depth,
+                },
+                WHAT,
+            ));
+        }
+        let at = r.position();
+        let id = TypeId(r.u16("type option id")?);
+        let ty = match id {
+            TypeId::CUSTOM => {
+                let class = r.string("custom type class name")?;
+                known_class(class).unwrap_or_else(|| Self::Custom(class.to_owned()))
+            }
+            TypeId::ASCII => Self::Ascii,
+            TypeId::BIGINT => Self::BigInt,
+            TypeId::BLOB => Self::Blob,
+            TypeId::BOOLEAN => Self::Boolean,
+            TypeId::COUNTER => Self::Counter,
+            TypeId::DECIMAL => Self::Decimal,
+            TypeId::DOUBLE => Self::Double,
+            TypeId::FLOAT => Self::Float,
+            TypeId::INT => Self::Int,
+            TypeId::TIMESTAMP => Self::Timestamp,
+            TypeId::UUID => Self::Uuid,
+            TypeId::VARCHAR => Self::Text,
+            TypeId::VARINT => Self::Varint,
+            TypeId::TIMEUUID => Self::Timeuuid,
+            TypeId::INET => Self::Inet,
+            TypeId::DATE => Self::Date,
+            TypeId::TIME => Self::Time,
+            TypeId::SMALLINT => Self::SmallInt,
+            TypeId::TINYINT => Self::TinyInt,
+            TypeId::LIST => Self::List(Box::new(Self::decode_at(r, limits, depth + 1)?)),
+            TypeId::SET => Self::Set(Box::new(Self::decode_at(r, limits, depth + 1)?)),
+            TypeId::MAP => {
+                let key = Self::decode_at(r, limits, depth + 1)?;
+                let value = Self::decode_at(r, limits, depth + 1)?;
+                Self::Map(Box::new(key), Box::new(value))
+            }
+            TypeId::UDT => {
+                let keyspace = r.string("udt keyspace")?.to_owned();
+                let name = r.string("udt name")?.to_owned();
+                let n = usize::from(r.u16("udt field count")?);
+                // A field is at least a 2-byte name length and a 2-byte type id.
+                let mut fields = Vec::with_capacity(r.capacity_for(n, 4));
+                for _ in 0..n {
+                    let field = r.string("udt field name")?.to_owned();
+                    fields.push((field, Self::decode_at(r, limits, depth + 1)?));
+                }
+                Self::Udt(Box::new(UdtType {
+                    keyspace,
+                    name,
+                    fields,
+                }))
+            }
+            TypeId::TUPLE => {
+                let n = usize::from(r.u16("tuple element count")?);
+                let mut elements = Vec::with_capacity(r.capacity_for(n, 2));
+                for _ in 0..n {
+                    elements.push(Self::decode_at(r, limits, depth + 1)?);
+                }
+                Self::Tuple(elements)
+            }
+            other => {
+                return Err(DecodeError::new(
+                    DecodeErrorKind::UnknownTypeId(other.0),
+                    WHAT,
+                    at,
+                ))
+            }
+        };
+        Ok(ty)
+    }
+
+    /// Appends this type as an `[option]`. Strings longer than a `[string]` can carry
+    /// (65,535 bytes, far beyond any Cassandra identifier) are cut at a character boundary.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let id = self.type_id();
+        out.extend_from_slice(&id.0.to_be_bytes());
+        match self {
+            Self::Custom(class) => put_string(out, class),
+            Self::Duration => put_string(out, DURATION_CLASS),
+            Self::List(t) | Self::Set(t) => t.encode(out),
+            Self::Map(k, v) => {
+                k.encode(out);
+                v.encode(out);
+            }
+            Self::Udt(udt) => {
+                put_string(out, &udt.keyspace);
+                put_string(out, &udt.name);
+                let n = udt.fields.len().min(usize::from(u16::MAX));
+                put_u16(out, n);
+                for (name, ty) in udt.fields.iter().take(n) {
+                    put_string(out, name);
+                    ty.encode(out);
+                }
+            }
+            Self::Tuple(elements) => {
+                let n = elements.len().min(usize::from(u16::MAX));
+                put_u16(out, n);
+                for ty in elements.iter().take(n) {
+                    ty.encode(out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The `[option]` id this type encodes with.
+    pub fn type_id(&self) -> TypeId {
+        match self {
+            Self::Custom(_) | Self::Duration => TypeId::CUSTOM,
+            Self::Ascii => TypeId::ASCII,
+            Self::BigInt => TypeId::BIGINT,
+            Self::Blob => TypeId::BLOB,
+            Self::Boolean => TypeId::BOOLEAN,
+            Self::Counter => TypeId::COUNTER,
+            Self::Decimal => TypeId::DECIMAL,
+            Self::Double => TypeId::DOUBLE,
+            Self::Float => TypeId::FLOAT,
+            Self::Int => TypeId::INT,
+            Self::Timestamp => TypeId::TIMESTAMP,
+            Self::Uuid => TypeId::UUID,
+            Self::Text => TypeId::VARCHAR,
+            Self::Varint => TypeId::VARINT,
+            Self::Timeuuid => TypeId::TIMEUUID,
+            Self::Inet => TypeId::INET,
+            Self::Date => TypeId::DATE,
+            Self::Time => TypeId::TIME,
+            Self::SmallInt => TypeId::SMALLINT,
+            Self::TinyInt => TypeId::TINYINT,
+            Self::List(_) => TypeId::LIST,
+            Self::Map(..) => TypeId::MAP,
+            Self::Set(_) => TypeId::SET,
+            Self::Udt(_) => TypeId::UDT,
+            Self::Tuple(_) => TypeId::TUPLE,
+        }
+    }
+
+    /// Nesting depth: 1 for a simple type, 1 + the deepest parameter otherwise.
+    pub fn depth(&self) -> usize {
+        // Iterative so that a hand-built, absurdly deep type cannot overflow the stack here.
+        let mut deepest = 0;
+        let mut stack: Vec<(&Self, usize)> = vec![(self, 1)];
+        while let Some((ty, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            match ty {
+                Self::List(t) | Self::Set(t) => stack.push((t, d + 1)),
+                Self::Map(k, v) => {
+                    stack.push((k, d + 1));
+                    stack.push((v, d + 1));
+                }
+                Self::Udt(udt) => stack.extend(udt.fields.iter().map(|(_, t)| (t, d + 1))),
+                Self::Tuple(ts) => stack.extend(ts.iter().map(|t| (t, d + 1))),
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// True for the types whose empty (zero-length) value is an ordinary value rather than the
+    /// legacy "empty" marker of native_protocol_v4.spec §6: text, ascii, blob and custom.
+    pub fn empty_is_natural(&self) -> bool {
+        matches!(
+            self,
+            Self::Ascii | Self::Text | Self::Blob | Self::Custom(_)
+        )
+    }
+
+    /// True for list, set and map.
+    pub fn is_collection(&self) -> bool {
+        matches!(self, Self::List(_) | Self::Set(_) | Self::Map(..))
+    }
+
+    fn fmt_nested(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Inside a collection, non-tuple multi-cell types must be frozen in CQL.
+        if self.is_collection() || matches!(self, Self::Udt(_)) {
+            write!(f, "frozen<{self}>")
+        } else {
+            fmt::Display::fmt(self, f)
+        }
+    }
+}
+
+fn put_u16(out: &mut Vec<u8>, n: usize) {
+    let n = u16::try_from(n).unwrap_or(u16::MAX);
+    out.extend_from_slice(&n.to_be_bytes());
+}
+
+/// Appends a `[string]`, cut at a character boundary if longer than 65,535 bytes.
+pub(crate) fn put_string(out: &mut Vec<u8>, s: &str) {
+    let mut end = s.len().min(usize::from(u16::MAX));
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let s = s.get(..end).unwrap_or_default();
+    put_u16(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+impl fmt::Display for ColumnType {
+    /// CQL syntax, e.g. `map<text, frozen<list<int>>>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Custom(class) => write!(f, "'{class}'"),
+            Self::Ascii => f.write_str("ascii"),
+            Self::BigInt => f.write_str("bigint"),
+            Self::Blob => f.write_str("blob"),
+            Self::Boolean => f.write_str("boolean"),
+            Self::Counter => f.write_str("counter"),
+            Self::Decimal => f.write_str("decimal"),
+            Self::Double => f.write_str("double"),
+            Self::Float => f.write_str("float"),
+            Self::Int => f.write_str("int"),
+            Self::Timestamp => f.write_str("timestamp"),
+            Self::Uuid => f.write_str("uuid"),
+            Self::Text => f.write_str("text"),
+            Self::Varint => f.write_str("varint"),
+            Self::Timeuuid => f.write_str("timeuuid"),
+            Self::Inet => f.write_str("inet"),
+            Self::Date => f.write_str("date"),
+            Self::Time => f.write_str("time"),
+            Self::SmallInt => f.write_str("smallint"),
+            Self::TinyInt => f.write_str("tinyint"),
+            Self::Duration => f.write_str("duration"),
+            Self::List(t) => {
+                f.write_str("list<")?;
+                t.fmt_nested(f)?;
+                f.write_str(">")
+            }
+            Self::Set(t) => {
+                f.write_str("set<")?;
+                t.fmt_nested(f)?;
+                f.write_str(">")
+            }
+            Self::Map(k, v) => {
+                f.write_str("map<")?;
+                k.fmt_nested(f)?;
+                f.write_str(", ")?;
+                v.fmt_nested(f)?;
+                f.write_str(">")
+            }
+            Self::Udt(udt) => write!(f, "{}.{}", udt.keyspace, udt.name),
+            Self::Tuple(ts) => {
+                f.write_str("tuple<")?;
+                for (i, t) in ts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    t.fmt_nested(f)?;
+                }
+                f.write_str(">")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> DecodeResult<ColumnType> {
+        let mut r = Reader::new(bytes);
+        let ty = ColumnType::decode(&mut r, &DecodeLimits::default())?;
+        r.expect_end("test")?;
+        Ok(ty)
+    }
+
+    #[test]
+    fn map_of_text_to_frozen_list_of_int() {
+        // 0x0021 map, key 0x000D varchar, value 0x0020 list of 0x0009 int.
+        let bytes = [0x00, 0x21, 0x00, 0x0D, 0x00, 0x20, 0x00, 0x09];
+        let ty = decode(&bytes).unwrap();
+        assert_eq!(
+            ty,
+            ColumnType::Map(
+                Box::new(ColumnType::Text),
+                Box::new(ColumnType::List(Box::new(ColumnType::Int)))
+            )
+        );
+        assert_eq!(ty.to_string(), "map<text, frozen<list<int>>>");
+        let mut out = Vec::new();
+        ty.encode(&mut out);
+        assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn duration_custom_class_decodes_as_duration_and_round_trips() {
+        let mut bytes = vec![0x00, 0x00];
+        put_string(&mut bytes, DURATION_CLASS);
+        let ty = decode(&bytes).unwrap();
+        assert_eq!(ty, ColumnType::Duration);
+        let mut out = Vec::new();
+        ty.encode(&mut out);
+        assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn known_marshal_class_decodes_as_native_type() {
+        let mut bytes = vec![0x00, 0x00];
+        put_string(&mut bytes, "org.apache.cassandra.db.marshal.Int32Type");
+        assert_eq!(decode(&bytes).unwrap(), ColumnType::Int);
+        let mut bytes = vec![0x00, 0x00];
+        put_string(&mut bytes, "com.example.MyType");
+        assert_eq!(
+            decode(&bytes).unwrap(),
+            ColumnType::Custom("com.example.MyType".into())
+        );
+    }
+
+    #[test]
+    fn unknown_id_names_the_id() {
+        let err = decode(&[0x00, 0x15]).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::UnknownTypeId(0x0015));
+        assert_eq!(err.offset(), 0);
+        let err = decode(&[0x00, 0x20, 0x00, 0x0A]).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::UnknownTypeId(0x000A));
+        assert_eq!(err.offset(), 2);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_too_deep() {
+        let limits = DecodeLimits::default();
+        let mut bytes = Vec::new();
+        for _ in 0..limits.max_type_depth {
+            bytes.extend_from_slice(&[0x00, 0x20]);
+        }
+        bytes.extend_from_slice(&[0x00, 0x09]);
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::TooDeep {
+                limit: limits.max_type_depth
+            }
+        );
+        // One level less is accepted.
+        let ok = decode(bytes.get(2..).unwrap()).unwrap();
+        assert_eq!(ok.depth(), limits.max_type_depth);
+    }
+
+    #[test]
+    fn udt_and_tuple_display_and_round_trip() {
+        let ty = ColumnType::Udt(Box::new(UdtType {
+            keyspace: "ks".into(),
+            name: "addr".into(),
+            fields: vec![
+                ("street".into(), ColumnType::Text),
+                (
+                    "tags".into(),
+                    ColumnType::Tuple(vec![
+                        ColumnType::Int,
+                        ColumnType::Set(Box::new(ColumnType::Text)),
+                    ]),
+                ),
+            ],
+        }));
+        assert_eq!(ty.to_string(), "ks.addr");
+        assert_eq!(
+            ColumnType::List(Box::new(ty.clone())).to_string(),
+            "list<frozen<ks.addr>>"
+        );
+        let mut out = Vec::new();
+        ty.encode(&mut out);
+        assert_eq!(decode(&out).unwrap(), ty);
+    }
+
+    #[test]
+    fn udt_field_count_beyond_body_fails_without_reserving() {
+        // udt "k"."u" claiming 65535 fields with none present.
+        let bytes = [0x00, 0x30, 0x00, 0x01, b'k', 0x00, 0x01, b'u', 0xff, 0xff];
+        let err = decode(&bytes).unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::Truncated { .. }));
+    }
+}
