@@ -6,16 +6,34 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+mod codes;
+pub mod compression;
+pub mod consistency;
 pub mod error;
+pub mod frame;
 pub mod limits;
+pub mod opcode;
 pub mod reader;
+pub mod request;
 pub mod rows;
 pub mod types;
 pub mod value;
+pub mod writer;
 
+pub use compression::Compression;
+pub use consistency::Consistency;
 pub use error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
+pub use frame::{
+    bytes_needed, decode_frame, Direction, FrameFlags, FrameHeader, RawFrame, HEADER_LEN,
+};
 pub use limits::DecodeLimits;
+pub use opcode::Opcode;
 pub use reader::{BytesMapEntry, RawValue, Reader};
+pub use request::{
+    AuthResponse, Batch, BatchQuery, BatchStatement, BatchType, BoundValue, CustomPayload, Execute,
+    Prepare, Query, QueryParameters, QueryValues, Register, Request, RequestFrame,
+    SerializedRequest, Startup,
+};
 pub use rows::{ColumnSpec, PreparedMetadata, ResultMetadata, Row, Rows};
 pub use types::ColumnType;
 pub use value::{CqlValue, FromCql};
