@@ -3,6 +3,7 @@
 
 mod args;
 mod error;
+mod format;
 mod split;
 
 use std::process::ExitCode;

@@ -1,0 +1,3 @@
+//! Printing results: cqlsh-like tables and JSON lines.
+
+pub(crate) mod text;
