@@ -1,0 +1,100 @@
+//! The request path shared by every client handle: a channel to the I/O task and a one-shot
+//! reply per request. Knows frames, not messages.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use cql4_frame::frame::RawFrame;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::driver::{BoxIo, Command, Driver, DriverConfig, DriverFuture, Shared};
+use crate::error::Error;
+
+/// Sends serialized frames to the I/O task and awaits their answers.
+#[derive(Debug, Clone)]
+pub(crate) struct Core {
+    commands: mpsc::UnboundedSender<Command>,
+    shared: Arc<Shared>,
+}
+
+impl Core {
+    /// Sends `frame` (its stream id is patched by the I/O task) and waits for the answer
+    /// frame, at most `timeout`.
+    pub(crate) async fn request(&self, frame: Bytes, timeout: Duration) -> Result<RawFrame, Error> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Request {
+            frame,
+            deadline: Instant::now() + timeout,
+            timeout,
+            reply,
+        };
+        if self.commands.send(command).is_err() {
+            return Err(self.shared.closed_error());
+        }
+        // The I/O task answers every request it accepted (answer, timeout or close); a dropped
+        // sender means the task itself was dropped.
+        answer.await.unwrap_or_else(|_| Err(self.shared.closed_error()))
+    }
+
+    /// Routes EVENT frames to `events` from now on.
+    pub(crate) fn set_events(&self, events: mpsc::Sender<RawFrame>) -> Result<(), Error> {
+        self.commands
+            .send(Command::Events(events))
+            .map_err(|_| self.shared.closed_error())
+    }
+
+    /// True once the I/O task has stopped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.commands.is_closed()
+    }
+}
+
+/// Starts the I/O task's future over an established (handshaken) stream.
+pub(crate) fn start(io: BoxIo, read_buf: bytes::BytesMut, config: DriverConfig) -> (Core, Connection) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared::default());
+    let driver = Driver {
+        io,
+        read_buf,
+        commands: rx,
+        shared: shared.clone(),
+        config,
+    };
+    (
+        Core {
+            commands: tx,
+            shared,
+        },
+        Connection {
+            future: Box::pin(driver.run()),
+        },
+    )
+}
+
+/// The I/O task of one connection: owns the socket, writes requests, reads and routes
+/// responses, fires timeouts and heartbeats. Spawn it (`tokio::spawn(connection)`) or poll
+/// it; requests make no progress otherwise. It completes with `Ok(())` when every
+/// [`crate::Client`] is dropped and nothing is in flight, or with the error that closed the
+/// connection (every request in flight got that error too).
+#[must_use = "the connection does nothing unless spawned or polled"]
+pub struct Connection {
+    future: DriverFuture,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl Future for Connection {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.future.as_mut().poll(cx)
+    }
+}

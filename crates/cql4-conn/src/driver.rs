@@ -1,0 +1,558 @@
+//! The I/O task of one connection: moves bytes between the socket and the [`Multiplexer`] and
+//! wakes callers. All decisions (which id, what expired, what is a violation) are the
+//! multiplexer's; this file only does I/O and timers.
+//!
+//! One task owns both halves of the socket and `select!`s over: bytes to read, buffered bytes
+//! to write, new requests, and the next deadline. Reads and writes progress independently (a
+//! server blocked writing answers never blocks our writes, and the other way round).
+//!
+//! Coalescing without a timer (PEERS.md: gocql's 200 µs coalescer cost 20× latency): when a
+//! request arrives, every request already queued in the channel is drained into the same write
+//! buffer, then the buffer is written at once. A lone request is written immediately; under
+//! load, requests that arrive while a write is in progress share the next write.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use cql4_frame::frame::{decode_frame, RawFrame};
+use cql4_frame::DecodeLimits;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{CloseReason, Error};
+use crate::mux::{Delivery, Expired, Health, Multiplexer, MuxConfig};
+
+/// A byte stream the connection runs over: TCP, or TLS over TCP.
+pub(crate) trait AsyncIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncIo for T {}
+
+/// The boxed socket.
+pub(crate) type BoxIo = Box<dyn AsyncIo>;
+
+/// Writes stop taking new frames while this many bytes wait to be written, so a slow socket
+/// cannot make the buffer grow without bound; the rest wait in the multiplexer's queue.
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
+/// Reads ask for at least this much room.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The answer to one request: the raw response frame, or why there is none.
+pub(crate) type Reply = Result<RawFrame, Error>;
+
+/// A message from a [`crate::Client`] to the I/O task.
+pub(crate) enum Command {
+    /// Send a serialized frame (stream id patched at write time) and answer on `reply`.
+    Request {
+        frame: Bytes,
+        deadline: Instant,
+        timeout: Duration,
+        reply: oneshot::Sender<Reply>,
+    },
+    /// Deliver EVENT frames (stream -1) to this channel from now on.
+    Events(mpsc::Sender<RawFrame>),
+}
+
+enum Pending {
+    Caller {
+        frame: Option<Bytes>,
+        timeout: Duration,
+        reply: oneshot::Sender<Reply>,
+    },
+    Heartbeat {
+        frame: Option<Bytes>,
+    },
+}
+
+impl Pending {
+    fn fail(self, error: Error) {
+        if let Self::Caller { reply, .. } = self {
+            // The caller may have stopped waiting; nothing to do then.
+            let _ = reply.send(Err(error));
+        }
+    }
+}
+
+/// Settings of the I/O task.
+#[derive(Debug, Clone)]
+pub(crate) struct DriverConfig {
+    pub(crate) mux: MuxConfig,
+    pub(crate) limits: DecodeLimits,
+    pub(crate) heartbeat_interval: Option<Duration>,
+    pub(crate) heartbeat_timeout: Duration,
+}
+
+/// Shared between the I/O task and its clients: why the connection closed, once it has.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) closed: OnceLock<Arc<CloseReason>>,
+}
+
+impl Shared {
+    pub(crate) fn closed_error(&self) -> Error {
+        Error::Closed(
+            self.closed
+                .get()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(CloseReason::ClientDropped)),
+        )
+    }
+}
+
+/// An OPTIONS request with stream 0 (patched when sent), as the heartbeat
+/// (native_protocol_v4.spec §4.1.3: OPTIONS has an empty body).
+fn heartbeat_frame() -> Bytes {
+    Bytes::from_static(&[0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00])
+}
+
+/// Appends `frame` to `out` with its stream id (§2.3, header bytes 2..4) replaced by `id`.
+fn put_with_stream(out: &mut BytesMut, frame: &[u8], id: i16) {
+    let (head, rest) = frame.split_at(frame.len().min(2));
+    out.put_slice(head);
+    out.put_i16(id);
+    out.put_slice(rest.get(2..).unwrap_or_default());
+}
+
+pub(crate) struct Driver {
+    pub(crate) io: BoxIo,
+    /// Bytes read during the handshake past its last frame.
+    pub(crate) read_buf: BytesMut,
+    pub(crate) commands: mpsc::UnboundedReceiver<Command>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) config: DriverConfig,
+}
+
+impl Driver {
+    pub(crate) async fn run(self) -> Result<(), Error> {
+        let Self {
+            io,
+            mut read_buf,
+            mut commands,
+            shared,
+            config,
+        } = self;
+        let (mut rd, mut wr) = tokio::io::split(io);
+        let mut mux: Multiplexer<Pending> = Multiplexer::new(config.mux.clone());
+        let mut write_buf = BytesMut::with_capacity(READ_CHUNK);
+        let mut need_flush = false;
+        let mut commands_open = true;
+        let mut events: Option<mpsc::Sender<RawFrame>> = None;
+        let mut last_read = Instant::now();
+        let mut heartbeat_outstanding = false;
+
+        let reason: CloseReason = 'run: loop {
+            while write_buf.len() < MAX_WRITE_BUFFER {
+                let Some((id, pending)) = mux.poll_transmit() else {
+                    break;
+                };
+                let frame = match pending {
+                    Pending::Caller { frame, .. } | Pending::Heartbeat { frame } => frame.take(),
+                };
+                if let Some(frame) = frame {
+                    put_with_stream(&mut write_buf, &frame, id);
+                }
+            }
+            if !commands_open && mux.in_flight() == 0 && mux.queued() == 0 && write_buf.is_empty()
+            {
+                break CloseReason::ClientDropped;
+            }
+            let heartbeat_due = match (config.heartbeat_interval, heartbeat_outstanding) {
+                (Some(every), false) => Some(last_read + every),
+                _ => None,
+            };
+            let wake = match (mux.poll_timeout(), heartbeat_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if read_buf.capacity() - read_buf.len() < READ_CHUNK / 4 {
+                read_buf.reserve(READ_CHUNK);
+            }
+
+            tokio::select! {
+                biased;
+                read = rd.read_buf(&mut read_buf) => {
+                    match read {
+                        Ok(0) => break 'run CloseReason::EndOfStream,
+                        Ok(_) => last_read = Instant::now(),
+                        Err(e) => break 'run CloseReason::Io(e),
+                    }
+                    loop {
+                        let frame = match decode_frame(&mut read_buf, &config.limits) {
+                            Ok(Some(frame)) => frame,
+                            Ok(None) => break,
+                            Err(e) => break 'run CloseReason::Decode(e),
+                        };
+                        let stream = frame.header.stream;
+                        if stream < 0 {
+                            // §2.3: negative ids are server pushes (EVENT on -1).
+                            if let Some(tx) = &events {
+                                if tx.try_send(frame).is_err() {
+                                    tracing::warn!("event dropped: the event receiver is full or gone");
+                                }
+                            }
+                            continue;
+                        }
+                        match mux.handle_response(stream) {
+                            Ok(Delivery::Answer(Pending::Caller { reply, .. })) => {
+                                let _ = reply.send(Ok(frame));
+                            }
+                            Ok(Delivery::Answer(Pending::Heartbeat { .. })) => {
+                                heartbeat_outstanding = false;
+                            }
+                            Ok(Delivery::Late) => {
+                                tracing::debug!(stream, "late response to a timed-out request dropped");
+                            }
+                            Err(v) => break 'run CloseReason::Protocol(v.to_string()),
+                        }
+                    }
+                }
+                written = write_or_flush(&mut wr, &mut write_buf), if !write_buf.is_empty() || need_flush => {
+                    match written {
+                        // More bytes may sit in the TLS layer: flush once the buffer is empty.
+                        Ok(Progress::Wrote) => need_flush = true,
+                        Ok(Progress::Flushed) => need_flush = false,
+                        Err(e) => break 'run CloseReason::Io(e),
+                    }
+                }
+                command = commands.recv(), if commands_open => {
+                    let Some(command) = command else {
+                        commands_open = false;
+                        continue;
+                    };
+                    // Drain what is already queued so it shares one write (coalescing
+                    // without a timer).
+                    let mut next = Some(command);
+                    while let Some(command) = next.take() {
+                        match command {
+                            Command::Request { frame, deadline, timeout, reply } => {
+                                let pending = Pending::Caller { frame: Some(frame), timeout, reply };
+                                if let Err((e, pending)) = mux.submit(pending, deadline) {
+                                    let error = match e {
+                                        crate::mux::SubmitError::QueueFull => Error::Overloaded {
+                                            queued: mux.config().max_queued,
+                                        },
+                                        _ => shared.closed_error(),
+                                    };
+                                    pending.fail(error);
+                                }
+                            }
+                            Command::Events(tx) => events = Some(tx),
+                        }
+                        next = commands.try_recv().ok();
+                    }
+                }
+                () = sleep_until(wake), if wake.is_some() => {
+                    let now = Instant::now();
+                    while let Some(Expired { request, .. }) = mux.poll_expired(now) {
+                        match request {
+                            Pending::Caller { reply, timeout, .. } => {
+                                let _ = reply.send(Err(Error::Timeout { timeout }));
+                            }
+                            Pending::Heartbeat { .. } => {
+                                break 'run CloseReason::HeartbeatTimeout(config.heartbeat_timeout);
+                            }
+                        }
+                    }
+                    if let Health::TooManyOrphans { orphans } = mux.health() {
+                        break 'run CloseReason::TooManyOrphans(orphans);
+                    }
+                    if let Some(every) = config.heartbeat_interval {
+                        if !heartbeat_outstanding && now >= last_read + every {
+                            let hb = Pending::Heartbeat { frame: Some(heartbeat_frame()) };
+                            if mux.submit(hb, now + config.heartbeat_timeout).is_ok() {
+                                heartbeat_outstanding = true;
+                            }
+                        }
+                    }
+                }
+            }
+        };
+
+        tracing::debug!(reason = %reason, "connection closed");
+        let clean = matches!(reason, CloseReason::ClientDropped);
+        let reason = Arc::new(reason);
+        let _ = shared.closed.set(reason.clone());
+        for pending in mux.close() {
+            pending.fail(Error::Closed(reason.clone()));
+        }
+        commands.close();
+        while let Ok(command) = commands.try_recv() {
+            if let Command::Request { reply, .. } = command {
+                let _ = reply.send(Err(Error::Closed(reason.clone())));
+            }
+        }
+        // Best effort: tell the server we are done (TLS close_notify / FIN).
+        let _ = wr.shutdown().await;
+        if clean {
+            Ok(())
+        } else {
+            Err(Error::Closed(reason))
+        }
+    }
+}
+
+enum Progress {
+    Wrote,
+    Flushed,
+}
+
+/// Writes some of `buf`, or flushes when it is empty. Cancel-safe: `write_buf` advances `buf`
+/// only by what was written, and an interrupted flush is simply retried.
+async fn write_or_flush<W: AsyncWrite + Unpin>(wr: &mut W, buf: &mut BytesMut) -> io::Result<Progress> {
+    if buf.is_empty() {
+        wr.flush().await?;
+        return Ok(Progress::Flushed);
+    }
+    match wr.write_buf(buf).await? {
+        0 => Err(io::ErrorKind::WriteZero.into()),
+        _ => Ok(Progress::Wrote),
+    }
+}
+
+async fn sleep_until(when: Option<Instant>) {
+    match when {
+        Some(when) => tokio::time::sleep_until(tokio::time::Instant::from_std(when)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The future that drives one connection (see [`crate::connect`]).
+pub(crate) type DriverFuture = Pin<Box<dyn std::future::Future<Output = Result<(), Error>> + Send>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{start, Core};
+    use cql4_frame::frame::decode_frame;
+    use tokio::io::DuplexStream;
+
+    #[test]
+    fn stream_id_is_patched_in_place() {
+        let mut out = BytesMut::new();
+        put_with_stream(&mut out, &heartbeat_frame(), 0x1234);
+        assert_eq!(&out[..], &[0x04, 0, 0x12, 0x34, 0x05, 0, 0, 0, 0]);
+        put_with_stream(&mut out, &heartbeat_frame(), 32_767);
+        assert_eq!(&out[9..13], &[0x04, 0, 0x7f, 0xff]);
+    }
+
+    fn config(heartbeat: Option<Duration>) -> DriverConfig {
+        DriverConfig {
+            mux: MuxConfig::default(),
+            limits: DecodeLimits::default(),
+            heartbeat_interval: heartbeat,
+            heartbeat_timeout: Duration::from_millis(100),
+        }
+    }
+
+    /// A client over an in-memory pipe, its I/O task spawned, and the server's end.
+    fn pair(cfg: DriverConfig) -> (Core, tokio::task::JoinHandle<Result<(), Error>>, Server) {
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let (core, conn) = start(Box::new(client), BytesMut::new(), cfg);
+        let task = tokio::spawn(conn);
+        (
+            core,
+            task,
+            Server {
+                io: server,
+                buf: BytesMut::new(),
+            },
+        )
+    }
+
+    struct Server {
+        io: DuplexStream,
+        buf: BytesMut,
+    }
+
+    impl Server {
+        async fn read(&mut self) -> RawFrame {
+            loop {
+                if let Some(f) = decode_frame(&mut self.buf, &DecodeLimits::default()).unwrap() {
+                    return f;
+                }
+                let n = self.io.read_buf(&mut self.buf).await.unwrap();
+                assert!(n > 0, "client closed");
+            }
+        }
+
+        async fn send(&mut self, stream: i16, opcode: u8, body: &[u8]) {
+            let mut out = vec![0x84, 0];
+            out.extend_from_slice(&stream.to_be_bytes());
+            out.push(opcode);
+            out.extend_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(body);
+            self.io.write_all(&out).await.unwrap();
+        }
+    }
+
+    /// A QUERY-opcode frame whose body is just `tag` (the fake server echoes it).
+    fn tagged(tag: u32) -> Bytes {
+        let mut f = vec![0x04, 0, 0, 0, 0x07, 0, 0, 0, 4];
+        f.extend_from_slice(&tag.to_be_bytes());
+        Bytes::from(f)
+    }
+
+    fn tag_of(f: &RawFrame) -> u32 {
+        u32::from_be_bytes(f.body[..4].try_into().unwrap())
+    }
+
+    const LONG: Duration = Duration::from_secs(10);
+
+    #[tokio::test]
+    async fn answers_out_of_order_reach_their_callers() {
+        let (core, _task, mut server) = pair(config(None));
+        let calls: Vec<_> = (0..50u32)
+            .map(|t| {
+                let core = core.clone();
+                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+            })
+            .collect();
+        let mut got = Vec::new();
+        for _ in 0..50 {
+            got.push(server.read().await);
+        }
+        // Answer in reverse order, echoing each tag.
+        for f in got.iter().rev() {
+            server.send(f.header.stream, 0x08, &f.body).await;
+        }
+        for (t, call) in calls.into_iter().enumerate() {
+            let answer = call.await.unwrap().unwrap();
+            assert_eq!(tag_of(&answer), t as u32);
+        }
+    }
+
+    #[tokio::test]
+    async fn late_answer_to_a_timed_out_request_never_reaches_the_next_request() {
+        // python-driver #1114, end to end: only one stream id, so the second request would
+        // get id 0 again if the orphan were released at timeout.
+        let mut cfg = config(None);
+        cfg.mux.max_streams = 1;
+        let (core, _task, mut server) = pair(cfg);
+        let first = core.request(tagged(1), Duration::from_millis(50)).await;
+        assert!(matches!(first, Err(Error::Timeout { .. })), "{first:?}");
+        let f1 = server.read().await;
+        let c2 = core.clone();
+        let second = tokio::spawn(async move { c2.request(tagged(2), LONG).await });
+        // The second request must not be written while id 0 is orphaned.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(server.buf.is_empty());
+        server.send(f1.header.stream, 0x08, &f1.body).await; // late answer to tag 1
+        let f2 = server.read().await;
+        assert_eq!(tag_of(&f2), 2);
+        assert_eq!(f2.header.stream, f1.header.stream);
+        server.send(f2.header.stream, 0x08, &f2.body).await;
+        assert_eq!(tag_of(&second.await.unwrap().unwrap()), 2);
+    }
+
+    #[tokio::test]
+    async fn broken_connection_fails_every_request_at_once() {
+        let (core, task, mut server) = pair(config(None));
+        let calls: Vec<_> = (0..10u32)
+            .map(|t| {
+                let core = core.clone();
+                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+            })
+            .collect();
+        for _ in 0..10 {
+            server.read().await;
+        }
+        let started = Instant::now();
+        drop(server);
+        for call in calls {
+            let e = call.await.unwrap().unwrap_err();
+            assert!(
+                matches!(&e, Error::Closed(r) if matches!(**r, CloseReason::EndOfStream)),
+                "{e:?}"
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(task.await.unwrap().is_err());
+        // Later requests fail at once with the same reason.
+        let e = core.request(tagged(99), LONG).await.unwrap_err();
+        assert!(e.to_string().contains("closed the connection"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn response_on_an_unused_stream_closes_the_connection() {
+        let (core, task, mut server) = pair(config(None));
+        let c = core.clone();
+        let call = tokio::spawn(async move { c.request(tagged(1), LONG).await });
+        let f = server.read().await;
+        server.send(f.header.stream + 7, 0x08, b"junk").await;
+        let e = call.await.unwrap().unwrap_err();
+        assert!(e.to_string().contains("no request outstanding"), "{e}");
+        assert!(task.await.unwrap().is_err());
+    }
+
+    #[tokio::test]
+    async fn lone_request_is_written_without_delay() {
+        let (core, _task, mut server) = pair(config(None));
+        let c = core.clone();
+        let _call = tokio::spawn(async move { c.request(tagged(5), LONG).await });
+        let f = tokio::time::timeout(Duration::from_millis(200), server.read())
+            .await
+            .expect("request not written promptly");
+        assert_eq!(tag_of(&f), 5);
+    }
+
+    #[tokio::test]
+    async fn idle_connection_sends_heartbeat_and_closes_when_unanswered() {
+        let (core, task, mut server) = pair(config(Some(Duration::from_millis(50))));
+        let hb = tokio::time::timeout(Duration::from_secs(2), server.read())
+            .await
+            .unwrap();
+        assert_eq!(hb.header.opcode.0, 0x05, "heartbeat is OPTIONS");
+        // Answer it: the connection stays up and sends another later.
+        server.send(hb.header.stream, 0x06, &[0, 0]).await;
+        let hb2 = tokio::time::timeout(Duration::from_secs(2), server.read())
+            .await
+            .unwrap();
+        assert_eq!(hb2.header.opcode.0, 0x05);
+        // Do not answer: closed after the heartbeat timeout.
+        let result = tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .unwrap()
+            .unwrap();
+        let e = result.unwrap_err();
+        assert!(e.to_string().contains("heartbeat"), "{e}");
+        assert!(core.is_closed());
+    }
+
+    #[tokio::test]
+    async fn events_on_negative_stream_go_to_the_event_channel() {
+        let (core, _task, mut server) = pair(config(None));
+        let (tx, mut rx) = mpsc::channel(4);
+        core.set_events(tx).unwrap();
+        // Make sure the command was processed before the event arrives.
+        let c = core.clone();
+        let call = tokio::spawn(async move { c.request(tagged(1), LONG).await });
+        let f = server.read().await;
+        server.send(-1, 0x0C, b"event!").await;
+        server.send(f.header.stream, 0x08, &f.body).await;
+        assert_eq!(tag_of(&call.await.unwrap().unwrap()), 1);
+        let ev = rx.recv().await.unwrap();
+        assert_eq!(&ev.body[..], b"event!");
+    }
+
+    #[tokio::test]
+    async fn dropping_every_client_ends_the_task_cleanly() {
+        let (core, task, _server) = pair(config(None));
+        drop(core);
+        let r = tokio::time::timeout(Duration::from_secs(2), task).await.unwrap().unwrap();
+        assert!(r.is_ok(), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn too_many_orphans_close_the_connection() {
+        let mut cfg = config(None);
+        cfg.mux.max_orphans = 2;
+        let (core, task, _server) = pair(cfg);
+        for t in 0..3 {
+            let e = core.request(tagged(t), Duration::from_millis(20)).await.unwrap_err();
+            assert!(e.is_timeout(), "{e}");
+        }
+        let r = tokio::time::timeout(Duration::from_secs(2), task).await.unwrap().unwrap();
+        assert!(r.unwrap_err().to_string().contains("orphan"));
+    }
+}
