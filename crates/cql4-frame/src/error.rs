@@ -84,6 +84,17 @@ pub enum DecodeErrorKind {
         /// What went wrong there.
         cause: Box<DecodeErrorKind>,
     },
+    /// An ERROR response (native_protocol_v4.spec §4.2.1) whose code-specific body (§9) is
+    /// malformed; the code and message were read and are kept. Context and offset name the
+    /// failing field (e.g. `ERROR write_timeout.received`).
+    ErrorBody {
+        /// The §9 error code.
+        code: i32,
+        /// The server's message.
+        message: String,
+        /// What was wrong with the details.
+        cause: Box<DecodeErrorKind>,
+    },
 }
 
 impl DecodeError {
@@ -163,6 +174,14 @@ impl fmt::Display for DecodeErrorKind {
             Self::UnknownTypeId(id) => write!(f, "unknown type id {id:#06x}"),
             Self::NoSuchColumn(name) => write!(f, "no column {name}"),
             Self::InValue { path, cause } => write!(f, "in value {path}: {cause}"),
+            Self::ErrorBody {
+                code,
+                message,
+                cause,
+            } => write!(
+                f,
+                "malformed body of ERROR {code:#06x} (message {message:?}): {cause}"
+            ),
         }
     }
 }

@@ -10,11 +10,13 @@ mod codes;
 pub mod compression;
 pub mod consistency;
 pub mod error;
+pub mod event;
 pub mod frame;
 pub mod limits;
 pub mod opcode;
 pub mod reader;
 pub mod request;
+pub mod response;
 pub mod rows;
 pub mod types;
 pub mod value;
@@ -23,6 +25,9 @@ pub mod writer;
 pub use compression::Compression;
 pub use consistency::Consistency;
 pub use error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
+pub use event::{
+    Event, SchemaChange, SchemaChangeTarget, SchemaChangeType, StatusChange, TopologyChange,
+};
 pub use frame::{
     bytes_needed, decode_frame, Direction, FrameFlags, FrameHeader, RawFrame, HEADER_LEN,
 };
@@ -33,6 +38,10 @@ pub use request::{
     AuthResponse, Batch, BatchQuery, BatchStatement, BatchType, BoundValue, CustomPayload, Execute,
     Prepare, Query, QueryParameters, QueryValues, Register, Request, RequestFrame,
     SerializedRequest, Startup,
+};
+pub use response::{
+    AuthChallenge, AuthSuccess, Authenticate, ErrorCode, ErrorDetails, ErrorResponse, Prepared,
+    Response, ResponseFrame, ResultResponse, Supported,
 };
 pub use rows::{ColumnSpec, PreparedMetadata, ResultMetadata, Row, Rows};
 pub use types::ColumnType;
