@@ -4,6 +4,7 @@
 mod args;
 mod error;
 mod format;
+mod input;
 mod split;
 
 use std::process::ExitCode;
