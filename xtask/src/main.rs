@@ -1,44 +1,92 @@
 //! `cargo xtask …`: the project's build, test and harness commands.
-use std::process::{Command, ExitCode};
+//!
+//! - `cargo xtask test`: fmt, clippy, a Keyspaces-like Cassandra node, the Python cross-check
+//!   and `cargo test --workspace` against that node (see docs/testing.md).
+//! - `cargo xtask cassandra start|stop|status|logs`: the local Apache Cassandra node.
+//! - `cargo xtask demo`: the `cql4` CLI against the node, with a password and with SigV4.
+use std::process::ExitCode;
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    eprintln!("xtask: running {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed with {status}"))
-    }
+use clap::{Parser, Subcommand};
+
+mod cassandra;
+mod certs;
+mod demo;
+mod javac;
+mod layout;
+mod maven;
+mod probe;
+mod test_cmd;
+mod util;
+mod venv;
+
+use cassandra::Mode;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "cql4 build, test and harness commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+#[derive(Subcommand)]
+enum Command {
+    /// fmt --check, clippy -D warnings, then the integration suite against a local node.
+    Test,
+    /// Manage the local Apache Cassandra node under target/cassandra.
+    Cassandra {
+        #[command(subcommand)]
+        command: CassandraCommand,
+    },
+    /// Run the cql4 CLI against the Keyspaces-like node (password login, then SigV4).
+    Demo {
+        /// Leave the node running afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
-fn test() -> Result<(), String> {
-    run(cargo().args(["fmt", "--all", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(cargo().args(["test", "--workspace"]))?;
-    Ok(())
+#[derive(Subcommand)]
+enum CassandraCommand {
+    /// Start the node (fetching jars, generating certificates) and wait for a CQL login.
+    Start {
+        /// keyspaces: TLS-only, SASL PLAIN + SigV4, port 9142. plain: no TLS, no auth, port 9042.
+        #[arg(long, value_enum, default_value_t = Mode::Keyspaces)]
+        mode: Mode,
+        /// Native protocol port (default 9142 in keyspaces mode, 9042 in plain mode).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Stop the node this harness started (SIGTERM, then SIGKILL after a timeout).
+    Stop,
+    /// Say whether the node runs, how to reach it, and whether a login works.
+    Status,
+    /// Print the end of the node's log.
+    Logs {
+        /// How many lines to print.
+        #[arg(long, short = 'n', default_value_t = 100)]
+        lines: usize,
+    },
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("test") => test(),
-        _ => Err("usage: cargo xtask test".into()),
+    let cli = Cli::parse();
+    let layout = layout::Layout::discover();
+    let result = match cli.command {
+        Command::Test => test_cmd::run(&layout),
+        Command::Demo { keep } => demo::run(&layout, keep),
+        Command::Cassandra { command } => match command {
+            CassandraCommand::Start { mode, port } => {
+                cassandra::start(&layout, mode, port).map(|started| started.state.print_summary())
+            }
+            CassandraCommand::Stop => cassandra::stop(&layout).map(|_| ()),
+            CassandraCommand::Status => cassandra::status(&layout),
+            CassandraCommand::Logs { lines } => cassandra::logs(&layout, lines),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("xtask: {e}");
+            eprintln!("xtask: error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -1,0 +1,142 @@
+//! `cargo xtask test`: what CI runs (`.ci/run`).
+//!
+//! 1. `cargo fmt --all --check`
+//! 2. `cargo clippy --workspace --all-targets -- -D warnings`
+//! 3. the Python venv (AWS's driver plugin) and a keyspaces-mode Cassandra node
+//! 4. the Python cross-check and `cargo test --workspace`, both with the node's `CQL4_TEST_*`
+//!    environment (docs/testing.md)
+//! 5. stop the node, also when a step failed or on Ctrl-C; print the node's log tail on failure.
+//!
+//! Integration tests never skip: if the node cannot start, this command fails with the log tail.
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::cassandra::{self, Mode, NodeState};
+use crate::layout::Layout;
+use crate::util::{run as run_cmd, Result};
+use crate::venv;
+
+/// Set while a node this process launched may be running; read by the Ctrl-C handler.
+static OWN_NODE: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub(crate) fn run(layout: &Layout) -> Result<()> {
+    run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
+    run_cmd(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    let python = venv::ensure(layout)?;
+    let node = NodeGuard::start(layout)?;
+
+    let mut env = node.state.test_env();
+    env.push(("CQL4_PYTHON", python.display().to_string()));
+    let mut failures = Vec::new();
+    let steps: [(&str, Command); 2] = [
+        ("Python cross-check (cassandra-driver + cassandra-sigv4)", {
+            let mut c = Command::new(&python);
+            c.arg(layout.python_check());
+            c
+        }),
+        ("cargo test --workspace", {
+            let mut c = cargo();
+            c.args(["test", "--workspace"]);
+            c
+        }),
+    ];
+    for (name, mut cmd) in steps {
+        eprintln!("xtask: ==== {name} ====");
+        cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        if let Err(e) = run_cmd(&mut cmd) {
+            eprintln!("xtask: FAILED: {name}: {e}");
+            failures.push(name);
+        }
+    }
+    if !failures.is_empty() {
+        cassandra::print_log_tail(layout);
+    }
+    node.stop()?;
+    if failures.is_empty() {
+        eprintln!("xtask: all steps passed");
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failures.join(", ")))
+    }
+}
+
+/// Stops the node on drop (panic, early return) if this process launched it.
+struct NodeGuard<'a> {
+    layout: &'a Layout,
+    state: NodeState,
+    launched: bool,
+}
+
+impl<'a> NodeGuard<'a> {
+    fn start(layout: &'a Layout) -> Result<Self> {
+        install_interrupt_handler();
+        OWN_NODE.store(true, Ordering::SeqCst);
+        let started = cassandra::start(layout, Mode::Keyspaces, None);
+        let started = started.inspect_err(|_| OWN_NODE.store(false, Ordering::SeqCst))?;
+        // A node that was already running belongs to whoever started it: leave it running.
+        OWN_NODE.store(started.launched, Ordering::SeqCst);
+        Ok(Self {
+            layout,
+            state: started.state,
+            launched: started.launched,
+        })
+    }
+
+    fn stop(mut self) -> Result<()> {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> Result<()> {
+        if !std::mem::take(&mut self.launched) {
+            return Ok(());
+        }
+        OWN_NODE.store(false, Ordering::SeqCst);
+        cassandra::stop(self.layout).map(|_| ())
+    }
+}
+
+impl Drop for NodeGuard<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_inner() {
+            eprintln!("xtask: stopping Cassandra: {e}");
+        }
+    }
+}
+
+fn install_interrupt_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(set_interrupt_handler);
+}
+
+fn set_interrupt_handler() {
+    let result = ctrlc::set_handler(|| {
+        eprintln!("xtask: interrupted");
+        if OWN_NODE.swap(false, Ordering::SeqCst) {
+            if let Err(e) = cassandra::stop(&Layout::discover()) {
+                eprintln!("xtask: stopping Cassandra: {e}");
+            }
+        }
+        std::process::exit(130);
+    });
+    if let Err(e) = result {
+        // Not fatal: the guard still stops the node on every non-signal exit path.
+        eprintln!("xtask: cannot install the Ctrl-C handler: {e}");
+    }
+}
+
+/// Used by `demo` too: installs the handler and marks the node as ours.
+pub(crate) fn guard_interrupts(own: bool) {
+    install_interrupt_handler();
+    OWN_NODE.store(own, Ordering::SeqCst);
+}
