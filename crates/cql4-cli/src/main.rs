@@ -5,6 +5,7 @@ mod args;
 mod error;
 mod format;
 mod input;
+mod logging;
 mod split;
 
 use std::process::ExitCode;
