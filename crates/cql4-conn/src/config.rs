@@ -5,8 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// TEMP
-pub trait AuthProvider: Send + Sync + fmt::Debug {} // TEMP
+use cql4_auth::AuthProvider;
 use cql4_frame::compression::Compression;
 use cql4_frame::consistency::Consistency;
 use cql4_frame::DecodeLimits;

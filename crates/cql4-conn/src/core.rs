@@ -37,7 +37,9 @@ impl Core {
         }
         // The I/O task answers every request it accepted (answer, timeout or close); a dropped
         // sender means the task itself was dropped.
-        answer.await.unwrap_or_else(|_| Err(self.shared.closed_error()))
+        answer
+            .await
+            .unwrap_or_else(|_| Err(self.shared.closed_error()))
     }
 
     /// Routes EVENT frames to `events` from now on.
@@ -54,7 +56,11 @@ impl Core {
 }
 
 /// Starts the I/O task's future over an established (handshaken) stream.
-pub(crate) fn start(io: BoxIo, read_buf: bytes::BytesMut, config: DriverConfig) -> (Core, Connection) {
+pub(crate) fn start(
+    io: BoxIo,
+    read_buf: bytes::BytesMut,
+    config: DriverConfig,
+) -> (Core, Connection) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared::default());
     let driver = Driver {

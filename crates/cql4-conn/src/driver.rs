@@ -153,8 +153,7 @@ impl Driver {
                     put_with_stream(&mut write_buf, &frame, id);
                 }
             }
-            if !commands_open && mux.in_flight() == 0 && mux.queued() == 0 && write_buf.is_empty()
-            {
+            if !commands_open && mux.in_flight() == 0 && mux.queued() == 0 && write_buf.is_empty() {
                 break CloseReason::ClientDropped;
             }
             let heartbeat_due = match (config.heartbeat_interval, heartbeat_outstanding) {
@@ -299,7 +298,10 @@ enum Progress {
 
 /// Writes some of `buf`, or flushes when it is empty. Cancel-safe: `write_buf` advances `buf`
 /// only by what was written, and an interrupted flush is simply retried.
-async fn write_or_flush<W: AsyncWrite + Unpin>(wr: &mut W, buf: &mut BytesMut) -> io::Result<Progress> {
+async fn write_or_flush<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    buf: &mut BytesMut,
+) -> io::Result<Progress> {
     if buf.is_empty() {
         wr.flush().await?;
         return Ok(Progress::Flushed);
@@ -539,7 +541,10 @@ mod tests {
     async fn dropping_every_client_ends_the_task_cleanly() {
         let (core, task, _server) = pair(config(None));
         drop(core);
-        let r = tokio::time::timeout(Duration::from_secs(2), task).await.unwrap().unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(r.is_ok(), "{r:?}");
     }
 
@@ -549,10 +554,16 @@ mod tests {
         cfg.mux.max_orphans = 2;
         let (core, task, _server) = pair(cfg);
         for t in 0..3 {
-            let e = core.request(tagged(t), Duration::from_millis(20)).await.unwrap_err();
+            let e = core
+                .request(tagged(t), Duration::from_millis(20))
+                .await
+                .unwrap_err();
             assert!(e.is_timeout(), "{e}");
         }
-        let r = tokio::time::timeout(Duration::from_secs(2), task).await.unwrap().unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(r.unwrap_err().to_string().contains("orphan"));
     }
 }

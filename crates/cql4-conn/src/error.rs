@@ -4,9 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-type AuthError = std::io::Error; // TEMP
-use cql4_frame::{DecodeError, EncodeError};
-type ErrorResponse = String; // TEMP
+use cql4_auth::AuthError;
+use cql4_frame::{DecodeError, EncodeError, ErrorResponse};
 
 use crate::tls::TlsError;
 
@@ -132,7 +131,13 @@ impl fmt::Display for Error {
             Self::AuthRejected { message } => {
                 write!(f, "authentication refused by the server: {message}")
             }
-            Self::Server(e) => write!(f, "server error: {e}"),
+            Self::Server(e) => write!(
+                f,
+                "server error {} ({:#06x}): {}",
+                e.code.name().unwrap_or("unknown code"),
+                e.code.0,
+                e.message
+            ),
             Self::Timeout { timeout } => {
                 write!(f, "request timed out after {} ms", timeout.as_millis())
             }

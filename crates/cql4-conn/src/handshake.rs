@@ -20,12 +20,21 @@
 //! native_protocol_v4.spec §4.1.1: STARTUP "must be the first message of the connection, except
 //! for OPTIONS"; §4.2.3: after AUTHENTICATE "the client must ... reply with an AUTH_RESPONSE".
 
-use bytes::Bytes;
-use cql4_auth::{AwaitingServer, ServerMessage, Step};
-use cql4_frame::compression::Compression;
-use cql4_frame::request::{AuthResponse, Request, Startup};
+use std::sync::Arc;
 
-use crate::error::Error;
+use bytes::{Bytes, BytesMut};
+use cql4_auth::{AwaitingServer, Exchange, ExchangeLimits, ServerMessage, Step};
+use cql4_frame::compression::Compression;
+use cql4_frame::frame::decode_frame;
+use cql4_frame::request::{AuthResponse, Request, RequestFrame, Startup};
+use cql4_frame::response::{ErrorCode, ErrorResponse, Response, ResponseFrame};
+use cql4_frame::{DecodeErrorKind, DecodeLimits};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use zeroize::Zeroize;
+
+use crate::config::Config;
+use crate::driver::BoxIo;
+use crate::error::{CloseReason, Error};
 
 /// The STARTUP `DRIVER_NAME` (§4.1.1).
 pub const DRIVER_NAME: &str = "cql4";
@@ -33,7 +42,7 @@ pub const DRIVER_NAME: &str = "cql4";
 pub const DRIVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The server messages the handshake understands, extracted from a decoded response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Input {
     /// SUPPORTED (§4.2.4): `[string multimap]`.
     Supported(Vec<(String, Vec<String>)>),
@@ -118,13 +127,17 @@ impl ExpectSupported {
         };
         let offered = |name: &str| {
             options.iter().any(|(k, vs)| {
-                k.eq_ignore_ascii_case("COMPRESSION") && vs.iter().any(|v| v.eq_ignore_ascii_case(name))
+                k.eq_ignore_ascii_case("COMPRESSION")
+                    && vs.iter().any(|v| v.eq_ignore_ascii_case(name))
             })
         };
         let compression = match self.wanted.startup_name() {
             Some(name) if offered(name) => self.wanted,
             Some(name) => {
-                tracing::info!(compression = name, "server does not offer this compression; using none");
+                tracing::info!(
+                    compression = name,
+                    "server does not offer this compression; using none"
+                );
                 Compression::None
             }
             None => Compression::None,
@@ -177,6 +190,122 @@ impl ExpectAuthResult {
     }
 }
 
+/// Maps an ERROR received during the handshake.
+fn handshake_error(e: ErrorResponse) -> Error {
+    if e.code == ErrorCode::BAD_CREDENTIALS {
+        Error::AuthRejected { message: e.message }
+    } else if e.is_protocol_version_refusal() {
+        Error::UnsupportedProtocol { detail: e.message }
+    } else {
+        Error::Server(Box::new(e))
+    }
+}
+
+fn to_input(response: Response) -> Input {
+    match response {
+        Response::Supported(s) => Input::Supported(s.options),
+        Response::Ready => Input::Ready,
+        Response::Authenticate(a) => Input::Authenticate(a.authenticator),
+        Response::AuthChallenge(c) => Input::AuthChallenge(c.token),
+        Response::AuthSuccess(s) => Input::AuthSuccess(s.token),
+        Response::Error(e) => Input::Error(handshake_error(e)),
+        other => Input::Other(other.opcode().name().unwrap_or("unknown opcode")),
+    }
+}
+
+/// Writes one request on stream 0 and reads its answer. The handshake is strictly
+/// request/response, before any multiplexing.
+async fn exchange(
+    io: &mut BoxIo,
+    buf: &mut BytesMut,
+    message: Request,
+    compression: Compression,
+    limits: &DecodeLimits,
+) -> Result<Input, Error> {
+    let frame = RequestFrame {
+        stream: 0,
+        tracing: false,
+        custom_payload: None,
+        message,
+    };
+    let mut bytes = Vec::with_capacity(64);
+    frame.encode(compression, &mut bytes)?;
+    let written = io.write_all(&bytes).await;
+    // AUTH_RESPONSE bytes carry credentials: wipe our copy.
+    bytes.zeroize();
+    let io_error = |e: std::io::Error| Error::Closed(Arc::new(CloseReason::Io(e)));
+    written.map_err(io_error)?;
+    io.flush().await.map_err(io_error)?;
+    let raw = loop {
+        match decode_frame(buf, limits) {
+            Ok(Some(frame)) => break frame,
+            Ok(None) => {}
+            Err(e) => {
+                return Err(match e.kind() {
+                    DecodeErrorKind::UnsupportedVersion(v) => Error::UnsupportedProtocol {
+                        detail: format!("the server answered with protocol version byte {v:#04x}"),
+                    },
+                    _ => Error::Decode(e),
+                })
+            }
+        }
+        if io.read_buf(buf).await.map_err(io_error)? == 0 {
+            return Err(Error::Closed(Arc::new(CloseReason::EndOfStream)));
+        }
+    };
+    if raw.header.stream != 0 {
+        return Err(Error::Protocol(format!(
+            "handshake answer on stream {} instead of 0",
+            raw.header.stream
+        )));
+    }
+    let response = ResponseFrame::decode(raw, compression, limits)?;
+    Ok(to_input(response.message))
+}
+
+/// Runs the handshake over a fresh stream; returns the negotiated compression. Bytes read past
+/// the last handshake frame stay in `buf` for the I/O task.
+pub(crate) async fn run(
+    io: &mut BoxIo,
+    buf: &mut BytesMut,
+    config: &Config,
+) -> Result<Compression, Error> {
+    let limits = &config.limits;
+    let (options, state) = ExpectSupported::start(config.compression);
+    let input = exchange(io, buf, options, Compression::None, limits).await?;
+    let (startup, state) = state.handle(input)?;
+    let compression = state.compression;
+    // §5: "a STARTUP message must never be compressed" (the encoder enforces it too).
+    let input = exchange(io, buf, startup, Compression::None, limits).await?;
+    let class = match state.handle(input)? {
+        AfterStartup::Ready => return Ok(compression),
+        AfterStartup::Authenticate(class) => class,
+    };
+    let provider = config.auth.as_ref().ok_or_else(|| Error::AuthRequired {
+        authenticator: class.clone(),
+    })?;
+    let mechanism = provider.start(&class).await?;
+    let (initial, exchange_state) = Exchange::start(
+        mechanism,
+        ExchangeLimits::with_max_challenges(config.max_auth_challenges),
+    )?;
+    let mut request = auth_response(initial.expose());
+    drop(initial);
+    let mut state = ExpectAuthResult {
+        exchange: exchange_state,
+    };
+    loop {
+        let input = exchange(io, buf, request, compression, limits).await?;
+        match state.handle(input)? {
+            AfterAuth::Respond(next_request, next) => {
+                request = next_request;
+                state = next;
+            }
+            AfterAuth::Done => return Ok(compression),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +349,9 @@ mod tests {
 
         let (_, s) = ExpectSupported::start(Compression::Lz4);
         let (startup, ready) = s.handle(supported(&["snappy"])).unwrap();
-        assert!(!startup_options(&startup).iter().any(|(k, _)| k == "COMPRESSION"));
+        assert!(!startup_options(&startup)
+            .iter()
+            .any(|(k, _)| k == "COMPRESSION"));
         assert_eq!(ready.compression, Compression::None);
     }
 
@@ -228,7 +359,10 @@ mod tests {
     fn out_of_order_messages_are_protocol_errors() {
         let (_, s) = ExpectSupported::start(Compression::None);
         let e = s.handle(Input::Ready).unwrap_err();
-        assert!(e.to_string().contains("SUPPORTED expected, got READY"), "{e}");
+        assert!(
+            e.to_string().contains("SUPPORTED expected, got READY"),
+            "{e}"
+        );
         let e = ExpectReady {
             compression: Compression::None,
         }
@@ -254,12 +388,17 @@ mod tests {
         let r = ExpectReady {
             compression: Compression::None,
         };
-        assert!(matches!(r.handle(Input::Ready).unwrap(), AfterStartup::Ready));
+        assert!(matches!(
+            r.handle(Input::Ready).unwrap(),
+            AfterStartup::Ready
+        ));
         let r = ExpectReady {
             compression: Compression::None,
         };
         match r
-            .handle(Input::Authenticate("org.apache.cassandra.auth.PasswordAuthenticator".into()))
+            .handle(Input::Authenticate(
+                "org.apache.cassandra.auth.PasswordAuthenticator".into(),
+            ))
             .unwrap()
         {
             AfterStartup::Authenticate(c) => assert!(c.ends_with("PasswordAuthenticator")),

@@ -1,16 +1,55 @@
-//! Tokio connection for the Cassandra native protocol v4.
+//! Tokio connection for the Cassandra native protocol v4 (`native_protocol_v4.spec`), built
+//! first for Amazon Keyspaces: TLS (rustls, webpki roots), the v4 handshake with SASL PLAIN or
+//! SigV4 authentication (via `cql4-auth`), and up to 32,768 multiplexed requests per
+//! connection with per-request timeouts.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = Config::new("cassandra.us-east-1.amazonaws.com", 9142);
+//! config.tls = Some(TlsConfig::new());
+//! config.auth = Some(Arc::new(cql4_auth::PasswordAuthenticator::new("user", "password")?));
+//! let client = Client::connect(&config).await?;
+//! let result = client
+//!     .query("SELECT keyspace_name FROM system_schema.keyspaces", (), &QueryOptions::new())
+//!     .await?;
+//! for row in result.rows().into_iter().flatten() {
+//!     let name: &str = row.get(0)?;
+//!     println!("{name}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Layers: [`mux`] is the pure stream-id table (no I/O, `now` passed in); a private I/O task
+//! (the [`Connection`] future) moves bytes and wakes callers; [`Client`] serializes requests
+//! once and decodes answers in the caller's task. See `docs/architecture.md` ("cql4-conn").
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod client;
 pub mod config;
 mod core;
 mod driver;
 pub mod error;
+mod events;
+mod handshake;
 pub mod mux;
+mod options;
+mod paging;
+mod prepared;
 pub mod tls;
 mod transport;
 
 pub use crate::core::Connection;
+pub use client::{connect, BatchRequest, Client, QueryResult};
 pub use config::Config;
 pub use error::{CloseReason, Error, Result};
+pub use events::{EventType, Events};
+pub use handshake::{DRIVER_NAME, DRIVER_VERSION};
+pub use mux::MuxConfig;
+pub use options::{QueryOptions, Values};
+pub use paging::{Pager, RowRef, RowStream};
+pub use prepared::PreparedStatement;
 pub use tls::{TlsConfig, TlsError};

@@ -245,7 +245,12 @@ impl<T> Multiplexer<T> {
         let request = waiting.request?;
         self.queued_live -= 1;
         let idx = usize::from(id);
-        let generation = self.generations.get(idx).copied().unwrap_or(0).wrapping_add(1);
+        let generation = self
+            .generations
+            .get(idx)
+            .copied()
+            .unwrap_or(0)
+            .wrapping_add(1);
         if let Some(g) = self.generations.get_mut(idx) {
             *g = generation;
         }
@@ -488,7 +493,13 @@ mod tests {
         m.submit(1, now + ms(10)).unwrap();
         assert_eq!(transmit(&mut m), Some((0, 1)));
         m.submit(2, now + ms(1000)).unwrap();
-        assert_eq!(m.poll_expired(now + ms(10)), Some(Expired { request: 1, was_sent: true }));
+        assert_eq!(
+            m.poll_expired(now + ms(10)),
+            Some(Expired {
+                request: 1,
+                was_sent: true
+            })
+        );
         assert_eq!(m.orphans(), 1);
         // The only id is orphaned: request 2 must wait, not take id 0.
         assert_eq!(transmit(&mut m), None);

@@ -51,7 +51,9 @@ impl fmt::Debug for TlsConfig {
         };
         let client = match &self.client_cert {
             None => "none".to_owned(),
-            Some(ClientCert::Files { cert, .. }) => format!("file {} (key redacted)", cert.display()),
+            Some(ClientCert::Files { cert, .. }) => {
+                format!("file {} (key redacted)", cert.display())
+            }
             Some(ClientCert::Pem { .. }) => "PEM in memory (key redacted)".to_owned(),
         };
         f.debug_struct("TlsConfig")
@@ -160,7 +162,11 @@ impl TlsConfig {
     }
 
     /// Presents a client certificate chain and key given as PEM text.
-    pub fn with_client_cert_pem(mut self, cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Self {
+    pub fn with_client_cert_pem(
+        mut self,
+        cert: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
         self.client_cert = Some(ClientCert::Pem {
             cert: cert.into(),
             key: Arc::new(key.into()),
@@ -346,19 +352,33 @@ mod tests {
     async fn dns_name_is_verified() {
         let p = pki(vec![dns("node.cql4.test")]);
         let cfg = TlsConfig::new().with_ca_pem(p.ca_pem.clone());
-        client(&cfg, "node.cql4.test", serve(&p).await).await.unwrap();
-        let err = client(&cfg, "other.cql4.test", serve(&p).await).await.unwrap_err();
-        assert!(err.contains("NotValidForName") || err.contains("not valid for name"), "{err}");
+        client(&cfg, "node.cql4.test", serve(&p).await)
+            .await
+            .unwrap();
+        let err = client(&cfg, "other.cql4.test", serve(&p).await)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("NotValidForName") || err.contains("not valid for name"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn ip_address_needs_an_ip_san() {
         let p = pki(vec![dns("node.cql4.test")]);
         let cfg = TlsConfig::new().with_ca_pem(p.ca_pem.clone());
-        let err = client(&cfg, "127.0.0.1", serve(&p).await).await.unwrap_err();
-        assert!(err.contains("NotValidForName") || err.contains("not valid for name"), "{err}");
+        let err = client(&cfg, "127.0.0.1", serve(&p).await)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("NotValidForName") || err.contains("not valid for name"),
+            "{err}"
+        );
 
-        let p = pki(vec![rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST))]);
+        let p = pki(vec![rcgen::SanType::IpAddress(IpAddr::V4(
+            Ipv4Addr::LOCALHOST,
+        ))]);
         let cfg = TlsConfig::new().with_ca_pem(p.ca_pem.clone());
         client(&cfg, "127.0.0.1", serve(&p).await).await.unwrap();
     }
@@ -378,15 +398,21 @@ mod tests {
         let err = client(&TlsConfig::new(), "node.cql4.test", serve(&p).await)
             .await
             .unwrap_err();
-        assert!(err.contains("UnknownIssuer") || err.contains("unknown issuer"), "{err}");
+        assert!(
+            err.contains("UnknownIssuer") || err.contains("unknown issuer"),
+            "{err}"
+        );
     }
 
     #[test]
     fn webpki_roots_hold_the_anchors_keyspaces_chains_to() {
         let has = |needle: &[u8]| {
-            webpki_roots::TLS_SERVER_ROOTS
-                .iter()
-                .any(|a| a.subject.as_ref().windows(needle.len()).any(|w| w == needle))
+            webpki_roots::TLS_SERVER_ROOTS.iter().any(|a| {
+                a.subject
+                    .as_ref()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
+            })
         };
         assert!(has(b"Amazon Root CA 1"));
         assert!(has(b"Starfield Services Root Certificate Authority - G2"));
@@ -396,7 +422,16 @@ mod tests {
     #[test]
     fn bad_inputs_are_typed_errors() {
         let e = TlsConfig::new().with_ca_pem("not pem").build().unwrap_err();
-        assert!(matches!(e, TlsError::BadPem { what: "CA certificates", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TlsError::BadPem {
+                    what: "CA certificates",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = TlsConfig::new()
             .with_ca_file("/nonexistent/ca.pem")
             .build()
@@ -409,7 +444,10 @@ mod tests {
         ));
         let p = pki(vec![dns("x.test")]);
         let e = TlsConfig::new()
-            .with_client_cert_pem(p.ca_pem.clone(), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            .with_client_cert_pem(
+                p.ca_pem.clone(),
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            )
             .build()
             .unwrap_err();
         assert!(!format!("{e:?}").contains("AAAA"));

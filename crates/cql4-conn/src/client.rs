@@ -1,0 +1,486 @@
+//! The request API: `connect`, then `query`, `prepare`, `execute`, `batch`, `use_keyspace`,
+//! `register`, and paging (see [`crate::paging`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use cql4_frame::compression::Compression;
+use cql4_frame::consistency::Consistency;
+use cql4_frame::request::{
+    Batch, BatchQuery, BatchStatement, BatchType, CustomPayload, Execute, Prepare, Query,
+    QueryParameters, Register, Request, RequestFrame,
+};
+use cql4_frame::response::{ErrorCode, Prepared, Response, ResponseFrame, ResultResponse};
+use cql4_frame::rows::{ResultMetadata, Rows};
+use cql4_frame::DecodeLimits;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::core::{self, Connection, Core};
+use crate::driver::DriverConfig;
+use crate::error::{Error, Result};
+use crate::events::{EventType, Events};
+use crate::handshake;
+use crate::options::{QueryOptions, Values};
+use crate::prepared::PreparedStatement;
+use crate::transport;
+
+/// Opens a connection: TCP (+ TLS), then the v4 handshake and authentication, all within
+/// [`Config::connect_timeout`]. Returns the cheap-to-clone [`Client`] and the
+/// [`Connection`] future that must be spawned (or use [`Client::connect`], which spawns it).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), cql4_conn::Error> {
+/// let config = cql4_conn::Config::new("127.0.0.1", 9042);
+/// let (client, connection) = cql4_conn::connect(&config).await?;
+/// tokio::spawn(connection);
+/// let result = client.query("SELECT release_version FROM system.local", (), &Default::default()).await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect(config: &Config) -> Result<(Client, Connection)> {
+    match tokio::time::timeout(config.connect_timeout, connect_inner(config)).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::ConnectTimeout {
+            addr: config.address(),
+            timeout: config.connect_timeout,
+        }),
+    }
+}
+
+async fn connect_inner(config: &Config) -> Result<(Client, Connection)> {
+    let mut io = transport::open(config).await?;
+    let mut read_buf = BytesMut::with_capacity(16 * 1024);
+    let compression = handshake::run(&mut io, &mut read_buf, config).await?;
+    let (core, connection) = core::start(
+        io,
+        read_buf,
+        DriverConfig {
+            mux: config.mux.clone(),
+            limits: config.limits.clone(),
+            heartbeat_interval: config.heartbeat_interval,
+            heartbeat_timeout: config.heartbeat_timeout,
+        },
+    );
+    let client = Client {
+        inner: Arc::new(Inner {
+            core,
+            compression,
+            limits: config.limits.clone(),
+            request_timeout: config.request_timeout,
+            consistency: config.default_consistency,
+            page_size: config.default_page_size,
+            event_buffer: config.event_buffer.max(1),
+            prepared: Mutex::new(HashMap::new()),
+            prepared_cache_size: config.prepared_cache_size,
+        }),
+    };
+    Ok((client, connection))
+}
+
+/// A handle to one connection; cheap to clone, usable from many tasks at once (requests are
+/// multiplexed on up to 32,768 stream ids).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    core: Core,
+    compression: Compression,
+    limits: DecodeLimits,
+    request_timeout: Duration,
+    consistency: Consistency,
+    page_size: i32,
+    event_buffer: usize,
+    prepared: Mutex<HashMap<String, PreparedStatement>>,
+    prepared_cache_size: usize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("compression", &self.inner.compression)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a QUERY, EXECUTE or BATCH: the RESULT message and the frame's extras.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct QueryResult {
+    /// The RESULT (Void, Rows, Set_keyspace, Schema_change).
+    pub result: ResultResponse,
+    /// The tracing session id when tracing was requested (§2.2 flag 0x02).
+    pub tracing_id: Option<[u8; 16]>,
+    /// The server's warnings (§2.2 flag 0x08), e.g. a batch over the size threshold.
+    pub warnings: Vec<String>,
+    /// The server's custom payload (§2.2 flag 0x04).
+    pub custom_payload: Option<CustomPayload>,
+}
+
+impl QueryResult {
+    /// The page of rows, for a Rows result.
+    pub fn rows(&self) -> Option<&Rows> {
+        match &self.result {
+            ResultResponse::Rows(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The page of rows, owned.
+    pub fn into_rows(self) -> Option<Rows> {
+        match self.result {
+            ResultResponse::Rows(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The paging state to fetch the next page, if there is one (§8).
+    pub fn paging_state(&self) -> Option<&Bytes> {
+        self.rows().and_then(Rows::paging_state)
+    }
+}
+
+/// A BATCH (native_protocol_v4.spec §4.1.7) being built: query strings and prepared
+/// statements, each with its values.
+#[derive(Debug, Clone)]
+pub struct BatchRequest {
+    batch_type: BatchType,
+    statements: Vec<(BatchItem, Values)>,
+}
+
+#[derive(Debug, Clone)]
+enum BatchItem {
+    Query(String),
+    Prepared(PreparedStatement),
+}
+
+impl BatchRequest {
+    /// An empty batch of `batch_type` (LOGGED, UNLOGGED, COUNTER).
+    pub fn new(batch_type: BatchType) -> Self {
+        Self {
+            batch_type,
+            statements: Vec::new(),
+        }
+    }
+
+    /// Adds a query string with its values.
+    pub fn add_query(&mut self, cql: impl Into<String>, values: impl Into<Values>) -> &mut Self {
+        self.statements
+            .push((BatchItem::Query(cql.into()), values.into()));
+        self
+    }
+
+    /// Adds a prepared statement with its values.
+    pub fn add_prepared(
+        &mut self,
+        statement: &PreparedStatement,
+        values: impl Into<Values>,
+    ) -> &mut Self {
+        self.statements
+            .push((BatchItem::Prepared(statement.clone()), values.into()));
+        self
+    }
+
+    /// Statements added so far.
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+}
+
+impl Client {
+    /// Connects (see [`connect`]) and spawns the [`Connection`] on the current tokio runtime.
+    pub async fn connect(config: &Config) -> Result<Self> {
+        let (client, connection) = connect(config).await?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+        Ok(client)
+    }
+
+    /// True once the connection has closed; every later request fails with
+    /// [`Error::Closed`].
+    pub fn is_closed(&self) -> bool {
+        self.inner.core.is_closed()
+    }
+
+    /// The compression negotiated in the handshake.
+    pub fn compression(&self) -> Compression {
+        self.inner.compression
+    }
+
+    /// Runs a CQL string (QUERY, §4.1.4) with optional bound values. A select returns its first
+    /// page; see [`Client::query_pages`] and [`Client::query_rows`] for the rest.
+    pub async fn query(
+        &self,
+        cql: &str,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Result<QueryResult> {
+        let frame = self.request_frame(
+            Request::Query(Query {
+                query: cql.to_owned(),
+                params: self.params(values.into(), options, false),
+            }),
+            options,
+        );
+        self.send(&frame, self.timeout(options), None).await
+    }
+
+    /// Prepares a statement (PREPARE, §4.1.5). Statements are cached by query text: preparing
+    /// the same text again returns the cached statement without a round trip.
+    pub async fn prepare(&self, cql: &str) -> Result<PreparedStatement> {
+        if let Some(s) = self.cached(cql) {
+            return Ok(s);
+        }
+        let prepared = self
+            .prepare_uncached(cql, self.inner.request_timeout)
+            .await?;
+        let statement = PreparedStatement::new(cql.to_owned(), prepared);
+        if let Ok(mut cache) = self.inner.prepared.lock() {
+            if cache.len() >= self.inner.prepared_cache_size {
+                cache.clear();
+            }
+            cache.insert(cql.to_owned(), statement.clone());
+        }
+        Ok(statement)
+    }
+
+    /// Executes a prepared statement (EXECUTE, §4.1.6). When the statement has result
+    /// metadata, the server is asked to skip it (flag 0x02) and the cached metadata decodes
+    /// the rows. If the server no longer knows the statement (UNPREPARED, e.g. after the table
+    /// was dropped and recreated), it is prepared again — updating its metadata — and executed
+    /// once more.
+    pub async fn execute(
+        &self,
+        statement: &PreparedStatement,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Result<QueryResult> {
+        let timeout = self.timeout(options);
+        let values = values.into();
+        let mut state = statement.state();
+        let skip = state.result_metadata.is_some();
+        let mut frame = self.request_frame(
+            Request::Execute(Execute {
+                id: state.id.clone(),
+                params: self.params(values, options, skip),
+            }),
+            options,
+        );
+        let first = self
+            .send(&frame, timeout, state.result_metadata.as_ref())
+            .await;
+        match first {
+            Err(Error::Server(e)) if e.code == ErrorCode::UNPREPARED => {
+                tracing::debug!(query = statement.query(), "UNPREPARED: preparing again");
+                self.reprepare(statement, timeout).await?;
+                state = statement.state();
+                if let Request::Execute(ex) = &mut frame.message {
+                    ex.id = state.id.clone();
+                    ex.params.skip_metadata = state.result_metadata.is_some();
+                }
+                self.send(&frame, timeout, state.result_metadata.as_ref())
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Runs a BATCH (§4.1.7). Prepared children that the server no longer knows are prepared
+    /// again and the batch is sent once more.
+    pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
+        let timeout = self.timeout(options);
+        let build = |client: &Self| {
+            let mut b = Batch {
+                batch_type: batch.batch_type,
+                statements: Vec::with_capacity(batch.statements.len()),
+                consistency: options.consistency.unwrap_or(client.inner.consistency),
+                serial_consistency: options.serial_consistency,
+                default_timestamp: options.default_timestamp,
+            };
+            for (item, values) in &batch.statements {
+                let query = match item {
+                    BatchItem::Query(q) => BatchQuery::Query(q.clone()),
+                    BatchItem::Prepared(p) => BatchQuery::Prepared(p.id()),
+                };
+                b.statements.push(BatchStatement {
+                    query,
+                    values: values
+                        .0
+                        .clone()
+                        .unwrap_or(cql4_frame::request::QueryValues::Positional(Vec::new())),
+                });
+            }
+            client.request_frame(Request::Batch(b), options)
+        };
+        match self.send(&build(self), timeout, None).await {
+            Err(Error::Server(e)) if e.code == ErrorCode::UNPREPARED => {
+                let unknown = match &e.details {
+                    cql4_frame::response::ErrorDetails::Unprepared { id } => Some(id.clone()),
+                    _ => None,
+                };
+                for (item, _) in &batch.statements {
+                    if let BatchItem::Prepared(p) = item {
+                        if unknown.as_ref().is_none_or(|id| *id == p.id()) {
+                            self.reprepare(p, timeout).await?;
+                        }
+                    }
+                }
+                self.send(&build(self), timeout, None).await
+            }
+            other => other,
+        }
+    }
+
+    /// Switches the connection's keyspace (`USE`, answered by a Set_keyspace result).
+    pub async fn use_keyspace(&self, keyspace: &str) -> Result<()> {
+        let cql = format!("USE \"{}\"", keyspace.replace('"', "\"\""));
+        let r = self.query(&cql, (), &QueryOptions::new()).await?;
+        match r.result {
+            ResultResponse::SetKeyspace(_) => Ok(()),
+            other => Err(Error::Protocol(format!(
+                "USE answered with {other:?} instead of Set_keyspace"
+            ))),
+        }
+    }
+
+    /// Subscribes to server events (REGISTER, §4.1.8). Events arrive on the returned stream;
+    /// calling this again replaces the previous stream.
+    pub async fn register(&self, event_types: &[EventType]) -> Result<Events> {
+        let (tx, rx) = mpsc::channel(self.inner.event_buffer);
+        self.inner.core.set_events(tx)?;
+        let frame = RequestFrame {
+            stream: 0,
+            tracing: false,
+            custom_payload: None,
+            message: Request::Register(Register {
+                event_types: event_types.iter().map(|t| t.as_str().to_owned()).collect(),
+            }),
+        };
+        let response = self
+            .round_trip(&frame, self.inner.request_timeout, None)
+            .await?;
+        match response.message {
+            Response::Ready => Ok(Events::new(
+                rx,
+                self.inner.compression,
+                self.inner.limits.clone(),
+            )),
+            Response::Error(e) => Err(Error::Server(Box::new(e))),
+            other => Err(unexpected("READY", &other)),
+        }
+    }
+
+    // ---- internals ----
+
+    pub(crate) fn timeout(&self, options: &QueryOptions) -> Duration {
+        options.timeout.unwrap_or(self.inner.request_timeout)
+    }
+
+    pub(crate) fn params(
+        &self,
+        values: Values,
+        options: &QueryOptions,
+        skip_metadata: bool,
+    ) -> QueryParameters {
+        let mut p = QueryParameters::new(options.consistency.unwrap_or(self.inner.consistency));
+        p.values = values.0;
+        p.skip_metadata = skip_metadata;
+        p.page_size = Some(options.page_size.unwrap_or(self.inner.page_size)).filter(|n| *n > 0);
+        p.paging_state.clone_from(&options.paging_state);
+        p.serial_consistency = options.serial_consistency;
+        p.default_timestamp = options.default_timestamp;
+        p
+    }
+
+    fn request_frame(&self, message: Request, options: &QueryOptions) -> RequestFrame {
+        RequestFrame {
+            stream: 0,
+            tracing: options.tracing,
+            custom_payload: options.custom_payload.clone(),
+            message,
+        }
+    }
+
+    fn cached(&self, cql: &str) -> Option<PreparedStatement> {
+        self.inner.prepared.lock().ok()?.get(cql).cloned()
+    }
+
+    async fn prepare_uncached(&self, cql: &str, timeout: Duration) -> Result<Prepared> {
+        let frame = RequestFrame {
+            stream: 0,
+            tracing: false,
+            custom_payload: None,
+            message: Request::Prepare(Prepare {
+                query: cql.to_owned(),
+            }),
+        };
+        match self.send(&frame, timeout, None).await?.result {
+            ResultResponse::Prepared(p) => Ok(p),
+            other => Err(Error::Protocol(format!(
+                "PREPARE answered with {other:?} instead of Prepared"
+            ))),
+        }
+    }
+
+    async fn reprepare(&self, statement: &PreparedStatement, timeout: Duration) -> Result<()> {
+        let prepared = self.prepare_uncached(statement.query(), timeout).await?;
+        statement.update(prepared);
+        Ok(())
+    }
+
+    /// Sends a request and expects a RESULT.
+    pub(crate) async fn send(
+        &self,
+        frame: &RequestFrame,
+        timeout: Duration,
+        cached: Option<&Arc<ResultMetadata>>,
+    ) -> Result<QueryResult> {
+        let response = self.round_trip(frame, timeout, cached).await?;
+        match response.message {
+            Response::Result(result) => Ok(QueryResult {
+                result,
+                tracing_id: response.tracing_id,
+                warnings: response.warnings.unwrap_or_default(),
+                custom_payload: response.custom_payload,
+            }),
+            Response::Error(e) => Err(Error::Server(Box::new(e))),
+            other => Err(unexpected("RESULT", &other)),
+        }
+    }
+
+    /// Serializes once, sends, decodes the answer in the caller's task (keeping the I/O task
+    /// free for routing).
+    async fn round_trip(
+        &self,
+        frame: &RequestFrame,
+        timeout: Duration,
+        cached: Option<&Arc<ResultMetadata>>,
+    ) -> Result<ResponseFrame> {
+        let mut bytes = Vec::with_capacity(64);
+        frame.encode(self.inner.compression, &mut bytes)?;
+        let raw = self.inner.core.request(Bytes::from(bytes), timeout).await?;
+        Ok(ResponseFrame::decode_with_metadata(
+            raw,
+            self.inner.compression,
+            &self.inner.limits,
+            cached,
+        )?)
+    }
+}
+
+fn unexpected(wanted: &str, got: &Response) -> Error {
+    let name = got.opcode().name().unwrap_or("unknown opcode");
+    Error::Protocol(format!("expected {wanted}, got {name}"))
+}

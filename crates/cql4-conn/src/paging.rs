@@ -1,0 +1,279 @@
+//! Paging (native_protocol_v4.spec §8): explicit pages ([`Pager`]) and a `Stream` of rows
+//! that fetches the next page while the current one is consumed ([`RowStream`]).
+//!
+//! Every page is its own request with its own timeout (scylla #1418: timeouts ignored for
+//! paged requests could hang forever).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use cql4_frame::rows::{ColumnSpec, Row, Rows};
+use cql4_frame::value::{CqlValue, FromCql};
+use cql4_frame::{DecodeError, DecodeErrorKind};
+use tokio::task::JoinHandle;
+
+use crate::client::{Client, QueryResult};
+use crate::error::{Error, Result};
+use crate::options::{QueryOptions, Values};
+use crate::prepared::PreparedStatement;
+
+#[derive(Debug, Clone)]
+enum Statement {
+    Query(Arc<str>),
+    Prepared(PreparedStatement),
+}
+
+/// What is needed to fetch any page of one statement.
+#[derive(Debug, Clone)]
+struct PageSource {
+    client: Client,
+    statement: Statement,
+    values: Values,
+    options: QueryOptions,
+}
+
+impl PageSource {
+    /// Fetches the page at `paging_state` (the first page for `None`).
+    async fn fetch(self, paging_state: Option<Bytes>) -> Result<QueryResult> {
+        let mut options = self.options;
+        options.paging_state = paging_state;
+        match &self.statement {
+            Statement::Query(cql) => self.client.query(cql, self.values, &options).await,
+            Statement::Prepared(p) => self.client.execute(p, self.values, &options).await,
+        }
+    }
+}
+
+/// Explicit pages of one statement: each [`Pager::next_page`] is one request.
+#[derive(Debug)]
+pub struct Pager {
+    source: PageSource,
+    next: Option<Option<Bytes>>,
+}
+
+impl Pager {
+    /// The next page, `None` after the last one. The paging state of each page is also in
+    /// its [`QueryResult::paging_state`], to resume later with
+    /// [`QueryOptions::with_paging_state`].
+    pub async fn next_page(&mut self) -> Option<Result<QueryResult>> {
+        let state = self.next.take()?;
+        let result = self.source.clone().fetch(state).await;
+        if let Ok(r) = &result {
+            self.next = r.paging_state().cloned().map(Some);
+        }
+        Some(result)
+    }
+}
+
+/// A row of a page, holding the page alive; typed access borrows from the frame's bytes.
+#[derive(Debug, Clone)]
+pub struct RowRef {
+    page: Arc<Rows>,
+    index: usize,
+}
+
+impl RowRef {
+    /// The row, borrowed from the page.
+    pub fn row(&self) -> Result<Row<'_>, DecodeError> {
+        self.page.row(self.index).ok_or_else(|| {
+            DecodeError::new(
+                DecodeErrorKind::Invalid("row index past the page"),
+                "row",
+                0,
+            )
+        })
+    }
+
+    /// The value of column `i` as `T` (type checked, then decoded without copying).
+    pub fn get<'a, T: FromCql<'a>>(&'a self, i: usize) -> Result<T, DecodeError> {
+        self.row()?.get(i)
+    }
+
+    /// The value of the column named `name`.
+    pub fn get_by_name<'a, T: FromCql<'a>>(&'a self, name: &str) -> Result<T, DecodeError> {
+        self.row()?.get_by_name(name)
+    }
+
+    /// Every value, owned.
+    pub fn to_owned_values(&self) -> Result<Vec<Option<CqlValue>>, DecodeError> {
+        self.row()?.to_owned_values()
+    }
+
+    /// The page's columns.
+    pub fn columns(&self) -> &[ColumnSpec] {
+        self.page.columns()
+    }
+}
+
+/// Every row of a statement, page after page, as a `futures_core::Stream`. When a page
+/// arrives and has a successor, the successor is requested at once (one page ahead), so rows
+/// keep flowing while the caller works. Dropping the stream cancels the prefetch.
+#[derive(Debug)]
+pub struct RowStream {
+    source: PageSource,
+    current: Option<Arc<Rows>>,
+    index: usize,
+    next: Option<JoinHandle<Result<QueryResult>>>,
+    started: bool,
+    warnings: Vec<String>,
+}
+
+impl RowStream {
+    fn new(source: PageSource) -> Self {
+        Self {
+            source,
+            current: None,
+            index: 0,
+            next: None,
+            started: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The next row, or `None` after the last one.
+    pub async fn next_row(&mut self) -> Option<Result<RowRef>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_row(cx)).await
+    }
+
+    /// Warnings the server attached to the pages fetched so far.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    fn spawn(&mut self, paging_state: Option<Bytes>) {
+        let source = self.source.clone();
+        self.next = Some(tokio::spawn(source.fetch(paging_state)));
+    }
+
+    fn poll_row(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<RowRef>>> {
+        if !self.started {
+            self.started = true;
+            self.spawn(None);
+        }
+        loop {
+            if let Some(page) = &self.current {
+                if self.index < page.len() {
+                    let row = RowRef {
+                        page: page.clone(),
+                        index: self.index,
+                    };
+                    self.index += 1;
+                    return Poll::Ready(Some(Ok(row)));
+                }
+                self.current = None;
+            }
+            let Some(handle) = self.next.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let joined = match Pin::new(handle).poll(cx) {
+                Poll::Ready(j) => j,
+                Poll::Pending => return Poll::Pending,
+            };
+            self.next = None;
+            let result = match joined {
+                Ok(r) => r,
+                Err(e) => Err(Error::Protocol(format!("page fetch task failed: {e}"))),
+            };
+            let page = match result {
+                Ok(page) => page,
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            };
+            self.warnings.extend(page.warnings.iter().cloned());
+            let Some(rows) = page.into_rows() else {
+                return Poll::Ready(Some(Err(Error::Protocol(
+                    "a paged statement answered without rows".to_owned(),
+                ))));
+            };
+            if let Some(state) = rows.paging_state().cloned() {
+                self.spawn(Some(state));
+            }
+            self.current = Some(Arc::new(rows));
+            self.index = 0;
+        }
+    }
+}
+
+impl futures_core::Stream for RowStream {
+    type Item = Result<RowRef>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_row(cx)
+    }
+}
+
+impl Drop for RowStream {
+    fn drop(&mut self) {
+        if let Some(h) = &self.next {
+            h.abort();
+        }
+    }
+}
+
+impl Client {
+    fn source(&self, statement: Statement, values: Values, options: &QueryOptions) -> PageSource {
+        PageSource {
+            client: self.clone(),
+            statement,
+            values,
+            options: options.clone(),
+        }
+    }
+
+    /// Pages of a CQL string, one request per [`Pager::next_page`]. Starts at
+    /// `options.paging_state` if set.
+    pub fn query_pages(
+        &self,
+        cql: &str,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Pager {
+        Pager {
+            next: Some(options.paging_state.clone()),
+            source: self.source(Statement::Query(cql.into()), values.into(), options),
+        }
+    }
+
+    /// Pages of a prepared statement.
+    pub fn execute_pages(
+        &self,
+        statement: &PreparedStatement,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Pager {
+        Pager {
+            next: Some(options.paging_state.clone()),
+            source: self.source(
+                Statement::Prepared(statement.clone()),
+                values.into(),
+                options,
+            ),
+        }
+    }
+
+    /// Every row of a CQL string as a stream, prefetching one page ahead.
+    pub fn query_rows(
+        &self,
+        cql: &str,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> RowStream {
+        RowStream::new(self.source(Statement::Query(cql.into()), values.into(), options))
+    }
+
+    /// Every row of a prepared statement as a stream, prefetching one page ahead.
+    pub fn execute_rows(
+        &self,
+        statement: &PreparedStatement,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> RowStream {
+        RowStream::new(self.source(
+            Statement::Prepared(statement.clone()),
+            values.into(),
+            options,
+        ))
+    }
+}
