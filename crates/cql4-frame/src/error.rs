@@ -82,7 +82,7 @@ pub enum DecodeErrorKind {
         /// Where in the value, outermost first.
         path: String,
         /// What went wrong there.
-        cause: Box<DecodeErrorKind>,
+        cause: Box<Self>,
     },
     /// An ERROR response (native_protocol_v4.spec §4.2.1) whose code-specific body (§9) is
     /// malformed; the code and message were read and are kept. Context and offset name the

@@ -131,15 +131,15 @@ pub enum ColumnType {
     /// `duration`: custom [`DURATION_CLASS`] in v4.
     Duration,
     /// `list<T>` (0x0020).
-    List(Box<ColumnType>),
+    List(Box<Self>),
     /// `map<K, V>` (0x0021).
-    Map(Box<ColumnType>, Box<ColumnType>),
+    Map(Box<Self>, Box<Self>),
     /// `set<T>` (0x0022).
-    Set(Box<ColumnType>),
+    Set(Box<Self>),
     /// A user-defined type (0x0030).
     Udt(Box<UdtType>),
     /// `tuple<…>` (0x0031).
-    Tuple(Vec<ColumnType>),
+    Tuple(Vec<Self>),
 }
 
 /// A user-defined type's description (native_protocol_v4.spec §4.2.5.2, id 0x0030).

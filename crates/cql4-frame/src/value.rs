@@ -1,86 +1,691 @@
-//! CQL values (native_protocol_v4.spec §6, §7). First version: replaced in the next commit.
+//! CQL values both ways (native_protocol_v4.spec §6 serialization formats, §7 UDTs).
+//!
+//! - [`CqlValue`] is the owned form of any value, with [`CqlValue::deserialize`] and
+//!   [`CqlValue::serialize`] driven by a [`ColumnType`].
+//! - [`FromCql`] reads Rust types from a cell, borrowing `&str` / `&[u8]` from the frame;
+//!   [`ToCql`] writes them for bound variables ([`write_value`] adds the `[value]` length).
+//! - `varint` and `decimal` are lossless ([`Varint`], [`Decimal`]); dates and times keep their
+//!   raw numbers ([`CqlDate`], [`CqlTime`], [`CqlTimestamp`], [`CqlDuration`]).
+//!
+//! An empty (zero-length) value is legal for most types (§6: "most non-string types support
+//! 'empty' values … distinct from NULL") and decodes as [`CqlValue::Empty`] for every type
+//! whose natural encoding is not itself empty.
 
-use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
+mod convert;
+mod number;
+mod temporal;
+
+use std::fmt;
+use std::net::IpAddr;
+
+pub use self::convert::{write_value, FromCql, IsNull, ToCql};
+pub use self::number::{Decimal, ParseNumberError, Varint};
+pub use self::temporal::{CqlDate, CqlDuration, CqlTime, CqlTimestamp};
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
+use crate::reader::Reader;
 use crate::types::ColumnType;
 
 /// An owned CQL value.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum CqlValue {
-    /// `int`.
+    /// `ascii` (§6.1).
+    Ascii(String),
+    /// `bigint` (§6.2).
+    BigInt(i64),
+    /// `blob` (§6.3).
+    Blob(Vec<u8>),
+    /// `boolean` (§6.4).
+    Boolean(bool),
+    /// `counter` (a bigint).
+    Counter(i64),
+    /// `decimal` (§6.6).
+    Decimal(Decimal),
+    /// `double` (§6.7).
+    Double(f64),
+    /// `float` (§6.8).
+    Float(f32),
+    /// `int` (§6.10).
     Int(i32),
-    /// `text`.
+    /// `timestamp` (§6.17).
+    Timestamp(CqlTimestamp),
+    /// `uuid` (§6.21).
+    Uuid([u8; 16]),
+    /// `text` / `varchar` (§6.15).
     Text(String),
-    /// Any other value, as its serialized bytes.
-    Other(Vec<u8>),
+    /// `varint` (§6.23).
+    Varint(Varint),
+    /// `timeuuid` (§6.18).
+    Timeuuid([u8; 16]),
+    /// `inet` (§6.9).
+    Inet(IpAddr),
+    /// `date` (§6.5).
+    Date(CqlDate),
+    /// `time` (§6.16).
+    Time(CqlTime),
+    /// `smallint` (§6.14).
+    SmallInt(i16),
+    /// `tinyint` (§6.19).
+    TinyInt(i8),
+    /// `duration`.
+    Duration(CqlDuration),
+    /// `list<T>` (§6.11).
+    List(Vec<Self>),
+    /// `set<T>` (§6.13), in wire order.
+    Set(Vec<Self>),
+    /// `map<K, V>` (§6.12): pairs in wire order.
+    Map(Vec<(Self, Self)>),
+    /// A user-defined type value (§7): named fields in declaration order. It may hold fewer
+    /// fields than the type declares; missing trailing fields are null.
+    Udt(Vec<(String, Option<Self>)>),
+    /// `tuple<…>` (§6.20): elements, `None` for null.
+    Tuple(Vec<Option<Self>>),
+    /// A value of a custom type this codec does not know: its bytes.
+    Custom(Vec<u8>),
+    /// The legacy empty value (zero bytes) of a type whose natural encoding is not empty.
+    Empty,
+}
+
+/// Context of value decoding errors; the path inside the value is in
+/// [`DecodeErrorKind::InValue`].
+const WHAT: &str = "CQL value";
+
+fn err(kind: DecodeErrorKind, offset: usize) -> DecodeError {
+    DecodeError::new(kind, WHAT, offset)
+}
+
+/// Wraps an error from inside element `what` of a value of type `ty`, starting at `base` in
+/// the outer value: the path grows outermost first and the offset becomes outer-relative.
+pub(crate) fn nest(e: DecodeError, ty: &ColumnType, what: Path<'_>, base: usize) -> DecodeError {
+    let here = format!("{ty} {what}");
+    let kind = match e.kind().clone() {
+        DecodeErrorKind::InValue { path, cause } => DecodeErrorKind::InValue {
+            path: format!("{here} / {path}"),
+            cause,
+        },
+        other => DecodeErrorKind::InValue {
+            path: here,
+            cause: Box::new(other),
+        },
+    };
+    DecodeError::new(kind, e.context(), e.offset().saturating_add(base))
+}
+
+/// Where an element sits inside its enclosing value, for error paths.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Path<'a> {
+    /// A list, set or tuple element.
+    Element(usize),
+    /// A map entry's key or value.
+    Entry(usize, &'static str),
+    /// A UDT field.
+    Field(&'a str),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Element(i) => write!(f, "element {i}"),
+            Self::Entry(i, what) => write!(f, "entry {i} {what}"),
+            Self::Field(name) => write!(f, "field {name}"),
+        }
+    }
+}
+
+/// Exactly `N` bytes of a fixed-size type.
+pub(crate) fn fixed<const N: usize>(bytes: &[u8], what: &'static str) -> DecodeResult<[u8; N]> {
+    bytes
+        .try_into()
+        .map_err(|_| err(DecodeErrorKind::Invalid(what), 0))
+}
+
+/// Validates `time` (§6.16: "Valid values are in the range 0 to 86399999999999").
+pub(crate) fn decode_time(bytes: &[u8]) -> DecodeResult<CqlTime> {
+    let n = i64::from_be_bytes(fixed(bytes, "time value is not 8 bytes")?);
+    CqlTime::from_nanos(n).ok_or_else(|| {
+        err(
+            DecodeErrorKind::Invalid("time value outside 0..=86399999999999 ns"),
+            0,
+        )
+    })
+}
+
+/// `inet` (§6.9): 4 or 16 bytes.
+pub(crate) fn decode_inet(bytes: &[u8]) -> DecodeResult<IpAddr> {
+    if let Ok(b) = <[u8; 4]>::try_from(bytes) {
+        Ok(IpAddr::from(b))
+    } else if let Ok(b) = <[u8; 16]>::try_from(bytes) {
+        Ok(IpAddr::from(b))
+    } else {
+        Err(err(
+            DecodeErrorKind::Invalid("inet value is neither 4 nor 16 bytes"),
+            0,
+        ))
+    }
+}
+
+/// `ascii` (§6.1): "Bytes with values outside of this range will result in a validation
+/// error."
+pub(crate) fn decode_ascii(bytes: &[u8]) -> DecodeResult<&str> {
+    match bytes.iter().position(|b| !b.is_ascii()) {
+        Some(at) => Err(err(DecodeErrorKind::InvalidAscii, at)),
+        // ASCII is valid UTF-8.
+        None => std::str::from_utf8(bytes).map_err(|_| err(DecodeErrorKind::InvalidAscii, 0)),
+    }
+}
+
+pub(crate) fn decode_text(bytes: &[u8]) -> DecodeResult<&str> {
+    std::str::from_utf8(bytes).map_err(|e| err(DecodeErrorKind::InvalidUtf8, e.valid_up_to()))
+}
+
+/// `decimal` (§6.6): an `[int]` scale then a non-empty varint.
+pub(crate) fn decode_decimal(bytes: &[u8]) -> DecodeResult<Decimal> {
+    let mut r = Reader::new(bytes);
+    let scale = r
+        .i32("decimal scale")
+        .map_err(|e| err(e.kind().clone(), e.offset()))?;
+    if r.is_empty() {
+        return Err(err(
+            DecodeErrorKind::Invalid("decimal has no unscaled value"),
+            4,
+        ));
+    }
+    Ok(Decimal {
+        scale,
+        unscaled: Varint::from_be_bytes(r.rest().to_vec()),
+    })
+}
+
+/// `duration`: three `[vint]`s, months and days within `i32`.
+pub(crate) fn decode_duration(bytes: &[u8]) -> DecodeResult<CqlDuration> {
+    let mut r = Reader::new(bytes);
+    let mut int = |what: &'static str| -> DecodeResult<i64> {
+        r.vint(what).map_err(|e| err(e.kind().clone(), e.offset()))
+    };
+    let months = int("duration months")?;
+    let days = int("duration days")?;
+    let nanos = int("duration nanoseconds")?;
+    let range = |n: i64| {
+        i32::try_from(n).map_err(|_| {
+            err(
+                DecodeErrorKind::Invalid("duration months or days outside i32"),
+                0,
+            )
+        })
+    };
+    let d = CqlDuration {
+        months: range(months)?,
+        days: range(days)?,
+        nanos,
+    };
+    r.expect_end(WHAT)
+        .map_err(|e| err(e.kind().clone(), e.offset()))?;
+    Ok(d)
+}
+
+/// A collection's `[int]` element count (§6.11-6.13), which must be non-negative.
+pub(crate) fn collection_count(r: &mut Reader<'_>) -> DecodeResult<usize> {
+    r.count("collection element count")
+        .map_err(|e| err(e.kind().clone(), e.offset()))
+}
+
+/// One `[bytes]` element of a collection, tuple or UDT: its offset and bytes (`None`: null).
+pub(crate) fn element<'a>(r: &mut Reader<'a>) -> DecodeResult<(usize, Option<&'a [u8]>)> {
+    let at = r.position();
+    let bytes = r
+        .bytes("element")
+        .map_err(|e| err(e.kind().clone(), e.offset()))?;
+    Ok((at + 4, bytes))
+}
+
+pub(crate) fn expect_end(r: &Reader<'_>) -> DecodeResult<()> {
+    r.expect_end(WHAT)
+        .map_err(|e| err(e.kind().clone(), e.offset()))
 }
 
 impl CqlValue {
-    /// Decodes a value of type `ty` from its serialized bytes.
-    pub fn deserialize(
+    /// Decodes the serialized bytes of a non-null value of type `ty` (§6). Nested values
+    /// recurse at most `limits.max_type_depth` levels.
+    pub fn deserialize(bytes: &[u8], ty: &ColumnType, limits: &DecodeLimits) -> DecodeResult<Self> {
+        Self::deserialize_at(bytes, ty, limits.max_type_depth, 0)
+    }
+
+    fn deserialize_at(
         bytes: &[u8],
         ty: &ColumnType,
-        _limits: &DecodeLimits,
+        max: usize,
+        depth: usize,
     ) -> DecodeResult<Self> {
-        match ty {
-            ColumnType::Int => Ok(Self::Int(i32::from_cql(ty, Some(bytes))?)),
-            ColumnType::Text => Ok(Self::Text(<&str>::from_cql(ty, Some(bytes))?.to_owned())),
-            _ => Ok(Self::Other(bytes.to_vec())),
+        if depth >= max {
+            return Err(err(DecodeErrorKind::TooDeep { limit: max }, 0));
+        }
+        if bytes.is_empty() && !ty.empty_is_natural() {
+            return Ok(Self::Empty);
+        }
+        let v = match ty {
+            ColumnType::Custom(_) => Self::Custom(bytes.to_vec()),
+            ColumnType::Ascii => Self::Ascii(decode_ascii(bytes)?.to_owned()),
+            ColumnType::Text => Self::Text(decode_text(bytes)?.to_owned()),
+            ColumnType::Blob => Self::Blob(bytes.to_vec()),
+            ColumnType::BigInt => Self::BigInt(i64::from_be_bytes(fixed(
+                bytes,
+                "bigint value is not 8 bytes",
+            )?)),
+            ColumnType::Counter => Self::Counter(i64::from_be_bytes(fixed(
+                bytes,
+                "counter value is not 8 bytes",
+            )?)),
+            ColumnType::Boolean => {
+                let [b] = fixed::<1>(bytes, "boolean value is not 1 byte")?;
+                Self::Boolean(b != 0)
+            }
+            ColumnType::Decimal => Self::Decimal(decode_decimal(bytes)?),
+            ColumnType::Double => Self::Double(f64::from_be_bytes(fixed(
+                bytes,
+                "double value is not 8 bytes",
+            )?)),
+            ColumnType::Float => Self::Float(f32::from_be_bytes(fixed(
+                bytes,
+                "float value is not 4 bytes",
+            )?)),
+            ColumnType::Int => Self::Int(i32::from_be_bytes(fixed(
+                bytes,
+                "int value is not 4 bytes",
+            )?)),
+            ColumnType::Timestamp => Self::Timestamp(CqlTimestamp(i64::from_be_bytes(fixed(
+                bytes,
+                "timestamp value is not 8 bytes",
+            )?))),
+            ColumnType::Uuid => Self::Uuid(fixed(bytes, "uuid value is not 16 bytes")?),
+            ColumnType::Timeuuid => Self::Timeuuid(fixed(bytes, "timeuuid value is not 16 bytes")?),
+            ColumnType::Varint => Self::Varint(Varint::from_be_bytes(bytes.to_vec())),
+            ColumnType::Inet => Self::Inet(decode_inet(bytes)?),
+            ColumnType::Date => Self::Date(CqlDate(u32::from_be_bytes(fixed(
+                bytes,
+                "date value is not 4 bytes",
+            )?))),
+            ColumnType::Time => Self::Time(decode_time(bytes)?),
+            ColumnType::SmallInt => Self::SmallInt(i16::from_be_bytes(fixed(
+                bytes,
+                "smallint value is not 2 bytes",
+            )?)),
+            ColumnType::TinyInt => Self::TinyInt(i8::from_be_bytes(fixed(
+                bytes,
+                "tinyint value is not 1 byte",
+            )?)),
+            ColumnType::Duration => Self::Duration(decode_duration(bytes)?),
+            ColumnType::List(elem) | ColumnType::Set(elem) => {
+                let mut r = Reader::new(bytes);
+                let n = collection_count(&mut r)?;
+                let mut out = Vec::with_capacity(r.capacity_for(n, 4));
+                for i in 0..n {
+                    let (at, raw) =
+                        element(&mut r).map_err(|e| nest(e, ty, Path::Element(i), 0))?;
+                    let raw = raw.ok_or_else(|| {
+                        nest(
+                            err(DecodeErrorKind::UnexpectedNull, 0),
+                            ty,
+                            Path::Element(i),
+                            at,
+                        )
+                    })?;
+                    out.push(
+                        Self::deserialize_at(raw, elem, max, depth + 1)
+                            .map_err(|e| nest(e, ty, Path::Element(i), at))?,
+                    );
+                }
+                expect_end(&r)?;
+                if matches!(ty, ColumnType::Set(_)) {
+                    Self::Set(out)
+                } else {
+                    Self::List(out)
+                }
+            }
+            ColumnType::Map(key_ty, value_ty) => {
+                let mut r = Reader::new(bytes);
+                let n = collection_count(&mut r)?;
+                let mut out = Vec::with_capacity(r.capacity_for(n, 8));
+                for i in 0..n {
+                    let mut one = |what: &'static str, t: &ColumnType| -> DecodeResult<Self> {
+                        let path = Path::Entry(i, what);
+                        let (at, raw) = element(&mut r).map_err(|e| nest(e, ty, path, 0))?;
+                        let raw = raw.ok_or_else(|| {
+                            nest(err(DecodeErrorKind::UnexpectedNull, 0), ty, path, at)
+                        })?;
+                        Self::deserialize_at(raw, t, max, depth + 1)
+                            .map_err(|e| nest(e, ty, path, at))
+                    };
+                    let k = one("key", key_ty)?;
+                    let v = one("value", value_ty)?;
+                    out.push((k, v));
+                }
+                expect_end(&r)?;
+                Self::Map(out)
+            }
+            ColumnType::Udt(udt) => {
+                // §7: "it is allowed to have less values than the type has fields".
+                let mut r = Reader::new(bytes);
+                let mut out = Vec::with_capacity(udt.fields.len().min(r.remaining() / 4));
+                for (name, field_ty) in &udt.fields {
+                    if r.is_empty() {
+                        break;
+                    }
+                    let path = Path::Field(name);
+                    let (at, raw) = element(&mut r).map_err(|e| nest(e, ty, path, 0))?;
+                    let value = raw
+                        .map(|raw| Self::deserialize_at(raw, field_ty, max, depth + 1))
+                        .transpose()
+                        .map_err(|e| nest(e, ty, path, at))?;
+                    out.push((name.clone(), value));
+                }
+                expect_end(&r)?;
+                Self::Udt(out)
+            }
+            ColumnType::Tuple(types) => {
+                let mut r = Reader::new(bytes);
+                let mut out = Vec::with_capacity(types.len().min(r.remaining() / 4));
+                for (i, elem_ty) in types.iter().enumerate() {
+                    if r.is_empty() {
+                        break;
+                    }
+                    let path = Path::Element(i);
+                    let (at, raw) = element(&mut r).map_err(|e| nest(e, ty, path, 0))?;
+                    let value = raw
+                        .map(|raw| Self::deserialize_at(raw, elem_ty, max, depth + 1))
+                        .transpose()
+                        .map_err(|e| nest(e, ty, path, at))?;
+                    out.push(value);
+                }
+                expect_end(&r)?;
+                Self::Tuple(out)
+            }
+        };
+        Ok(v)
+    }
+
+    /// Appends the serialized bytes of this value as type `ty` (§6), without a length prefix.
+    /// Fails with [`EncodeError::TypeMismatch`] if the value does not fit the type.
+    pub fn serialize(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mismatch = || EncodeError::TypeMismatch {
+            what: self.kind_name(),
+            cql: ty.to_string(),
+        };
+        match (ty, self) {
+            (_, Self::Empty) => {}
+            (ColumnType::Custom(_), Self::Custom(b) | Self::Blob(b)) => out.extend_from_slice(b),
+            (ColumnType::Ascii, Self::Ascii(s) | Self::Text(s)) => {
+                if !s.is_ascii() {
+                    return Err(EncodeError::Invalid(
+                        "ascii value holds a non-ASCII character",
+                    ));
+                }
+                out.extend_from_slice(s.as_bytes());
+            }
+            (ColumnType::Text, Self::Text(s) | Self::Ascii(s)) => {
+                out.extend_from_slice(s.as_bytes())
+            }
+            (ColumnType::Blob, Self::Blob(b)) => out.extend_from_slice(b),
+            (ColumnType::BigInt | ColumnType::Counter, Self::BigInt(n) | Self::Counter(n)) => {
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+            (ColumnType::Boolean, Self::Boolean(b)) => out.push(u8::from(*b)),
+            (ColumnType::Decimal, Self::Decimal(d)) => {
+                out.extend_from_slice(&d.scale.to_be_bytes());
+                put_varint(&d.unscaled, out);
+            }
+            (ColumnType::Double, Self::Double(n)) => out.extend_from_slice(&n.to_be_bytes()),
+            (ColumnType::Float, Self::Float(n)) => out.extend_from_slice(&n.to_be_bytes()),
+            (ColumnType::Int, Self::Int(n)) => out.extend_from_slice(&n.to_be_bytes()),
+            (ColumnType::Timestamp, Self::Timestamp(t)) => {
+                out.extend_from_slice(&t.0.to_be_bytes())
+            }
+            (ColumnType::Uuid | ColumnType::Timeuuid, Self::Uuid(u) | Self::Timeuuid(u)) => {
+                out.extend_from_slice(u);
+            }
+            (ColumnType::Varint, Self::Varint(v)) => put_varint(v, out),
+            (ColumnType::Inet, Self::Inet(ip)) => match ip {
+                IpAddr::V4(a) => out.extend_from_slice(&a.octets()),
+                IpAddr::V6(a) => out.extend_from_slice(&a.octets()),
+            },
+            (ColumnType::Date, Self::Date(d)) => out.extend_from_slice(&d.0.to_be_bytes()),
+            (ColumnType::Time, Self::Time(t)) => out.extend_from_slice(&t.nanos().to_be_bytes()),
+            (ColumnType::SmallInt, Self::SmallInt(n)) => out.extend_from_slice(&n.to_be_bytes()),
+            (ColumnType::TinyInt, Self::TinyInt(n)) => out.extend_from_slice(&n.to_be_bytes()),
+            (ColumnType::Duration, Self::Duration(d)) => put_duration(d, out),
+            (ColumnType::List(elem), Self::List(items))
+            | (ColumnType::Set(elem), Self::Set(items) | Self::List(items))
+            | (ColumnType::List(elem), Self::Set(items)) => {
+                put_count(items.len(), "collection", out)?;
+                for item in items {
+                    write_value(item, elem, out)?;
+                }
+            }
+            (ColumnType::Map(kt, vt), Self::Map(pairs)) => {
+                put_count(pairs.len(), "map", out)?;
+                for (k, v) in pairs {
+                    write_value(k, kt, out)?;
+                    write_value(v, vt, out)?;
+                }
+            }
+            (ColumnType::Udt(udt), Self::Udt(fields)) => {
+                // Fields are written in declaration order, up to the last one the value names;
+                // declared fields it leaves out in between are null.
+                for (name, _) in fields {
+                    if !udt.fields.iter().any(|(n, _)| n == name) {
+                        return Err(EncodeError::TypeMismatch {
+                            what: "UDT field not in the type",
+                            cql: ty.to_string(),
+                        });
+                    }
+                }
+                let last = udt
+                    .fields
+                    .iter()
+                    .rposition(|(n, _)| fields.iter().any(|(f, _)| f == n));
+                let count = last.map_or(0, |l| l + 1);
+                for (name, field_ty) in udt.fields.iter().take(count) {
+                    let value = fields
+                        .iter()
+                        .find(|(f, _)| f == name)
+                        .and_then(|(_, v)| v.as_ref());
+                    write_value(&value, field_ty, out)?;
+                }
+            }
+            (ColumnType::Tuple(types), Self::Tuple(items)) => {
+                if items.len() > types.len() {
+                    return Err(mismatch());
+                }
+                for (item, t) in items.iter().zip(types) {
+                    write_value(item, t, out)?;
+                }
+            }
+            _ => return Err(mismatch()),
+        }
+        Ok(())
+    }
+
+    /// The variant's CQL name, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Ascii(_) => "ascii value",
+            Self::BigInt(_) => "bigint value",
+            Self::Blob(_) => "blob value",
+            Self::Boolean(_) => "boolean value",
+            Self::Counter(_) => "counter value",
+            Self::Decimal(_) => "decimal value",
+            Self::Double(_) => "double value",
+            Self::Float(_) => "float value",
+            Self::Int(_) => "int value",
+            Self::Timestamp(_) => "timestamp value",
+            Self::Uuid(_) => "uuid value",
+            Self::Text(_) => "text value",
+            Self::Varint(_) => "varint value",
+            Self::Timeuuid(_) => "timeuuid value",
+            Self::Inet(_) => "inet value",
+            Self::Date(_) => "date value",
+            Self::Time(_) => "time value",
+            Self::SmallInt(_) => "smallint value",
+            Self::TinyInt(_) => "tinyint value",
+            Self::Duration(_) => "duration value",
+            Self::List(_) => "list value",
+            Self::Set(_) => "set value",
+            Self::Map(_) => "map value",
+            Self::Udt(_) => "UDT value",
+            Self::Tuple(_) => "tuple value",
+            Self::Custom(_) => "custom value",
+            Self::Empty => "empty value",
         }
     }
 }
 
-/// A Rust type that can be read from a CQL value, borrowing from the frame for `'a`.
-pub trait FromCql<'a>: Sized {
-    /// Checks that the CQL type can be read as this Rust type.
-    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind>;
-    /// Decodes the value (`None` for null); the type was checked.
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self>;
+pub(crate) fn put_varint(v: &Varint, out: &mut Vec<u8>) {
+    let bytes = v.as_be_bytes();
+    // An empty varint is zero; the wire form of zero is one byte.
+    if bytes.is_empty() {
+        out.push(0);
+    } else {
+        out.extend_from_slice(bytes);
+    }
 }
 
-impl<'a> FromCql<'a> for i32 {
-    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
-        match ty {
-            ColumnType::Int => Ok(()),
-            _ => Err(DecodeErrorKind::TypeMismatch {
-                rust: "i32",
-                cql: ty.to_string(),
-            }),
+/// Appends an `[int]` element count.
+pub(crate) fn put_count(
+    n: usize,
+    what: &'static str,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let n = i32::try_from(n).map_err(|_| EncodeError::TooLong {
+        what,
+        length: n,
+        max: i32::MAX as usize,
+    })?;
+    out.extend_from_slice(&n.to_be_bytes());
+    Ok(())
+}
+
+/// Appends an `[unsigned vint]` (§3): the count of leading one bits in the first byte is the
+/// number of extra bytes.
+pub(crate) fn put_unsigned_vint(n: u64, out: &mut Vec<u8>) {
+    // Value bits available with `extra` extra bytes: 7 - extra in the first byte (8 extra:
+    // none) plus 8 per extra byte.
+    let extra = (0..=8usize)
+        .find(|&e| {
+            let bits = if e == 8 { 64 } else { 7 - e + 8 * e };
+            bits >= 64 || n >> bits == 0
+        })
+        .unwrap_or(8);
+    if extra == 0 {
+        out.push(n as u8);
+        return;
+    }
+    // `extra` leading one bits: 0x80 for one extra byte … 0xFF for eight.
+    let prefix = (0xff00u16 >> extra) as u8;
+    let first = if extra == 8 {
+        0
+    } else {
+        (n >> (8 * extra)) as u8
+    };
+    out.push(prefix | first);
+    for i in (0..extra).rev() {
+        out.push((n >> (8 * i)) as u8);
+    }
+}
+
+/// Appends a zig-zag `[vint]`.
+pub(crate) fn put_vint(n: i64, out: &mut Vec<u8>) {
+    put_unsigned_vint(((n << 1) ^ (n >> 63)) as u64, out);
+}
+
+fn put_duration(d: &CqlDuration, out: &mut Vec<u8>) {
+    put_vint(d.months.into(), out);
+    put_vint(d.days.into(), out);
+    put_vint(d.nanos, out);
+}
+
+impl fmt::Display for CqlValue {
+    /// CQL literal syntax, e.g. `{'a': [1, 2]}`; blobs as `0x…`, uuids hyphenated.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn list<'v>(
+            f: &mut fmt::Formatter<'_>,
+            open: &str,
+            close: &str,
+            items: impl Iterator<Item = Option<&'v CqlValue>>,
+        ) -> fmt::Result {
+            f.write_str(open)?;
+            for (i, item) in items.enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match item {
+                    Some(v) => write!(f, "{v}")?,
+                    None => f.write_str("null")?,
+                }
+            }
+            f.write_str(close)
+        }
+        match self {
+            Self::Ascii(s) | Self::Text(s) => write!(f, "'{}'", s.replace('\'', "''")),
+            Self::BigInt(n) | Self::Counter(n) => write!(f, "{n}"),
+            Self::Blob(b) | Self::Custom(b) => {
+                f.write_str("0x")?;
+                b.iter().try_for_each(|x| write!(f, "{x:02x}"))
+            }
+            Self::Boolean(b) => write!(f, "{b}"),
+            Self::Decimal(d) => write!(f, "{d}"),
+            Self::Double(n) => write!(f, "{n}"),
+            Self::Float(n) => write!(f, "{n}"),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Timestamp(t) => write!(f, "'{t}'"),
+            Self::Uuid(u) | Self::Timeuuid(u) => write_uuid(f, u),
+            Self::Varint(v) => write!(f, "{v}"),
+            Self::Inet(ip) => write!(f, "'{ip}'"),
+            Self::Date(d) => write!(f, "'{d}'"),
+            Self::Time(t) => write!(f, "'{t}'"),
+            Self::SmallInt(n) => write!(f, "{n}"),
+            Self::TinyInt(n) => write!(f, "{n}"),
+            Self::Duration(d) => write!(f, "{d}"),
+            Self::List(items) => list(f, "[", "]", items.iter().map(Some)),
+            Self::Set(items) => list(f, "{", "}", items.iter().map(Some)),
+            Self::Tuple(items) => list(f, "(", ")", items.iter().map(Option::as_ref)),
+            Self::Map(pairs) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str("}")
+            }
+            Self::Udt(fields) => {
+                f.write_str("{")?;
+                for (i, (name, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match v {
+                        Some(v) => write!(f, "{name}: {v}")?,
+                        None => write!(f, "{name}: null")?,
+                    }
+                }
+                f.write_str("}")
+            }
+            Self::Empty => f.write_str("<empty>"),
         }
     }
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
-        let raw = raw.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, "int", 0))?;
-        let b: [u8; 4] = raw.try_into().map_err(|_| {
-            DecodeError::new(DecodeErrorKind::Invalid("int is not 4 bytes"), "int", 0)
-        })?;
-        Ok(i32::from_be_bytes(b))
-    }
 }
 
-impl<'a> FromCql<'a> for &'a str {
-    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
-        match ty {
-            ColumnType::Text | ColumnType::Ascii => Ok(()),
-            _ => Err(DecodeErrorKind::TypeMismatch {
-                rust: "&str",
-                cql: ty.to_string(),
-            }),
+/// Writes 16 bytes in the 8-4-4-4-12 hyphenated form.
+pub(crate) fn write_uuid(f: &mut fmt::Formatter<'_>, u: &[u8; 16]) -> fmt::Result {
+    for (i, b) in u.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            f.write_str("-")?;
         }
+        write!(f, "{b:02x}")?;
     }
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
-        let raw =
-            raw.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, "text", 0))?;
-        std::str::from_utf8(raw)
-            .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, "text", 0))
-    }
+    Ok(())
 }
 
-impl<'a, T: FromCql<'a>> FromCql<'a> for Option<T> {
-    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
-        T::type_check(ty)
-    }
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
-        raw.map(|r| T::from_cql(ty, Some(r))).transpose()
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,766 @@
+//! Conversions between CQL values and Rust types: [`FromCql`] (borrowing from the frame) and
+//! [`ToCql`] (appending to a caller-owned buffer).
+//!
+//! | CQL type                 | Rust types                                          |
+//! |--------------------------|-----------------------------------------------------|
+//! | boolean                  | `bool`                                              |
+//! | tinyint/smallint/int     | `i8` / `i16` / `i32`                                |
+//! | bigint, counter          | `i64`                                               |
+//! | float / double           | `f32` / `f64`                                       |
+//! | text, ascii              | `&str`, `String`                                    |
+//! | blob                     | `&[u8]`, `Vec<u8>`                                  |
+//! | uuid, timeuuid           | `[u8; 16]`                                          |
+//! | inet                     | `IpAddr`                                            |
+//! | varint                   | `Varint`, `i128`                                    |
+//! | decimal                  | `Decimal`                                           |
+//! | date / time / timestamp  | `CqlDate` / `CqlTime` / `CqlTimestamp`              |
+//! | duration                 | `CqlDuration`                                       |
+//! | list, set                | `Vec<T>`                                            |
+//! | map                      | `HashMap<K, V>`, `BTreeMap<K, V>`                   |
+//! | tuple                    | `(A,)` … `(A, B, C, D, E, F, G, H)`                 |
+//! | any                      | `CqlValue`; `Option<T>` for a nullable `T`          |
+//!
+//! Cassandra stores an empty collection as null, so `Vec<T>` and maps read a null (or empty)
+//! value as empty; every other non-`Option` type fails with
+//! [`DecodeErrorKind::UnexpectedNull`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hash};
+use std::net::IpAddr;
+
+use super::{
+    collection_count, decode_ascii, decode_decimal, decode_duration, decode_inet, decode_text,
+    decode_time, element, expect_end, fixed, nest, put_count, put_varint, put_vint, CqlDate,
+    CqlDuration, CqlTime, CqlTimestamp, CqlValue, Decimal, Path, Varint,
+};
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
+use crate::limits::DecodeLimits;
+use crate::reader::Reader;
+use crate::types::ColumnType;
+
+/// A Rust type that can be read from a CQL value of some types, borrowing from the frame's
+/// bytes for `'a`.
+///
+/// Reading is two steps: [`FromCql::type_check`] once against the column type, then
+/// [`FromCql::from_cql`] on the cell's bytes. [`Row::get`](crate::rows::Row::get) does both.
+pub trait FromCql<'a>: Sized {
+    /// Fails with [`DecodeErrorKind::TypeMismatch`] unless a value of CQL type `ty` can be
+    /// read as `Self`.
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind>;
+
+    /// Decodes a value of type `ty` (already checked): `raw` is `None` for null. Offsets in
+    /// errors are relative to the start of `raw`.
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self>;
+}
+
+/// Whether [`ToCql::to_cql`] wrote a value or stands for null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsNull {
+    /// Null: nothing was written; the `[value]` length is -1.
+    Yes,
+    /// A value was written.
+    No,
+}
+
+/// A Rust type that can be written as a CQL value of some types (§6).
+pub trait ToCql {
+    /// Appends the serialized value (without its length) for CQL type `ty`, or returns
+    /// [`IsNull::Yes`] having written nothing. Fails with [`EncodeError::TypeMismatch`] if
+    /// the value does not fit `ty`.
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError>;
+}
+
+/// Appends `value` as a `[value]` / `[bytes]` of type `ty`: an `[int]` length (patched after
+/// the value is written; -1 for null) then the bytes. On error `out` is left as it was.
+pub fn write_value<T: ToCql + ?Sized>(
+    value: &T,
+    ty: &ColumnType,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let len = match value.to_cql(ty, out) {
+        Ok(IsNull::No) => {
+            let len = out.len() - at - 4;
+            match i32::try_from(len) {
+                Ok(n) => n,
+                Err(_) => {
+                    out.truncate(at);
+                    return Err(EncodeError::TooLong {
+                        what: "CQL value",
+                        length: len,
+                        max: i32::MAX as usize,
+                    });
+                }
+            }
+        }
+        Ok(IsNull::Yes) => {
+            out.truncate(at + 4);
+            -1
+        }
+        Err(e) => {
+            out.truncate(at);
+            return Err(e);
+        }
+    };
+    if let Some(slot) = out.get_mut(at..at + 4) {
+        slot.copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(())
+}
+
+fn check(ok: bool, rust: &'static str, ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+    if ok {
+        Ok(())
+    } else {
+        Err(DecodeErrorKind::TypeMismatch {
+            rust,
+            cql: ty.to_string(),
+        })
+    }
+}
+
+fn mismatch(rust: &'static str, ty: &ColumnType) -> EncodeError {
+    EncodeError::TypeMismatch {
+        what: rust,
+        cql: ty.to_string(),
+    }
+}
+
+fn non_null(raw: Option<&[u8]>) -> DecodeResult<&[u8]> {
+    raw.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, super::WHAT, 0))
+}
+
+macro_rules! fixed_size {
+    ($t:ty, $rust:literal, $pat:pat, $n:literal, $what:literal, |$b:ident| $from:expr, |$v:ident| $to:expr) => {
+        impl<'a> FromCql<'a> for $t {
+            fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+                check(matches!(ty, $pat), $rust, ty)
+            }
+
+            fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+                let $b = fixed::<$n>(non_null(raw)?, $what)?;
+                Ok($from)
+            }
+        }
+
+        impl ToCql for $t {
+            fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+                if !matches!(ty, $pat) {
+                    return Err(mismatch($rust, ty));
+                }
+                let $v = self;
+                out.extend_from_slice(&$to);
+                Ok(IsNull::No)
+            }
+        }
+    };
+}
+
+fixed_size!(
+    bool,
+    "bool",
+    ColumnType::Boolean,
+    1,
+    "boolean value is not 1 byte",
+    |b| b[0] != 0,
+    |v| [u8::from(*v)]
+);
+fixed_size!(
+    i8,
+    "i8",
+    ColumnType::TinyInt,
+    1,
+    "tinyint value is not 1 byte",
+    |b| Self::from_be_bytes(b),
+    |v| v.to_be_bytes()
+);
+fixed_size!(
+    i16,
+    "i16",
+    ColumnType::SmallInt,
+    2,
+    "smallint value is not 2 bytes",
+    |b| Self::from_be_bytes(b),
+    |v| v.to_be_bytes()
+);
+fixed_size!(
+    i32,
+    "i32",
+    ColumnType::Int,
+    4,
+    "int value is not 4 bytes",
+    |b| Self::from_be_bytes(b),
+    |v| v.to_be_bytes()
+);
+fixed_size!(
+    i64,
+    "i64",
+    ColumnType::BigInt | ColumnType::Counter,
+    8,
+    "bigint value is not 8 bytes",
+    |b| Self::from_be_bytes(b),
+    |v| v.to_be_bytes()
+);
+fixed_size!(
+    f32,
+    "f32",
+    ColumnType::Float,
+    4,
+    "float value is not 4 bytes",
+    |b| Self::from_be_bytes(b),
+    |v| v.to_be_bytes()
+);
+fixed_size!(
+    f64,
+    "f64",
+    ColumnType::Double,
+    8,
+    "double value is not 8 bytes",
+    |b| Self::from_be_bytes(b),
+    |v| v.to_be_bytes()
+);
+fixed_size!(
+    [u8; 16],
+    "[u8; 16]",
+    ColumnType::Uuid | ColumnType::Timeuuid,
+    16,
+    "uuid value is not 16 bytes",
+    |b| b,
+    |v| *v
+);
+fixed_size!(
+    CqlDate,
+    "CqlDate",
+    ColumnType::Date,
+    4,
+    "date value is not 4 bytes",
+    |b| Self(u32::from_be_bytes(b)),
+    |v| v.0.to_be_bytes()
+);
+fixed_size!(
+    CqlTimestamp,
+    "CqlTimestamp",
+    ColumnType::Timestamp,
+    8,
+    "timestamp value is not 8 bytes",
+    |b| Self(i64::from_be_bytes(b)),
+    |v| v.0.to_be_bytes()
+);
+
+impl<'a> FromCql<'a> for &'a str {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(
+            matches!(ty, ColumnType::Text | ColumnType::Ascii),
+            "&str",
+            ty,
+        )
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        let raw = non_null(raw)?;
+        if matches!(ty, ColumnType::Ascii) {
+            decode_ascii(raw)
+        } else {
+            decode_text(raw)
+        }
+    }
+}
+
+impl<'a> FromCql<'a> for String {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(
+            matches!(ty, ColumnType::Text | ColumnType::Ascii),
+            "String",
+            ty,
+        )
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        <&str>::from_cql(ty, raw).map(str::to_owned)
+    }
+}
+
+impl ToCql for str {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        match ty {
+            ColumnType::Text => {}
+            ColumnType::Ascii if self.is_ascii() => {}
+            ColumnType::Ascii => {
+                return Err(EncodeError::Invalid(
+                    "ascii value holds a non-ASCII character",
+                ))
+            }
+            _ => return Err(mismatch("&str", ty)),
+        }
+        out.extend_from_slice(self.as_bytes());
+        Ok(IsNull::No)
+    }
+}
+
+impl ToCql for String {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        self.as_str().to_cql(ty, out)
+    }
+}
+
+impl<'a> FromCql<'a> for &'a [u8] {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(
+            matches!(ty, ColumnType::Blob | ColumnType::Custom(_)),
+            "&[u8]",
+            ty,
+        )
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        non_null(raw)
+    }
+}
+
+impl<'a> FromCql<'a> for Vec<u8> {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(
+            matches!(ty, ColumnType::Blob | ColumnType::Custom(_)),
+            "Vec<u8>",
+            ty,
+        )
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        non_null(raw).map(<[u8]>::to_vec)
+    }
+}
+
+impl ToCql for [u8] {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        if !matches!(ty, ColumnType::Blob | ColumnType::Custom(_)) {
+            return Err(mismatch("&[u8]", ty));
+        }
+        out.extend_from_slice(self);
+        Ok(IsNull::No)
+    }
+}
+
+impl ToCql for Vec<u8> {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        self.as_slice().to_cql(ty, out)
+    }
+}
+
+impl<'a> FromCql<'a> for IpAddr {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(matches!(ty, ColumnType::Inet), "IpAddr", ty)
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        decode_inet(non_null(raw)?)
+    }
+}
+
+impl ToCql for IpAddr {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        if !matches!(ty, ColumnType::Inet) {
+            return Err(mismatch("IpAddr", ty));
+        }
+        match self {
+            Self::V4(a) => out.extend_from_slice(&a.octets()),
+            Self::V6(a) => out.extend_from_slice(&a.octets()),
+        }
+        Ok(IsNull::No)
+    }
+}
+
+impl<'a> FromCql<'a> for CqlTime {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(matches!(ty, ColumnType::Time), "CqlTime", ty)
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        decode_time(non_null(raw)?)
+    }
+}
+
+impl ToCql for CqlTime {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        if !matches!(ty, ColumnType::Time) {
+            return Err(mismatch("CqlTime", ty));
+        }
+        out.extend_from_slice(&self.nanos().to_be_bytes());
+        Ok(IsNull::No)
+    }
+}
+
+impl<'a> FromCql<'a> for CqlDuration {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(matches!(ty, ColumnType::Duration), "CqlDuration", ty)
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        decode_duration(non_null(raw)?)
+    }
+}
+
+impl ToCql for CqlDuration {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        if !matches!(ty, ColumnType::Duration) {
+            return Err(mismatch("CqlDuration", ty));
+        }
+        put_vint(self.months.into(), out);
+        put_vint(self.days.into(), out);
+        put_vint(self.nanos, out);
+        Ok(IsNull::No)
+    }
+}
+
+impl<'a> FromCql<'a> for Varint {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(matches!(ty, ColumnType::Varint), "Varint", ty)
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        let raw = non_null(raw)?;
+        if raw.is_empty() {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Invalid("empty varint value"),
+                super::WHAT,
+                0,
+            ));
+        }
+        Ok(Self::from_be_bytes(raw.to_vec()))
+    }
+}
+
+impl ToCql for Varint {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        if !matches!(ty, ColumnType::Varint) {
+            return Err(mismatch("Varint", ty));
+        }
+        put_varint(self, out);
+        Ok(IsNull::No)
+    }
+}
+
+impl<'a> FromCql<'a> for i128 {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(matches!(ty, ColumnType::Varint), "i128", ty)
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        Varint::from_cql(ty, raw)?.to_i128().ok_or_else(|| {
+            DecodeError::new(
+                DecodeErrorKind::Invalid("varint does not fit in i128"),
+                super::WHAT,
+                0,
+            )
+        })
+    }
+}
+
+impl ToCql for i128 {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        Varint::from_i128(*self).to_cql(ty, out)
+    }
+}
+
+impl<'a> FromCql<'a> for Decimal {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        check(matches!(ty, ColumnType::Decimal), "Decimal", ty)
+    }
+
+    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        decode_decimal(non_null(raw)?)
+    }
+}
+
+impl ToCql for Decimal {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        if !matches!(ty, ColumnType::Decimal) {
+            return Err(mismatch("Decimal", ty));
+        }
+        out.extend_from_slice(&self.scale.to_be_bytes());
+        put_varint(&self.unscaled, out);
+        Ok(IsNull::No)
+    }
+}
+
+impl<'a> FromCql<'a> for CqlValue {
+    fn type_check(_ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        Ok(())
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        Self::deserialize(non_null(raw)?, ty, &DecodeLimits::default())
+    }
+}
+
+impl ToCql for CqlValue {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        self.serialize(ty, out)?;
+        Ok(IsNull::No)
+    }
+}
+
+impl<'a, T: FromCql<'a>> FromCql<'a> for Option<T> {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        T::type_check(ty)
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        raw.map(|raw| T::from_cql(ty, Some(raw))).transpose()
+    }
+}
+
+impl<T: ToCql> ToCql for Option<T> {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        match self {
+            Some(v) => v.to_cql(ty, out),
+            None => Ok(IsNull::Yes),
+        }
+    }
+}
+
+impl<T: ToCql + ?Sized> ToCql for &T {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        (**self).to_cql(ty, out)
+    }
+}
+
+impl<'a, T: FromCql<'a>> FromCql<'a> for Vec<T> {
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        match ty {
+            ColumnType::List(e) | ColumnType::Set(e) => T::type_check(e),
+            _ => check(false, "Vec<T>", ty),
+        }
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        let (ColumnType::List(elem) | ColumnType::Set(elem)) = ty else {
+            return Err(DecodeError::new(
+                DecodeErrorKind::TypeMismatch {
+                    rust: "Vec<T>",
+                    cql: ty.to_string(),
+                },
+                super::WHAT,
+                0,
+            ));
+        };
+        // Cassandra stores an empty collection as null: read null (and empty) as no elements.
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+            return Ok(Self::new());
+        };
+        let mut r = Reader::new(raw);
+        let n = collection_count(&mut r)?;
+        let mut out = Self::with_capacity(r.capacity_for(n, 4));
+        for i in 0..n {
+            let (at, bytes) = element(&mut r).map_err(|e| nest(e, ty, Path::Element(i), 0))?;
+            out.push(T::from_cql(elem, bytes).map_err(|e| nest(e, ty, Path::Element(i), at))?);
+        }
+        expect_end(&r)?;
+        Ok(out)
+    }
+}
+
+fn write_collection<'v, T: ToCql + 'v>(
+    items: impl ExactSizeIterator<Item = &'v T>,
+    ty: &ColumnType,
+    rust: &'static str,
+    out: &mut Vec<u8>,
+) -> Result<IsNull, EncodeError> {
+    let (ColumnType::List(elem) | ColumnType::Set(elem)) = ty else {
+        return Err(mismatch(rust, ty));
+    };
+    put_count(items.len(), "collection", out)?;
+    for item in items {
+        write_value(item, elem, out)?;
+    }
+    Ok(IsNull::No)
+}
+
+impl<T: ToCql> ToCql for [T] {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "[T]", out)
+    }
+}
+
+impl<T: ToCql> ToCql for Vec<T> {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "Vec<T>", out)
+    }
+}
+
+/// Reads the entries of a map, calling `f` for each key and value.
+fn read_map<'a, K: FromCql<'a>, V: FromCql<'a>>(
+    ty: &ColumnType,
+    raw: Option<&'a [u8]>,
+    rust: &'static str,
+    mut f: impl FnMut(K, V),
+) -> DecodeResult<()> {
+    let ColumnType::Map(kt, vt) = ty else {
+        return Err(DecodeError::new(
+            DecodeErrorKind::TypeMismatch {
+                rust,
+                cql: ty.to_string(),
+            },
+            super::WHAT,
+            0,
+        ));
+    };
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(());
+    };
+    let mut r = Reader::new(raw);
+    let n = collection_count(&mut r)?;
+    for i in 0..n {
+        let (at, bytes) = element(&mut r).map_err(|e| nest(e, ty, Path::Entry(i, "key"), 0))?;
+        let k = K::from_cql(kt, bytes).map_err(|e| nest(e, ty, Path::Entry(i, "key"), at))?;
+        let (at, bytes) = element(&mut r).map_err(|e| nest(e, ty, Path::Entry(i, "value"), 0))?;
+        let v = V::from_cql(vt, bytes).map_err(|e| nest(e, ty, Path::Entry(i, "value"), at))?;
+        f(k, v);
+    }
+    expect_end(&r)
+}
+
+fn map_type_check<'a, K: FromCql<'a>, V: FromCql<'a>>(
+    ty: &ColumnType,
+    rust: &'static str,
+) -> Result<(), DecodeErrorKind> {
+    match ty {
+        ColumnType::Map(k, v) => {
+            K::type_check(k)?;
+            V::type_check(v)
+        }
+        _ => check(false, rust, ty),
+    }
+}
+
+fn write_map<'v, K: ToCql + 'v, V: ToCql + 'v>(
+    entries: impl ExactSizeIterator<Item = (&'v K, &'v V)>,
+    ty: &ColumnType,
+    rust: &'static str,
+    out: &mut Vec<u8>,
+) -> Result<IsNull, EncodeError> {
+    let ColumnType::Map(kt, vt) = ty else {
+        return Err(mismatch(rust, ty));
+    };
+    put_count(entries.len(), "map", out)?;
+    for (k, v) in entries {
+        write_value(k, kt, out)?;
+        write_value(v, vt, out)?;
+    }
+    Ok(IsNull::No)
+}
+
+impl<'a, K, V, S> FromCql<'a> for HashMap<K, V, S>
+where
+    K: FromCql<'a> + Eq + Hash,
+    V: FromCql<'a>,
+    S: BuildHasher + Default,
+{
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        map_type_check::<K, V>(ty, "HashMap<K, V>")
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        let mut out = Self::default();
+        read_map(ty, raw, "HashMap<K, V>", |k, v| {
+            out.insert(k, v);
+        })?;
+        Ok(out)
+    }
+}
+
+impl<K: ToCql, V: ToCql, S> ToCql for HashMap<K, V, S> {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        write_map(self.iter(), ty, "HashMap<K, V>", out)
+    }
+}
+
+impl<'a, K, V> FromCql<'a> for BTreeMap<K, V>
+where
+    K: FromCql<'a> + Ord,
+    V: FromCql<'a>,
+{
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        map_type_check::<K, V>(ty, "BTreeMap<K, V>")
+    }
+
+    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        let mut out = Self::new();
+        read_map(ty, raw, "BTreeMap<K, V>", |k, v| {
+            out.insert(k, v);
+        })?;
+        Ok(out)
+    }
+}
+
+impl<K: ToCql, V: ToCql> ToCql for BTreeMap<K, V> {
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        write_map(self.iter(), ty, "BTreeMap<K, V>", out)
+    }
+}
+
+macro_rules! tuples {
+    ($($n:literal => ($($t:ident $i:tt),+);)+) => {$(
+        impl<'a, $($t: FromCql<'a>),+> FromCql<'a> for ($($t,)+) {
+            fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+                match ty {
+                    ColumnType::Tuple(ts) if ts.len() == $n => {
+                        $($t::type_check(ts.get($i).unwrap_or(ty))?;)+
+                        Ok(())
+                    }
+                    _ => check(false, concat!("tuple of ", $n), ty),
+                }
+            }
+
+            fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+                let raw = non_null(raw)?;
+                let ColumnType::Tuple(ts) = ty else {
+                    return Err(DecodeError::new(
+                        DecodeErrorKind::TypeMismatch { rust: concat!("tuple of ", $n), cql: ty.to_string() },
+                        super::WHAT,
+                        0,
+                    ));
+                };
+                let mut r = Reader::new(raw);
+                let value = ($(
+                    {
+                        let elem_ty = ts.get($i).unwrap_or(ty);
+                        // A tuple may end early; missing trailing elements are null.
+                        let (at, bytes) = if r.is_empty() {
+                            (r.position(), None)
+                        } else {
+                            element(&mut r).map_err(|e| nest(e, ty, Path::Element($i), 0))?
+                        };
+                        $t::from_cql(elem_ty, bytes).map_err(|e| nest(e, ty, Path::Element($i), at))?
+                    },
+                )+);
+                expect_end(&r)?;
+                Ok(value)
+            }
+        }
+
+        impl<$($t: ToCql),+> ToCql for ($($t,)+) {
+            fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+                match ty {
+                    ColumnType::Tuple(ts) if ts.len() == $n => {
+                        $(write_value(&self.$i, ts.get($i).unwrap_or(ty), out)?;)+
+                        Ok(IsNull::No)
+                    }
+                    _ => Err(mismatch(concat!("tuple of ", $n), ty)),
+                }
+            }
+        }
+    )+};
+}
+
+tuples! {
+    1 => (A 0);
+    2 => (A 0, B 1);
+    3 => (A 0, B 1, C 2);
+    4 => (A 0, B 1, C 2, D 3);
+    5 => (A 0, B 1, C 2, D 3, E 4);
+    6 => (A 0, B 1, C 2, D 3, E 4, F 5);
+    7 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+    8 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+}
