@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use cql4_frame::Consistency;
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
@@ -42,42 +43,12 @@ fn parse_password(s: &str) -> Result<Password, String> {
     Ok(Password::new(s))
 }
 
-/// Consistency levels by name, native_protocol_v4.spec §3 `[consistency]`.
-pub(crate) const CONSISTENCY_NAMES: [(&str, u16); 11] = [
-    ("ANY", 0x0000),
-    ("ONE", 0x0001),
-    ("TWO", 0x0002),
-    ("THREE", 0x0003),
-    ("QUORUM", 0x0004),
-    ("ALL", 0x0005),
-    ("LOCAL_QUORUM", 0x0006),
-    ("EACH_QUORUM", 0x0007),
-    ("SERIAL", 0x0008),
-    ("LOCAL_SERIAL", 0x0009),
-    ("LOCAL_ONE", 0x000A),
-];
-
-/// A consistency level chosen by name (case-insensitive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ConsistencyArg {
-    /// The canonical (upper-case) name.
-    pub(crate) name: &'static str,
-    /// The `[consistency]` code.
-    pub(crate) code: u16,
-}
-
-fn parse_consistency(s: &str) -> Result<ConsistencyArg, String> {
-    CONSISTENCY_NAMES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(s.trim()))
-        .map(|&(name, code)| ConsistencyArg { name, code })
-        .ok_or_else(|| {
-            let names: Vec<&str> = CONSISTENCY_NAMES.iter().map(|(n, _)| *n).collect();
-            format!(
-                "unknown consistency level (expected one of {})",
-                names.join(", ")
-            )
-        })
+/// A consistency level by its §3 name, case-insensitively (`local_quorum` works).
+fn parse_consistency(s: &str) -> Result<Consistency, String> {
+    Consistency::from_name(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Consistency::KNOWN.iter().filter_map(|c| c.name()).collect();
+        format!("unknown consistency level (expected one of {})", names.join(", "))
+    })
 }
 
 /// Seconds as cqlsh takes them: a positive number, fractions allowed.
@@ -162,7 +133,7 @@ pub(crate) struct Args {
 
     /// Consistency level (case-insensitive), e.g. LOCAL_QUORUM.
     #[arg(long, default_value = "LOCAL_ONE", value_parser = parse_consistency)]
-    pub(crate) consistency: ConsistencyArg,
+    pub(crate) consistency: Consistency,
 
     /// Rows per page; every page is fetched.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(i32).range(1..))]
@@ -229,7 +200,7 @@ pub(crate) struct Settings {
     pub(crate) tls: Option<TlsSettings>,
     pub(crate) input: Input,
     pub(crate) keyspace: Option<String>,
-    pub(crate) consistency: ConsistencyArg,
+    pub(crate) consistency: Consistency,
     pub(crate) page_size: i32,
     pub(crate) output: OutputFormat,
     pub(crate) connect_timeout: Duration,
@@ -336,8 +307,7 @@ mod tests {
         assert!(matches!(s.auth, AuthSettings::None));
         assert_eq!(s.tls, None);
         assert_eq!(s.input, Input::Stdin);
-        assert_eq!(s.consistency.name, "LOCAL_ONE");
-        assert_eq!(s.consistency.code, 0x000A);
+        assert_eq!(s.consistency, Consistency::LOCAL_ONE);
         assert_eq!(s.page_size, 5000);
         assert_eq!(s.output, OutputFormat::Table);
         assert_eq!(s.connect_timeout, Duration::from_secs(5));
@@ -378,14 +348,15 @@ mod tests {
 
     #[test]
     fn consistency_names_are_case_insensitive() {
-        for (given, name, code) in [
-            ("local_quorum", "LOCAL_QUORUM", 6),
-            ("One", "ONE", 1),
-            ("EACH_QUORUM", "EACH_QUORUM", 7),
-            ("any", "ANY", 0),
+        for (given, want) in [
+            ("local_quorum", Consistency::LOCAL_QUORUM),
+            ("One", Consistency::ONE),
+            ("EACH_QUORUM", Consistency::EACH_QUORUM),
+            ("any", Consistency::ANY),
+            ("Local_Serial", Consistency::LOCAL_SERIAL),
         ] {
             let s = parse(&["--consistency", given]).unwrap();
-            assert_eq!((s.consistency.name, s.consistency.code), (name, code));
+            assert_eq!(s.consistency, want, "{given}");
         }
     }
 

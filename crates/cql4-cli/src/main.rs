@@ -1,4 +1,8 @@
 //! The `cql4` command: a cqlsh-like client for Apache Cassandra and Amazon Keyspaces.
+//!
+//! `args` parses and validates the flags, `session` connects and runs statements, `input`
+//! feeds them from `-e`, `-f` or stdin (split by `split`), `format` prints tables or JSON.
+//! Every failure ends here as one `cql4: error: …` line and a non-zero exit status.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -6,29 +10,56 @@ mod error;
 mod format;
 mod input;
 mod logging;
+mod session;
 mod split;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::Args;
+use crate::args::{Args, Input};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(e) if !e.use_stderr() => {
-            // --help and --version: clap prints them to stdout.
+            // --help and --version go to stdout.
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => return fail(&CliError::from_clap(&e)),
     };
-    match args.validate(|name| std::env::var(name).ok()) {
-        Ok(_settings) => ExitCode::SUCCESS,
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+fn run(args: Args) -> Result<(), CliError> {
+    let env = |name: &str| std::env::var(name).ok();
+    logging::init(env)?;
+    let settings = args.validate(env)?;
+    // A missing -f file is reported before connecting.
+    if let Input::File(path) = &settings.input {
+        std::fs::metadata(path).map_err(|source| CliError::File {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let mut session = session::Session::connect(&settings)?;
+    let stdin = std::io::stdin();
+    let interactive = settings.input == Input::Stdin && stdin.is_terminal();
+    input::run(
+        &settings.input,
+        &mut session,
+        input::Stdin {
+            reader: stdin.lock(),
+            prompt_out: std::io::stdout(),
+            interactive,
+        },
+    )
 }
 
 fn fail(e: &CliError) -> ExitCode {

@@ -1,0 +1,284 @@
+//! One connection to the node, driven by a current-thread tokio runtime: connect (TLS,
+//! authentication, `-k` keyspace), then run statements one at a time, fetching every page.
+
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cql4_auth::{
+    AuthProvider, DefaultChain, PasswordAuthenticator, ProcessEnv, SecretString,
+    SigV4AuthProvider,
+};
+use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
+use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
+use cql4_frame::response::ResultResponse;
+use tokio::runtime::Runtime;
+
+use crate::args::{AuthSettings, OutputFormat, Settings};
+use crate::error::CliError;
+use crate::format::Printer;
+use crate::input::Executor;
+
+/// A connected session.
+pub(crate) struct Session {
+    runtime: Runtime,
+    client: Client,
+    options: QueryOptions,
+    output: OutputFormat,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+}
+
+/// The auth provider for the settings: none, SASL PLAIN, or SigV4 with the AWS default
+/// credentials chain and region chain.
+fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, CliError> {
+    Ok(match auth {
+        AuthSettings::None => None,
+        AuthSettings::Password { username, password } => {
+            let provider = PasswordAuthenticator::new(
+                username.clone(),
+                SecretString::from(password.expose()),
+            )
+            .map_err(|e| CliError::Usage(format!("invalid credentials: {e}")))?;
+            Some(Arc::new(provider))
+        }
+        AuthSettings::SigV4 { region } => {
+            let region = cql4_auth::resolve_region(region.as_deref(), &ProcessEnv, None)
+                .map_err(|e| CliError::Failed(format!("SigV4: {e} (use --region)")))?;
+            tracing::debug!(%region, "SigV4 region");
+            let credentials = DefaultChain::new().build();
+            Some(Arc::new(SigV4AuthProvider::new(
+                Arc::new(credentials),
+                region,
+            )))
+        }
+    })
+}
+
+/// The connection config for the settings.
+fn config(settings: &Settings) -> Result<Config, CliError> {
+    let mut config = Config::new(settings.host.clone(), settings.port);
+    if let Some(tls) = &settings.tls {
+        let mut t = TlsConfig::new();
+        if let Some(ca) = &tls.ca_file {
+            // Read here so a missing file is a file error naming the flag's path.
+            let pem = std::fs::read(ca).map_err(|source| CliError::File {
+                path: ca.clone(),
+                source,
+            })?;
+            t = t.with_ca_pem(pem);
+        }
+        if let Some(name) = &tls.server_name {
+            t = t.with_server_name(name.clone());
+        }
+        config.tls = Some(t);
+    }
+    config.auth = auth_provider(&settings.auth)?;
+    config.connect_timeout = settings.connect_timeout;
+    config.request_timeout = settings.request_timeout;
+    config.default_consistency = settings.consistency;
+    config.default_page_size = settings.page_size;
+    Ok(config)
+}
+
+/// Seconds as the flags take them, for messages.
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A connection error as one line; timeouts name the flag that sets them.
+fn conn_error(e: &cql4_conn::Error, connect_timeout: Duration, request_timeout: Duration) -> CliError {
+    let msg = match e {
+        cql4_conn::Error::ConnectTimeout { addr, .. } => format!(
+            "connecting to {addr} timed out after {} (--connect-timeout)",
+            secs(connect_timeout)
+        ),
+        cql4_conn::Error::Timeout { .. } => format!(
+            "request timed out after {} (--request-timeout)",
+            secs(request_timeout)
+        ),
+        other => other.to_string(),
+    };
+    CliError::Failed(msg)
+}
+
+fn schema_change_note(sc: &SchemaChange) -> String {
+    let change = match sc.change {
+        SchemaChangeType::Created => "created",
+        SchemaChangeType::Updated => "updated",
+        SchemaChangeType::Dropped => "dropped",
+    };
+    let target = match &sc.target {
+        SchemaChangeTarget::Keyspace { keyspace } => format!("keyspace {keyspace}"),
+        SchemaChangeTarget::Table { keyspace, table } => format!("table {keyspace}.{table}"),
+        SchemaChangeTarget::Type { keyspace, name } => format!("type {keyspace}.{name}"),
+        other => format!("{other:?}"),
+    };
+    format!("{target} {change}")
+}
+
+impl Session {
+    /// Connects, authenticates and applies `-k`.
+    pub(crate) fn connect(settings: &Settings) -> Result<Self, CliError> {
+        let config = config(settings)?;
+        tracing::debug!(?config, "connecting");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
+        let (connect_timeout, request_timeout) = (settings.connect_timeout, settings.request_timeout);
+        let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
+        let (client, connection) = runtime.block_on(cql4_conn::connect(&config)).map_err(err)?;
+        runtime.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+        if let Some(keyspace) = &settings.keyspace {
+            runtime
+                .block_on(client.use_keyspace(keyspace))
+                .map_err(err)?;
+        }
+        let options = QueryOptions::new()
+            .with_consistency(settings.consistency)
+            .with_page_size(settings.page_size)
+            .with_timeout(settings.request_timeout);
+        Ok(Self {
+            runtime,
+            client,
+            options,
+            output: settings.output,
+            connect_timeout,
+            request_timeout,
+        })
+    }
+
+    /// A short note about a non-row result: on stderr in table mode (as cqlsh reports), nothing
+    /// in JSON mode (stdout holds rows only, stderr errors and warnings only).
+    fn note(&self, text: &str) {
+        if self.output == OutputFormat::Table {
+            eprintln!("({text})");
+        }
+    }
+}
+
+impl Executor for Session {
+    fn execute(&mut self, cql: &str) -> Result<(), CliError> {
+        let (connect_timeout, request_timeout) = (self.connect_timeout, self.request_timeout);
+        let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
+        let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
+        let mut pager = self.client.query_pages(cql, (), &self.options);
+        let mut printer: Option<Printer> = None;
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        let mut notes = Vec::new();
+        while let Some(page) = self.runtime.block_on(pager.next_page()) {
+            let page = page.map_err(err)?;
+            for warning in &page.warnings {
+                eprintln!("cql4: warning: {}", crate::error::one_line(warning));
+            }
+            match &page.result {
+                ResultResponse::Rows(rows) => {
+                    let printer = printer.get_or_insert_with(|| {
+                        let names = rows.columns().iter().map(|c| c.name.clone()).collect();
+                        Printer::new(self.output, names)
+                    });
+                    for row in rows.iter() {
+                        let values = row.to_owned_values().map_err(|e| {
+                            CliError::Failed(format!("cannot decode a row: {e}"))
+                        })?;
+                        printer.row(&mut out, &values).map_err(write_err)?;
+                    }
+                    // Rows reach a reader (a pipe, `head`) page by page.
+                    out.flush().map_err(write_err)?;
+                }
+                ResultResponse::Void => {}
+                ResultResponse::SetKeyspace(ks) => notes.push(format!("using keyspace {ks}")),
+                ResultResponse::SchemaChange(sc) => notes.push(schema_change_note(sc)),
+                other => notes.push(format!("{other:?}")),
+            }
+        }
+        if let Some(printer) = printer {
+            printer.finish(&mut out).map_err(write_err)?;
+        }
+        for n in notes {
+            self.note(&n);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_name_their_flag() {
+        let e = conn_error(
+            &cql4_conn::Error::ConnectTimeout {
+                addr: "h:1".into(),
+                timeout: Duration::from_millis(500),
+            },
+            Duration::from_millis(500),
+            Duration::from_secs(10),
+        );
+        assert_eq!(
+            e.to_string(),
+            "connecting to h:1 timed out after 0.5 s (--connect-timeout)"
+        );
+        let e = conn_error(
+            &cql4_conn::Error::Timeout {
+                timeout: Duration::from_secs(10),
+            },
+            Duration::from_secs(5),
+            Duration::from_secs(10),
+        );
+        assert_eq!(
+            e.to_string(),
+            "request timed out after 10 s (--request-timeout)"
+        );
+    }
+
+    #[test]
+    fn schema_change_notes() {
+        let sc = SchemaChange {
+            change: SchemaChangeType::Created,
+            target: SchemaChangeTarget::Table {
+                keyspace: "ks".into(),
+                table: "t".into(),
+            },
+        };
+        assert_eq!(schema_change_note(&sc), "table ks.t created");
+    }
+
+    #[test]
+    fn missing_ca_file_is_a_file_error() {
+        let args = <crate::args::Args as clap::Parser>::try_parse_from([
+            "cql4",
+            "--ssl-ca",
+            "/no/such/ca.pem",
+        ])
+        .unwrap();
+        let settings = args.validate(|_| None).unwrap();
+        let e = config(&settings).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read /no/such/ca.pem: "), "{e}");
+    }
+
+    #[test]
+    fn password_is_not_in_the_config_debug() {
+        let args = <crate::args::Args as clap::Parser>::try_parse_from([
+            "cql4", "-u", "alice", "-p", "pw-5e6f7a",
+        ])
+        .unwrap();
+        let settings = args.validate(|_| None).unwrap();
+        let config = config(&settings).unwrap();
+        let debug = format!("{config:?}");
+        assert!(debug.contains("alice"), "{debug}");
+        assert!(!debug.contains("pw-5e6f7a"), "{debug}");
+    }
+}
