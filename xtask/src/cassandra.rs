@@ -165,6 +165,8 @@ pub(crate) struct Started {
 /// Starts the node, or reuses it if it already runs healthy with the same mode and port.
 pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<Started> {
     let port = port.unwrap_or_else(|| mode.default_port());
+    // Several people (or helpers) share one checkout: serialise starts, then re-use.
+    let _lock = StartLock::acquire(layout)?;
     if let Some(state) = read_state(layout) {
         if is_our_node(layout, state.pid) {
             if state.mode != mode || state.port != port {
@@ -173,7 +175,8 @@ pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<St
                     state.mode, state.port, state.pid
                 ));
             }
-            return match login_check(&state) {
+            // Normally healthy at once; a start interrupted midway may still be coming up.
+            return match wait_login(&state, Duration::from_secs(60)) {
                 Ok(()) => {
                     eprintln!(
                         "xtask: Cassandra already running and healthy (pid {}, {} mode, port {}); reusing it",
@@ -655,6 +658,87 @@ fn create_test_role(state: &NodeState) -> Result<(), ProbeError> {
         "CREATE ROLE IF NOT EXISTS \"{}\" WITH PASSWORD = '{}' AND LOGIN = true AND SUPERUSER = true",
         c.user, c.password
     ))
+}
+
+/// Polls [`login_check`] while the node is alive, up to `timeout`.
+fn wait_login(state: &NodeState, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match login_check(state) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() > deadline || !is_alive(state.pid) => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(500)),
+        }
+    }
+}
+
+/// `target/cassandra/start.lock`, holding the PID of the xtask that is starting the node.
+/// Created with `create_new`; a lock whose holder is dead is stale and removed.
+struct StartLock {
+    path: PathBuf,
+}
+
+impl StartLock {
+    fn acquire(layout: &Layout) -> Result<Self> {
+        fs::create_dir_all(&layout.node).context(|| format!("create {}", layout.node.display()))?;
+        let path = layout.node.join("start.lock");
+        let deadline = Instant::now() + READY_TIMEOUT + Duration::from_secs(120);
+        let mut announced = false;
+        loop {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    use std::io::Write;
+                    file.write_all(std::process::id().to_string().as_bytes())
+                        .context(|| format!("write {}", path.display()))?;
+                    return Ok(Self { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    match holder {
+                        Some(pid) if pid != std::process::id() && is_alive(pid) => {
+                            if Instant::now() > deadline {
+                                return Err(format!(
+                                    "another `cargo xtask cassandra start` (pid {pid}) holds {}",
+                                    path.display()
+                                ));
+                            }
+                            if !announced {
+                                eprintln!("xtask: waiting for another xtask (pid {pid}) that is starting Cassandra…");
+                                announced = true;
+                            }
+                            std::thread::sleep(Duration::from_millis(500));
+                        }
+                        // Just created, PID not written yet: give the holder a moment.
+                        None if fs::metadata(&path)
+                            .and_then(|m| m.modified())
+                            .is_ok_and(|t| {
+                                t.elapsed().is_ok_and(|age| age < Duration::from_secs(5))
+                            }) =>
+                        {
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        // Stale: the holder is gone.
+                        _ => {
+                            let _ = fs::remove_file(&path);
+                        }
+                    }
+                }
+                Err(e) => return Err(format!("create {}: {e}", path.display())),
+            }
+        }
+    }
+}
+
+impl Drop for StartLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 /// One login with the node's own credentials plus a query.
