@@ -47,7 +47,10 @@ fn parse_password(s: &str) -> Result<Password, String> {
 fn parse_consistency(s: &str) -> Result<Consistency, String> {
     Consistency::from_name(s.trim()).ok_or_else(|| {
         let names: Vec<&str> = Consistency::KNOWN.iter().filter_map(|c| c.name()).collect();
-        format!("unknown consistency level (expected one of {})", names.join(", "))
+        format!(
+            "unknown consistency level (expected one of {})",
+            names.join(", ")
+        )
     })
 }
 

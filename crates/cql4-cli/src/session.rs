@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cql4_auth::{
-    AuthProvider, DefaultChain, PasswordAuthenticator, ProcessEnv, SecretString,
-    SigV4AuthProvider,
+    AuthProvider, DefaultChain, PasswordAuthenticator, ProcessEnv, SecretString, SigV4AuthProvider,
 };
 use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
 use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
@@ -35,11 +34,9 @@ fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, C
     Ok(match auth {
         AuthSettings::None => None,
         AuthSettings::Password { username, password } => {
-            let provider = PasswordAuthenticator::new(
-                username.clone(),
-                SecretString::from(password.expose()),
-            )
-            .map_err(|e| CliError::Usage(format!("invalid credentials: {e}")))?;
+            let provider =
+                PasswordAuthenticator::new(username.clone(), SecretString::from(password.expose()))
+                    .map_err(|e| CliError::Usage(format!("invalid credentials: {e}")))?;
             Some(Arc::new(provider))
         }
         AuthSettings::SigV4 { region } => {
@@ -92,7 +89,11 @@ fn secs(d: Duration) -> String {
 }
 
 /// A connection error as one line; timeouts name the flag that sets them.
-fn conn_error(e: &cql4_conn::Error, connect_timeout: Duration, request_timeout: Duration) -> CliError {
+fn conn_error(
+    e: &cql4_conn::Error,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> CliError {
     let msg = match e {
         cql4_conn::Error::ConnectTimeout { addr, .. } => format!(
             "connecting to {addr} timed out after {} (--connect-timeout)",
@@ -131,7 +132,8 @@ impl Session {
             .enable_all()
             .build()
             .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
-        let (connect_timeout, request_timeout) = (settings.connect_timeout, settings.request_timeout);
+        let (connect_timeout, request_timeout) =
+            (settings.connect_timeout, settings.request_timeout);
         let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
         let (client, connection) = runtime.block_on(cql4_conn::connect(&config)).map_err(err)?;
         runtime.spawn(async move {
@@ -189,9 +191,9 @@ impl Executor for Session {
                         Printer::new(self.output, names)
                     });
                     for row in rows.iter() {
-                        let values = row.to_owned_values().map_err(|e| {
-                            CliError::Failed(format!("cannot decode a row: {e}"))
-                        })?;
+                        let values = row
+                            .to_owned_values()
+                            .map_err(|e| CliError::Failed(format!("cannot decode a row: {e}")))?;
                         printer.row(&mut out, &values).map_err(write_err)?;
                     }
                     // Rows reach a reader (a pipe, `head`) page by page.
@@ -266,13 +268,20 @@ mod tests {
         .unwrap();
         let settings = args.validate(|_| None).unwrap();
         let e = config(&settings).unwrap_err();
-        assert!(e.to_string().starts_with("cannot read /no/such/ca.pem: "), "{e}");
+        assert!(
+            e.to_string().starts_with("cannot read /no/such/ca.pem: "),
+            "{e}"
+        );
     }
 
     #[test]
     fn password_is_not_in_the_config_debug() {
         let args = <crate::args::Args as clap::Parser>::try_parse_from([
-            "cql4", "-u", "alice", "-p", "pw-5e6f7a",
+            "cql4",
+            "-u",
+            "alice",
+            "-p",
+            "pw-5e6f7a",
         ])
         .unwrap();
         let settings = args.validate(|_| None).unwrap();
