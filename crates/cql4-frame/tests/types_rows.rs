@@ -185,7 +185,8 @@ fn no_metadata_page_uses_cached_metadata() {
         ],
     ));
     let mut r = Reader::new(&body);
-    let err = Rows::decode_with_metadata(&body, &mut r, &DecodeLimits::default(), &two).unwrap_err();
+    let err =
+        Rows::decode_with_metadata(&body, &mut r, &DecodeLimits::default(), &two).unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::Invalid(_)));
     assert_eq!(err.offset(), 4);
 }
@@ -247,7 +248,10 @@ fn huge_row_count_fails_without_a_big_allocation() {
     let body = Bytes::copy_from_slice(&page);
     let mut r = Reader::new(&body);
     let err = Rows::decode(&body, &mut r, &DecodeLimits::default()).unwrap_err();
-    assert!(matches!(err.kind(), DecodeErrorKind::Truncated { .. }), "{err}");
+    assert!(
+        matches!(err.kind(), DecodeErrorKind::Truncated { .. }),
+        "{err}"
+    );
     assert_eq!(err.context(), "RESULT Rows cell");
     assert_eq!(err.offset(), 16);
 
@@ -305,7 +309,11 @@ fn bad_value_in_a_cell_reports_path_and_body_offset() {
     ];
     let body = Bytes::copy_from_slice(&page);
     let rows = decode(&body).unwrap();
-    let err = rows.row(0).unwrap().get::<HashMap<String, i32>>(0).unwrap_err();
+    let err = rows
+        .row(0)
+        .unwrap()
+        .get::<HashMap<String, i32>>(0)
+        .unwrap_err();
     let DecodeErrorKind::InValue { path, .. } = err.kind() else {
         panic!("{err}")
     };
