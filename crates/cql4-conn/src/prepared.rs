@@ -4,8 +4,14 @@
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
+use cql4_frame::request::BoundValue;
 use cql4_frame::response::Prepared;
 use cql4_frame::rows::{PreparedMetadata, ResultMetadata};
+use cql4_frame::value::CqlValue;
+use cql4_frame::EncodeError;
+
+use crate::error::Error;
+use crate::options::Values;
 
 /// A statement prepared on the connection (native_protocol_v4.spec §4.2.5.4). Cheap to clone;
 /// clones share the state, so a re-prepare after UNPREPARED updates every holder.
@@ -89,6 +95,30 @@ impl PreparedStatement {
     /// The bind markers (names, types, partition key indexes).
     pub fn bind_metadata(&self) -> Arc<PreparedMetadata> {
         self.state().metadata.clone()
+    }
+
+    /// Serializes `values` for the bind markers, each as its marker's CQL type (`None` binds
+    /// null). Fails if the count or a type does not match.
+    pub fn bind(&self, values: &[Option<CqlValue>]) -> Result<Values, Error> {
+        let state = self.state();
+        let columns = &state.metadata.columns;
+        if values.len() != columns.len() {
+            return Err(Error::Encode(EncodeError::Invalid(
+                "the number of values differs from the number of bind markers",
+            )));
+        }
+        let mut bound = Vec::with_capacity(values.len());
+        for (value, column) in values.iter().zip(columns) {
+            bound.push(match value {
+                None => BoundValue::Null,
+                Some(v) => {
+                    let mut out = Vec::new();
+                    v.serialize(&column.ty, &mut out)?;
+                    BoundValue::Bytes(Bytes::from(out))
+                }
+            });
+        }
+        Ok(Values::positional(bound))
     }
 
     /// The columns an EXECUTE returns; `None` for statements without rows.
