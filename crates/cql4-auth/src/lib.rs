@@ -65,7 +65,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use credentials::{
     now_or_never, run_credential_process, CachingProvider, ChainProvider, ContainerProvider,
     Credentials, CredentialsProvider, DefaultChain, EnvironmentProvider, HttpFetcher, HttpMethod,
-    HttpRequest, HttpResponse, ImdsProvider, ProfileProvider,
+    HttpRequest, HttpResponse, ImdsProvider, ProfileProvider, DEFAULT_PROCESS_TIMEOUT,
 };
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use error::{

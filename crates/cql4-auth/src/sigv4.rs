@@ -330,7 +330,7 @@ impl SigV4AuthProvider {
         let credentials = self.credentials.provide_credentials().await?;
         if let Some(at) = credentials.expiry().filter(|e| *e <= self.clock.now()) {
             return Err(CredentialsError::new(
-                CredentialSource::Custom(format!("{:?}", self.credentials)),
+                CredentialSource::Custom("SigV4 credentials provider".to_owned()),
                 CredentialsErrorKind::Expired(at),
             )
             .into());
@@ -529,5 +529,31 @@ mod tests {
             .ends_with("amzdate=2020-06-09T22:41:51.999Z"));
         assert_eq!(quote_plus("a b/c:d~e_f.g-h"), "a+b%2Fc%3Ad~e_f.g-h");
         assert_eq!(quote_plus("é"), "%C3%A9");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn nonce_extraction_is_total_on_hostile_bytes(challenge in proptest::collection::vec(any::<u8>(), 0..256)) {
+                if let Ok(n) = extract_nonce(&challenge) {
+                    prop_assert_eq!(n.len(), NONCE_LEN);
+                    prop_assert!(!n.contains(&b','));
+                }
+            }
+
+            #[test]
+            fn nonce_is_found_between_other_fields(
+                prefix in "([a-z]{1,8}=[a-z0-9]{0,8},){0,3}",
+                nonce in "[!-+\\--~]{32}",
+                suffix in "(,[a-z]{1,8}=[a-z0-9]{0,8}){0,3}",
+            ) {
+                prop_assume!(!prefix.contains("nonce="));
+                let challenge = format!("{prefix}nonce={nonce}{suffix}");
+                prop_assert_eq!(extract_nonce(challenge.as_bytes()).unwrap(), nonce.as_bytes());
+            }
+        }
     }
 }

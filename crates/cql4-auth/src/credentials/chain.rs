@@ -1,9 +1,11 @@
 //! Provider chains: try sources in order, report every source tried.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::container::{ContainerProvider, HttpFetcher, ImdsProvider};
 use super::environment::EnvironmentProvider;
+use super::process::DEFAULT_PROCESS_TIMEOUT;
 use super::profile::ProfileProvider;
 use super::{CachingProvider, Credentials, CredentialsProvider};
 use crate::clock::{Clock, SystemClock};
@@ -98,6 +100,7 @@ pub struct DefaultChain {
     fetcher: Option<Arc<dyn HttpFetcher>>,
     instance_metadata: bool,
     clock: Arc<dyn Clock>,
+    process_timeout: Duration,
 }
 
 impl Default for DefaultChain {
@@ -116,6 +119,7 @@ impl DefaultChain {
             fetcher: None,
             instance_metadata: false,
             clock: Arc::new(SystemClock),
+            process_timeout: DEFAULT_PROCESS_TIMEOUT,
         }
     }
 
@@ -155,6 +159,12 @@ impl DefaultChain {
         self
     }
 
+    /// Kills a profile's `credential_process` after `timeout` (default 60 s).
+    pub fn with_process_timeout(mut self, timeout: Duration) -> Self {
+        self.process_timeout = timeout;
+        self
+    }
+
     /// The uncached chain.
     pub fn chain(&self) -> ChainProvider {
         let mut chain = ChainProvider::default();
@@ -166,8 +176,9 @@ impl DefaultChain {
             )))),
         }
         chain.push(Arc::new(EnvironmentProvider::new(Arc::clone(&self.env))));
-        let mut profile =
-            ProfileProvider::new(Arc::clone(&self.env)).with_clock(Arc::clone(&self.clock));
+        let mut profile = ProfileProvider::new(Arc::clone(&self.env))
+            .with_clock(Arc::clone(&self.clock))
+            .with_process_timeout(self.process_timeout);
         if let Some(p) = &self.profile {
             profile = profile.with_profile(p.clone());
         }

@@ -30,7 +30,7 @@ pub use container::{
     ContainerProvider, HttpFetcher, HttpMethod, HttpRequest, HttpResponse, ImdsProvider,
 };
 pub use environment::EnvironmentProvider;
-pub use process::run_credential_process;
+pub use process::{run_credential_process, DEFAULT_PROCESS_TIMEOUT};
 pub use profile::ProfileProvider;
 
 /// An AWS access key id, secret access key, optional session token and optional expiry.
@@ -197,7 +197,7 @@ impl<P: CredentialsProvider> CachingProvider<P> {
                 let now = self.clock.now();
                 if let Some(e) = c.expiry().filter(|e| *e <= now) {
                     return Err(CredentialsError::new(
-                        CredentialSource::Custom(format!("{:?}", self.inner)),
+                        CredentialSource::Custom("cached credentials provider".to_owned()),
                         CredentialsErrorKind::Expired(e),
                     ));
                 }

@@ -9,7 +9,10 @@
 //! A failure reports the exit status and the first line of stderr; the command line itself is
 //! not repeated (it may carry a secret argument), nor is any stdout content.
 
+use std::io::{self, Read};
 use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
@@ -91,12 +94,45 @@ pub(crate) fn credentials_from_json(body: &[u8], names: &JsonNames) -> Result<Cr
     Ok(Credentials::new(key_id, secret, token, expiry))
 }
 
-/// Runs `command` for `profile` and parses its output. Blocks until the process exits.
+/// How long `credential_process` may run by default before it is killed.
+pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Reads a pipe to its end on a thread, keeping at most `keep` bytes (the rest is drained so
+/// the child never blocks on a full pipe).
+fn drain<R: Read + Send + 'static>(pipe: Option<R>, keep: usize) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut kept = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = (&mut pipe).take(keep as u64).read_to_end(&mut kept);
+            let _ = io::copy(&mut pipe, &mut io::sink());
+        }
+        kept
+    })
+}
+
+/// Runs `command` for `profile` and parses its output. Blocks until the process exits, or kills
+/// it after `timeout` (a hung helper must not hang the connection).
 pub fn run_credential_process(
     command: &str,
     profile: &str,
+    timeout: Duration,
 ) -> Result<Credentials, CredentialsError> {
     let source = CredentialSource::Process(profile.to_owned());
+    let failed = |status: String, stderr: &[u8]| {
+        let stderr = String::from_utf8_lossy(stderr);
+        let first = stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        CredentialsError::new(
+            source.clone(),
+            CredentialsErrorKind::ProcessFailed {
+                status,
+                stderr_first_line: echo(first),
+            },
+        )
+    };
     let mut cmd = if cfg!(windows) {
         let mut c = Command::new("cmd");
         c.arg("/C").arg(command);
@@ -106,35 +142,36 @@ pub fn run_credential_process(
         c.arg("-c").arg(command);
         c
     };
-    let output = cmd
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| {
-            CredentialsError::new(
-                source.clone(),
-                CredentialsErrorKind::ProcessFailed {
-                    status: format!("could not start the shell: {}", e.kind()),
-                    stderr_first_line: String::new(),
-                },
-            )
-        })?;
-    let stdout = Zeroizing::new(output.stdout);
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("");
-        return Err(CredentialsError::new(
-            source,
-            CredentialsErrorKind::ProcessFailed {
-                status: output.status.to_string(),
-                stderr_first_line: echo(first),
-            },
-        ));
+        .spawn()
+        .map_err(|e| failed(format!("could not start the shell: {}", e.kind()), b""))?;
+    let stdout = drain(child.stdout.take(), MAX_OUTPUT + 1);
+    let stderr = drain(child.stderr.take(), MAX_OUTPUT);
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // The reader threads end when the pipes close; they are not joined, since a
+                // grandchild may still hold a pipe open.
+                return Err(failed(
+                    format!("killed after the {} s timeout", timeout.as_secs_f64()),
+                    b"",
+                ));
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(failed(format!("cannot wait for it: {}", e.kind()), b"")),
+        }
+    };
+    let stdout = Zeroizing::new(stdout.join().unwrap_or_default());
+    let stderr = stderr.join().unwrap_or_default();
+    if !status.success() {
+        return Err(failed(status.to_string(), &stderr));
     }
     credentials_from_json(&stdout, &PROCESS_JSON)
         .map_err(|why| CredentialsError::new(source, CredentialsErrorKind::ProcessOutput(why)))
@@ -206,6 +243,7 @@ mod tests {
         let e = run_credential_process(
             "echo; echo 'token service unreachable' >&2; echo second >&2; exit 1",
             "dev",
+            DEFAULT_PROCESS_TIMEOUT,
         )
         .unwrap_err();
         assert_eq!(e.source, CredentialSource::Process("dev".into()));
@@ -217,19 +255,47 @@ mod tests {
 
     #[test]
     fn bad_json_and_missing_fields_from_a_real_process() {
-        let e = run_credential_process("echo '{not json'", "dev").unwrap_err();
+        let e =
+            run_credential_process("echo '{not json'", "dev", DEFAULT_PROCESS_TIMEOUT).unwrap_err();
         assert!(
             matches!(e.kind, CredentialsErrorKind::ProcessOutput(_)),
             "{e}"
         );
-        let e = run_credential_process(r#"echo '{"Version": 1, "AccessKeyId": "AK"}'"#, "dev")
-            .unwrap_err();
+        let e = run_credential_process(
+            r#"echo '{"Version": 1, "AccessKeyId": "AK"}'"#,
+            "dev",
+            DEFAULT_PROCESS_TIMEOUT,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("missing `SecretAccessKey`"), "{e}");
         let c = run_credential_process(
             r#"printf '{"Version": 1, "AccessKeyId": "AK", "SecretAccessKey": "SK"}'"#,
             "dev",
+            DEFAULT_PROCESS_TIMEOUT,
         )
         .unwrap();
         assert_eq!(c.access_key_id(), "AK");
+    }
+
+    #[test]
+    fn hung_process_is_killed_after_the_timeout() {
+        let started = Instant::now();
+        let e = run_credential_process("sleep 30", "dev", Duration::from_millis(200)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            e.to_string().contains("killed after the 0.2 s timeout"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn oversized_output_is_rejected() {
+        let e = run_credential_process(
+            "head -c 100000 /dev/zero | tr '\\0' ' '",
+            "dev",
+            DEFAULT_PROCESS_TIMEOUT,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("limit 65536"), "{e}");
     }
 }

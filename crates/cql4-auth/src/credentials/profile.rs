@@ -20,10 +20,11 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::process::run_credential_process;
+use super::process::{run_credential_process, DEFAULT_PROCESS_TIMEOUT};
 use super::Credentials;
 use crate::clock::{Clock, SystemClock};
 use crate::env::{expand_home, Env, ProcessEnv};
@@ -151,6 +152,12 @@ pub(crate) fn parse(
                     }
                 },
             };
+            // An empty section is still a profile ("found, but without credentials").
+            if let Target::Profile(name, explicit_default) = &target {
+                if !(kind == FileKind::Config && name == "default" && !explicit_default) {
+                    profiles.entry(name.clone()).or_default();
+                }
+            }
             last_key = None;
             continue;
         }
@@ -310,6 +317,7 @@ pub struct ProfileProvider {
     env: Arc<dyn Env>,
     profile: Option<String>,
     clock: Arc<dyn Clock>,
+    process_timeout: Duration,
 }
 
 impl Default for ProfileProvider {
@@ -325,7 +333,14 @@ impl ProfileProvider {
             env,
             profile: None,
             clock: Arc::new(SystemClock),
+            process_timeout: DEFAULT_PROCESS_TIMEOUT,
         }
+    }
+
+    /// Kills `credential_process` after `timeout` (default [`DEFAULT_PROCESS_TIMEOUT`]).
+    pub fn with_process_timeout(mut self, timeout: Duration) -> Self {
+        self.process_timeout = timeout;
+        self
     }
 
     /// Uses this profile instead of `AWS_PROFILE`/`default`.
@@ -393,7 +408,7 @@ impl ProfileProvider {
         }
         if let Some(command) = props.get("credential_process") {
             tracing::debug!(profile = %name, "running credential_process");
-            let creds = run_credential_process(command.expose(), &name)?;
+            let creds = run_credential_process(command.expose(), &name, self.process_timeout)?;
             if let Some(e) = creds.expiry().filter(|e| *e <= self.clock.now()) {
                 return Err(CredentialsError::new(
                     CredentialSource::Process(name),
@@ -694,5 +709,69 @@ mod tests {
             "shared config files, profile `default`: /h/.aws/config: malformed line 3: \
              expected `key = value`"
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        type Profiles = BTreeMap<String, BTreeMap<String, String>>;
+
+        fn profiles() -> impl Strategy<Value = Profiles> {
+            proptest::collection::btree_map(
+                "[a-z0-9-]{1,10}",
+                proptest::collection::btree_map(
+                    "[a-z_]{1,10}",
+                    "[A-Za-z0-9/+=][A-Za-z0-9/+=#;]{0,20}",
+                    0..5,
+                ),
+                0..4,
+            )
+        }
+
+        /// Renders with random spacing around `=`, trailing comments, comment and blank lines.
+        fn render(p: &Profiles, style: &[u8]) -> String {
+            let mut style = style.iter().cycle();
+            let mut next = || usize::from(*style.next().unwrap_or(&0));
+            let mut out = String::new();
+            for (name, props) in p {
+                out.push_str(["", "# c\n", "\n", "; c\n"][next() % 4]);
+                out.push_str(&format!("[{name}]{}\n", ["", " # c", "  ; c"][next() % 3]));
+                for (k, v) in props {
+                    let sp = ["", " ", "\t", "  "];
+                    out.push_str(&format!(
+                        "{k}{}={}{v}{}\n",
+                        sp[next() % 4],
+                        sp[next() % 4],
+                        ["", " # c", "\t; c", " "][next() % 4]
+                    ));
+                    out.push_str(["", "\n", "  # indented comment\n"][next() % 3]);
+                }
+            }
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn rendered_files_parse_back(p in profiles(), style in proptest::collection::vec(any::<u8>(), 1..32)) {
+                let text = render(&p, &style);
+                let f = parse(&text, Path::new("/f"), FileKind::Credentials).unwrap();
+                let got: Profiles = f
+                    .profiles
+                    .iter()
+                    .map(|(n, props)| {
+                        (n.clone(), props.0.iter().map(|(k, v)| (k.clone(), v.expose().to_owned())).collect())
+                    })
+                    .collect();
+                prop_assert_eq!(got, p, "{}", text);
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "(?s).{0,300}", config in any::<bool>()) {
+                let kind = if config { FileKind::Config } else { FileKind::Credentials };
+                let _ = parse(&text, Path::new("/f"), kind);
+            }
+        }
     }
 }
