@@ -60,7 +60,8 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| "expected a number of seconds".to_owned())?;
-    if !(secs > 0.0) {
+    // Written so NaN fails too.
+    if secs.is_nan() || secs <= 0.0 {
         return Err("expected a positive number of seconds".to_owned());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| "number of seconds is too large".to_owned())

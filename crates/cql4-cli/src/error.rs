@@ -27,7 +27,7 @@ pub(crate) enum CliError {
         /// 1-based line where it starts.
         line: usize,
         /// What went wrong.
-        source: Box<CliError>,
+        source: Box<Self>,
     },
 }
 
