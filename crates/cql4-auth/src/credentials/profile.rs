@@ -632,6 +632,25 @@ mod tests {
     }
 
     #[test]
+    fn static_keys_win_over_credential_process() {
+        let env = home()
+            .with_file(
+                "/h/.aws/credentials",
+                "[default]\naws_access_key_id = STATIC\naws_secret_access_key = S\n",
+            )
+            .with_file("/h/.aws/config", "[default]\ncredential_process = exit 1\n");
+        assert_eq!(load(env).unwrap().access_key_id(), "STATIC");
+        let env = home().with_file(
+            "/h/.aws/config",
+            "[default]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"PROC\",\
+             \"SecretAccessKey\":\"S\",\"Expiration\":\"2999-01-01T00:00:00Z\"}'\n",
+        );
+        let c = load(env).unwrap();
+        assert_eq!(c.access_key_id(), "PROC");
+        assert!(c.expiry().is_some());
+    }
+
+    #[test]
     fn credentials_in_config_file_only() {
         let env = home().with_file(
             "/h/.aws/config",
