@@ -203,11 +203,10 @@ pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<St
         ));
     }
     remove_state(layout);
-    for p in [port, STORAGE_PORT] {
-        TcpListener::bind((HOST, p)).context(|| {
-            format!("port {p} on {HOST} is taken by another process (not this harness's node)")
-        })?;
-    }
+    TcpListener::bind((HOST, port)).context(|| {
+        format!("port {port} on {HOST} is taken by another process (not this harness's node)")
+    })?;
+    let storage_port = pick_storage_port()?;
     if !on_path("java") {
         return Err("`java` (JDK 17) is not on PATH".into());
     }
@@ -243,6 +242,7 @@ pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<St
     write_config(
         layout,
         port,
+        storage_port,
         tls.as_ref().map(|(_, keystore)| keystore.as_path()),
         credentials.as_ref(),
     )?;
@@ -399,6 +399,21 @@ fn new_credentials() -> Result<Credentials> {
     })
 }
 
+/// Cassandra's default inter-node port if free, else any free port: clients never see it, and
+/// another node on this machine (another checkout, another harness) must not stop this one.
+fn pick_storage_port() -> Result<u16> {
+    if TcpListener::bind((HOST, STORAGE_PORT)).is_ok() {
+        return Ok(STORAGE_PORT);
+    }
+    let listener = TcpListener::bind((HOST, 0)).context(|| format!("bind a port on {HOST}"))?;
+    let port = listener
+        .local_addr()
+        .context(|| "local address of a bound port".into())?
+        .port();
+    eprintln!("xtask: port {STORAGE_PORT} is taken; the node's storage_port is {port}");
+    Ok(port)
+}
+
 fn tmp_dir(layout: &Layout) -> PathBuf {
     layout.node.join("tmp")
 }
@@ -406,6 +421,7 @@ fn tmp_dir(layout: &Layout) -> PathBuf {
 fn write_config(
     layout: &Layout,
     port: u16,
+    storage_port: u16,
     keystore: Option<&Path>,
     credentials: Option<&Credentials>,
 ) -> Result<()> {
@@ -438,10 +454,10 @@ fn write_config(
          partitioner: org.apache.cassandra.dht.Murmur3Partitioner\n\
          commitlog_sync: periodic\n\
          commitlog_sync_period: 10000ms\n\
-         seed_provider:\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n    parameters:\n      - seeds: \"{HOST}:{STORAGE_PORT}\"\n\
+         seed_provider:\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n    parameters:\n      - seeds: \"{HOST}:{storage_port}\"\n\
          listen_address: {HOST}\n\
          rpc_address: {HOST}\n\
-         storage_port: {STORAGE_PORT}\n\
+         storage_port: {storage_port}\n\
          native_transport_port: {port}\n\
          endpoint_snitch: SimpleSnitch\n\
          # 2-core machines running tests beside the node: small pools, no snapshots on DROP/TRUNCATE.\n\

@@ -31,7 +31,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// fmt --check, clippy -D warnings, then the integration suite against a local node.
-    Test,
+    Test {
+        /// Skip fmt and clippy (local iteration only; CI always runs them).
+        #[arg(long)]
+        skip_lint: bool,
+        /// Native port of the keyspaces-mode node.
+        #[arg(long, default_value_t = 9142)]
+        port: u16,
+    },
     /// Manage the local Apache Cassandra node under target/cassandra.
     Cassandra {
         #[command(subcommand)]
@@ -72,7 +79,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let layout = layout::Layout::discover();
     let result = match cli.command {
-        Command::Test => test_cmd::run(&layout),
+        Command::Test { skip_lint, port } => test_cmd::run(&layout, skip_lint, port),
         Command::Demo { keep } => demo::run(&layout, keep),
         Command::Cassandra { command } => match command {
             CassandraCommand::Start { mode, port } => {

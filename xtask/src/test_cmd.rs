@@ -23,18 +23,22 @@ pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-pub(crate) fn run(layout: &Layout) -> Result<()> {
-    run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
-    run_cmd(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
+    if skip_lint {
+        eprintln!("xtask: --skip-lint: not running fmt and clippy (CI always does)");
+    } else {
+        run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
+        run_cmd(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
     let python = venv::ensure(layout)?;
-    let node = NodeGuard::start(layout)?;
+    let node = NodeGuard::start(layout, port)?;
 
     let mut env = node.state.test_env();
     env.push(("CQL4_PYTHON", python.display().to_string()));
@@ -79,10 +83,10 @@ struct NodeGuard<'a> {
 }
 
 impl<'a> NodeGuard<'a> {
-    fn start(layout: &'a Layout) -> Result<Self> {
+    fn start(layout: &'a Layout, port: u16) -> Result<Self> {
         install_interrupt_handler();
         OWN_NODE.store(true, Ordering::SeqCst);
-        let started = cassandra::start(layout, Mode::Keyspaces, None);
+        let started = cassandra::start(layout, Mode::Keyspaces, Some(port));
         let started = started.inspect_err(|_| OWN_NODE.store(false, Ordering::SeqCst))?;
         // A node that was already running belongs to whoever started it: leave it running.
         OWN_NODE.store(started.launched, Ordering::SeqCst);
