@@ -8,6 +8,7 @@
 mod args;
 mod error;
 mod format;
+mod http;
 mod input;
 mod logging;
 mod session;

@@ -16,7 +16,12 @@ use tokio::runtime::Runtime;
 use crate::args::{AuthSettings, OutputFormat, Settings};
 use crate::error::CliError;
 use crate::format::Printer;
+use crate::http::HttpClient;
 use crate::input::Executor;
+
+/// Bound on each request to a credential endpoint (container, instance metadata): short, as
+/// the SDKs keep it, because off AWS the metadata address does not answer at all.
+const CREDENTIALS_HTTP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A connected session.
 pub(crate) struct Session {
@@ -43,7 +48,14 @@ fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, C
             let region = cql4_auth::resolve_region(region.as_deref(), &ProcessEnv, None)
                 .map_err(|e| CliError::Failed(format!("SigV4: {e} (use --region)")))?;
             tracing::debug!(%region, "SigV4 region");
-            let credentials = DefaultChain::new().build();
+            // The container endpoint and the instance metadata service (unless
+            // AWS_EC2_METADATA_DISABLED=true) come last, after the environment and the files.
+            let credentials = DefaultChain::new()
+                .with_http_fetcher(Arc::new(HttpClient {
+                    timeout: CREDENTIALS_HTTP_TIMEOUT,
+                }))
+                .with_instance_metadata(true)
+                .build();
             Some(Arc::new(SigV4AuthProvider::new(
                 Arc::new(credentials),
                 region,
