@@ -210,6 +210,15 @@ impl ContainerProvider {
                 .map(SecretString::new)
         };
         if let Some(token) = token {
+            // A line break would let the variable inject headers into the request.
+            if token.expose().contains(['\r', '\n']) {
+                return Err(CredentialsError::new(
+                    CredentialSource::Container,
+                    CredentialsErrorKind::Invalid(
+                        "the container authorization token contains a line break".to_owned(),
+                    ),
+                ));
+            }
             headers.push(("Authorization", token));
         }
         Ok(HttpRequest {
@@ -412,6 +421,18 @@ pub(crate) mod tests {
             seen[0].2,
             vec![("Authorization".to_owned(), "filetoken".to_owned())]
         );
+    }
+
+    #[test]
+    fn token_with_line_break_is_rejected() {
+        let env = MapEnv::new()
+            .with_var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/x")
+            .with_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "a\r\nX-Evil: 1");
+        let f = scripted(&[(200, BODY)]);
+        let p = ContainerProvider::new(Arc::new(env)).with_http_fetcher(f.clone());
+        let e = now_or_never(p.load()).unwrap().unwrap_err();
+        assert!(e.to_string().contains("line break") && !e.to_string().contains("X-Evil"));
+        assert!(f.seen.lock().unwrap().is_empty());
     }
 
     #[test]
