@@ -360,11 +360,13 @@ impl ColumnType {
     }
 
     /// True for the types whose empty (zero-length) value is an ordinary value rather than the
-    /// legacy "empty" marker of native_protocol_v4.spec §6: text, ascii, blob and custom.
+    /// legacy "empty" marker of native_protocol_v4.spec §6: text, ascii, blob and custom (the
+    /// empty string or byte string), and UDT and tuple, whose values may stop before their last
+    /// field (§7), so zero bytes is the value with every field null.
     pub fn empty_is_natural(&self) -> bool {
         matches!(
             self,
-            Self::Ascii | Self::Text | Self::Blob | Self::Custom(_)
+            Self::Ascii | Self::Text | Self::Blob | Self::Custom(_) | Self::Udt(_) | Self::Tuple(_)
         )
     }
 
