@@ -93,7 +93,7 @@ pub enum DecodeErrorKind {
         /// The server's message.
         message: String,
         /// What was wrong with the details.
-        cause: Box<DecodeErrorKind>,
+        cause: Box<Self>,
     },
 }
 

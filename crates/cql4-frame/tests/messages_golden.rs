@@ -4,6 +4,10 @@
 //! Each vector is checked four ways: our encoder produces exactly these bytes; our decoder
 //! reads them back to the same message; every strict prefix of the frame is "need more bytes";
 //! every strict prefix of the body (with the header length adjusted) is an error, not a panic.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions unwrap too"
+)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -45,7 +49,7 @@ fn check_prefixes_need_more(wire: &[u8]) {
             "prefix {cut}"
         );
         assert_eq!(buf.len(), cut, "nothing consumed at {cut}");
-        assert_eq!(bytes_needed(&wire[..cut], &limits()).unwrap() > 0, true);
+        assert!(bytes_needed(&wire[..cut], &limits()).unwrap() > 0);
     }
 }
 

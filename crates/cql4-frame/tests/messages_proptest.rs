@@ -1,5 +1,9 @@
 //! Property tests: encode → decode is the identity for every request and response message,
 //! whole frames included; and arbitrary bytes never panic the decoders.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions unwrap too"
+)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -421,7 +425,7 @@ proptest! {
             .collect();
         let mut metadata = ResultMetadata::new(global, columns);
         metadata.paging_state = paging_state;
-        let rows = if n == 0 { 0 } else { cells.len() / n };
+        let rows = cells.len().checked_div(n).unwrap_or(0);
         let mut body = vec![0, 0, 0, 2];
         metadata.encode(&mut body);
         body.extend_from_slice(&(rows as i32).to_be_bytes());
