@@ -12,6 +12,7 @@
 //! whose natural encoding is not itself empty.
 
 mod convert;
+mod lazy;
 mod number;
 mod temporal;
 
@@ -19,6 +20,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use self::convert::{write_value, FromCql, IsNull, ToCql};
+pub use self::lazy::{ListIter, MapIter};
 pub use self::number::{Decimal, ParseNumberError, Varint};
 pub use self::temporal::{CqlDate, CqlDuration, CqlTime, CqlTimestamp};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};

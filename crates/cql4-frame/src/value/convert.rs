@@ -48,9 +48,11 @@ pub trait FromCql<'a>: Sized {
     /// read as `Self`.
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind>;
 
-    /// Decodes a value of type `ty` (already checked): `raw` is `None` for null. Offsets in
-    /// errors are relative to the start of `raw`.
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self>;
+    /// Decodes a value of type `ty` (already checked): `raw` is `None` for null. Both borrow
+    /// for `'a` (the page's metadata and body), so lazy readers such as
+    /// [`ListIter`](super::ListIter) can keep them. Offsets in errors are relative to the start
+    /// of `raw`.
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self>;
 }
 
 /// Whether [`ToCql::to_cql`] wrote a value or stands for null.
@@ -138,7 +140,7 @@ macro_rules! fixed_size {
                 check(matches!(ty, $pat), $rust, ty)
             }
 
-            fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+            fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
                 let $b = fixed::<$n>(non_null(raw)?, $what)?;
                 Ok($from)
             }
@@ -257,7 +259,7 @@ impl<'a> FromCql<'a> for &'a str {
         )
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let raw = non_null(raw)?;
         if matches!(ty, ColumnType::Ascii) {
             decode_ascii(raw)
@@ -276,7 +278,7 @@ impl<'a> FromCql<'a> for String {
         )
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         <&str>::from_cql(ty, raw).map(str::to_owned)
     }
 }
@@ -313,7 +315,7 @@ impl<'a> FromCql<'a> for &'a [u8] {
         )
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         non_null(raw)
     }
 }
@@ -327,7 +329,7 @@ impl<'a> FromCql<'a> for Vec<u8> {
         )
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         non_null(raw).map(<[u8]>::to_vec)
     }
 }
@@ -353,7 +355,7 @@ impl<'a> FromCql<'a> for IpAddr {
         check(matches!(ty, ColumnType::Inet), "IpAddr", ty)
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_inet(non_null(raw)?)
     }
 }
@@ -376,7 +378,7 @@ impl<'a> FromCql<'a> for CqlTime {
         check(matches!(ty, ColumnType::Time), "CqlTime", ty)
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_time(non_null(raw)?)
     }
 }
@@ -396,7 +398,7 @@ impl<'a> FromCql<'a> for CqlDuration {
         check(matches!(ty, ColumnType::Duration), "CqlDuration", ty)
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_duration(non_null(raw)?)
     }
 }
@@ -418,7 +420,7 @@ impl<'a> FromCql<'a> for Varint {
         check(matches!(ty, ColumnType::Varint), "Varint", ty)
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let raw = non_null(raw)?;
         if raw.is_empty() {
             return Err(DecodeError::new(
@@ -446,7 +448,7 @@ impl<'a> FromCql<'a> for i128 {
         check(matches!(ty, ColumnType::Varint), "i128", ty)
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         Varint::from_cql(ty, raw)?.to_i128().ok_or_else(|| {
             DecodeError::new(
                 DecodeErrorKind::Invalid("varint does not fit in i128"),
@@ -468,7 +470,7 @@ impl<'a> FromCql<'a> for Decimal {
         check(matches!(ty, ColumnType::Decimal), "Decimal", ty)
     }
 
-    fn from_cql(_ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_decimal(non_null(raw)?)
     }
 }
@@ -489,7 +491,7 @@ impl<'a> FromCql<'a> for CqlValue {
         Ok(())
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         Self::deserialize(non_null(raw)?, ty, &DecodeLimits::default())
     }
 }
@@ -506,7 +508,7 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for Option<T> {
         T::type_check(ty)
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         raw.map(|raw| T::from_cql(ty, Some(raw))).transpose()
     }
 }
@@ -534,7 +536,7 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for Vec<T> {
         }
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let (ColumnType::List(elem) | ColumnType::Set(elem)) = ty else {
             return Err(DecodeError::new(
                 DecodeErrorKind::TypeMismatch {
@@ -591,7 +593,7 @@ impl<T: ToCql> ToCql for Vec<T> {
 
 /// Reads the entries of a map, calling `f` for each key and value.
 fn read_map<'a, K: FromCql<'a>, V: FromCql<'a>>(
-    ty: &ColumnType,
+    ty: &'a ColumnType,
     raw: Option<&'a [u8]>,
     rust: &'static str,
     mut f: impl FnMut(K, V),
@@ -661,7 +663,7 @@ where
         map_type_check::<K, V>(ty, "HashMap<K, V>")
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let mut out = Self::default();
         read_map(ty, raw, "HashMap<K, V>", |k, v| {
             out.insert(k, v);
@@ -685,7 +687,7 @@ where
         map_type_check::<K, V>(ty, "BTreeMap<K, V>")
     }
 
-    fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let mut out = Self::new();
         read_map(ty, raw, "BTreeMap<K, V>", |k, v| {
             out.insert(k, v);
@@ -713,7 +715,7 @@ macro_rules! tuples {
                 }
             }
 
-            fn from_cql(ty: &ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+            fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
                 let raw = non_null(raw)?;
                 let ColumnType::Tuple(ts) = ty else {
                     return Err(DecodeError::new(
