@@ -99,7 +99,7 @@ pub(crate) struct Args {
     pub(crate) username: Option<String>,
 
     /// Password for password authentication; needs --username.
-    #[arg(short = 'p', long, value_parser = parse_password, hide_default_value = true)]
+    #[arg(short = 'p', long, value_parser = parse_password, allow_hyphen_values = true)]
     pub(crate) password: Option<Password>,
 
     /// Connect with TLS.
@@ -340,6 +340,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(s.keyspace.as_deref(), Some("ks"));
+    }
+
+    #[test]
+    fn password_may_start_with_a_dash() {
+        match parse(&["-u", "alice", "-p", "-secret"]).unwrap().auth {
+            AuthSettings::Password { password, .. } => assert_eq!(password.expose(), "-secret"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

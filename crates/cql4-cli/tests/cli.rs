@@ -715,6 +715,20 @@ fn non_row_results_print_nothing_on_stdout() {
         ]));
         assert_success(&out);
         assert_eq!(stdout(&out), "", "{output}");
+        let err = stderr(&out);
+        if output == "table" {
+            // A short note per non-row result, as cqlsh reports them.
+            assert!(
+                err.contains(&format!("(keyspace {ks}_table created)")),
+                "{err}"
+            );
+            assert!(
+                err.contains(&format!("(using keyspace {ks}_table)")),
+                "{err}"
+            );
+        } else {
+            assert_eq!(err, "", "json mode keeps stderr for errors and warnings");
+        }
     }
 }
 
