@@ -632,16 +632,57 @@ impl Request {
         Ok(msg)
     }
 
-    /// Serializes the request with stream 0, no tracing, no custom payload.
+    /// Serializes the request once, with stream 0 (patch it with
+    /// [`SerializedRequest::set_stream`]), no tracing and no custom payload.
     pub fn serialize(&self, compression: Compression) -> Result<SerializedRequest, EncodeError> {
-        RequestFrame {
-            stream: 0,
-            tracing: false,
-            custom_payload: None,
-            message: self.clone(),
-        }
-        .serialize(compression)
+        self.serialize_with(compression, false, None)
     }
+
+    /// Serializes the request once with the tracing flag and a custom payload (§2.2).
+    pub fn serialize_with(
+        &self,
+        compression: Compression,
+        tracing: bool,
+        custom_payload: Option<&CustomPayload>,
+    ) -> Result<SerializedRequest, EncodeError> {
+        let mut bytes = Vec::new();
+        encode_request(&mut bytes, 0, tracing, custom_payload, self, compression)?;
+        Ok(SerializedRequest { bytes })
+    }
+}
+
+/// Appends a request frame. STARTUP is never compressed (§5: "a STARTUP message must never be
+/// compressed").
+fn encode_request(
+    out: &mut Vec<u8>,
+    stream: i16,
+    tracing: bool,
+    custom_payload: Option<&CustomPayload>,
+    message: &Request,
+    compression: Compression,
+) -> Result<(), EncodeError> {
+    let opcode = message.opcode();
+    let compression = if opcode == Opcode::STARTUP {
+        Compression::None
+    } else {
+        compression
+    };
+    let flags = FrameFlags::EMPTY
+        .with(FrameFlags::TRACING, tracing)
+        .with(FrameFlags::CUSTOM_PAYLOAD, custom_payload.is_some());
+    let header = FrameHeader {
+        direction: Direction::Request,
+        flags,
+        stream,
+        opcode,
+        length: 0,
+    };
+    write_frame(out, header, compression, |out| {
+        if let Some(payload) = custom_payload {
+            put_bytes_map(out, payload, "custom_payload")?;
+        }
+        message.encode_body(out)
+    })
 }
 
 /// A request with its frame-level extras (§2.2, §4): what a proxy or fake server decodes.
@@ -658,31 +699,16 @@ pub struct RequestFrame {
 }
 
 impl RequestFrame {
-    /// Appends the whole frame. STARTUP is never compressed (§5: "a STARTUP message must
-    /// never be compressed").
+    /// Appends the whole frame (STARTUP is never compressed, §5).
     pub fn encode(&self, compression: Compression, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let opcode = self.message.opcode();
-        let compression = if opcode == Opcode::STARTUP {
-            Compression::None
-        } else {
-            compression
-        };
-        let flags = FrameFlags::EMPTY
-            .with(FrameFlags::TRACING, self.tracing)
-            .with(FrameFlags::CUSTOM_PAYLOAD, self.custom_payload.is_some());
-        let header = FrameHeader {
-            direction: Direction::Request,
-            flags,
-            stream: self.stream,
-            opcode,
-            length: 0,
-        };
-        write_frame(out, header, compression, |out| {
-            if let Some(payload) = &self.custom_payload {
-                put_bytes_map(out, payload, "custom_payload")?;
-            }
-            self.message.encode_body(out)
-        })
+        encode_request(
+            out,
+            self.stream,
+            self.tracing,
+            self.custom_payload.as_ref(),
+            &self.message,
+            compression,
+        )
     }
 
     /// Serializes the frame once; patch the stream id at write time.
@@ -807,6 +833,21 @@ mod tests {
         assert_eq!(s.stream(), 0x1234);
         assert_eq!(&s.as_bytes()[..5], &[0x04, 0x00, 0x12, 0x34, 0x07]);
         assert_eq!(s.body(), &body[..]);
+    }
+
+    #[test]
+    fn serialize_with_sets_tracing_and_payload_flags() {
+        let payload: CustomPayload = vec![("k".into(), None)];
+        let req = Request::Prepare(Prepare {
+            query: "SELECT 1".into(),
+        });
+        let s = req
+            .serialize_with(Compression::None, true, Some(&payload))
+            .unwrap();
+        assert_eq!(s.flags(), FrameFlags(0x06));
+        // The payload precedes the message: [short] 1, [string] "k", [bytes] null.
+        assert_eq!(&s.body()[..9], &[0, 1, 0, 1, b'k', 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(s.opcode(), Opcode::PREPARE);
     }
 
     #[test]
