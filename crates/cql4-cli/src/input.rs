@@ -34,28 +34,32 @@ pub(crate) fn run(
     stdin: Stdin<impl BufRead, impl Write>,
 ) -> Result<(), CliError> {
     match input {
-        Input::Execute(cql) => run_batch(&Splitter::split_all(cql), exec),
+        Input::Execute(cql) => run_batch(&Splitter::split_all(cql), exec, false),
         Input::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| CliError::File {
                 path: path.clone(),
                 source,
             })?;
-            run_batch(&Splitter::split_all(&text), exec)
+            run_batch(&Splitter::split_all(&text), exec, true)
         }
         Input::Stdin => run_stdin(exec, stdin),
     }
 }
 
-/// Runs statements in order; the first failure stops the run and names the statement (unless
-/// there is only one, which needs no number).
-fn run_batch(statements: &[Statement], exec: &mut dyn Executor) -> Result<(), CliError> {
-    let single = statements.len() == 1;
+/// Runs statements in order; the first failure stops the run and names the statement by
+/// number and line (a file's always; `-e`'s when it holds more than one).
+fn run_batch(
+    statements: &[Statement],
+    exec: &mut dyn Executor,
+    from_file: bool,
+) -> Result<(), CliError> {
+    let locate = from_file || statements.len() > 1;
     for (i, stmt) in statements.iter().enumerate() {
         exec.execute(&stmt.text).map_err(|e| {
-            if single {
-                e
-            } else {
+            if locate {
                 located(i + 1, stmt.line, e)
+            } else {
+                e
             }
         })?;
     }
@@ -186,6 +190,30 @@ mod tests {
             "statement 2 (line 4): server said no to fail 2"
         );
         assert_eq!(r.seen, ["one", "fail 2"]);
+    }
+
+    #[test]
+    fn a_file_with_one_statement_still_names_it() {
+        let path = std::env::temp_dir().join(format!("cql4-input-one-{}.cql", std::process::id()));
+        std::fs::write(&path, "\n\n  fail here").unwrap();
+        let mut r = Recorder::default();
+        let e = run(&Input::File(path.clone()), &mut r, piped("")).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            e.to_string(),
+            "statement 1 (line 3): server said no to fail here"
+        );
+    }
+
+    #[test]
+    fn execute_with_several_statements_names_the_failing_one() {
+        let mut r = Recorder::default();
+        let e = run(&Input::Execute("a;\nfail;c".into()), &mut r, piped("")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "statement 2 (line 2): server said no to fail"
+        );
+        assert_eq!(r.seen, ["a", "fail"]);
     }
 
     #[test]
