@@ -32,7 +32,10 @@ async fn ten_thousand_concurrent_requests_on_one_connection() {
             let (client, insert) = (client.clone(), insert.clone());
             tokio::spawn(async move {
                 let v = insert
-                    .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::BigInt(i64::from(k) * 3))])
+                    .bind(&[
+                        Some(CqlValue::Int(k)),
+                        Some(CqlValue::BigInt(i64::from(k) * 3)),
+                    ])
                     .unwrap();
                 client.execute(&insert, v, &QueryOptions::new()).await
             })

@@ -83,7 +83,10 @@ async fn twelve_thousand_rows_in_pages_of_a_thousand_each_exactly_once() {
         }
         pages += 1;
     }
-    assert!(seen.iter().all(|n| *n == 1), "every row exactly once (explicit pages)");
+    assert!(
+        seen.iter().all(|n| *n == 1),
+        "every row exactly once (explicit pages)"
+    );
     assert!(pages >= 13, "{pages} pages");
 
     // The prefetching stream, over a prepared statement (skip-metadata pages).
@@ -98,22 +101,39 @@ async fn twelve_thousand_rows_in_pages_of_a_thousand_each_exactly_once() {
         count += 1;
     }
     assert_eq!(count, ROWS);
-    assert!(seen.iter().all(|n| *n == 1), "every row exactly once (row stream)");
+    assert!(
+        seen.iter().all(|n| *n == 1),
+        "every row exactly once (row stream)"
+    );
 
     // Resuming from a saved paging state continues where the page ended.
-    let first = client
-        .query("SELECT c FROM t", (), &options)
-        .await
-        .unwrap();
+    let first = client.query("SELECT c FROM t", (), &options).await.unwrap();
     let state = first.paging_state().cloned().expect("more pages");
     let second = client
-        .query("SELECT c FROM t", (), &options.clone().with_paging_state(state))
+        .query(
+            "SELECT c FROM t",
+            (),
+            &options.clone().with_paging_state(state),
+        )
         .await
         .unwrap();
-    let a: Vec<i32> = first.rows().unwrap().iter().map(|r| r.get(0).unwrap()).collect();
-    let b: Vec<i32> = second.rows().unwrap().iter().map(|r| r.get(0).unwrap()).collect();
+    let a: Vec<i32> = first
+        .rows()
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    let b: Vec<i32> = second
+        .rows()
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
     assert_eq!(a.len(), 1000);
-    assert!(a.iter().all(|x| !b.contains(x)), "second page repeats none of the first");
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "second page repeats none of the first"
+    );
 
     common::drop_keyspace(&client, &ks).await;
 }

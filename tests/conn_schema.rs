@@ -19,7 +19,10 @@ async fn unprepared_after_drop_and_recreate_is_prepared_again() {
     common::exec(&client, "INSERT INTO t (k, v) VALUES (1, 'old')").await;
     let select = client.prepare("SELECT * FROM t WHERE k = ?").await.unwrap();
     let key = || select.bind(&[Some(CqlValue::Int(1))]).unwrap();
-    let r = client.execute(&select, key(), &QueryOptions::new()).await.unwrap();
+    let r = client
+        .execute(&select, key(), &QueryOptions::new())
+        .await
+        .unwrap();
     assert_eq!(
         r.rows().unwrap().row(0).unwrap().to_owned_values().unwrap(),
         vec![Some(CqlValue::Int(1)), Some(CqlValue::Text("old".into()))]
@@ -32,11 +35,18 @@ async fn unprepared_after_drop_and_recreate_is_prepared_again() {
         "CREATE TABLE t (k int PRIMARY KEY, x int, y text, z boolean)",
     )
     .await;
-    common::exec(&client, "INSERT INTO t (k, x, y, z) VALUES (1, 7, 'new', true)").await;
+    common::exec(
+        &client,
+        "INSERT INTO t (k, x, y, z) VALUES (1, 7, 'new', true)",
+    )
+    .await;
 
     // The node forgot the statement with the table: EXECUTE gets UNPREPARED, the client
     // prepares again and decodes the new columns with the new metadata.
-    let r = client.execute(&select, key(), &QueryOptions::new()).await.unwrap();
+    let r = client
+        .execute(&select, key(), &QueryOptions::new())
+        .await
+        .unwrap();
     let rows = r.rows().unwrap();
     let names: Vec<&str> = rows.columns().iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["k", "x", "y", "z"]);
@@ -101,7 +111,9 @@ async fn batch_applies_all_statements_and_surfaces_the_size_warning() {
     }
     let r = client.batch(&big, &QueryOptions::new()).await.unwrap();
     assert!(
-        r.warnings.iter().any(|w| w.contains("Batch") && w.contains("threshold")),
+        r.warnings
+            .iter()
+            .any(|w| w.contains("Batch") && w.contains("threshold")),
         "expected a batch size warning, got {:?}",
         r.warnings
     );
@@ -151,10 +163,17 @@ async fn server_errors_are_typed_with_their_code() {
     assert_eq!(server.code, cql4::frame::ErrorCode::SYNTAX_ERROR);
     assert!(e.to_string().contains("SYNTAX_ERROR"), "{e}");
     let e = client
-        .query("SELECT * FROM no_such_keyspace_cql4.t", (), &QueryOptions::new())
+        .query(
+            "SELECT * FROM no_such_keyspace_cql4.t",
+            (),
+            &QueryOptions::new(),
+        )
         .await
         .unwrap_err();
-    assert_eq!(e.server_error().unwrap().code, cql4::frame::ErrorCode::INVALID);
+    assert_eq!(
+        e.server_error().unwrap().code,
+        cql4::frame::ErrorCode::INVALID
+    );
     // The connection is still fine after errors.
     common::exec(&client, "SELECT release_version FROM system.local").await;
 }

@@ -54,7 +54,10 @@ async fn every_type_round_trips_through_bound_values() {
         Some(CqlValue::BigInt(-9_007_199_254_740_993)),
         Some(CqlValue::Blob(vec![0, 1, 2, 0xfe, 0xff])),
         Some(CqlValue::Boolean(true)),
-        Some(CqlValue::Decimal(Decimal::new(Varint::from(123_456_789_i64), 4))),
+        Some(CqlValue::Decimal(Decimal::new(
+            Varint::from(123_456_789_i64),
+            4,
+        ))),
         Some(CqlValue::Double(-1.5e300)),
         Some(CqlValue::Float(3.25)),
         Some(CqlValue::Inet(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)))),
@@ -62,8 +65,12 @@ async fn every_type_round_trips_through_bound_values() {
         Some(CqlValue::SmallInt(-32_768)),
         Some(CqlValue::TinyInt(127)),
         Some(CqlValue::Timestamp(CqlTimestamp(1_700_000_000_123))),
-        Some(CqlValue::Date(CqlDate::from_days_since_epoch(-719_162).unwrap())),
-        Some(CqlValue::Time(CqlTime::from_nanos(86_399_999_999_999).unwrap())),
+        Some(CqlValue::Date(
+            CqlDate::from_days_since_epoch(-719_162).unwrap(),
+        )),
+        Some(CqlValue::Time(
+            CqlTime::from_nanos(86_399_999_999_999).unwrap(),
+        )),
         Some(CqlValue::Uuid(uuid)),
         Some(CqlValue::Timeuuid(timeuuid)),
         Some(text("ünïcødé ✓")),
@@ -94,7 +101,10 @@ async fn every_type_round_trips_through_bound_values() {
         Some(CqlValue::Tuple(vec![
             Some(CqlValue::Int(9)),
             None,
-            Some(CqlValue::List(vec![CqlValue::BigInt(1), CqlValue::BigInt(2)])),
+            Some(CqlValue::List(vec![
+                CqlValue::BigInt(1),
+                CqlValue::BigInt(2),
+            ])),
         ])),
         Some(addr("1 Main St", 12_345, &["home", "work"])),
         Some(CqlValue::List(vec![
@@ -171,7 +181,10 @@ async fn every_type_round_trips_through_bound_values() {
     let row = r.rows().unwrap().row(0).unwrap();
     assert_eq!(row.get::<&str>(0).unwrap(), "ünïcødé ✓");
     assert_eq!(row.get::<i32>(2).unwrap(), i32::MIN);
-    assert!(row.get::<i32>(0).is_err(), "text read as int must fail the type check");
+    assert!(
+        row.get::<i32>(0).is_err(),
+        "text read as int must fail the type check"
+    );
 
     common::drop_keyspace(&client, &ks).await;
 }

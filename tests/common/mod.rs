@@ -155,3 +155,99 @@ pub async fn exec(client: &Client, cql: &str) -> cql4::QueryResult {
         .await
         .unwrap_or_else(|e| panic!("{cql}: {e}"))
 }
+
+/// What a [`Proxy`] does with the server's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Forward them.
+    Pass,
+    /// Keep them until the mode returns to `Pass` (a delay).
+    Hold,
+    /// Drop them (a peer that stopped answering).
+    Blackhole,
+}
+
+/// A loopback TCP proxy in front of the node whose server-to-client direction can be delayed
+/// or dropped; the client-to-server direction is always forwarded.
+pub struct Proxy {
+    pub port: u16,
+    mode: tokio::sync::watch::Sender<Mode>,
+}
+
+impl Proxy {
+    pub async fn start(host: &str, port: u16) -> Self {
+        use tokio::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let local = listener.local_addr().expect("proxy address").port();
+        let (tx, rx) = tokio::sync::watch::channel(Mode::Pass);
+        let target = (host.to_owned(), port);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect((target.0.as_str(), target.1)).await else {
+                    continue;
+                };
+                tokio::spawn(pump(client, server, rx.clone()));
+            }
+        });
+        Self {
+            port: local,
+            mode: tx,
+        }
+    }
+
+    pub fn set(&self, mode: Mode) {
+        self.mode.send_replace(mode);
+    }
+}
+
+async fn pump(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    mut mode: tokio::sync::watch::Receiver<Mode>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client_rd, mut client_wr) = client.into_split();
+    let (mut server_rd, mut server_wr) = server.into_split();
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut client_rd, &mut server_wr).await;
+        let _ = server_wr.shutdown().await;
+    });
+    let mut held = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        tokio::select! {
+            n = server_rd.read(&mut buf) => {
+                let n = match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let current = *mode.borrow();
+                match current {
+                    Mode::Pass => {
+                        if !held.is_empty() && client_wr.write_all(&held).await.is_err() {
+                            break;
+                        }
+                        held.clear();
+                        if client_wr.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    Mode::Hold => held.extend_from_slice(&buf[..n]),
+                    Mode::Blackhole => {}
+                }
+            }
+            changed = mode.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let current = *mode.borrow();
+                if current == Mode::Pass && !held.is_empty() {
+                    if client_wr.write_all(&held).await.is_err() {
+                        break;
+                    }
+                    held.clear();
+                }
+            }
+        }
+    }
+}
