@@ -120,6 +120,18 @@ fn conn_error(
     CliError::Failed(msg)
 }
 
+/// Adds what to try to a connect error whose cause is likely a missing flag.
+fn with_hint(cli: CliError, e: &cql4_conn::Error, tls: bool) -> CliError {
+    let hint = match e {
+        cql4_conn::Error::Closed(_) | cql4_conn::Error::Protocol(_) if !tls => {
+            "; if the server requires TLS (Amazon Keyspaces does), add --ssl"
+        }
+        cql4_conn::Error::AuthRequired { .. } => "; give -u/-p or --sigv4",
+        _ => return cli,
+    };
+    CliError::Failed(format!("{cli}{hint}"))
+}
+
 fn schema_change_note(sc: &SchemaChange) -> String {
     let change = match sc.change {
         SchemaChangeType::Created => "created",
@@ -147,7 +159,10 @@ impl Session {
         let (connect_timeout, request_timeout) =
             (settings.connect_timeout, settings.request_timeout);
         let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
-        let (client, connection) = runtime.block_on(cql4_conn::connect(&config)).map_err(err)?;
+        let tls = settings.tls.is_some();
+        let (client, connection) = runtime
+            .block_on(cql4_conn::connect(&config))
+            .map_err(|e| with_hint(err(e.clone()), &e, tls))?;
         runtime.spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended");
@@ -256,6 +271,21 @@ mod tests {
             e.to_string(),
             "request timed out after 10 s (--request-timeout)"
         );
+    }
+
+    #[test]
+    fn connect_errors_hint_at_the_missing_flag() {
+        let t = Duration::from_secs(1);
+        let closed = cql4_conn::Error::Protocol("garbage".into());
+        let e = with_hint(conn_error(&closed, t, t), &closed, false);
+        assert!(e.to_string().ends_with("add --ssl"), "{e}");
+        let e = with_hint(conn_error(&closed, t, t), &closed, true);
+        assert!(!e.to_string().contains("--ssl"), "{e}");
+        let auth = cql4_conn::Error::AuthRequired {
+            authenticator: "PasswordAuthenticator".into(),
+        };
+        let e = with_hint(conn_error(&auth, t, t), &auth, true);
+        assert!(e.to_string().ends_with("give -u/-p or --sigv4"), "{e}");
     }
 
     #[test]

@@ -802,3 +802,28 @@ fn silent_server_times_out() {
     );
     holder.join().expect("holder thread");
 }
+
+#[test]
+fn missing_tls_or_credentials_hint_at_the_flag() {
+    let node = node();
+    // Plain TCP to the TLS-only port.
+    let out = run(cql4().args([&node.host, &node.port]).args([
+        "-u",
+        &node.user,
+        "-p",
+        &node.password,
+        "--connect-timeout",
+        "5",
+        "-e",
+        "select * from system.local",
+    ]));
+    let line = assert_one_line_failure(&out);
+    assert!(line.contains("add --ssl"), "{line}");
+    // TLS but no credentials for a server that requires them.
+    let out = run(cql4()
+        .args(node.tls_args())
+        .args(["-e", "select * from system.local"]));
+    let line = assert_one_line_failure(&out);
+    assert!(line.contains("requires authentication"), "{line}");
+    assert!(line.contains("-u/-p or --sigv4"), "{line}");
+}
