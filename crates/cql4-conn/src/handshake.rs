@@ -405,4 +405,211 @@ mod tests {
             AfterStartup::Ready => panic!("expected AUTHENTICATE"),
         }
     }
+
+    // ---- the async runner against a scripted in-memory server ----
+
+    use cql4_frame::request::RequestFrame as Req;
+    use cql4_frame::response::{AuthChallenge, AuthSuccess, Authenticate, ErrorDetails, Supported};
+    use cql4_frame::Opcode;
+    use tokio::io::DuplexStream;
+
+    struct Server {
+        io: DuplexStream,
+        buf: BytesMut,
+    }
+
+    impl Server {
+        async fn read(&mut self) -> Req {
+            loop {
+                if let Some(f) = decode_frame(&mut self.buf, &DecodeLimits::default()).unwrap() {
+                    return Req::decode(f, Compression::None, &DecodeLimits::default()).unwrap();
+                }
+                assert!(
+                    self.io.read_buf(&mut self.buf).await.unwrap() > 0,
+                    "client closed"
+                );
+            }
+        }
+
+        async fn send(&mut self, message: Response) {
+            let mut out = Vec::new();
+            ResponseFrame::new(0, message)
+                .encode(Compression::None, &mut out)
+                .unwrap();
+            self.io.write_all(&out).await.unwrap();
+        }
+
+        async fn raw(&mut self, bytes: &[u8]) {
+            self.io.write_all(bytes).await.unwrap();
+        }
+    }
+
+    fn scripted(auth: Option<Arc<dyn cql4_auth::AuthProvider>>) -> (BoxIo, Server, Config) {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let mut config = Config::new("node.test", 9142);
+        config.auth = auth;
+        config.max_auth_challenges = 3;
+        (
+            Box::new(client),
+            Server {
+                io: server,
+                buf: BytesMut::new(),
+            },
+            config,
+        )
+    }
+
+    fn password() -> Option<Arc<dyn cql4_auth::AuthProvider>> {
+        Some(Arc::new(
+            cql4_auth::PasswordAuthenticator::new("user", "pw").unwrap(),
+        ))
+    }
+
+    const PASSWORD_CLASS: &str = "org.apache.cassandra.auth.PasswordAuthenticator";
+
+    async fn until_authenticate(server: &mut Server) {
+        assert_eq!(server.read().await.message, Request::Options);
+        server
+            .send(Response::Supported(Supported {
+                options: vec![("CQL_VERSION".into(), vec!["3.4.7".into()])],
+            }))
+            .await;
+        let startup = server.read().await;
+        assert_eq!(startup.message.opcode(), Opcode::STARTUP);
+        server
+            .send(Response::Authenticate(Authenticate {
+                authenticator: PASSWORD_CLASS.into(),
+            }))
+            .await;
+    }
+
+    #[tokio::test]
+    async fn password_handshake_sends_the_plain_token() {
+        let (mut io, mut server, config) = scripted(password());
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        until_authenticate(&mut server).await;
+        match server.read().await.message {
+            Request::AuthResponse(r) => assert_eq!(r.token.as_deref(), Some(&b"\0user\0pw"[..])),
+            other => panic!("expected AUTH_RESPONSE, got {other:?}"),
+        }
+        server
+            .send(Response::AuthSuccess(AuthSuccess { token: None }))
+            .await;
+        assert_eq!(client.await.unwrap().unwrap(), Compression::None);
+    }
+
+    #[tokio::test]
+    async fn bad_credentials_carry_the_servers_message() {
+        let (mut io, mut server, config) = scripted(password());
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        until_authenticate(&mut server).await;
+        server.read().await;
+        server
+            .send(Response::Error(ErrorResponse {
+                code: ErrorCode::BAD_CREDENTIALS,
+                message: "Provided username user and/or password are incorrect".into(),
+                details: ErrorDetails::None,
+            }))
+            .await;
+        let e = client.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&e, Error::AuthRejected { message } if message.contains("incorrect")),
+            "{e:?}"
+        );
+        assert!(!format!("{e:?}").contains("pw\""), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn endless_challenges_fail_the_handshake() {
+        let (mut io, mut server, config) = scripted(password());
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        until_authenticate(&mut server).await;
+        server.read().await;
+        // PLAIN takes no challenge: the exchange refuses instead of resending the password.
+        server
+            .send(Response::AuthChallenge(AuthChallenge {
+                token: Some(Bytes::from_static(b"more?")),
+            }))
+            .await;
+        let e = client.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::Auth(_)), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_name_the_authenticator() {
+        let (mut io, mut server, config) = scripted(None);
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        until_authenticate(&mut server).await;
+        let e = client.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&e, Error::AuthRequired { authenticator } if authenticator == PASSWORD_CLASS),
+            "{e:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn server_answering_with_another_version_is_refused_naming_v4() {
+        let (mut io, mut server, config) = scripted(None);
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        server.read().await;
+        // A v3 ERROR frame header (0x83) as an old server would answer.
+        server.raw(&[0x83, 0, 0, 0, 0x00, 0, 0, 0, 0]).await;
+        let e = client.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::UnsupportedProtocol { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("v4") && text.contains("0x83"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn protocol_error_about_the_version_is_refused_naming_v4() {
+        let (mut io, mut server, config) = scripted(None);
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        server.read().await;
+        server
+            .send(Response::Error(ErrorResponse {
+                code: ErrorCode::PROTOCOL_ERROR,
+                message:
+                    "Invalid or unsupported protocol version (4); supported versions are (3/v3)"
+                        .into(),
+                details: ErrorDetails::None,
+            }))
+            .await;
+        let e = client.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::UnsupportedProtocol { .. }), "{e:?}");
+        assert!(e.to_string().contains("v4"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn ready_without_authentication() {
+        let (mut io, mut server, config) = scripted(None);
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        server.read().await;
+        server
+            .send(Response::Supported(Supported { options: vec![] }))
+            .await;
+        server.read().await;
+        server.send(Response::Ready).await;
+        assert_eq!(client.await.unwrap().unwrap(), Compression::None);
+    }
 }
