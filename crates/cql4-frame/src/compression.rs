@@ -33,6 +33,7 @@ impl Compression {
 
 /// LZ4 cannot expand data by more than ~255× (one byte of match length codes at most 255
 /// bytes), so a declared length beyond that is a lie; checked before allocating.
+#[cfg(feature = "lz4")]
 const LZ4_MAX_RATIO: usize = 255;
 
 /// Decompresses a body whose frame had the compression flag set.
@@ -203,5 +204,25 @@ mod tests {
             &DecodeErrorKind::Compression("snappy is not supported")
         );
         assert!(compress(Compression::Snappy, b"x", &mut Vec::new()).is_err());
+    }
+}
+
+#[cfg(all(test, not(feature = "lz4")))]
+mod tests_without_lz4 {
+    use super::*;
+
+    #[test]
+    fn lz4_without_the_feature_is_a_typed_error() {
+        let err = decompress(
+            Compression::Lz4,
+            &[0, 0, 0, 1, 0x10, 0],
+            &DecodeLimits::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::Compression(_)));
+        assert!(matches!(
+            compress(Compression::Lz4, b"x", &mut Vec::new()),
+            Err(EncodeError::Compression(_))
+        ));
     }
 }

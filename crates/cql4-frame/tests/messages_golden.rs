@@ -950,6 +950,7 @@ fn response_extras_in_spec_order() {
 }
 
 #[test]
+#[cfg(feature = "lz4")]
 fn lz4_compressed_response() {
     // §5: body = 4-byte big-endian uncompressed length, then an LZ4 block. The block here is a
     // single literal run: token 0x40 (4 literals, no match), then the 4 bytes of a Void RESULT.
@@ -983,6 +984,7 @@ fn lz4_compressed_response() {
 }
 
 #[test]
+#[cfg(feature = "lz4")]
 fn compressed_requests_round_trip() {
     let q = Request::Query(Query {
         query: "SELECT * FROM system.local WHERE key = 'local' ".repeat(4),
