@@ -690,4 +690,151 @@ mod tests {
         assert_eq!(m.deadline_of(0), Some(now + ms(500)));
         assert_eq!(m.poll_timeout(), Some(now + ms(500)));
     }
+
+    // ---- model-based: random operation sequences against invariants ----
+
+    use proptest::prelude::*;
+    use std::collections::{HashMap, HashSet};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Submit {
+            timeout_ms: u64,
+        },
+        Transmit,
+        /// Answer the stream id at this index of the ids ever sent (or a random id).
+        Respond(usize),
+        RespondRandom(i16),
+        Advance(u64),
+        Close,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (1u64..200).prop_map(|timeout_ms| Op::Submit { timeout_ms }),
+            4 => Just(Op::Transmit),
+            4 => any::<usize>().prop_map(Op::Respond),
+            1 => any::<i16>().prop_map(Op::RespondRandom),
+            2 => (0u64..100).prop_map(Op::Advance),
+            1 => Just(Op::Close),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn stream_table_invariants(ops in proptest::collection::vec(op(), 1..200)) {
+            let start = Instant::now();
+            let mut now = start;
+            let mut m: Multiplexer<u32> = Multiplexer::new(MuxConfig {
+                max_streams: 4,
+                max_orphans: 3,
+                max_queued: 8,
+            });
+            let mut next = 0u32;
+            // What the model expects on each id: the request in flight, or an orphan.
+            let mut in_flight: HashMap<i16, u32> = HashMap::new();
+            let mut orphaned: HashSet<i16> = HashSet::new();
+            let mut sent_ids: Vec<i16> = Vec::new();
+            let mut finished: HashSet<u32> = HashSet::new();
+            let mut submitted: HashSet<u32> = HashSet::new();
+            let mut finish = |r: u32, finished: &mut HashSet<u32>| {
+                prop_assert!(finished.insert(r), "request {} finished twice", r);
+                Ok(())
+            };
+            for op in ops {
+                match op {
+                    Op::Submit { timeout_ms } => {
+                        let r = next;
+                        next += 1;
+                        match m.submit(r, now + ms(timeout_ms)) {
+                            Ok(()) => { submitted.insert(r); }
+                            Err((_, back)) => prop_assert_eq!(back, r),
+                        }
+                    }
+                    Op::Transmit => {
+                        if let Some((id, r)) = m.poll_transmit() {
+                            let r = *r;
+                            prop_assert!(!in_flight.contains_key(&id), "id {} reused while in flight", id);
+                            prop_assert!(!orphaned.contains(&id), "id {} reused while orphaned", id);
+                            prop_assert!((0..4).contains(&id));
+                            in_flight.insert(id, r);
+                            sent_ids.push(id);
+                        }
+                    }
+                    Op::Respond(i) => {
+                        if sent_ids.is_empty() { continue; }
+                        let id = sent_ids[i % sent_ids.len()];
+                        check_response(&mut m, id, &mut in_flight, &mut orphaned, &mut finished, &mut finish)?;
+                    }
+                    Op::RespondRandom(id) => {
+                        check_response(&mut m, id, &mut in_flight, &mut orphaned, &mut finished, &mut finish)?;
+                    }
+                    Op::Advance(d) => {
+                        now += ms(d);
+                        while let Some(e) = m.poll_expired(now) {
+                            if e.was_sent {
+                                let id = in_flight.iter().find(|(_, r)| **r == e.request).map(|(id, _)| *id);
+                                prop_assert!(id.is_some(), "expired request {} was not in flight", e.request);
+                                let id = id.unwrap();
+                                in_flight.remove(&id);
+                                orphaned.insert(id);
+                            }
+                            finish(e.request, &mut finished)?;
+                        }
+                        if let Some(t) = m.poll_timeout() {
+                            prop_assert!(t > now, "poll_timeout {:?} not after now", t - start);
+                        }
+                    }
+                    Op::Close => {
+                        for r in m.close() {
+                            finish(r, &mut finished)?;
+                        }
+                        in_flight.clear();
+                        orphaned.clear();
+                    }
+                }
+                prop_assert_eq!(m.in_flight(), in_flight.len());
+                prop_assert_eq!(m.orphans(), orphaned.len());
+                prop_assert!(m.in_flight() + m.orphans() <= 4);
+            }
+            // Everything submitted ends exactly once after close.
+            for r in m.close() {
+                finish(r, &mut finished)?;
+            }
+            prop_assert_eq!(&finished, &submitted);
+        }
+    }
+
+    fn check_response(
+        m: &mut Multiplexer<u32>,
+        id: i16,
+        in_flight: &mut HashMap<i16, u32>,
+        orphaned: &mut HashSet<i16>,
+        finished: &mut HashSet<u32>,
+        finish: &mut impl FnMut(u32, &mut HashSet<u32>) -> Result<(), TestCaseError>,
+    ) -> Result<(), TestCaseError> {
+        let closed = m.health() == Health::Closed;
+        match m.handle_response(id) {
+            Ok(Delivery::Answer(r)) => {
+                prop_assert_eq!(
+                    in_flight.remove(&id),
+                    Some(r),
+                    "answer routed to the wrong request"
+                );
+                finish(r, finished)?;
+            }
+            Ok(Delivery::Late) => prop_assert!(
+                orphaned.remove(&id),
+                "late answer on id {} not orphaned",
+                id
+            ),
+            Err(_) => prop_assert!(
+                closed || (!in_flight.contains_key(&id) && !orphaned.contains(&id)),
+                "valid response on {} refused",
+                id
+            ),
+        }
+        Ok(())
+    }
 }
