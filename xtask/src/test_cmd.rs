@@ -7,6 +7,7 @@
 //!    environment (docs/testing.md)
 //! 5. stop the node, also when a step failed or on Ctrl-C; print the node's log tail on failure.
 //!
+//! Every step runs even when an earlier one failed; the command fails if any did.
 //! Integration tests never skip: if the node cannot start, this command fails with the log tail.
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,25 +25,38 @@ pub(crate) fn cargo() -> Command {
 }
 
 pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
+    // Every step runs even after a failure, so one CI log shows everything that is wrong.
+    let mut failures: Vec<&str> = Vec::new();
     if skip_lint {
         eprintln!("xtask: --skip-lint: not running fmt and clippy (CI always does)");
     } else {
-        run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
-        run_cmd(cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
+        let lints: [(&str, &[&str]); 2] = [
+            ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
+            (
+                "cargo clippy --workspace --all-targets -- -D warnings",
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        ];
+        for (name, args) in lints {
+            if let Err(e) = run_cmd(cargo().args(args)) {
+                eprintln!("xtask: FAILED: {name}: {e}");
+                failures.push(name);
+            }
+        }
     }
-    let python = venv::ensure(layout)?;
-    let node = NodeGuard::start(layout, port)?;
+    let lint_failures = failures.len();
+    let python = venv::ensure(layout).map_err(|e| with_failures(e, &failures))?;
+    let node = NodeGuard::start(layout, port).map_err(|e| with_failures(e, &failures))?;
 
     let mut env = node.state.test_env();
     env.push(("CQL4_PYTHON", python.display().to_string()));
-    let mut failures = Vec::new();
     let steps: [(&str, Command); 2] = [
         ("Python cross-check (cassandra-driver + cassandra-sigv4)", {
             let mut c = Command::new(&python);
@@ -63,7 +77,7 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
             failures.push(name);
         }
     }
-    if !failures.is_empty() {
+    if failures.len() > lint_failures {
         cassandra::print_log_tail(layout);
     }
     node.stop()?;
@@ -72,6 +86,14 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
         Ok(())
     } else {
         Err(format!("failed: {}", failures.join(", ")))
+    }
+}
+
+fn with_failures(error: String, failures: &[&str]) -> String {
+    if failures.is_empty() {
+        error
+    } else {
+        format!("{error} (also failed: {})", failures.join(", "))
     }
 }
 
