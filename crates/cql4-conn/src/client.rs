@@ -9,8 +9,8 @@ use bytes::{Bytes, BytesMut};
 use cql4_frame::compression::Compression;
 use cql4_frame::consistency::Consistency;
 use cql4_frame::request::{
-    Batch, BatchQuery, BatchStatement, BatchType, CustomPayload, Execute, Prepare, Query,
-    QueryParameters, Register, Request, RequestFrame,
+    Batch, BatchQuery, BatchStatement, BatchType, BoundValue, CustomPayload, Execute, Prepare,
+    Query, QueryParameters, QueryValues, Register, Request, RequestFrame,
 };
 use cql4_frame::response::{ErrorCode, Prepared, Response, ResponseFrame, ResultResponse};
 use cql4_frame::rows::{ResultMetadata, Rows};
@@ -319,7 +319,7 @@ impl Client {
                     values: values
                         .0
                         .clone()
-                        .unwrap_or(cql4_frame::request::QueryValues::Positional(Vec::new())),
+                        .unwrap_or(QueryValues::Positional(Vec::new())),
                 });
             }
             client.request_frame(Request::Batch(b), options)
@@ -468,7 +468,7 @@ impl Client {
         timeout: Duration,
         cached: Option<&Arc<ResultMetadata>>,
     ) -> Result<ResponseFrame> {
-        let mut bytes = Vec::with_capacity(64);
+        let mut bytes = Vec::with_capacity(size_hint(&frame.message));
         frame.encode(self.inner.compression, &mut bytes)?;
         let raw = self.inner.core.request(Bytes::from(bytes), timeout).await?;
         Ok(ResponseFrame::decode_with_metadata(
@@ -478,6 +478,40 @@ impl Client {
             cached,
         )?)
     }
+}
+
+/// Room for the whole frame, so that encoding allocates once.
+fn size_hint(message: &Request) -> usize {
+    fn values_len(v: Option<&QueryValues>) -> usize {
+        let bound = |b: &BoundValue| match b {
+            BoundValue::Bytes(b) => b.len() + 4,
+            _ => 4,
+        };
+        match v {
+            Some(QueryValues::Positional(v)) => v.iter().map(bound).sum(),
+            Some(QueryValues::Named(v)) => v.iter().map(|(n, b)| n.len() + 2 + bound(b)).sum(),
+            None => 0,
+        }
+    }
+    let body = match message {
+        Request::Query(q) => q.query.len() + values_len(q.params.values.as_ref()),
+        Request::Execute(e) => e.id.len() + values_len(e.params.values.as_ref()),
+        Request::Prepare(p) => p.query.len(),
+        Request::Batch(b) => b
+            .statements
+            .iter()
+            .map(|s| {
+                let q = match &s.query {
+                    BatchQuery::Query(q) => q.len(),
+                    BatchQuery::Prepared(id) => id.len(),
+                };
+                q + 8 + values_len(Some(&s.values))
+            })
+            .sum(),
+        _ => 0,
+    };
+    // Header, flags, consistency, page size, paging state and timestamps fit in the rest.
+    body + 64
 }
 
 fn unexpected(wanted: &str, got: &Response) -> Error {

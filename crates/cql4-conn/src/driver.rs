@@ -168,8 +168,9 @@ impl Driver {
                 read_buf.reserve(READ_CHUNK);
             }
 
+            // Not `biased`: a peer that streams answers without pause must not starve our
+            // writes, new requests or timers.
             tokio::select! {
-                biased;
                 read = rd.read_buf(&mut read_buf) => {
                     match read {
                         Ok(0) => break 'run CloseReason::EndOfStream,
