@@ -567,4 +567,93 @@ mod tests {
             .unwrap();
         assert!(r.unwrap_err().to_string().contains("orphan"));
     }
+
+    /// Counts the writes that reach the socket.
+    struct Counting {
+        inner: DuplexStream,
+        writes: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl AsyncRead for Counting {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Counting {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<io::Result<usize>> {
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Pin::new(&mut self.inner).poll_write(cx, buf)
+        }
+        fn poll_flush(
+            mut self: Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+        fn poll_shutdown(
+            mut self: Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn queued_requests_share_one_write_and_a_lone_request_is_written_alone() {
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let io = Counting {
+            inner: client,
+            writes: writes.clone(),
+        };
+        let (core, conn) = start(Box::new(io), BytesMut::new(), config(None));
+        let mut server = Server {
+            io: server,
+            buf: BytesMut::new(),
+        };
+        // 100 requests queued before the I/O task first runs (current-thread runtime).
+        let calls: Vec<_> = (0..100u32)
+            .map(|t| {
+                let core = core.clone();
+                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let _task = tokio::spawn(conn);
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            got.push(server.read().await);
+        }
+        let coalesced = writes.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            coalesced <= 2,
+            "100 queued requests took {coalesced} writes"
+        );
+        for f in &got {
+            server.send(f.header.stream, 0x08, &f.body).await;
+        }
+        for c in calls {
+            c.await.unwrap().unwrap();
+        }
+        // One at a time: each request is written on its own, immediately.
+        for t in 0..5u32 {
+            let before = writes.load(std::sync::atomic::Ordering::SeqCst);
+            let c = core.clone();
+            let call = tokio::spawn(async move { c.request(tagged(t), LONG).await });
+            let f = server.read().await;
+            assert_eq!(writes.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+            server.send(f.header.stream, 0x08, &f.body).await;
+            call.await.unwrap().unwrap();
+        }
+    }
 }
