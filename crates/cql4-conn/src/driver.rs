@@ -187,8 +187,13 @@ impl Driver {
                         if stream < 0 {
                             // §2.3: negative ids are server pushes (EVENT on -1).
                             if let Some(tx) = &events {
-                                if tx.try_send(frame).is_err() {
-                                    tracing::warn!("event dropped: the event receiver is full or gone");
+                                match tx.try_send(frame) {
+                                    Ok(()) => {}
+                                    Err(mpsc::error::TrySendError::Full(_)) => {
+                                        tracing::warn!("event dropped: the event receiver is full");
+                                    }
+                                    // The receiver was dropped: stop routing events.
+                                    Err(mpsc::error::TrySendError::Closed(_)) => events = None,
                                 }
                             }
                             continue;
