@@ -240,6 +240,9 @@ pub fn bytes_needed(buf: &[u8], limits: &DecodeLimits) -> DecodeResult<usize> {
     Ok(total.saturating_sub(buf.len()))
 }
 
+/// The most [`decode_frame`] reserves ahead of the bytes it has for a frame still arriving.
+pub const MAX_RESERVE_AHEAD: usize = 64 * 1024;
+
 /// §2.5's length, checked against the configured maximum before anything is reserved.
 fn checked_body_len(header: &FrameHeader, limits: &DecodeLimits) -> DecodeResult<usize> {
     let length = usize::try_from(header.length).unwrap_or(usize::MAX);
@@ -258,15 +261,18 @@ fn checked_body_len(header: &FrameHeader, limits: &DecodeLimits) -> DecodeResult
 
 /// Takes one frame off the front of `buf`. `Ok(None)` means more bytes are needed (see
 /// [`bytes_needed`] for how many); in that case `buf` is unchanged except that, once the header
-/// is complete and its length accepted, capacity for the rest of the frame is reserved.
+/// is complete and its length accepted, capacity for the next [`MAX_RESERVE_AHEAD`] bytes of
+/// the frame is reserved.
 ///
-/// The body length is checked against `limits.max_frame_body` before any reservation, so a
-/// hostile length cannot make this allocate. The body is split off without copying.
+/// The body length is checked against `limits.max_frame_body` before any reservation, and even
+/// an accepted length only reserves a bounded step: the length is the peer's claim, so a header
+/// declaring 255 MiB followed by silence cannot make this allocate 255 MiB. The buffer grows
+/// (amortized doubling) as the bytes actually arrive. The body is split off without copying.
 pub fn decode_frame(buf: &mut BytesMut, limits: &DecodeLimits) -> DecodeResult<Option<RawFrame>> {
     let needed = bytes_needed(buf, limits)?;
     if needed > 0 {
         if buf.len() >= HEADER_LEN {
-            buf.reserve(needed);
+            buf.reserve(needed.min(MAX_RESERVE_AHEAD));
         }
         return Ok(None);
     }
