@@ -263,6 +263,7 @@ pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<St
         credentials,
     };
     write_state(layout, &state)?;
+    fs::write(layout.pid_file(), format!("{pid}\n")).context(|| "write cassandra.pid".into())?;
     eprintln!(
         "xtask: started Cassandra {version} (pid {pid}, {mode} mode, port {port}); waiting for a CQL login…"
     );
@@ -358,9 +359,28 @@ pub(crate) fn logs(layout: &Layout, lines: usize) -> Result<()> {
     Ok(())
 }
 
-/// Prints the end of the node's logs to stderr (used when something failed).
+/// Prints the end of the node's logs to stderr (used when something failed): the last
+/// warnings and errors (INFO lines bury them), then the last lines as they are.
 pub(crate) fn print_log_tail(layout: &Layout) {
-    for (log, lines) in [(layout.system_log(), 80), (layout.stdout_log(), 30)] {
+    let system_log = layout.system_log();
+    let problems: Vec<String> = fs::read(&system_log)
+        .map(|bytes| {
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter(|l| l.starts_with("WARN") || l.starts_with("ERROR"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !problems.is_empty() {
+        let start = problems.len().saturating_sub(30);
+        eprintln!(
+            "xtask: ---- last WARN/ERROR lines of {} ----\n{}\n---- end ----",
+            system_log.display(),
+            problems.get(start..).unwrap_or_default().join("\n")
+        );
+    }
+    for (log, lines) in [(system_log, 40), (layout.stdout_log(), 20)] {
         let text = tail(&log, lines);
         if !text.is_empty() {
             eprintln!(
@@ -385,6 +405,7 @@ fn write_state(layout: &Layout, state: &NodeState) -> Result<()> {
 fn remove_state(layout: &Layout) {
     // Absent is fine; anything else will surface on the next write.
     let _ = fs::remove_file(layout.state_file());
+    let _ = fs::remove_file(layout.pid_file());
 }
 
 fn new_credentials() -> Result<Credentials> {

@@ -70,6 +70,10 @@ impl Layout {
     pub(crate) fn state_file(&self) -> PathBuf {
         self.node.join("node.json")
     }
+    /// Plain PID file for scripts; `stop` still verifies the process in `/proc` before signalling.
+    pub(crate) fn pid_file(&self) -> PathBuf {
+        self.node.join("cassandra.pid")
+    }
     pub(crate) fn venv(&self) -> PathBuf {
         self.root.join("target").join("venv")
     }
