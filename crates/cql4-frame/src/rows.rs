@@ -155,6 +155,16 @@ impl Rows {
                 "RESULT Rows rows_content",
             ));
         }
+        // With no columns no cell bounds `<rows_count>` by the body: 2^31 empty rows would
+        // cost nothing to send and 48 GiB to collect (`to_owned_rows`), or a CPU-bound loop
+        // to iterate. No CQL statement returns rows without columns.
+        if columns_count == 0 && rows_count > 0 {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Invalid("rows without columns"),
+                "RESULT Rows rows_count",
+                rows_at,
+            ));
+        }
         let cell_count = rows_count.checked_mul(columns_count).ok_or_else(|| {
             DecodeError::new(
                 DecodeErrorKind::InvalidLength(i64::MAX),

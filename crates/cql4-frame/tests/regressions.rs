@@ -37,3 +37,29 @@ fn declared_body_length_does_not_size_the_reservation() {
     assert_eq!(frame.body.len(), body.len());
     assert!(buf.is_empty());
 }
+
+/// A Rows page declaring zero columns and i32::MAX rows decoded: no cell bounded the row count
+/// by the body, so iterating spun 2^31 times and `to_owned_rows` asked for 48 GiB
+/// (`tests/hostile_server.rs` `row_and_column_counts_beyond_the_body`; the fuzz target `rows`
+/// walks every row).
+#[test]
+fn rows_without_columns_cannot_declare_rows() {
+    use bytes::Bytes;
+    use cql4_frame::rows::Rows;
+    use cql4_frame::{DecodeErrorKind, Reader};
+
+    let page = |rows: i32| {
+        let mut b = vec![0, 0, 0, 4, 0, 0, 0, 0]; // No_metadata, 0 columns
+        b.extend_from_slice(&rows.to_be_bytes());
+        Bytes::from(b)
+    };
+    let limits = DecodeLimits::default();
+    let hostile = page(i32::MAX);
+    let err = Rows::decode(&hostile, &mut Reader::new(&hostile), &limits).unwrap_err();
+    assert!(matches!(err.kind(), DecodeErrorKind::Invalid(_)), "{err:?}");
+    assert_eq!(err.offset(), 8);
+    // An empty page of zero columns is still fine.
+    let empty = page(0);
+    let rows = Rows::decode(&empty, &mut Reader::new(&empty), &limits).unwrap();
+    assert!(rows.is_empty());
+}
