@@ -10,7 +10,7 @@
 //! Every step runs even when an earlier one failed; the command fails if any did.
 //! Integration tests never skip: if the node cannot start, this command fails with the log tail.
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::cassandra::{self, Mode, NodeState};
 use crate::layout::Layout;
@@ -19,6 +19,8 @@ use crate::venv;
 
 /// Set while a node this process launched may be running; read by the Ctrl-C handler.
 static OWN_NODE: AtomicBool = AtomicBool::new(false);
+/// PID of the test step running now (0: none), so a SIGTERM to xtask does not orphan it.
+static CURRENT_STEP: AtomicU32 = AtomicU32::new(0);
 
 pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -72,7 +74,7 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
     for (name, mut cmd) in steps {
         eprintln!("xtask: ==== {name} ====");
         cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-        if let Err(e) = run_cmd(&mut cmd) {
+        if let Err(e) = run_step(&mut cmd) {
             eprintln!("xtask: FAILED: {name}: {e}");
             failures.push(name);
         }
@@ -86,6 +88,22 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
         Ok(())
     } else {
         Err(format!("failed: {}", failures.join(", ")))
+    }
+}
+
+/// Like `util::run`, but records the child's PID for the interrupt handler.
+fn run_step(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {}", crate::util::describe(cmd));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", crate::util::describe(cmd)))?;
+    CURRENT_STEP.store(child.id(), Ordering::SeqCst);
+    let status = child.wait();
+    CURRENT_STEP.store(0, Ordering::SeqCst);
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{} failed with {s}", crate::util::describe(cmd))),
+        Err(e) => Err(format!("waiting for {}: {e}", crate::util::describe(cmd))),
     }
 }
 
@@ -148,6 +166,14 @@ fn install_interrupt_handler() {
 fn set_interrupt_handler() {
     let result = ctrlc::set_handler(|| {
         eprintln!("xtask: interrupted");
+        let step = CURRENT_STEP.swap(0, Ordering::SeqCst);
+        if step != 0 {
+            // A terminal's Ctrl-C reached it already; a SIGTERM sent to xtask alone did not.
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(step.to_string())
+                .status();
+        }
         if OWN_NODE.swap(false, Ordering::SeqCst) {
             if let Err(e) = cassandra::stop(&Layout::discover()) {
                 eprintln!("xtask: stopping Cassandra: {e}");
