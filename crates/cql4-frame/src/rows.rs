@@ -261,6 +261,7 @@ impl Rows {
     }
 
     /// The row at `index`.
+    #[inline]
     pub fn row(&self, index: usize) -> Option<Row<'_>> {
         if index >= self.rows_count {
             return None;
@@ -323,6 +324,7 @@ pub struct RowIter<'r> {
 impl<'r> Iterator for RowIter<'r> {
     type Item = Row<'r>;
 
+    #[inline]
     fn next(&mut self) -> Option<Row<'r>> {
         let row = self.rows.row(self.next)?;
         self.next += 1;
@@ -362,11 +364,13 @@ impl<'r> Row<'r> {
     }
 
     /// The raw value of column `i`: `Some(None)` for null, `None` if there is no such column.
+    #[inline]
     pub fn raw(&self, i: usize) -> Option<Option<&'r [u8]>> {
         let cell = self.cells.get(i)?;
         Some(self.cell_bytes(cell))
     }
 
+    #[inline]
     fn cell_bytes(&self, cell: &CellRange) -> Option<&'r [u8]> {
         let len = usize::try_from(cell.len).ok()?;
         let start = cell.start as usize;
@@ -375,6 +379,7 @@ impl<'r> Row<'r> {
     }
 
     /// Offset of cell `i`'s value in the decoded body.
+    #[inline]
     fn cell_offset(&self, i: usize) -> usize {
         self.cells
             .get(i)
@@ -383,6 +388,7 @@ impl<'r> Row<'r> {
 
     /// Column `i` as `T`: checks `T` against the column's CQL type, then decodes, borrowing
     /// from the frame (`&str`, `&[u8]`). A null is an error unless `T` is an `Option`.
+    #[inline]
     pub fn get<T: FromCql<'r>>(&self, i: usize) -> DecodeResult<T> {
         let offset = self.cell_offset(i);
         let (Some(spec), Some(cell)) = (self.rows.metadata.columns.get(i), self.cells.get(i))

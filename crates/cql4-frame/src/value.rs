@@ -136,6 +136,7 @@ impl fmt::Display for Path<'_> {
 }
 
 /// Exactly `N` bytes of a fixed-size type.
+#[inline]
 pub(crate) fn fixed<const N: usize>(bytes: &[u8], what: &'static str) -> DecodeResult<[u8; N]> {
     bytes
         .try_into()
@@ -169,6 +170,7 @@ pub(crate) fn decode_inet(bytes: &[u8]) -> DecodeResult<IpAddr> {
 
 /// `ascii` (§6.1): "Bytes with values outside of this range will result in a validation
 /// error."
+#[inline]
 pub(crate) fn decode_ascii(bytes: &[u8]) -> DecodeResult<&str> {
     match bytes.iter().position(|b| !b.is_ascii()) {
         Some(at) => Err(err(DecodeErrorKind::InvalidAscii, at)),
@@ -177,6 +179,7 @@ pub(crate) fn decode_ascii(bytes: &[u8]) -> DecodeResult<&str> {
     }
 }
 
+#[inline]
 pub(crate) fn decode_text(bytes: &[u8]) -> DecodeResult<&str> {
     std::str::from_utf8(bytes).map_err(|e| err(DecodeErrorKind::InvalidUtf8, e.valid_up_to()))
 }
@@ -227,12 +230,14 @@ pub(crate) fn decode_duration(bytes: &[u8]) -> DecodeResult<CqlDuration> {
 }
 
 /// A collection's `[int]` element count (§6.11-6.13), which must be non-negative.
+#[inline]
 pub(crate) fn collection_count(r: &mut Reader<'_>) -> DecodeResult<usize> {
     r.count("collection element count")
         .map_err(|e| err(e.kind().clone(), e.offset()))
 }
 
 /// One `[bytes]` element of a collection, tuple or UDT: its offset and bytes (`None`: null).
+#[inline]
 pub(crate) fn element<'a>(r: &mut Reader<'a>) -> DecodeResult<(usize, Option<&'a [u8]>)> {
     let at = r.position();
     let bytes = r
@@ -241,6 +246,7 @@ pub(crate) fn element<'a>(r: &mut Reader<'a>) -> DecodeResult<(usize, Option<&'a
     Ok((at + 4, bytes))
 }
 
+#[inline]
 pub(crate) fn expect_end(r: &Reader<'_>) -> DecodeResult<()> {
     r.expect_end(WHAT)
         .map_err(|e| err(e.kind().clone(), e.offset()))

@@ -45,6 +45,7 @@ impl<'a, T> ListIter<'a, T> {
 }
 
 /// Reads a collection's header: the reader after the count, and the count.
+#[inline]
 fn header<'a>(raw: Option<&'a [u8]>) -> DecodeResult<(Reader<'a>, usize)> {
     match raw.filter(|r| !r.is_empty()) {
         None => Ok((Reader::new(&[]), 0)),
