@@ -273,7 +273,10 @@ fn zero_columns_many_rows_is_cheap() {
     let page = [0, 0, 0, 4, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff];
     let body = Bytes::copy_from_slice(&page);
     let err = decode(&body).unwrap_err();
-    assert_eq!(err.kind(), &DecodeErrorKind::Invalid("rows without columns"));
+    assert_eq!(
+        err.kind(),
+        &DecodeErrorKind::Invalid("rows without columns")
+    );
 }
 
 #[test]

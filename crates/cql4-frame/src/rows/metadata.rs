@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::error::{DecodeError, DecodeResult};
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
 use crate::types::{put_string, ColumnType};
@@ -175,10 +175,18 @@ pub(crate) fn decode_raw(
     let columns_count = r.count("RESULT Rows metadata columns_count")?;
     let paging_state = if flags.contains(MetadataFlags::HAS_MORE_PAGES) {
         let at = r.position();
-        // A null paging state with Has_more_pages set is treated as absent: there is nothing
-        // to resume from.
-        r.bytes("RESULT Rows metadata paging_state")?
-            .map(|b| at + 4..at + 4 + b.len())
+        // "If set, the <paging_state> will be present": a null there has nothing to resume
+        // from and could not be re-encoded as received, so it is refused.
+        match r.bytes("RESULT Rows metadata paging_state")? {
+            Some(b) => Some(at + 4..at + 4 + b.len()),
+            None => {
+                return Err(DecodeError::new(
+                    DecodeErrorKind::Invalid("null paging_state with Has_more_pages set"),
+                    "RESULT Rows metadata paging_state",
+                    at,
+                ))
+            }
+        }
     } else {
         None
     };
@@ -372,7 +380,6 @@ impl PreparedMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::DecodeErrorKind;
 
     fn limits() -> DecodeLimits {
         DecodeLimits::default()
@@ -411,6 +418,15 @@ mod tests {
         let mut out = Vec::new();
         md.encode(&mut out);
         assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn null_paging_state_with_has_more_pages_is_refused() {
+        // flags Has_more_pages | No_metadata, 0 columns, paging_state [bytes] -1.
+        let bytes = [0, 0, 0, 6, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        let err = ResultMetadata::decode(&mut Reader::new(&bytes), &limits()).unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::Invalid(_)));
+        assert_eq!(err.offset(), 8);
     }
 
     #[test]
