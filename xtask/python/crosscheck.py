@@ -12,13 +12,18 @@ import os
 import ssl
 import sys
 import time
+import warnings
+from datetime import datetime, timedelta
 
 from cassandra import AuthenticationFailed
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import Cluster, NoHostAvailable
 from cassandra.policies import RoundRobinPolicy
+import cassandra_sigv4.auth
 from cassandra_sigv4.auth import SigV4AuthProvider
 
+# The driver's legacy-parameter deprecation notice is noise here.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 # Connection errors are expected in the refusal checks; keep the driver quiet.
 logging.basicConfig(level=logging.CRITICAL)
 
@@ -144,6 +149,23 @@ check("wrong password refused",
 check("wrong secret refused", lambda: expect_refusal(sigv4(secret=SECRET[:-1] + "x"), "signature"))
 check("wrong region refused", lambda: expect_refusal(sigv4(region="eu-west-1"), "signature"))
 check("unknown access key refused", lambda: expect_refusal(sigv4(key="ASIAUNKNOWNKEY000000"), "unknown access key"))
+def expect_stale_amzdate_refused():
+    """The plugin signs with datetime.utcnow(); shift its clock 20 minutes back."""
+
+    class Skewed(datetime):
+        @classmethod
+        def utcnow(cls):
+            return datetime.utcnow() - timedelta(minutes=20)
+
+    real = cassandra_sigv4.auth.datetime
+    cassandra_sigv4.auth.datetime = Skewed
+    try:
+        return expect_refusal(sigv4(), "more than 15 minutes")
+    finally:
+        cassandra_sigv4.auth.datetime = real
+
+
+check("amzdate 20 minutes old refused", expect_stale_amzdate_refused)
 check("plaintext connection refused (TLS required)",
       lambda: expect_refusal(PlainTextAuthProvider(username=USER, password=PASSWORD), "", tls=False))
 
