@@ -477,8 +477,21 @@ impl CqlValue {
                 }
             }
             (ColumnType::Udt(udt), Self::Udt(fields)) => {
-                // Fields are written in declaration order, up to the last one the value names;
-                // declared fields it leaves out in between are null.
+                let in_order = fields.len() <= udt.fields.len()
+                    && fields
+                        .iter()
+                        .zip(&udt.fields)
+                        .all(|((a, _), (b, _))| a == b);
+                if in_order {
+                    // The common case (and the only one for a type that repeats a field name,
+                    // which the wire allows): the value's fields are the type's first ones.
+                    for ((_, value), (_, field_ty)) in fields.iter().zip(&udt.fields) {
+                        write_value(value, field_ty, out)?;
+                    }
+                    return Ok(());
+                }
+                // Otherwise by name, in declaration order, up to the last field the value
+                // names; declared fields it leaves out in between are null.
                 for (name, _) in fields {
                     if !udt.fields.iter().any(|(n, _)| n == name) {
                         return Err(EncodeError::TypeMismatch {

@@ -438,6 +438,28 @@ fn udt_golden_full_null_and_short() {
 }
 
 #[test]
+fn udt_with_a_repeated_field_name_round_trips() {
+    // The wire allows a UDT type to repeat a field name; its values are positional.
+    let ty = ColumnType::Udt(Box::new(UdtType {
+        keyspace: "k".into(),
+        name: "u".into(),
+        fields: vec![
+            ("a".into(), ColumnType::Int),
+            ("a".into(), ColumnType::Text),
+        ],
+    }));
+    let bytes = [0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 1, b'x'];
+    golden(
+        &ty,
+        CqlValue::Udt(vec![
+            ("a".into(), Some(CqlValue::Int(1))),
+            ("a".into(), Some(CqlValue::Text("x".into()))),
+        ]),
+        &bytes,
+    );
+}
+
+#[test]
 fn tuple_golden_and_typed() {
     let ty = ColumnType::Tuple(vec![ColumnType::Int, ColumnType::Text, ColumnType::Boolean]);
     #[rustfmt::skip]
