@@ -28,6 +28,8 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 logging.basicConfig(level=logging.CRITICAL)
 
 ENV = os.environ
+if "CQL4_TEST_HOST" not in ENV:
+    sys.exit("crosscheck.py needs the CQL4_TEST_* environment: run it via `cargo xtask test`")
 HOST = ENV["CQL4_TEST_HOST"]
 PORT = int(ENV["CQL4_TEST_PORT"])
 CA = ENV["CQL4_TEST_CA"]
