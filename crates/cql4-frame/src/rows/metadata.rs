@@ -294,12 +294,12 @@ pub(crate) fn encode_result_metadata(
     out: &mut Vec<u8>,
 ) {
     let no_metadata = flags.contains(MetadataFlags::NO_METADATA);
-    let flags = flags
-        .with(MetadataFlags::HAS_MORE_PAGES, paging_state.is_some())
-        .with(
-            MetadataFlags::GLOBAL_TABLES_SPEC,
-            global.is_some() && !no_metadata,
-        );
+    let mut flags = flags.with(MetadataFlags::HAS_MORE_PAGES, paging_state.is_some());
+    // With No_metadata no table spec follows whatever Global_tables_spec says, so the bit is
+    // kept as received; otherwise it says whether the global spec is written.
+    if !no_metadata {
+        flags = flags.with(MetadataFlags::GLOBAL_TABLES_SPEC, global.is_some());
+    }
     put_i32(out, flags.0);
     if no_metadata {
         put_count(out, columns_count);
@@ -415,6 +415,17 @@ mod tests {
             ColumnSpec::new("b", ColumnType::Set(Box::new(ColumnType::Text)))
         );
         assert_eq!(md.column_index("b"), Some(1));
+        let mut out = Vec::new();
+        md.encode(&mut out);
+        assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn no_metadata_keeps_a_meaningless_global_bit() {
+        // Global_tables_spec | No_metadata: no spec follows; the page re-encodes as received.
+        let bytes = [0, 0, 0, 5, 0, 0, 0, 2];
+        let md = ResultMetadata::decode(&mut Reader::new(&bytes), &limits()).unwrap();
+        assert_eq!(md.global_table_spec, None);
         let mut out = Vec::new();
         md.encode(&mut out);
         assert_eq!(out, bytes);
