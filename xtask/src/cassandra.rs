@@ -580,6 +580,8 @@ fn jvm_args(layout: &Layout, auth_classes: Option<&Path>) -> Vec<String> {
         "-Dio.netty.tryReflectionSetAccessible=true",
         "-Dio.netty.allocator.useCacheForAllThreads=true",
         "-Dio.netty.allocator.maxOrder=11",
+        // CassandraDaemon installs a SecurityManager: JDK 17 warns, JDK 18+ needs this (harmless on 17).
+        "-Djava.security.manager=allow",
         // bin/cassandra / startup speed on one seed node
         "-Dcassandra-foreground=yes",
         "-Dcassandra.superuser_setup_delay_ms=0",
