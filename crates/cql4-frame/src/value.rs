@@ -560,6 +560,39 @@ impl CqlValue {
     }
 }
 
+macro_rules! value_from {
+    ($($t:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$t> for CqlValue {
+            fn from(v: $t) -> Self {
+                Self::$variant(v.into())
+            }
+        }
+    )*};
+}
+
+// The natural CQL type of each Rust type (text for strings, uuid for 16 bytes).
+value_from! {
+    bool => Boolean,
+    i8 => TinyInt,
+    i16 => SmallInt,
+    i32 => Int,
+    i64 => BigInt,
+    f32 => Float,
+    f64 => Double,
+    String => Text,
+    &str => Text,
+    Vec<u8> => Blob,
+    &[u8] => Blob,
+    [u8; 16] => Uuid,
+    IpAddr => Inet,
+    Varint => Varint,
+    Decimal => Decimal,
+    CqlDate => Date,
+    CqlTime => Time,
+    CqlTimestamp => Timestamp,
+    CqlDuration => Duration,
+}
+
 pub(crate) fn put_varint(v: &Varint, out: &mut Vec<u8>) {
     let bytes = v.as_be_bytes();
     // An empty varint is zero; the wire form of zero is one byte.

@@ -624,3 +624,15 @@ fn display_in_cql_syntax() {
         "('it''s', null, 12345678-9abc-4def-8001-020304050607, 0xcafe, '1970-01-01')"
     );
 }
+
+#[test]
+fn from_rust_values_picks_the_natural_type() {
+    assert_eq!(CqlValue::from(5i32), CqlValue::Int(5));
+    assert_eq!(CqlValue::from("a"), CqlValue::Text("a".into()));
+    assert_eq!(CqlValue::from(&[1u8][..]), CqlValue::Blob(vec![1]));
+    assert_eq!(CqlValue::from(-1i8), CqlValue::TinyInt(-1));
+    assert_eq!(
+        CqlValue::from(Varint::from_i128(7)),
+        CqlValue::Varint(Varint::from_i128(7))
+    );
+}
