@@ -222,6 +222,19 @@ async fn exchange(
     compression: Compression,
     limits: &DecodeLimits,
 ) -> Result<Input, Error> {
+    exchange_with(io, buf, message, compression, compression, limits).await
+}
+
+/// As [`exchange`], with the request sent with `send` compression and the answer decoded with
+/// `receive` (they differ only for STARTUP).
+async fn exchange_with(
+    io: &mut BoxIo,
+    buf: &mut BytesMut,
+    message: Request,
+    send: Compression,
+    receive: Compression,
+    limits: &DecodeLimits,
+) -> Result<Input, Error> {
     let frame = RequestFrame {
         stream: 0,
         tracing: false,
@@ -229,7 +242,7 @@ async fn exchange(
         message,
     };
     let mut bytes = Vec::with_capacity(64);
-    frame.encode(compression, &mut bytes)?;
+    frame.encode(send, &mut bytes)?;
     let written = io.write_all(&bytes).await;
     // AUTH_RESPONSE bytes carry credentials: wipe our copy.
     bytes.zeroize();
@@ -259,7 +272,7 @@ async fn exchange(
             raw.header.stream
         )));
     }
-    let response = ResponseFrame::decode(raw, compression, limits)?;
+    let response = ResponseFrame::decode(raw, receive, limits)?;
     Ok(to_input(response.message))
 }
 
@@ -275,8 +288,9 @@ pub(crate) async fn run(
     let input = exchange(io, buf, options, Compression::None, limits).await?;
     let (startup, state) = state.handle(input)?;
     let compression = state.compression;
-    // §5: "a STARTUP message must never be compressed" (the encoder enforces it too).
-    let input = exchange(io, buf, startup, Compression::None, limits).await?;
+    // §5: "a STARTUP message must never be compressed" (the encoder enforces it too), but
+    // its answer already is: compression is in force from the frame after STARTUP on.
+    let input = exchange_with(io, buf, startup, Compression::None, compression, limits).await?;
     let class = match state.handle(input)? {
         AfterStartup::Ready => return Ok(compression),
         AfterStartup::Authenticate(class) => class,
@@ -611,5 +625,58 @@ mod tests {
         server.read().await;
         server.send(Response::Ready).await;
         assert_eq!(client.await.unwrap().unwrap(), Compression::None);
+    }
+
+    /// Regression (found against Cassandra 5): the answer to a STARTUP that negotiated LZ4 is
+    /// already compressed, though STARTUP itself is not.
+    #[tokio::test]
+    async fn answer_to_startup_is_decoded_with_the_negotiated_compression() {
+        let (mut io, mut server, mut config) = scripted(password());
+        config.compression = Compression::Lz4;
+        let client = tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        });
+        server.read().await;
+        server
+            .send(Response::Supported(Supported {
+                options: vec![("COMPRESSION".into(), vec!["lz4".into()])],
+            }))
+            .await;
+        let startup = server.read().await;
+        let Request::Startup(s) = startup.message else {
+            panic!("expected STARTUP")
+        };
+        assert!(s.options.contains(&("COMPRESSION".into(), "lz4".into())));
+        let mut out = Vec::new();
+        ResponseFrame::new(
+            0,
+            Response::Authenticate(Authenticate {
+                authenticator: PASSWORD_CLASS.into(),
+            }),
+        )
+        .encode(Compression::Lz4, &mut out)
+        .unwrap();
+        assert_eq!(out[1] & 0x01, 0x01, "the scripted answer is compressed");
+        server.raw(&out).await;
+        // The AUTH_RESPONSE comes compressed too.
+        let mut frame = loop {
+            if let Some(f) = decode_frame(&mut server.buf, &DecodeLimits::default()).unwrap() {
+                break f;
+            }
+            let n = server.io.read_buf(&mut server.buf).await.unwrap();
+            assert!(n > 0, "the client gave up: {:?}", client.await.unwrap());
+        };
+        assert_eq!(frame.header.flags.0 & 0x01, 0x01);
+        frame = frame
+            .decompress(Compression::Lz4, &DecodeLimits::default())
+            .unwrap();
+        assert_eq!(frame.header.opcode, Opcode::AUTH_RESPONSE);
+        let mut out = Vec::new();
+        ResponseFrame::new(0, Response::AuthSuccess(AuthSuccess { token: None }))
+            .encode(Compression::Lz4, &mut out)
+            .unwrap();
+        server.raw(&out).await;
+        assert_eq!(client.await.unwrap().unwrap(), Compression::Lz4);
     }
 }
