@@ -33,7 +33,7 @@ pub(crate) fn ensure_authenticator(layout: &Layout) -> Result<PathBuf> {
         }
         fs::create_dir_all(&classes).context(|| format!("create {}", classes.display()))?;
         let mut cmd = Command::new("javac");
-        // Lint warnings are shown, not fatal: newer JDKs add lints, and this must build on them.
+        // Lint warnings do not fail the build: newer JDKs add lints, and this must build on them.
         cmd.args(["--release", "17", "-Xlint:all,-path,-serial", "-cp"])
             .arg(format!("{}/*", layout.lib().display()))
             .arg("-d")
