@@ -393,14 +393,23 @@ impl<'r> Row<'r> {
         let offset = self.cell_offset(i);
         let (Some(spec), Some(cell)) = (self.rows.metadata.columns.get(i), self.cells.get(i))
         else {
-            return Err(DecodeError::new(
-                DecodeErrorKind::NoSuchColumn(format!("#{i}")),
-                "row cell",
-                offset,
-            ));
+            return Err(self.missing(i, offset));
         };
         T::type_check(&spec.ty).map_err(|kind| DecodeError::new(kind, "row cell", offset))?;
         T::from_cql(&spec.ty, self.cell_bytes(cell)).map_err(|e| e.shifted(offset))
+    }
+
+    /// The error for a column index without a cell or without metadata.
+    #[cold]
+    fn missing(&self, i: usize, offset: usize) -> DecodeError {
+        let kind = if i < self.cells.len() {
+            DecodeErrorKind::Invalid(
+                "page has no column metadata (No_metadata): decode it with the prepared result metadata",
+            )
+        } else {
+            DecodeErrorKind::NoSuchColumn(format!("#{i}"))
+        };
+        DecodeError::new(kind, "row cell", offset)
     }
 
     /// The column named `name` as `T` (see [`Row::get`]).

@@ -173,7 +173,8 @@ fn no_metadata_page_uses_cached_metadata() {
     // Without the cache the page still decodes, but typed access has no types.
     let rows = decode(&body).unwrap();
     assert_eq!(rows.row(0).unwrap().raw(0), Some(Some(&[5][..])));
-    assert!(rows.row(0).unwrap().get::<i8>(0).is_err());
+    let err = rows.row(0).unwrap().get::<i8>(0).unwrap_err();
+    assert!(err.to_string().contains("No_metadata"), "{err}");
     assert!(rows.row(0).unwrap().to_owned_values().is_err());
 
     // A cache with a different column count is refused.
