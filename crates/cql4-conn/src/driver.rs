@@ -95,7 +95,7 @@ impl Shared {
             self.closed
                 .get()
                 .cloned()
-                .unwrap_or_else(|| Arc::new(CloseReason::ClientDropped)),
+                .unwrap_or_else(|| Arc::new(CloseReason::ConnectionDropped)),
         )
     }
 }
@@ -541,6 +541,15 @@ mod tests {
         assert_eq!(tag_of(&call.await.unwrap().unwrap()), 1);
         let ev = rx.recv().await.unwrap();
         assert_eq!(&ev.body[..], b"event!");
+    }
+
+    #[tokio::test]
+    async fn dropped_connection_future_is_named_in_the_error() {
+        let (client, _server) = tokio::io::duplex(1024);
+        let (core, conn) = start(Box::new(client), BytesMut::new(), config(None));
+        drop(conn);
+        let e = core.request(tagged(1), LONG).await.unwrap_err();
+        assert!(e.to_string().contains("spawn it"), "{e}");
     }
 
     #[tokio::test]

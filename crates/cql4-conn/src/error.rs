@@ -88,6 +88,9 @@ pub enum CloseReason {
     TooManyOrphans(usize),
     /// Every [`crate::Client`] was dropped.
     ClientDropped,
+    /// The [`crate::Connection`] future was dropped (or never spawned and polled), so nothing
+    /// drives the socket.
+    ConnectionDropped,
 }
 
 impl fmt::Display for CloseReason {
@@ -105,6 +108,9 @@ impl fmt::Display for CloseReason {
                 "{n} requests timed out without an answer (orphan limit exceeded)"
             ),
             Self::ClientDropped => f.write_str("every client handle was dropped"),
+            Self::ConnectionDropped => f.write_str(
+                "the Connection future was dropped; spawn it (tokio::spawn(connection)) or use Client::connect",
+            ),
         }
     }
 }
