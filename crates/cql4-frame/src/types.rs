@@ -458,6 +458,177 @@ impl fmt::Display for ColumnType {
     }
 }
 
+/// A type string that [`ColumnType::from_str`](std::str::FromStr::from_str) could not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseTypeError {
+    /// Byte offset in the string.
+    pub offset: usize,
+    /// What was wrong.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for ParseTypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CQL type at byte {}: {}", self.offset, self.reason)
+    }
+}
+
+impl std::error::Error for ParseTypeError {}
+
+impl std::str::FromStr for ColumnType {
+    type Err = ParseTypeError;
+
+    /// Parses CQL type syntax as [`Display`](fmt::Display) writes it: native names (`varchar`
+    /// too), `list<T>`, `set<T>`, `map<K, V>`, `tuple<…>`, `frozen<T>` (the same type) and a
+    /// quoted custom class (`'org.apache.cassandra.db.marshal.DurationType'`). User-defined
+    /// types need their fields from the schema, so a UDT name is an error. Nesting is limited to
+    /// [`DecodeLimits::DEFAULT_MAX_TYPE_DEPTH`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut p = TypeParser { s, pos: 0 };
+        let ty = p.parse(0)?;
+        p.skip_spaces();
+        if p.pos != s.len() {
+            return Err(p.error("unexpected text after the type"));
+        }
+        Ok(ty)
+    }
+}
+
+struct TypeParser<'s> {
+    s: &'s str,
+    pos: usize,
+}
+
+impl<'s> TypeParser<'s> {
+    fn error(&self, reason: &'static str) -> ParseTypeError {
+        ParseTypeError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn rest(&self) -> &'s str {
+        self.s.get(self.pos..).unwrap_or_default()
+    }
+
+    fn skip_spaces(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start().len();
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_spaces();
+        if self.rest().starts_with(c) {
+            self.pos += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: char, reason: &'static str) -> Result<(), ParseTypeError> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.error(reason))
+        }
+    }
+
+    fn word(&mut self) -> &'s str {
+        self.skip_spaces();
+        let rest = self.rest();
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        self.pos += len;
+        rest.get(..len).unwrap_or_default()
+    }
+
+    fn parse(&mut self, depth: usize) -> Result<ColumnType, ParseTypeError> {
+        if depth >= DecodeLimits::DEFAULT_MAX_TYPE_DEPTH {
+            return Err(self.error("types nested too deep"));
+        }
+        self.skip_spaces();
+        if self.eat('\'') {
+            let rest = self.rest();
+            let end = rest
+                .find('\'')
+                .ok_or_else(|| self.error("unterminated custom class"))?;
+            let class = rest.get(..end).unwrap_or_default();
+            self.pos += end + 1;
+            return Ok(known_class(class).unwrap_or_else(|| ColumnType::Custom(class.to_owned())));
+        }
+        let start = self.pos;
+        let name = self.word().to_ascii_lowercase();
+        let simple = match name.as_str() {
+            "ascii" => Some(ColumnType::Ascii),
+            "bigint" => Some(ColumnType::BigInt),
+            "blob" => Some(ColumnType::Blob),
+            "boolean" => Some(ColumnType::Boolean),
+            "counter" => Some(ColumnType::Counter),
+            "decimal" => Some(ColumnType::Decimal),
+            "double" => Some(ColumnType::Double),
+            "float" => Some(ColumnType::Float),
+            "int" => Some(ColumnType::Int),
+            "timestamp" => Some(ColumnType::Timestamp),
+            "uuid" => Some(ColumnType::Uuid),
+            "text" | "varchar" => Some(ColumnType::Text),
+            "varint" => Some(ColumnType::Varint),
+            "timeuuid" => Some(ColumnType::Timeuuid),
+            "inet" => Some(ColumnType::Inet),
+            "date" => Some(ColumnType::Date),
+            "time" => Some(ColumnType::Time),
+            "smallint" => Some(ColumnType::SmallInt),
+            "tinyint" => Some(ColumnType::TinyInt),
+            "duration" => Some(ColumnType::Duration),
+            _ => None,
+        };
+        if let Some(ty) = simple {
+            return Ok(ty);
+        }
+        let open = |p: &mut Self| p.expect('<', "expected '<'");
+        let close = |p: &mut Self| p.expect('>', "expected '>'");
+        let ty = match name.as_str() {
+            "list" | "set" | "frozen" => {
+                open(self)?;
+                let inner = self.parse(depth + 1)?;
+                close(self)?;
+                match name.as_str() {
+                    "list" => ColumnType::List(Box::new(inner)),
+                    "set" => ColumnType::Set(Box::new(inner)),
+                    _ => inner,
+                }
+            }
+            "map" => {
+                open(self)?;
+                let k = self.parse(depth + 1)?;
+                self.expect(',', "expected ',' between map key and value types")?;
+                let v = self.parse(depth + 1)?;
+                close(self)?;
+                ColumnType::Map(Box::new(k), Box::new(v))
+            }
+            "tuple" => {
+                open(self)?;
+                let mut elements = vec![self.parse(depth + 1)?];
+                while self.eat(',') {
+                    elements.push(self.parse(depth + 1)?);
+                }
+                close(self)?;
+                ColumnType::Tuple(elements)
+            }
+            "" => {
+                self.pos = start;
+                return Err(self.error("expected a type"));
+            }
+            _ => {
+                self.pos = start;
+                return Err(self.error("unknown type (user-defined types need the schema)"));
+            }
+        };
+        Ok(ty)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,6 +736,43 @@ mod tests {
         let mut out = Vec::new();
         ty.encode(&mut out);
         assert_eq!(decode(&out).unwrap(), ty);
+    }
+
+    #[test]
+    fn parse_cql_syntax() {
+        let ty: ColumnType = "map<text, frozen<list<int>>>".parse().unwrap();
+        assert_eq!(
+            ty,
+            ColumnType::Map(
+                Box::new(ColumnType::Text),
+                Box::new(ColumnType::List(Box::new(ColumnType::Int)))
+            )
+        );
+        assert_eq!(
+            " tuple< VARCHAR ,set<date>>".parse::<ColumnType>().unwrap(),
+            ColumnType::Tuple(vec![
+                ColumnType::Text,
+                ColumnType::Set(Box::new(ColumnType::Date))
+            ])
+        );
+        assert_eq!(
+            format!("'{DURATION_CLASS}'").parse::<ColumnType>().unwrap(),
+            ColumnType::Duration
+        );
+        assert_eq!("'a.B'".parse::<ColumnType>().unwrap().to_string(), "'a.B'");
+        for (bad, offset) in [
+            ("", 0),
+            ("list<int", 8),
+            ("map<int>", 7),
+            ("ks.address", 0),
+            ("int int", 4),
+            ("'x", 1),
+        ] {
+            let err = bad.parse::<ColumnType>().unwrap_err();
+            assert_eq!(err.offset, offset, "{bad}: {err}");
+        }
+        let deep = format!("{}int{}", "list<".repeat(100), ">".repeat(100));
+        assert!(deep.parse::<ColumnType>().is_err());
     }
 
     #[test]

@@ -174,6 +174,16 @@ fn value(ty: &ColumnType) -> BoxedStrategy<CqlValue> {
     }
 }
 
+fn has_udt(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::List(t) | ColumnType::Set(t) => has_udt(t),
+        ColumnType::Map(k, v) => has_udt(k) || has_udt(v),
+        ColumnType::Tuple(ts) => ts.iter().any(has_udt),
+        ColumnType::Udt(_) => true,
+        _ => false,
+    }
+}
+
 /// UDT field names must be unique for by-name serialization to be unambiguous.
 fn unique_fields(ty: &ColumnType) -> bool {
     match ty {
@@ -288,6 +298,10 @@ proptest! {
         let back = ColumnType::decode(&mut r, &DecodeLimits::default()).unwrap();
         prop_assert!(r.is_empty());
         prop_assert_eq!(&back, &ty);
+        // CQL syntax round-trips too (UDTs display as their name, which needs the schema).
+        if !has_udt(&ty) {
+            prop_assert_eq!(ty.to_string().parse::<ColumnType>().unwrap(), ty.clone());
+        }
         // Every strict prefix is an error.
         for len in 0..bytes.len() {
             prop_assert!(ColumnType::decode(&mut Reader::new(&bytes[..len]), &DecodeLimits::default()).is_err());
