@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod cassandra;
 mod certs;
 mod demo;
+mod fuzz;
 mod javac;
 mod layout;
 mod maven;
@@ -43,6 +44,21 @@ enum Command {
     Cassandra {
         #[command(subcommand)]
         command: CassandraCommand,
+    },
+    /// Run the cargo-fuzz targets of fuzz/ (one at a time) and print their figures.
+    Fuzz {
+        /// Minutes per target (each also stops after 50 million runs).
+        #[arg(long, default_value_t = 5)]
+        minutes: u64,
+        /// Only this target (default: all).
+        #[arg(long)]
+        target: Option<String>,
+        /// First write seeds (golden vectors, captures) into fuzz/corpus/.
+        #[arg(long)]
+        seed: bool,
+        /// Minimize each corpus afterwards (cargo fuzz cmin).
+        #[arg(long)]
+        cmin: bool,
     },
     /// Run the cql4 CLI against the Keyspaces-like node (password login, then SigV4).
     Demo {
@@ -81,6 +97,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Test { skip_lint, port } => test_cmd::run(&layout, skip_lint, port),
         Command::Demo { keep } => demo::run(&layout, keep),
+        Command::Fuzz {
+            minutes,
+            target,
+            seed,
+            cmin,
+        } => fuzz::run_fuzz(
+            &layout,
+            &fuzz::FuzzArgs {
+                minutes,
+                target,
+                seed,
+                cmin,
+            },
+        ),
         Command::Cassandra { command } => match command {
             CassandraCommand::Start { mode, port } => {
                 cassandra::start(&layout, mode, port).map(|started| started.state.print_summary())
