@@ -18,7 +18,9 @@
 //! ```
 //!
 //! native_protocol_v4.spec §4.1.1: STARTUP "must be the first message of the connection, except
-//! for OPTIONS"; §4.2.3: after AUTHENTICATE "the client must ... reply with an AUTH_RESPONSE".
+//! for OPTIONS that can be sent before to find out the options supported by the server";
+//! §4.2.3: "The initial exchange is however bootstrapped by an initial client response ... The
+//! exchange ends when the server sends an AUTH_SUCCESS message or an ERROR message."
 
 use std::sync::Arc;
 
@@ -288,8 +290,9 @@ pub(crate) async fn run(
     let input = exchange(io, buf, options, Compression::None, limits).await?;
     let (startup, state) = state.handle(input)?;
     let compression = state.compression;
-    // §5: "a STARTUP message must never be compressed" (the encoder enforces it too), but
-    // its answer already is: compression is in force from the frame after STARTUP on.
+    // §5: "a STARTUP message must never be compressed. However, once the STARTUP frame has
+    // been received by the server, messages can be compressed (including the response to the
+    // STARTUP request)."
     let input = exchange_with(io, buf, startup, Compression::None, compression, limits).await?;
     let class = match state.handle(input)? {
         AfterStartup::Ready => return Ok(compression),

@@ -1,10 +1,11 @@
 //! The stream multiplexer: a pure state machine (no sockets, no clocks) that owns the stream-id
 //! table of one connection.
 //!
-//! native_protocol_v4.spec §2.3: "the stream id is a [short] … A client can use up to 32768
-//! different stream ids in parallel", positive ids 0..=32767 are the client's, and "stream id
-//! -1 is used by the server for EVENT messages". The server answers each request on the stream
-//! id of the request, in any order.
+//! native_protocol_v4.spec §2.3: the stream id "must be set by the client to a non-negative
+//! value (negative stream id are reserved for streams initiated by the server; currently all
+//! EVENT messages (section 4.2.6) have a streamId of -1)"; "the stream id of the response to
+//! that message will be X", in any order; "there can only be 32768 different simultaneous
+//! streams, it is up to the client to reuse stream id" — which this table does safely.
 //!
 //! Driven like quinn-proto's `Connection`: the I/O task feeds inputs (`submit`,
 //! `handle_response`, `close`) with `now` passed in, and drains outputs (`poll_transmit`,
