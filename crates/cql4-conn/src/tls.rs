@@ -459,4 +459,62 @@ mod tests {
         let d = format!("{cfg:?}");
         assert!(!d.contains("SECRETKEY"), "{d}");
     }
+
+    #[tokio::test]
+    async fn client_certificate_is_presented_when_the_server_requires_one() {
+        // One CA signs the server's and the client's certificates.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issue = |name: &str| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+                .unwrap()
+                .signed_by(&key, &ca, &ca_key)
+                .unwrap();
+            (cert, key)
+        };
+        let (server_cert, server_key) = issue("node.cql4.test");
+        let (client_cert, client_key) = issue("client.cql4.test");
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                vec![server_cert.der().clone()],
+                PrivateKeyDer::try_from(server_key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                let (tcp, _) = listener.accept().await.unwrap();
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let mut b = [0u8; 4];
+                    if tls.read_exact(&mut b).await.is_ok() {
+                        let _ = tls.write_all(&b).await;
+                        let _ = tls.flush().await;
+                    }
+                }
+            }
+        });
+
+        let without = TlsConfig::new().with_ca_pem(ca.pem());
+        assert!(client(&without, "node.cql4.test", port).await.is_err());
+        let with = without.with_client_cert_pem(client_cert.pem(), client_key.serialize_pem());
+        client(&with, "node.cql4.test", port).await.unwrap();
+    }
 }
