@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 fn string(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&u16::try_from(s.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(&u16::try_from(s.len()).expect("short string").to_be_bytes());
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -58,14 +58,14 @@ fn prepared_body() -> Vec<u8> {
 
 fn frame(out: &mut Vec<u8>, stream: [u8; 2], opcode: u8, body: &[u8]) {
     out.extend_from_slice(&[0x84, 0, stream[0], stream[1], opcode]);
-    out.extend_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(&u32::try_from(body.len()).expect("body length").to_be_bytes());
     out.extend_from_slice(body);
 }
 
 /// Answers OPTIONS, STARTUP, QUERY, PREPARE and EXECUTE from bodies built once.
 async fn serve(listener: TcpListener) {
-    let (mut sock, _) = listener.accept().await.unwrap();
-    sock.set_nodelay(true).unwrap();
+    let (mut sock, _) = listener.accept().await.expect("accept");
+    sock.set_nodelay(true).expect("nodelay");
     let (with_meta, without_meta, prepared) = (rows_body(true), rows_body(false), prepared_body());
     let mut buf = BytesMut::with_capacity(1 << 20);
     let mut out = Vec::with_capacity(1 << 20);
@@ -87,13 +87,13 @@ async fn serve(listener: TcpListener) {
             buf.advance(9 + len);
         }
         if !out.is_empty() {
-            sock.write_all(&out).await.unwrap();
+            sock.write_all(&out).await.expect("write");
             out.clear();
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(1 << 20);
         }
-        if sock.read_buf(&mut buf).await.unwrap() == 0 {
+        if sock.read_buf(&mut buf).await.expect("read") == 0 {
             return;
         }
     }
