@@ -99,6 +99,7 @@ fn err(kind: DecodeErrorKind, offset: usize) -> DecodeError {
 
 /// Wraps an error from inside element `what` of a value of type `ty`, starting at `base` in
 /// the outer value: the path grows outermost first and the offset becomes outer-relative.
+#[cold]
 pub(crate) fn nest(e: DecodeError, ty: &ColumnType, what: Path<'_>, base: usize) -> DecodeError {
     let here = format!("{ty} {what}");
     let kind = match e.kind().clone() {

@@ -111,6 +111,7 @@ pub fn write_value<T: ToCql + ?Sized>(
     Ok(())
 }
 
+#[inline]
 fn check(ok: bool, rust: &'static str, ty: &ColumnType) -> Result<(), DecodeErrorKind> {
     if ok {
         Ok(())
@@ -122,6 +123,7 @@ fn check(ok: bool, rust: &'static str, ty: &ColumnType) -> Result<(), DecodeErro
     }
 }
 
+#[cold]
 fn mismatch(rust: &'static str, ty: &ColumnType) -> EncodeError {
     EncodeError::TypeMismatch {
         what: rust,
@@ -129,6 +131,7 @@ fn mismatch(rust: &'static str, ty: &ColumnType) -> EncodeError {
     }
 }
 
+#[inline]
 fn non_null(raw: Option<&[u8]>) -> DecodeResult<&[u8]> {
     raw.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, super::WHAT, 0))
 }
@@ -136,10 +139,12 @@ fn non_null(raw: Option<&[u8]>) -> DecodeResult<&[u8]> {
 macro_rules! fixed_size {
     ($t:ty, $rust:literal, $pat:pat, $n:literal, $what:literal, |$b:ident| $from:expr, |$v:ident| $to:expr) => {
         impl<'a> FromCql<'a> for $t {
+            #[inline]
             fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
                 check(matches!(ty, $pat), $rust, ty)
             }
 
+            #[inline]
             fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
                 let $b = fixed::<$n>(non_null(raw)?, $what)?;
                 Ok($from)
@@ -147,6 +152,7 @@ macro_rules! fixed_size {
         }
 
         impl ToCql for $t {
+            #[inline]
             fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
                 if !matches!(ty, $pat) {
                     return Err(mismatch($rust, ty));
@@ -251,6 +257,7 @@ fixed_size!(
 );
 
 impl<'a> FromCql<'a> for &'a str {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(
             matches!(ty, ColumnType::Text | ColumnType::Ascii),
@@ -259,6 +266,7 @@ impl<'a> FromCql<'a> for &'a str {
         )
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let raw = non_null(raw)?;
         if matches!(ty, ColumnType::Ascii) {
@@ -270,6 +278,7 @@ impl<'a> FromCql<'a> for &'a str {
 }
 
 impl<'a> FromCql<'a> for String {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(
             matches!(ty, ColumnType::Text | ColumnType::Ascii),
@@ -278,12 +287,14 @@ impl<'a> FromCql<'a> for String {
         )
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         <&str>::from_cql(ty, raw).map(str::to_owned)
     }
 }
 
 impl ToCql for str {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         match ty {
             ColumnType::Text => {}
@@ -301,12 +312,14 @@ impl ToCql for str {
 }
 
 impl ToCql for String {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         self.as_str().to_cql(ty, out)
     }
 }
 
 impl<'a> FromCql<'a> for &'a [u8] {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(
             matches!(ty, ColumnType::Blob | ColumnType::Custom(_)),
@@ -315,12 +328,14 @@ impl<'a> FromCql<'a> for &'a [u8] {
         )
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         non_null(raw)
     }
 }
 
 impl<'a> FromCql<'a> for Vec<u8> {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(
             matches!(ty, ColumnType::Blob | ColumnType::Custom(_)),
@@ -329,12 +344,14 @@ impl<'a> FromCql<'a> for Vec<u8> {
         )
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         non_null(raw).map(<[u8]>::to_vec)
     }
 }
 
 impl ToCql for [u8] {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Blob | ColumnType::Custom(_)) {
             return Err(mismatch("&[u8]", ty));
@@ -345,22 +362,26 @@ impl ToCql for [u8] {
 }
 
 impl ToCql for Vec<u8> {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         self.as_slice().to_cql(ty, out)
     }
 }
 
 impl<'a> FromCql<'a> for IpAddr {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(matches!(ty, ColumnType::Inet), "IpAddr", ty)
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_inet(non_null(raw)?)
     }
 }
 
 impl ToCql for IpAddr {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Inet) {
             return Err(mismatch("IpAddr", ty));
@@ -374,16 +395,19 @@ impl ToCql for IpAddr {
 }
 
 impl<'a> FromCql<'a> for CqlTime {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(matches!(ty, ColumnType::Time), "CqlTime", ty)
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_time(non_null(raw)?)
     }
 }
 
 impl ToCql for CqlTime {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Time) {
             return Err(mismatch("CqlTime", ty));
@@ -394,16 +418,19 @@ impl ToCql for CqlTime {
 }
 
 impl<'a> FromCql<'a> for CqlDuration {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(matches!(ty, ColumnType::Duration), "CqlDuration", ty)
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_duration(non_null(raw)?)
     }
 }
 
 impl ToCql for CqlDuration {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Duration) {
             return Err(mismatch("CqlDuration", ty));
@@ -416,10 +443,12 @@ impl ToCql for CqlDuration {
 }
 
 impl<'a> FromCql<'a> for Varint {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(matches!(ty, ColumnType::Varint), "Varint", ty)
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let raw = non_null(raw)?;
         if raw.is_empty() {
@@ -434,6 +463,7 @@ impl<'a> FromCql<'a> for Varint {
 }
 
 impl ToCql for Varint {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Varint) {
             return Err(mismatch("Varint", ty));
@@ -444,10 +474,12 @@ impl ToCql for Varint {
 }
 
 impl<'a> FromCql<'a> for i128 {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(matches!(ty, ColumnType::Varint), "i128", ty)
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         Varint::from_cql(ty, raw)?.to_i128().ok_or_else(|| {
             DecodeError::new(
@@ -460,22 +492,26 @@ impl<'a> FromCql<'a> for i128 {
 }
 
 impl ToCql for i128 {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         Varint::from_i128(*self).to_cql(ty, out)
     }
 }
 
 impl<'a> FromCql<'a> for Decimal {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         check(matches!(ty, ColumnType::Decimal), "Decimal", ty)
     }
 
+    #[inline]
     fn from_cql(_ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         decode_decimal(non_null(raw)?)
     }
 }
 
 impl ToCql for Decimal {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Decimal) {
             return Err(mismatch("Decimal", ty));
@@ -487,16 +523,19 @@ impl ToCql for Decimal {
 }
 
 impl<'a> FromCql<'a> for CqlValue {
+    #[inline]
     fn type_check(_ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         Ok(())
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         Self::deserialize(non_null(raw)?, ty, &DecodeLimits::default())
     }
 }
 
 impl ToCql for CqlValue {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         self.serialize(ty, out)?;
         Ok(IsNull::No)
@@ -504,16 +543,19 @@ impl ToCql for CqlValue {
 }
 
 impl<'a, T: FromCql<'a>> FromCql<'a> for Option<T> {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         T::type_check(ty)
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         raw.map(|raw| T::from_cql(ty, Some(raw))).transpose()
     }
 }
 
 impl<T: ToCql> ToCql for Option<T> {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         match self {
             Some(v) => v.to_cql(ty, out),
@@ -523,12 +565,14 @@ impl<T: ToCql> ToCql for Option<T> {
 }
 
 impl<T: ToCql + ?Sized> ToCql for &T {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         (**self).to_cql(ty, out)
     }
 }
 
 impl<'a, T: FromCql<'a>> FromCql<'a> for Vec<T> {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         match ty {
             ColumnType::List(e) | ColumnType::Set(e) => T::type_check(e),
@@ -536,6 +580,7 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for Vec<T> {
         }
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let (ColumnType::List(elem) | ColumnType::Set(elem)) = ty else {
             return Err(DecodeError::new(
@@ -580,12 +625,14 @@ fn write_collection<'v, T: ToCql + 'v>(
 }
 
 impl<T: ToCql> ToCql for [T] {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         write_collection(self.iter(), ty, "[T]", out)
     }
 }
 
 impl<T: ToCql> ToCql for Vec<T> {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         write_collection(self.iter(), ty, "Vec<T>", out)
     }
@@ -659,10 +706,12 @@ where
     V: FromCql<'a>,
     S: BuildHasher + Default,
 {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         map_type_check::<K, V>(ty, "HashMap<K, V>")
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let mut out = Self::default();
         read_map(ty, raw, "HashMap<K, V>", |k, v| {
@@ -673,6 +722,7 @@ where
 }
 
 impl<K: ToCql, V: ToCql, S> ToCql for HashMap<K, V, S> {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         write_map(self.iter(), ty, "HashMap<K, V>", out)
     }
@@ -683,10 +733,12 @@ where
     K: FromCql<'a> + Ord,
     V: FromCql<'a>,
 {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         map_type_check::<K, V>(ty, "BTreeMap<K, V>")
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let mut out = Self::new();
         read_map(ty, raw, "BTreeMap<K, V>", |k, v| {
@@ -697,6 +749,7 @@ where
 }
 
 impl<K: ToCql, V: ToCql> ToCql for BTreeMap<K, V> {
+    #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         write_map(self.iter(), ty, "BTreeMap<K, V>", out)
     }
@@ -705,6 +758,7 @@ impl<K: ToCql, V: ToCql> ToCql for BTreeMap<K, V> {
 macro_rules! tuples {
     ($($n:literal => ($($t:ident $i:tt),+);)+) => {$(
         impl<'a, $($t: FromCql<'a>),+> FromCql<'a> for ($($t,)+) {
+            #[inline]
             fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
                 match ty {
                     ColumnType::Tuple(ts) if ts.len() == $n => {
@@ -715,6 +769,7 @@ macro_rules! tuples {
                 }
             }
 
+            #[inline]
             fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
                 let raw = non_null(raw)?;
                 let ColumnType::Tuple(ts) = ty else {
@@ -743,6 +798,7 @@ macro_rules! tuples {
         }
 
         impl<$($t: ToCql),+> ToCql for ($($t,)+) {
+            #[inline]
             fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
                 match ty {
                     ColumnType::Tuple(ts) if ts.len() == $n => {

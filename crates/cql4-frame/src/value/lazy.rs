@@ -69,6 +69,7 @@ fn mismatch(rust: &'static str, ty: &ColumnType) -> DecodeError {
 }
 
 impl<'a, T: FromCql<'a>> FromCql<'a> for ListIter<'a, T> {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         match ty {
             ColumnType::List(e) | ColumnType::Set(e) => T::type_check(e),
@@ -79,6 +80,7 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for ListIter<'a, T> {
         }
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let (ColumnType::List(elem) | ColumnType::Set(elem)) = ty else {
             return Err(mismatch("ListIter<T>", ty));
@@ -98,6 +100,7 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for ListIter<'a, T> {
 impl<'a, T: FromCql<'a>> Iterator for ListIter<'a, T> {
     type Item = DecodeResult<T>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
@@ -157,6 +160,7 @@ impl<K, V> MapIter<'_, K, V> {
 }
 
 impl<'a, K: FromCql<'a>, V: FromCql<'a>> FromCql<'a> for MapIter<'a, K, V> {
+    #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
         match ty {
             ColumnType::Map(k, v) => {
@@ -170,6 +174,7 @@ impl<'a, K: FromCql<'a>, V: FromCql<'a>> FromCql<'a> for MapIter<'a, K, V> {
         }
     }
 
+    #[inline]
     fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
         let ColumnType::Map(key, value) = ty else {
             return Err(mismatch("MapIter<K, V>", ty));
@@ -204,6 +209,7 @@ impl<'a, K: FromCql<'a>, V: FromCql<'a>> MapIter<'a, K, V> {
 impl<'a, K: FromCql<'a>, V: FromCql<'a>> Iterator for MapIter<'a, K, V> {
     type Item = DecodeResult<(K, V)>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
