@@ -32,7 +32,11 @@ async fn lz4_is_negotiated_and_used_both_ways() {
             .unwrap();
     }
     let r = client
-        .query("SELECT k, v FROM t", (), &QueryOptions::new().with_page_size(7))
+        .query(
+            "SELECT k, v FROM t",
+            (),
+            &QueryOptions::new().with_page_size(7),
+        )
         .await
         .unwrap();
     let rows = r.rows().unwrap();

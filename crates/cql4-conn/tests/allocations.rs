@@ -58,7 +58,11 @@ fn prepared_body() -> Vec<u8> {
 
 fn frame(out: &mut Vec<u8>, stream: [u8; 2], opcode: u8, body: &[u8]) {
     out.extend_from_slice(&[0x84, 0, stream[0], stream[1], opcode]);
-    out.extend_from_slice(&u32::try_from(body.len()).expect("body length").to_be_bytes());
+    out.extend_from_slice(
+        &u32::try_from(body.len())
+            .expect("body length")
+            .to_be_bytes(),
+    );
     out.extend_from_slice(body);
 }
 
