@@ -608,6 +608,72 @@ async fn compression_flag_without_negotiation() {
     );
 }
 
+/// LZ4 negotiated, then bodies whose declared uncompressed length is over the limit, or whose
+/// block is garbage: typed errors, nothing sized from the declared length, connection intact.
+#[tokio::test]
+async fn lz4_bodies_that_lie() {
+    let _serial = serial().await;
+    let server = serve(|mut peer: Peer| async move {
+        peer.handshake_offering(&["snappy", "lz4"]).await;
+        // 200 MiB declared for a 12-byte block.
+        let s = peer.expect(Opcode::QUERY).await;
+        let mut body = (200 * MIB as u32).to_be_bytes().to_vec();
+        body.extend_from_slice(&[0xff; 8]);
+        peer.send(&raw_frame(
+            0x84,
+            0x01,
+            s,
+            Opcode::RESULT.0,
+            body.len() as u32,
+            &body,
+        ))
+        .await;
+        // 100 bytes declared, garbage block.
+        let s = peer.expect(Opcode::QUERY).await;
+        let mut body = 100u32.to_be_bytes().to_vec();
+        body.extend_from_slice(&[0xf0, 0xff, 0xff, 0xff, 0x01]);
+        peer.send(&raw_frame(
+            0x84,
+            0x01,
+            s,
+            Opcode::RESULT.0,
+            body.len() as u32,
+            &body,
+        ))
+        .await;
+        // A truncated length prefix.
+        let s = peer.expect(Opcode::QUERY).await;
+        peer.send(&raw_frame(0x84, 0x01, s, Opcode::RESULT.0, 2, &[0, 1]))
+            .await;
+        peer.drain().await;
+    })
+    .await;
+    let mut cfg = config(server.port);
+    cfg.compression = cql4::frame::Compression::Lz4;
+    cfg.limits.max_decompressed_body = MIB;
+    let client = Client::connect(&cfg).await.unwrap();
+    assert_eq!(client.compression(), cql4::frame::Compression::Lz4);
+    warm_up().await;
+    for case in ["declared 200 MiB", "garbage block", "truncated prefix"] {
+        let region = Region::new(GLOBAL);
+        let (result, _) = within(Duration::from_secs(2), query(&client)).await;
+        let err = result.unwrap_err();
+        assert!(
+            matches!(
+                decode_kind(&err),
+                Some(
+                    DecodeErrorKind::FrameTooLarge { .. }
+                        | DecodeErrorKind::Compression(_)
+                        | DecodeErrorKind::Truncated { .. }
+                )
+            ),
+            "{case}: {err:?}"
+        );
+        assert_allocated_below(&region, MIB);
+    }
+    assert!(!client.is_closed());
+}
+
 #[tokio::test]
 async fn garbage_inside_an_error_body() {
     let _serial = serial().await;

@@ -42,6 +42,8 @@ pub fn config(port: u16) -> Config {
 pub struct Peer {
     stream: TcpStream,
     buf: BytesMut,
+    /// What the client's requests are compressed with once STARTUP asked for it.
+    compression: Compression,
 }
 
 /// Binds 127.0.0.1:0 and runs `script` on the first accepted connection. The task is aborted
@@ -59,6 +61,7 @@ where
         script(Peer {
             stream,
             buf: BytesMut::new(),
+            compression: Compression::None,
         })
         .await;
     });
@@ -83,7 +86,7 @@ impl Peer {
         loop {
             if let Some(raw) = decode_frame(&mut self.buf, &DecodeLimits::default()).unwrap() {
                 return Some(
-                    RequestFrame::decode(raw, Compression::None, &DecodeLimits::default()).unwrap(),
+                    RequestFrame::decode(raw, self.compression, &DecodeLimits::default()).unwrap(),
                 );
             }
             match self.stream.read_buf(&mut self.buf).await {
@@ -113,16 +116,34 @@ impl Peer {
 
     /// OPTIONS → SUPPORTED, STARTUP → READY.
     pub async fn handshake(&mut self) {
+        self.handshake_offering(&[]).await;
+    }
+
+    /// Like [`Peer::handshake`], offering these COMPRESSION algorithms.
+    pub async fn handshake_offering(&mut self, compression: &[&str]) {
         let s = self.expect(Opcode::OPTIONS).await;
-        self.respond(
-            s,
-            Response::Supported(Supported {
-                options: vec![("CQL_VERSION".to_owned(), vec!["3.4.7".to_owned()])],
-            }),
-        )
-        .await;
-        let s = self.expect(Opcode::STARTUP).await;
-        self.respond(s, Response::Ready).await;
+        let mut options = vec![("CQL_VERSION".to_owned(), vec!["3.4.7".to_owned()])];
+        if !compression.is_empty() {
+            options.push((
+                "COMPRESSION".to_owned(),
+                compression.iter().map(|c| (*c).to_owned()).collect(),
+            ));
+        }
+        self.respond(s, Response::Supported(Supported { options }))
+            .await;
+        let startup = self.request().await.expect("the client closed early");
+        if let Request::Startup(st) = &startup.message {
+            if st
+                .options
+                .iter()
+                .any(|(k, v)| k == "COMPRESSION" && v == "lz4")
+            {
+                self.compression = Compression::Lz4;
+            }
+        } else {
+            panic!("expected STARTUP, got {:?}", startup.message);
+        }
+        self.respond(startup.stream, Response::Ready).await;
     }
 
     /// Reads (and drops) requests until the client closes.
