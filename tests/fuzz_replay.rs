@@ -73,6 +73,7 @@ replay_targets!(
     request,
     roundtrip_message,
     stream_table,
+    type_text,
 );
 
 fn hex_frames(file: &Path, list: &str) -> Vec<Vec<u8>> {

@@ -512,6 +512,21 @@ fn check_value(bytes: &[u8], ty: &ColumnType, limits: &DecodeLimits) {
     }
 }
 
+/// CQL type syntax (`map<text, frozen<list<int>>>`): parsing must not panic or recurse past
+/// the depth limit, and a parsed type must print to text that parses back to it.
+pub fn type_text(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let Ok(ty) = text.parse::<ColumnType>() else {
+        return;
+    };
+    assert!(ty.depth() <= DecodeLimits::DEFAULT_MAX_TYPE_DEPTH);
+    let printed = ty.to_string();
+    let again: ColumnType = printed
+        .parse()
+        .unwrap_or_else(|e| panic!("{printed:?} (printed from {text:?}) does not parse: {e}"));
+    assert_eq!(again, ty, "{text:?} → {printed:?}");
+}
+
 /// A structured type (built from the fuzzer's choices, nested a few levels) and a value.
 pub fn roundtrip_value(data: &[u8]) {
     let mut u = Unstructured::new(data);

@@ -26,6 +26,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "request",
     "roundtrip_message",
     "stream_table",
+    "type_text",
 ];
 
 /// At most this many executions per target, whatever the time budget.
