@@ -5,7 +5,8 @@
 //! requests in flight fail cleanly, that a connection whose state is unknown is closed (later
 //! requests get `Error::Closed`), that nothing panics, and that the bytes the process allocates
 //! meanwhile stay within a few MiB whatever the server declares (a counting global allocator;
-//! the tests run one at a time so the count is theirs).
+//! the tests run one at a time so the count is theirs). Durations are asserted with up to 1 s
+//! of slack over the configured timeout, for loaded CI machines.
 
 mod hostile;
 
@@ -85,7 +86,7 @@ async fn assert_closed(client: &Client) {
     let (result, took) = within(Duration::from_secs(1), query(client)).await;
     assert!(matches!(result, Err(Error::Closed(_))), "{result:?}");
     assert!(
-        took < Duration::from_millis(100),
+        took < Duration::from_millis(500),
         "a closed connection took {took:?} to fail"
     );
 }
@@ -175,7 +176,7 @@ async fn declared_body_under_the_limit_is_not_reserved() {
     let (result, took) = within(Duration::from_secs(3), query(&client)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     assert!(
-        took < Duration::from_millis(1_500),
+        took < Duration::from_millis(1_800),
         "timed out after {took:?}"
     );
     assert_allocated_below(&region, 4 * MIB);
@@ -744,7 +745,7 @@ async fn silent_server_connect_timeout() {
         "{result:?}"
     );
     assert!(
-        took >= cfg.connect_timeout && took < cfg.connect_timeout + Duration::from_millis(500),
+        took >= cfg.connect_timeout && took < cfg.connect_timeout + Duration::from_millis(1_000),
         "{took:?}"
     );
 }
@@ -769,7 +770,7 @@ async fn silent_server_handshake_timeout_after_supported() {
         "{result:?}"
     );
     assert!(
-        took < cfg.connect_timeout + Duration::from_millis(500),
+        took < cfg.connect_timeout + Duration::from_millis(1_000),
         "{took:?}"
     );
 }
@@ -797,7 +798,7 @@ async fn silent_server_request_timeout_keeps_the_connection() {
     let (result, took) = within(Duration::from_secs(3), query(&client)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     assert!(
-        took >= Duration::from_millis(800) && took < Duration::from_millis(1_300),
+        took >= Duration::from_millis(800) && took < Duration::from_millis(1_800),
         "{took:?}"
     );
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
@@ -821,7 +822,7 @@ async fn close_after_accept() {
         matches!(&err, Error::Closed(r) if matches!(**r, CloseReason::EndOfStream | CloseReason::Io(_))),
         "{err:?}"
     );
-    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert!(took < Duration::from_millis(1_000), "{took:?}");
 }
 
 #[tokio::test]
@@ -867,7 +868,7 @@ async fn close_mid_response_with_100_requests_in_flight() {
                 "{e:?}"
             );
             assert!(
-                at.duration_since(start) < Duration::from_millis(500),
+                at.duration_since(start) < Duration::from_millis(1_000),
                 "failed late"
             );
         }
@@ -897,7 +898,7 @@ async fn slowloris_response_ends_within_the_request_timeout() {
     let client = connect(server.port).await;
     let (result, took) = within(Duration::from_secs(3), query(&client)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
-    assert!(took < Duration::from_millis(1_300), "{took:?}");
+    assert!(took < Duration::from_millis(1_800), "{took:?}");
 }
 
 #[tokio::test]
@@ -923,7 +924,7 @@ async fn slowloris_handshake_ends_within_the_connect_timeout() {
         "{result:?}"
     );
     assert!(
-        took < cfg.connect_timeout + Duration::from_millis(500),
+        took < cfg.connect_timeout + Duration::from_millis(1_000),
         "{took:?}"
     );
 }
