@@ -244,9 +244,16 @@ async fn exchange_with(
         message,
     };
     let mut bytes = Vec::with_capacity(64);
-    frame.encode(send, &mut bytes)?;
+    let encoded = frame.encode(send, &mut bytes);
+    // AUTH_RESPONSE carries credentials: wipe the token's copy (the mechanism's own `Secret`
+    // zeroes itself) and, after the write, the frame bytes.
+    if let Request::AuthResponse(AuthResponse { token: Some(token) }) = frame.message {
+        if let Ok(mut token) = token.try_into_mut() {
+            token.as_mut().zeroize();
+        }
+    }
+    encoded?;
     let written = io.write_all(&bytes).await;
-    // AUTH_RESPONSE bytes carry credentials: wipe our copy.
     bytes.zeroize();
     let io_error = |e: std::io::Error| Error::Closed(Arc::new(CloseReason::Io(e)));
     written.map_err(io_error)?;
