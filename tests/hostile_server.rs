@@ -808,6 +808,37 @@ async fn silent_server_request_timeout_keeps_the_connection() {
     );
 }
 
+/// A server that stops answering everything, heartbeats included: the connection is declared
+/// dead after the heartbeat timeout, failing the request in flight (whose own timeout is
+/// longer) instead of leaving it to hang.
+#[tokio::test]
+async fn silent_server_fails_the_heartbeat_and_closes() {
+    let _serial = serial().await;
+    let server = serve(|mut peer: Peer| async move {
+        peer.handshake().await;
+        peer.drain().await;
+    })
+    .await;
+    let mut cfg = config(server.port);
+    cfg.heartbeat_interval = Some(Duration::from_millis(200));
+    cfg.heartbeat_timeout = Duration::from_millis(300);
+    let client = Client::connect(&cfg).await.unwrap();
+    let mut options = QueryOptions::new();
+    options.timeout = Some(Duration::from_secs(10));
+    let (result, took) = within(
+        Duration::from_secs(4),
+        client.query("SELECT * FROM ks.t", (), &options),
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::Closed(r) if matches!(**r, CloseReason::HeartbeatTimeout(_))),
+        "{err:?}"
+    );
+    assert!(took < Duration::from_millis(1_500), "{took:?}");
+    assert_closed(&client).await;
+}
+
 #[tokio::test]
 async fn close_after_accept() {
     let _serial = serial().await;
