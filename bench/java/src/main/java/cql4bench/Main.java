@@ -1,0 +1,174 @@
+package cql4bench;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Recorder;
+import org.HdrHistogram.Histogram;
+
+/**
+ * End-to-end client for the Apache Cassandra Java driver: prepares the benchmark select and
+ * insert, keeps --concurrency requests in flight (each completion starts the next request),
+ * and prints one JSON record in the format of cql4-bench's Record.
+ */
+public final class Main {
+  static final String SELECT = "SELECT id, name, payload FROM bench.t WHERE id = ?";
+  static final String INSERT = "INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)";
+  static final int SELECT_ID = 42;
+
+  static String host = "127.0.0.1";
+  static int port = 19042;
+  static String workload = "select";
+  static int concurrency = 1;
+  static String pool = "one";
+  static double warmup = 2;
+  static double duration = 5;
+
+  static final AtomicBoolean measuring = new AtomicBoolean();
+  static final AtomicBoolean stop = new AtomicBoolean();
+  static final AtomicLong errors = new AtomicLong();
+  static final AtomicLong counter = new AtomicLong();
+  static final Recorder recorder = new Recorder(1, 60_000_000_000L, 3);
+  static CountDownLatch finished;
+  static CqlSession session;
+  static PreparedStatement stmt;
+  static final ByteBuffer PAYLOAD = payload();
+
+  static ByteBuffer payload() {
+    byte[] b = new byte[100];
+    for (int i = 0; i < b.length; i++) b[i] = (byte) i;
+    return ByteBuffer.wrap(b);
+  }
+
+  static double cpuSeconds() {
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    return os.getProcessCpuTime() / 1e9;
+  }
+
+  static long maxRssKb() {
+    try {
+      for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (Exception e) {
+      // fall through
+    }
+    return 0;
+  }
+
+  static void next() {
+    if (stop.get()) {
+      finished.countDown();
+      return;
+    }
+    long i = counter.getAndIncrement();
+    long t = System.nanoTime();
+    java.util.concurrent.CompletionStage<AsyncResultSet> f;
+    if (workload.equals("select")) {
+      f = session.executeAsync(stmt.bind(SELECT_ID));
+    } else {
+      f = session.executeAsync(
+          stmt.bind((int) (1000 + i % 100000), "name-inserted", PAYLOAD.duplicate()));
+    }
+    f.whenComplete((rs, err) -> {
+      long ns = System.nanoTime() - t;
+      boolean ok = err == null;
+      if (ok && workload.equals("select")) {
+        Row row = rs.one();
+        ok = row != null && row.getInt(0) == SELECT_ID && !row.getString(1).isEmpty()
+            && row.getByteBuffer(2).remaining() == 100;
+        if (!ok) err = new IllegalStateException("unexpected row");
+      }
+      if (!ok) {
+        errors.incrementAndGet();
+        System.err.println("request failed: " + err);
+        if (!measuring.get()) stop.set(true);
+      } else if (measuring.get() && !stop.get()) {
+        recorder.recordValue(Math.max(1, ns));
+      }
+      next();
+    });
+  }
+
+  public static void main(String[] args) throws Exception {
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      String v = args[i + 1];
+      switch (args[i]) {
+        case "--host": host = v; break;
+        case "--port": port = Integer.parseInt(v); break;
+        case "--workload": workload = v; break;
+        case "--concurrency": concurrency = Integer.parseInt(v); break;
+        case "--pool": pool = v; break;
+        case "--warmup": warmup = Double.parseDouble(v); break;
+        case "--duration": duration = Double.parseDouble(v); break;
+        default: throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    ProgrammaticDriverConfigLoaderBuilder cfg = DriverConfigLoader.programmaticBuilder()
+        .withString(DefaultDriverOption.PROTOCOL_VERSION, "V4")
+        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30))
+        // The default (1,024) would refuse the 1,024-in-flight point plus the odd control
+        // query; raised so that point measures the driver rather than its throttle.
+        .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 32768);
+    String note = "default pool (1 local connection), max-requests-per-connection 32768";
+    if (pool.equals("one")) {
+      cfg = cfg.withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 1);
+      note = "pool local size 1, max-requests-per-connection 32768";
+    }
+    session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(host, port))
+        .withLocalDatacenter("datacenter1")
+        .withConfigLoader(cfg.build())
+        .build();
+    stmt = session.prepare(workload.equals("select") ? SELECT : INSERT);
+    finished = new CountDownLatch(concurrency);
+    for (int w = 0; w < concurrency; w++) next();
+    Thread.sleep((long) (warmup * 1000));
+    recorder.getIntervalHistogram(); // drop anything recorded before the window
+    double cpu0 = cpuSeconds();
+    long t0 = System.nanoTime();
+    measuring.set(true);
+    Thread.sleep((long) (duration * 1000));
+    stop.set(true);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    double cpu1 = cpuSeconds();
+    Histogram h = recorder.getIntervalHistogram();
+    finished.await(60, java.util.concurrent.TimeUnit.SECONDS);
+    long maxrss = maxRssKb();
+    session.close();
+    long n = h.getTotalCount();
+    String version = Main.class.getPackage().getImplementationVersion();
+    java.util.jar.Manifest mf = new java.util.jar.JarFile(
+        Main.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getManifest();
+    version = mf.getMainAttributes().getValue("Driver-Version");
+    String json = String.format(Locale.ROOT,
+        "{\"driver\":\"java\",\"driver_version\":\"%s\",\"workload\":\"%s\",\"concurrency\":%d,"
+            + "\"pool\":\"%s\",\"requests\":%d,\"errors\":%d,\"seconds\":%.6f,\"throughput\":%.3f,"
+            + "\"p50_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"cpu_us_per_req\":%.4f,"
+            + "\"maxrss_kb\":%d,\"note\":\"%s\"}",
+        version, workload, concurrency, pool, n, errors.get(), seconds, n / seconds,
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getValueAtPercentile(99.9) / 1000.0, (cpu1 - cpu0) * 1e6 / Math.max(1, n), maxrss,
+        note);
+    System.out.println(json);
+    System.out.flush();
+    System.exit(n > 0 && errors.get() == 0 ? 0 : 1);
+  }
+}

@@ -1,0 +1,446 @@
+//! Turns `target/bench/results.json` (written by `cargo xtask bench`) into the markdown report
+//! and one latency-vs-throughput PNG per workload.
+//!
+//! Usage: `bench_report RESULTS.json OUT.md PLOT_DIR`. The hand-written analysis in
+//! `bench/ANALYSIS.md` is appended verbatim, so regenerating the tables keeps it.
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use serde_json::Value;
+
+const BASELINE: &str = "scylla";
+const ORDER: [&str; 6] = ["cql4", "scylla", "cdrs-tokio", "gocql", "java", "python"];
+
+fn f(v: &Value, k: &str) -> f64 {
+    v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if a.is_finite() && b.is_finite() && b > 0.0 {
+        format!("{:.2}×", a / b)
+    } else {
+        "–".into()
+    }
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn driver_rank(d: &str) -> usize {
+    ORDER.iter().position(|x| *x == d).unwrap_or(ORDER.len())
+}
+
+fn codec_section(out: &mut String, codec: &[Value]) {
+    let titles = [
+        (
+            "keyspaces_130",
+            "Decode a 130-row `system_schema.keyspaces` page (text, boolean, map<text, text>)",
+            "ns/row",
+        ),
+        (
+            "wide_5000",
+            "Decode a 5,000-row (int, text, blob(100)) page",
+            "ns/row",
+        ),
+        (
+            "execute_10",
+            "Encode an EXECUTE with 10 bound values",
+            "ns/op",
+        ),
+    ];
+    for (group, title, unit) in titles {
+        let rows: Vec<&Value> = codec.iter().filter(|r| s(r, "group") == group).collect();
+        let base = rows.iter().find(|r| s(r, "driver") == BASELINE);
+        let base_ns = base.map_or(f64::NAN, |r| f(r, "ns_per_element"));
+        let base_alloc = base.map_or(f64::NAN, |r| f(r, "allocations"));
+        let _ = writeln!(out, "\n**{title}**\n");
+        let _ = writeln!(
+            out,
+            "| library | {unit} (median) | time vs scylla-cql | heap allocations per page/op | allocations vs scylla-cql |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+        for r in rows {
+            let name = match s(r, "driver") {
+                "cql4" => "cql4-frame",
+                "scylla" => "scylla-cql",
+                _ => "cassandra-protocol (cdrs-tokio)",
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} |",
+                num(f(r, "ns_per_element")),
+                ratio(f(r, "ns_per_element"), base_ns),
+                num(f(r, "allocations")),
+                ratio(f(r, "allocations"), base_alloc),
+            );
+        }
+    }
+}
+
+/// Groups records by (workload) and sorts by driver, pool, concurrency.
+fn by_workload(records: &[Value]) -> BTreeMap<String, Vec<&Value>> {
+    let mut m: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for r in records {
+        m.entry(s(r, "workload").to_owned()).or_default().push(r);
+    }
+    for v in m.values_mut() {
+        v.sort_by(|a, b| {
+            (
+                driver_rank(s(a, "driver")),
+                s(a, "pool") != "one",
+                f(a, "concurrency") as u64,
+            )
+                .cmp(&(
+                    driver_rank(s(b, "driver")),
+                    s(b, "pool") != "one",
+                    f(b, "concurrency") as u64,
+                ))
+        });
+    }
+    m
+}
+
+fn e2e_section(out: &mut String, records: &[Value], with_allocs: bool) {
+    for (workload, rows) in by_workload(records) {
+        let _ = writeln!(out, "\n**{workload}**\n");
+        let _ = writeln!(
+            out,
+            "| driver | in flight | pool | req/s | req/s vs scylla | p50 µs | p50 vs scylla | p99 µs | p99.9 µs | CPU µs/req | CPU vs scylla | peak RSS MiB |{}",
+            if with_allocs { " allocs/req |" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+            if with_allocs { "---:|" } else { "" }
+        );
+        for r in &rows {
+            if let Some(why) = r.get("failed").and_then(Value::as_str) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | FAILED: {why} |",
+                    s(r, "driver"),
+                    f(r, "concurrency"),
+                    s(r, "pool")
+                );
+                continue;
+            }
+            let base = rows.iter().find(|b| {
+                s(b, "driver") == BASELINE
+                    && f(b, "concurrency") == f(r, "concurrency")
+                    && s(b, "pool") == s(r, "pool")
+                    && b.get("failed").is_none()
+            });
+            let bf = |k: &str| base.map_or(f64::NAN, |b| f(b, k));
+            let allocs = r.get("allocs_per_req").and_then(Value::as_f64);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{}",
+                s(r, "driver"),
+                f(r, "concurrency"),
+                s(r, "pool"),
+                num(f(r, "throughput")),
+                ratio(f(r, "throughput"), bf("throughput")),
+                num(f(r, "p50_us")),
+                ratio(f(r, "p50_us"), bf("p50_us")),
+                num(f(r, "p99_us")),
+                num(f(r, "p999_us")),
+                num(f(r, "cpu_us_per_req")),
+                ratio(f(r, "cpu_us_per_req"), bf("cpu_us_per_req")),
+                num(f(r, "maxrss_kb") / 1024.0),
+                if with_allocs {
+                    format!(" {} |", allocs.map_or("–".into(), num))
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+}
+
+fn find<'a>(records: &'a [Value], driver: &str, workload: &str, c: u32) -> Option<&'a Value> {
+    records.iter().find(|r| {
+        s(r, "driver") == driver
+            && s(r, "workload") == workload
+            && f(r, "concurrency") as u32 == c
+            && s(r, "pool") == "one"
+            && r.get("failed").is_none()
+    })
+}
+
+fn targets_section(out: &mut String, canned: &[Value]) {
+    let _ = writeln!(
+        out,
+        "\n| target (canned server, one connection) | cql4 | scylla | ratio | met? |\n|---|---:|---:|---:|---|"
+    );
+    let mut line = |what: &str, a: Option<f64>, b: Option<f64>, ok: &dyn Fn(f64, f64) -> bool| {
+        let (a, b) = (a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN));
+        let met = if a.is_finite() && b.is_finite() {
+            if ok(a, b) {
+                "yes"
+            } else {
+                "**no**"
+            }
+        } else {
+            "–"
+        };
+        let _ = writeln!(
+            out,
+            "| {what} | {} | {} | {} | {met} |",
+            num(a),
+            num(b),
+            ratio(a, b)
+        );
+    };
+    for w in ["select", "insert"] {
+        let g = |d: &str, c: u32, k: &str| find(canned, d, w, c).map(|r| f(r, k));
+        line(
+            &format!("{w}: throughput at 1,024 in flight ≥ 1.5×"),
+            g("cql4", 1024, "throughput"),
+            g(BASELINE, 1024, "throughput"),
+            &|a, b| a >= 1.5 * b,
+        );
+        line(
+            &format!("{w}: client CPU per request ≤ 0.5× (at 1,024)"),
+            g("cql4", 1024, "cpu_us_per_req"),
+            g(BASELINE, 1024, "cpu_us_per_req"),
+            &|a, b| a <= 0.5 * b,
+        );
+        line(
+            &format!("{w}: p50 at concurrency 1 no worse"),
+            g("cql4", 1, "p50_us"),
+            g(BASELINE, 1, "p50_us"),
+            &|a, b| a <= b * 1.05,
+        );
+    }
+    let a = find(canned, "cql4", "select", 1).and_then(|r| r.get("allocs_per_req")?.as_f64());
+    let b = find(canned, BASELINE, "select", 1).and_then(|r| r.get("allocs_per_req")?.as_f64());
+    line(
+        "select: ≤ 3 heap allocations per request (at 1 in flight)",
+        a,
+        b,
+        &|a, _| a <= 3.0,
+    );
+}
+
+fn plot(
+    records: &[Value],
+    workload: &str,
+    title: &str,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut series: BTreeMap<usize, (String, Vec<(f64, f64)>)> = BTreeMap::new();
+    for r in records {
+        if s(r, "workload") != workload || s(r, "pool") != "one" || r.get("failed").is_some() {
+            continue;
+        }
+        let (x, y) = (f(r, "throughput"), f(r, "p50_us"));
+        if x > 0.0 && y > 0.0 {
+            let d = s(r, "driver");
+            series
+                .entry(driver_rank(d))
+                .or_insert_with(|| (d.to_owned(), Vec::new()))
+                .1
+                .push((x, y));
+        }
+    }
+    if series.is_empty() {
+        return Ok(());
+    }
+    let xs = series.values().flat_map(|s| s.1.iter().map(|p| p.0));
+    let ys = series.values().flat_map(|s| s.1.iter().map(|p| p.1));
+    let (xmin, xmax) = xs.fold((f64::MAX, 0.0_f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let (ymin, ymax) = ys.fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let root = BitMapBackend::new(path, (1000, 650)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 24))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(
+            ((xmin / 1.5)..(xmax * 1.5)).log_scale(),
+            ((ymin / 1.5)..(ymax * 1.5)).log_scale(),
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc("throughput (requests/s, log)")
+        .y_desc("p50 latency (µs, log)")
+        .label_style(("sans-serif", 16))
+        .draw()?;
+    let colors = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    for (i, (_, (name, mut pts))) in series.into_iter().enumerate() {
+        pts.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let color = colors[i % colors.len()];
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 18))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [results, md, plots] = args.as_slice() else {
+        return Err("usage: bench_report RESULTS.json OUT.md PLOT_DIR".into());
+    };
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(results)?)?;
+    let plots = PathBuf::from(plots);
+    std::fs::create_dir_all(&plots)?;
+    let md_path = PathBuf::from(md);
+    let rel = |p: &Path| -> String {
+        let base = md_path.parent().unwrap_or(Path::new("."));
+        p.strip_prefix(base).unwrap_or(p).display().to_string()
+    };
+    let empty = Vec::new();
+    let canned = v["canned"].as_array().unwrap_or(&empty);
+    let real = v["real"].as_array().unwrap_or(&empty);
+    let codec = v["codec"].as_array().unwrap_or(&empty);
+
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks: cql4 against the mainstream drivers\n");
+    let _ = writeln!(
+        out,
+        "Generated by `{}` on {} (raw results: `target/bench/results.json`; regenerate with the same command). \
+         Ratios are against **scylla-rust-driver** (`scylla`, and `scylla-cql` for the codec): \
+         for req/s higher is better, for latency, CPU and allocations lower is better.\n",
+        s(&v, "command"),
+        s(&v, "date")
+    );
+    let m = &v["machine"];
+    let _ = writeln!(out, "## Machine and versions\n");
+    let _ =
+        writeln!(
+        out,
+        "- {} cores (`nproc`), {}, {} GiB RAM, Linux {}; load average at the end of the run: {}",
+        m["nproc"], s(m, "cpu"), m["memory_gib"], s(m, "kernel"), s(m, "loadavg")
+    );
+    let ver = &v["versions"];
+    let _ = writeln!(out, "\n| component | version |\n|---|---|");
+    for (k, label) in [
+        ("rustc", "rustc"),
+        ("tokio", "tokio (all Rust drivers, current-thread runtime)"),
+        ("cql4", "cql4 (cql4-conn / cql4-frame)"),
+        ("scylla", "scylla (scylla-rust-driver)"),
+        ("scylla-cql", "scylla-cql"),
+        ("cdrs-tokio", "cdrs-tokio"),
+        ("cassandra-protocol", "cassandra-protocol"),
+        ("python-driver", "cassandra-driver (Python, Cython build)"),
+        ("python", "Python"),
+        ("java-driver", "java-driver-core"),
+        ("java", "Java"),
+        ("gocql", "gocql (apache/cassandra-gocql-driver/v2)"),
+        ("go", "Go"),
+    ] {
+        let _ = writeln!(out, "| {label} | {} |", s(ver, k));
+    }
+    if let Some(notes) = v["notes"].as_array() {
+        for n in notes {
+            let _ = writeln!(out, "\nNote: {}", n.as_str().unwrap_or(""));
+        }
+    }
+
+    let _ = writeln!(out, "\n## 1. Codec (criterion, Rust libraries only)\n");
+    let _ = writeln!(
+        out,
+        "Every cell is read as a typed value (borrowed `&str`/`&[u8]` where the library offers it; \
+         cassandra-protocol only has owned values). Allocations: one page/op counted with a counting \
+         global allocator. Source: `bench/benches/codec.rs`."
+    );
+    codec_section(&mut out, codec);
+
+    let _ = writeln!(out, "\n## 2. Client cost, isolated (canned server)\n");
+    let _ = writeln!(
+        out,
+        "`bench/src/bin/canned_server.rs` answers every EXECUTE from memory (one-row page for the \
+         select, Void for the insert), pinned to core 0 (`taskset -c 0`); each client is pinned to \
+         core 1, so the client is the bottleneck. Statements: `SELECT id, name, payload FROM bench.t \
+         WHERE id = ?` (the row is checked) and `INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)`. \
+         CPU is user+sys of the client process over the measured window / requests; peak RSS is the \
+         process's maxrss; allocations are counted for the Rust drivers only. Pool `one` = one connection; \
+         `default` = the driver's own default pool (run at 1,024 in flight for drivers that have one)."
+    );
+    e2e_section(&mut out, canned, true);
+    let _ = writeln!(out, "\n### Targets\n");
+    targets_section(&mut out, canned);
+    for w in ["select", "insert"] {
+        let p = plots.join(format!("canned_{w}.png"));
+        plot(
+            canned,
+            w,
+            &format!("canned server, {w}: p50 latency vs throughput (1/64/1024 in flight)"),
+            &p,
+        )?;
+        if p.exists() {
+            let _ = writeln!(out, "\n![canned {w}]({})", rel(&p));
+        }
+    }
+
+    let _ = writeln!(out, "\n## 3. Real server (local Cassandra, plain mode)\n");
+    if real.is_empty() {
+        let _ = writeln!(out, "Not run in this invocation (see the notes above).");
+    } else {
+        let _ = writeln!(
+            out,
+            "The same statements against the local single-node Cassandra (`cargo xtask cassandra start --mode plain`, \
+             port 9042) at 1 and 64 in flight. The node needs both cores, so nothing is pinned: \
+             these numbers are dominated by the server."
+        );
+        e2e_section(&mut out, real, true);
+        for w in ["select", "insert"] {
+            let p = plots.join(format!("real_{w}.png"));
+            plot(
+                real,
+                w,
+                &format!("local Cassandra, {w}: p50 latency vs throughput"),
+                &p,
+            )?;
+            if p.exists() {
+                let _ = writeln!(out, "\n![cassandra {w}]({})", rel(&p));
+            }
+        }
+    }
+
+    let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("ANALYSIS.md");
+    if let Ok(text) = std::fs::read_to_string(&analysis) {
+        let _ = writeln!(out, "\n{}", text.trim_end());
+    }
+    if let Some(f) = v["failures"].as_array().filter(|a| !a.is_empty()) {
+        let _ = writeln!(out, "\n## Failed points\n");
+        for x in f {
+            let _ = writeln!(out, "- {}", x.as_str().unwrap_or(""));
+        }
+    }
+    if let Some(dir) = md_path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&md_path, out)?;
+    eprintln!("bench_report: wrote {}", md_path.display());
+    Ok(())
+}
