@@ -39,6 +39,7 @@ pub mod mux;
 mod options;
 mod paging;
 mod prepared;
+pub mod raw;
 pub mod tls;
 mod transport;
 
@@ -52,4 +53,5 @@ pub use mux::MuxConfig;
 pub use options::{QueryOptions, Values};
 pub use paging::{Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
+pub use raw::RawConnection;
 pub use tls::{TlsConfig, TlsError};

@@ -1,0 +1,604 @@
+//! A raw, authenticated connection for testing servers: send any bytes (wrong lengths, unknown
+//! opcodes, invalid values, any stream id) and read back whole [`RawFrame`]s, which the caller
+//! decodes lazily (e.g. `ResponseFrame::decode`).
+//!
+//! A [`RawConnection`] is its own connection, with no multiplexer: the caller owns every
+//! stream id (`0..=32767`, and negative ones too if it wants to see what the server does), so
+//! raw traffic can never corrupt a [`crate::Client`]'s stream table. It has no I/O task
+//! either: [`RawConnection::send`] writes, [`RawConnection::recv`] reads, both in the caller's
+//! task and both bounded by a timeout.
+//!
+//! What stays safe however hostile the bytes in either direction:
+//! - reads are split into frames by `cql4_frame::frame::decode_frame` under the configured
+//!   [`DecodeLimits`] (a server frame over `max_frame_body` closes the connection before
+//!   anything is allocated for it);
+//! - every write and every wait for an answer is bounded (default: [`Config::request_timeout`]);
+//! - the connection is closed as soon as its state is unknown, and [`RawConnection::state`]
+//!   says so.
+//!
+//! # Framing and the connection's state
+//!
+//! ```text
+//!            send(whole frames)            send(bytes that are not whole frames)
+//!   Framed ───────────────────▶ Framed   Framed ─────────────────────────────▶ FramingUnknown
+//!                                                                                │ recv: frames
+//!   any state ── EOF / I/O error / undecodable server frame / write timeout ──▶ Closed
+//!   FramingUnknown ── recv timeout ──▶ Closed (shut down)
+//! ```
+//!
+//! Each [`RawConnection::send`] classifies its bytes by walking the 9-byte v3–v5 headers
+//! (native_protocol_v4.spec §2: version, flags, stream, opcode, 4-byte length): when they are a
+//! whole number of frames ([`Framing::Frames`]) the server and we still agree where the next
+//! frame starts. Otherwise ([`Framing::Unknown`]: a body shorter or longer than its length
+//! field, a truncated header, a v1/v2 version byte whose header is 8 bytes) the server may be
+//! waiting for body bytes or reading our bytes as the next header: from then on nothing more
+//! can be sent, the server's reaction can still be read with [`RawConnection::recv`], and the
+//! first silence closes the connection.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), cql4_conn::Error> {
+//! use cql4_conn::raw::{frame, RawConnection, Reaction};
+//! let config = cql4_conn::Config::new("127.0.0.1", 9042);
+//! let mut raw = RawConnection::connect(&config).await?;
+//! // OPTIONS (opcode 0x05, empty body) on stream 1234, chosen by the caller.
+//! raw.send(&frame(0, 1234, 0x05, b"")).await?;
+//! if let Reaction::Frame(answer) = raw.recv().await {
+//!     assert_eq!(answer.header.stream, 1234);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use cql4_frame::compression::Compression;
+use cql4_frame::frame::{decode_frame, RawFrame};
+use cql4_frame::DecodeLimits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::config::Config;
+use crate::driver::BoxIo;
+use crate::error::{CloseReason, Error, Result};
+use crate::handshake;
+use crate::transport;
+
+/// Length of a v3, v4 or v5 frame header (native_protocol_v4.spec §2).
+const HEADER_LEN: usize = 9;
+/// Reads ask for at least this much room.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// How the bytes of one [`RawConnection::send`] split into frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Framing {
+    /// Exactly this many whole frames (each header's length field matches the bytes that
+    /// follow it): the framing is still known.
+    Frames(usize),
+    /// Not a whole number of frames: where the server's next frame starts is unknown.
+    Unknown,
+}
+
+/// Where a raw connection stands.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RawState {
+    /// Open, and both sides agree where the next frame starts.
+    Framed,
+    /// Bytes that were not whole frames were sent: no more sends; the server's reaction can
+    /// still be read until it closes or stays silent for a timeout.
+    FramingUnknown,
+    /// Closed, and why.
+    Closed(Arc<CloseReason>),
+}
+
+/// What the server did after a [`RawConnection::recv`] started waiting.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Reaction {
+    /// A whole frame, on any stream id (answers, and EVENT pushes on -1 if the caller
+    /// REGISTERed). Its body is not decoded.
+    Frame(RawFrame),
+    /// The connection is closed (by the server, by a socket error, by a server frame that
+    /// could not be framed under the limits, or by the state becoming unknown).
+    Closed(Arc<CloseReason>),
+    /// No whole frame within `waited`. With [`RawState::Framed`] the connection stays open;
+    /// with [`RawState::FramingUnknown`] it is now closed.
+    Silent {
+        /// How long the call waited.
+        waited: Duration,
+    },
+}
+
+/// Builds a v4 request frame (version 0x04) with the caller's flags, stream id, opcode and
+/// body; the length field is the body's length. Patch the bytes afterwards for anything else
+/// (a lying length, another version byte).
+pub fn frame(flags: u8, stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.push(0x04);
+    out.push(flags);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.push(opcode);
+    // A body over 4 GiB cannot be described by §2.5's [int] length; saturate so the frame is
+    // merely a lie (which this module exists to send) rather than a panic.
+    let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Splits `bytes` into frames by their headers without decoding anything: [`Framing::Frames`]
+/// when they are a whole number of v3–v5 frames (9-byte headers, version byte `0x03..=0x05`
+/// with either direction bit), [`Framing::Unknown`] otherwise.
+pub fn framing(bytes: &[u8]) -> Framing {
+    let mut rest = bytes;
+    let mut frames = 0usize;
+    while !rest.is_empty() {
+        let Some((header, body)) = rest.split_first_chunk::<HEADER_LEN>() else {
+            return Framing::Unknown;
+        };
+        // §2.1: v1 and v2 headers are 8 bytes (1-byte stream id); the server would read the
+        // rest differently.
+        if !(3..=5).contains(&(header[0] & 0x7f)) {
+            return Framing::Unknown;
+        }
+        let length = u32::from_be_bytes([header[5], header[6], header[7], header[8]]);
+        let Ok(length) = usize::try_from(length) else {
+            return Framing::Unknown;
+        };
+        match body.get(length..) {
+            Some(next) => rest = next,
+            None => return Framing::Unknown,
+        }
+        frames += 1;
+    }
+    Framing::Frames(frames)
+}
+
+/// An authenticated connection on which the caller sends arbitrary bytes and reads raw
+/// frames. See the [module documentation](self).
+pub struct RawConnection {
+    io: BoxIo,
+    read_buf: BytesMut,
+    limits: DecodeLimits,
+    timeout: Duration,
+    state: RawState,
+}
+
+impl std::fmt::Debug for RawConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawConnection")
+            .field("state", &self.state)
+            .field("timeout", &self.timeout)
+            .field("buffered", &self.read_buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RawConnection {
+    /// Opens a connection exactly as [`crate::connect`] does (TCP, TLS, OPTIONS/STARTUP,
+    /// authentication, all within [`Config::connect_timeout`]), but without compression, so
+    /// that the caller's bytes are what the server reads, and hands it over raw: no
+    /// multiplexer, no heartbeat. Reads are bounded by [`Config::limits`]; `send` and `recv`
+    /// by [`Config::request_timeout`] unless told otherwise.
+    pub async fn connect(config: &Config) -> Result<Self> {
+        let mut config = config.clone();
+        config.compression = Compression::None;
+        let open = async {
+            let mut io = transport::open(&config).await?;
+            let mut read_buf = BytesMut::with_capacity(16 * 1024);
+            handshake::run(&mut io, &mut read_buf, &config).await?;
+            Ok::<_, Error>((io, read_buf))
+        };
+        let (io, read_buf) = match tokio::time::timeout(config.connect_timeout, open).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::ConnectTimeout {
+                    addr: config.address(),
+                    timeout: config.connect_timeout,
+                })
+            }
+        };
+        Ok(Self::from_parts(
+            io,
+            read_buf,
+            config.limits.clone(),
+            config.request_timeout,
+        ))
+    }
+
+    /// A raw connection over an established (handshaken) stream.
+    pub(crate) fn from_parts(
+        io: BoxIo,
+        read_buf: BytesMut,
+        limits: DecodeLimits,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            io,
+            read_buf,
+            limits,
+            timeout,
+            state: RawState::Framed,
+        }
+    }
+
+    /// Where the connection stands.
+    pub fn state(&self) -> &RawState {
+        &self.state
+    }
+
+    /// The timeout of [`Self::send`] and [`Self::recv`].
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sets the timeout of [`Self::send`] and [`Self::recv`].
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Writes `bytes` as they are (and flushes), within the timeout, and says how they split
+    /// into frames. Bytes that are not whole frames move the state to
+    /// [`RawState::FramingUnknown`]. Fails with [`Error::Closed`] when the connection is
+    /// closed or its framing is already unknown (nothing is written then), and closes the
+    /// connection when the write fails or times out (how much the server got is unknown).
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<Framing> {
+        match &self.state {
+            RawState::Framed => {}
+            RawState::FramingUnknown => {
+                return Err(Error::Closed(Arc::new(CloseReason::FramingUnknown)))
+            }
+            RawState::Closed(reason) => return Err(Error::Closed(reason.clone())),
+        }
+        let framing = framing(bytes);
+        let write = async {
+            self.io.write_all(bytes).await?;
+            self.io.flush().await
+        };
+        match tokio::time::timeout(self.timeout, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::Closed(self.close_with(CloseReason::Io(e)).await)),
+            Err(_) => {
+                let timeout = self.timeout;
+                self.close_with(CloseReason::WriteTimeout(timeout)).await;
+                return Err(Error::Timeout { timeout });
+            }
+        }
+        if framing == Framing::Unknown {
+            self.state = RawState::FramingUnknown;
+        }
+        Ok(framing)
+    }
+
+    /// Waits for the next whole frame from the server, at most the timeout.
+    pub async fn recv(&mut self) -> Reaction {
+        let timeout = self.timeout;
+        self.recv_within(timeout).await
+    }
+
+    /// Waits for the next whole frame from the server, at most `timeout`. Frames already
+    /// buffered are returned first, even after the server closed.
+    pub async fn recv_within(&mut self, timeout: Duration) -> Reaction {
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started + timeout);
+        loop {
+            match decode_frame(&mut self.read_buf, &self.limits) {
+                Ok(Some(frame)) => return Reaction::Frame(frame),
+                Ok(None) => {}
+                // The server's bytes cannot be framed (foreign version, a body over the
+                // limit): nothing after them can be trusted.
+                Err(e) => return Reaction::Closed(self.close_with(CloseReason::Decode(e)).await),
+            }
+            if let RawState::Closed(reason) = &self.state {
+                return Reaction::Closed(reason.clone());
+            }
+            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+                self.read_buf.reserve(READ_CHUNK);
+            }
+            // `read_buf` is cancel-safe: a timeout loses no bytes.
+            match tokio::time::timeout_at(deadline, self.io.read_buf(&mut self.read_buf)).await {
+                Ok(Ok(0)) => {
+                    // Frames already buffered are still delivered by the loop above; after
+                    // them, the close.
+                    self.state = RawState::Closed(Arc::new(CloseReason::EndOfStream));
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Reaction::Closed(self.close_with(CloseReason::Io(e)).await),
+                Err(_) => {
+                    if matches!(self.state, RawState::FramingUnknown) {
+                        self.close_with(CloseReason::FramingUnknown).await;
+                    }
+                    return Reaction::Silent {
+                        waited: started.elapsed(),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Sends `bytes`, then waits (at most the timeout, in total) for the first frame on
+    /// `stream`, dropping frames on other stream ids (e.g. events) on the way. Returns the
+    /// framing of what was sent and the server's reaction.
+    pub async fn request(&mut self, bytes: &[u8], stream: i16) -> Result<(Framing, Reaction)> {
+        let framing = self.send(bytes).await?;
+        let started = Instant::now();
+        loop {
+            let left = self.timeout.saturating_sub(started.elapsed());
+            match self.recv_within(left).await {
+                Reaction::Frame(f) if f.header.stream != stream => {
+                    tracing::debug!(
+                        stream = f.header.stream,
+                        "raw: frame on another stream dropped"
+                    );
+                }
+                Reaction::Silent { .. } => {
+                    return Ok((
+                        framing,
+                        Reaction::Silent {
+                            waited: started.elapsed(),
+                        },
+                    ))
+                }
+                reaction => return Ok((framing, reaction)),
+            }
+        }
+    }
+
+    /// Closes the connection (TLS close_notify / FIN, best effort, within the timeout).
+    pub async fn close(&mut self) {
+        self.close_with(CloseReason::ClientDropped).await;
+    }
+
+    /// Moves to [`RawState::Closed`] (keeping the first reason) and shuts the socket down.
+    async fn close_with(&mut self, reason: CloseReason) -> Arc<CloseReason> {
+        if let RawState::Closed(first) = &self.state {
+            return first.clone();
+        }
+        let reason = Arc::new(reason);
+        self.state = RawState::Closed(reason.clone());
+        let _ = tokio::time::timeout(self.timeout, self.io.shutdown()).await;
+        reason
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::DuplexStream;
+
+    const LONG: Duration = Duration::from_secs(5);
+
+    fn pair(buffer: usize, timeout: Duration) -> (RawConnection, DuplexStream) {
+        let (client, server) = tokio::io::duplex(buffer);
+        let raw = RawConnection::from_parts(
+            Box::new(client),
+            BytesMut::new(),
+            DecodeLimits::default(),
+            timeout,
+        );
+        (raw, server)
+    }
+
+    fn response(stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
+        let mut f = frame(0, stream, opcode, body);
+        f[0] = 0x84;
+        f
+    }
+
+    async fn read_exactly(server: &mut DuplexStream, n: usize) -> Vec<u8> {
+        let mut buf = vec![0; n];
+        server.read_exact(&mut buf).await.unwrap();
+        buf
+    }
+
+    #[test]
+    fn framing_counts_whole_frames_only() {
+        let options = frame(0, 0, 0x05, b"");
+        let query = frame(0, 7, 0x07, b"\0\0\0\x01x\0\x01\0");
+        assert_eq!(framing(b""), Framing::Frames(0));
+        assert_eq!(framing(&options), Framing::Frames(1));
+        let two = [options.clone(), query.clone()].concat();
+        assert_eq!(framing(&two), Framing::Frames(2));
+        // Every truncation of a whole frame is unknown.
+        for cut in 1..query.len() {
+            assert_eq!(framing(&query[..cut]), Framing::Unknown, "cut at {cut}");
+        }
+        // A body longer than its length field: the extra bytes would start the next header.
+        assert_eq!(framing(&[&query[..], b"x"].concat()), Framing::Unknown);
+        // A length field larger than the body.
+        let mut lying = query.clone();
+        lying[8] += 1;
+        assert_eq!(framing(&lying), Framing::Unknown);
+        lying[5..9].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(framing(&lying), Framing::Unknown);
+        // v1/v2 headers are 8 bytes: unknown; v3 and v5 share the 9-byte header.
+        let mut v2 = options.clone();
+        v2[0] = 0x02;
+        assert_eq!(framing(&v2), Framing::Unknown);
+        let mut v5 = options;
+        v5[0] = 0x85;
+        assert_eq!(framing(&v5), Framing::Frames(1));
+    }
+
+    #[test]
+    fn frame_builder_writes_a_v4_request_header() {
+        let f = frame(0x02, -3, 0x0B, b"abc");
+        assert_eq!(
+            f,
+            [0x04, 0x02, 0xff, 0xfd, 0x0B, 0, 0, 0, 3, b'a', b'b', b'c']
+        );
+    }
+
+    #[tokio::test]
+    async fn chosen_stream_id_travels_unchanged_and_its_answer_comes_back() {
+        let (mut raw, mut server) = pair(1 << 16, LONG);
+        // An id no multiplexer would choose next, and one past the v4 range's sign.
+        for stream in [32_767i16, 12_345, -5] {
+            let sent = frame(0, stream, 0x05, b"");
+            assert_eq!(raw.send(&sent).await.unwrap(), Framing::Frames(1));
+            assert_eq!(read_exactly(&mut server, sent.len()).await, sent);
+            server
+                .write_all(&response(stream, 0x06, b"\0\0"))
+                .await
+                .unwrap();
+            match raw.recv().await {
+                Reaction::Frame(f) => {
+                    assert_eq!(f.header.stream, stream);
+                    assert_eq!(f.header.opcode.0, 0x06);
+                    assert_eq!(&f.body[..], b"\0\0");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(raw.state(), RawState::Framed));
+    }
+
+    #[tokio::test]
+    async fn request_skips_frames_on_other_streams() {
+        let (mut raw, mut server) = pair(1 << 16, LONG);
+        let server_task = tokio::spawn(async move {
+            read_exactly(&mut server, 9).await;
+            let mut out = response(-1, 0x0C, b"event");
+            out.extend(response(3, 0x08, b"other"));
+            out.extend(response(9, 0x00, b"mine"));
+            server.write_all(&out).await.unwrap();
+            server
+        });
+        let (framing, reaction) = raw.request(&frame(0, 9, 0x63, b""), 9).await.unwrap();
+        assert_eq!(framing, Framing::Frames(1));
+        match reaction {
+            Reaction::Frame(f) => assert_eq!(&f.body[..], b"mine"),
+            other => panic!("{other:?}"),
+        }
+        drop(server_task.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn answer_split_across_reads_is_reassembled() {
+        let (mut raw, mut server) = pair(1 << 16, LONG);
+        let answer = response(1, 0x08, &[7; 300]);
+        let writer = tokio::spawn(async move {
+            for chunk in answer.chunks(7) {
+                server.write_all(chunk).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            server
+        });
+        match raw.recv().await {
+            Reaction::Frame(f) => assert_eq!(f.body.len(), 300),
+            other => panic!("{other:?}"),
+        }
+        drop(writer.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn silence_with_known_framing_keeps_the_connection_open() {
+        let (mut raw, mut server) = pair(1 << 16, Duration::from_millis(30));
+        raw.send(&frame(0, 1, 0x05, b"")).await.unwrap();
+        assert!(
+            matches!(raw.recv().await, Reaction::Silent { waited } if waited >= Duration::from_millis(30))
+        );
+        assert!(matches!(raw.state(), RawState::Framed));
+        server.write_all(&response(1, 0x06, b"\0\0")).await.unwrap();
+        assert!(matches!(raw.recv().await, Reaction::Frame(_)));
+    }
+
+    #[tokio::test]
+    async fn partial_frame_makes_framing_unknown_then_silence_closes() {
+        let (mut raw, mut server) = pair(1 << 16, Duration::from_millis(50));
+        let mut lying = frame(0, 1, 0x07, b"0123");
+        lying[8] = 100; // declares 100 bytes, sends 4
+        assert_eq!(raw.send(&lying).await.unwrap(), Framing::Unknown);
+        assert!(matches!(raw.state(), RawState::FramingUnknown));
+        // Nothing more may be sent, and nothing more is written.
+        let e = raw.send(&frame(0, 2, 0x05, b"")).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::Closed(r) if matches!(**r, CloseReason::FramingUnknown)),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("framing"), "{e}");
+        // The server's reaction can still be read.
+        server
+            .write_all(&response(1, 0x00, b"protocol error"))
+            .await
+            .unwrap();
+        assert!(matches!(raw.recv().await, Reaction::Frame(f) if f.header.opcode.0 == 0));
+        // Silence now closes the connection; the server sees the end of the stream.
+        assert!(matches!(raw.recv().await, Reaction::Silent { .. }));
+        assert!(
+            matches!(raw.state(), RawState::Closed(r) if matches!(**r, CloseReason::FramingUnknown))
+        );
+        let mut rest = Vec::new();
+        server.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, lying);
+        assert!(matches!(raw.recv().await, Reaction::Closed(_)));
+    }
+
+    #[tokio::test]
+    async fn server_closing_is_a_typed_reaction_after_buffered_frames() {
+        let (mut raw, mut server) = pair(1 << 16, LONG);
+        server.write_all(&response(4, 0x00, b"bye")).await.unwrap();
+        drop(server);
+        assert!(matches!(raw.recv().await, Reaction::Frame(f) if f.header.stream == 4));
+        match raw.recv().await {
+            Reaction::Closed(r) => assert!(matches!(*r, CloseReason::EndOfStream), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        let e = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
+        assert!(e.to_string().contains("closed the connection"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn server_frame_over_the_limit_closes_before_allocating() {
+        let (mut raw, mut server) = pair(1 << 16, LONG);
+        // Declares 2 GiB; only the header is sent.
+        let mut header = response(1, 0x08, b"");
+        header[5..9].copy_from_slice(&0x8000_0000u32.to_be_bytes());
+        server.write_all(&header).await.unwrap();
+        match raw.recv().await {
+            Reaction::Closed(r) => assert!(matches!(*r, CloseReason::Decode(_)), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(raw.read_buf.capacity() < 1 << 20);
+        assert!(matches!(raw.state(), RawState::Closed(_)));
+    }
+
+    #[tokio::test]
+    async fn server_frame_with_a_foreign_version_closes() {
+        let (mut raw, mut server) = pair(1 << 16, LONG);
+        let mut v3 = response(0, 0x00, b"");
+        v3[0] = 0x83;
+        server.write_all(&v3).await.unwrap();
+        assert!(
+            matches!(raw.recv().await, Reaction::Closed(r) if matches!(*r, CloseReason::Decode(_)))
+        );
+    }
+
+    #[tokio::test]
+    async fn write_to_a_peer_that_never_reads_times_out_and_closes() {
+        let (mut raw, _server) = pair(64, Duration::from_millis(50));
+        let big = frame(0, 1, 0x07, &[0; 4096]);
+        let e = raw.send(&big).await.unwrap_err();
+        assert!(e.is_timeout(), "{e:?}");
+        assert!(
+            matches!(raw.state(), RawState::Closed(r) if matches!(**r, CloseReason::WriteTimeout(_)))
+        );
+        // A later send fails at once with the same reason.
+        let e = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
+        assert!(e.to_string().contains("write"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn connection_reset_is_a_typed_close() {
+        let (mut raw, server) = pair(1 << 16, LONG);
+        drop(server);
+        // The duplex reports a broken pipe on write to a dropped peer.
+        let e = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::Closed(r) if matches!(**r, CloseReason::Io(_))),
+            "{e:?}"
+        );
+        assert!(matches!(raw.recv().await, Reaction::Closed(_)));
+    }
+}
