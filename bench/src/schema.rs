@@ -355,17 +355,17 @@ pub fn parse(cql: &str) -> Parsed {
     p
 }
 
-/// The columns and rows a SELECT returns from `tables`.
-pub fn select<'t>(
-    tables: &'t [Table],
-    parsed: &Parsed,
-) -> (
+/// A SELECT's answer: keyspace, table, columns, rows, and the table when it is known.
+pub type Selection<'t> = (
     String,
     String,
     Vec<(String, ColumnType)>,
     Vec<Vec<Cell>>,
     Option<&'t Table>,
-) {
+);
+
+/// The columns and rows a SELECT returns from `tables`.
+pub fn select<'t>(tables: &'t [Table], parsed: &Parsed) -> Selection<'t> {
     let keyspace = if parsed.keyspace.is_empty() {
         "system".to_owned()
     } else {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod cassandra;
 mod certs;
 mod demo;
@@ -39,6 +40,15 @@ enum Command {
         /// Native port of the keyspaces-mode node.
         #[arg(long, default_value_t = 9142)]
         port: u16,
+    },
+    /// Benchmarks against scylla, cdrs-tokio, gocql, the Java and Python drivers (docs/benchmarks.md).
+    Bench {
+        /// Smoke run (about a second per point, no real-server workload, output in target/bench).
+        #[arg(long)]
+        quick: bool,
+        /// Skip the real-server (plain-mode Cassandra) workload.
+        #[arg(long)]
+        no_real: bool,
     },
     /// Manage the local Apache Cassandra node under target/cassandra.
     Cassandra {
@@ -97,6 +107,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Test { skip_lint, port } => test_cmd::run(&layout, skip_lint, port),
         Command::Demo { keep } => demo::run(&layout, keep),
+        Command::Bench { quick, no_real } => {
+            bench::run_bench(&layout, &bench::Options { quick, no_real })
+        }
         Command::Fuzz {
             minutes,
             target,

@@ -59,7 +59,7 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
 
     let mut env = node.state.test_env();
     env.push(("CQL4_PYTHON", python.display().to_string()));
-    let steps: [(&str, Command); 2] = [
+    let steps: [(&str, Command); 3] = [
         ("Python cross-check (cassandra-driver + cassandra-sigv4)", {
             let mut c = Command::new(&python);
             c.arg(layout.python_check());
@@ -68,6 +68,12 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
         ("cargo test --workspace", {
             let mut c = cargo();
             c.args(["test", "--workspace"]);
+            c
+        }),
+        // Smoke run of the driver benchmarks so the bench code cannot rot (docs/benchmarks.md).
+        ("cargo xtask bench --quick", {
+            let mut c = Command::new(std::env::current_exe().unwrap_or_else(|_| "xtask".into()));
+            c.args(["bench", "--quick"]);
             c
         }),
     ];

@@ -102,14 +102,15 @@ fn prepared_body(state: &State, cql: &str, id: &Bytes) -> Bytes {
         keyspace: ks.clone(),
         table: parsed.table.clone(),
     };
-    let mut metadata = PreparedMetadata::default();
-    metadata.flags = MetadataFlags::GLOBAL_TABLES_SPEC;
-    metadata.pk_indexes = pk;
-    metadata.global_table_spec = Some(spec.clone());
-    metadata.columns = markers
-        .into_iter()
-        .map(|(n, t)| ColumnSpec::new(n, t))
-        .collect();
+    let metadata = PreparedMetadata {
+        flags: MetadataFlags::GLOBAL_TABLES_SPEC,
+        pk_indexes: pk,
+        global_table_spec: Some(spec.clone()),
+        columns: markers
+            .into_iter()
+            .map(|(n, t)| ColumnSpec::new(n, t))
+            .collect(),
+    };
     let result_metadata = if parsed.verb == "SELECT" {
         let (_, _, columns, _, _) = schema::select(&state.tables, &parsed);
         ResultMetadata::new(
@@ -121,9 +122,10 @@ fn prepared_body(state: &State, cql: &str, id: &Bytes) -> Bytes {
         )
     } else {
         // §4.2.5.4: a statement without rows has result metadata with No_metadata set.
-        let mut m = ResultMetadata::default();
-        m.flags = MetadataFlags::NO_METADATA;
-        m
+        ResultMetadata {
+            flags: MetadataFlags::NO_METADATA,
+            ..ResultMetadata::default()
+        }
     };
     let prepared = Prepared {
         id: id.clone(),

@@ -101,13 +101,17 @@ where
         stop: AtomicBool::new(false),
         errors: AtomicU64::new(0),
     });
+    // One histogram for all workers (a per-worker HDR histogram is ~200 KiB: at 1,024 workers
+    // it would dominate the peak RSS being measured). The lock is uncontended: one thread.
+    let shared = Arc::new(std::sync::Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds"),
+    ));
     let mut handles = Vec::new();
     for w in 0..concurrency {
         let session = Arc::clone(&session);
         let meter = Arc::clone(&meter);
+        let hist = Arc::clone(&shared);
         handles.push(tokio::spawn(async move {
-            let mut hist =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds");
             let mut n = 0_u64;
             let mut i = u64::from(w);
             let mut first_error = None;
@@ -119,7 +123,9 @@ where
                 if meter.measuring.load(Ordering::Relaxed) && !meter.stop.load(Ordering::Relaxed) {
                     match r {
                         Ok(()) => {
-                            hist.saturating_record(ns.max(1));
+                            if let Ok(mut h) = hist.lock() {
+                                h.saturating_record(ns.max(1));
+                            }
                             n += 1;
                         }
                         Err(e) => {
@@ -140,7 +146,7 @@ where
             if let Some(e) = first_error {
                 eprintln!("worker {w}: first error: {e}");
             }
-            (hist, n)
+            n
         }));
     }
     tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
@@ -153,14 +159,16 @@ where
     let seconds = t0.elapsed().as_secs_f64();
     let alloc1 = alloc::allocations();
     let (cpu1, _) = rusage();
-    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let mut requests = 0;
     for h in handles {
-        if let Ok((h, n)) = h.await {
-            hist.add(&h).expect("same bounds");
+        if let Ok(n) = h.await {
             requests += n;
         }
     }
+    let hist = shared
+        .lock()
+        .map(|h| h.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
     let (_, maxrss) = rusage();
     Outcome {
         hist,

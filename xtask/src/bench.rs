@@ -1,0 +1,554 @@
+//! `cargo xtask bench [--quick] [--no-real]`: cql4 against the mainstream drivers.
+//!
+//! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
+//!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
+//!    driver program (`bench/java`, Maven shade jar) and the Python venv (`target/venv`).
+//! 2. Codec: `cargo bench --bench codec` (criterion) and its allocation counts.
+//! 3. Client cost, isolated: the canned server pinned to core 0, each driver's client pinned to
+//!    core 1, select and insert at 1, 64 and 1,024 in flight on one connection (and the default
+//!    pool at 1,024 where a driver has one).
+//! 4. Real server (full run only): the same statements against a plain-mode local Cassandra
+//!    (port 9042) — skipped, with a note, if a node in another mode is running.
+//! 5. Writes `target/bench/results.json` and runs `bench_report`, which writes
+//!    `docs/benchmarks.md` and its plots (a `--quick` run writes them under `target/bench/`
+//!    instead, so the smoke run in `cargo xtask test` never rewrites the docs).
+//!
+//! `--quick` (~2-3 minutes after builds) fails if any driver fails at any point.
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use crate::cassandra::{self, Mode};
+use crate::layout::Layout;
+use crate::test_cmd::cargo;
+use crate::util::{run, run_captured, Context, Result};
+use crate::venv;
+
+const CANNED_PORT: u16 = 19042;
+const DRIVERS: [&str; 6] = ["cql4", "scylla", "cdrs-tokio", "gocql", "java", "python"];
+const WORKLOADS: [&str; 2] = ["select", "insert"];
+const CONCURRENCY: [u32; 3] = [1, 64, 1024];
+
+/// What to run.
+pub(crate) struct Options {
+    /// Short smoke run: a second or so per point, no real-server workload, output under
+    /// `target/bench/` only.
+    pub(crate) quick: bool,
+    /// Skip the real-server workload in a full run.
+    pub(crate) no_real: bool,
+}
+
+struct Paths {
+    root: PathBuf,
+    build: PathBuf,
+    out: PathBuf,
+    python: PathBuf,
+}
+
+impl Paths {
+    fn bin(&self, name: &str) -> PathBuf {
+        self.build.join("release").join(name)
+    }
+    fn gocql(&self) -> PathBuf {
+        self.build.join("gocql-bench")
+    }
+    fn jar(&self) -> PathBuf {
+        self.build.join("java").join("java-bench.jar")
+    }
+}
+
+/// `cargo xtask bench`.
+pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
+    let started = Instant::now();
+    let root = layout.root.clone();
+    let out = root.join("target").join("bench");
+    fs::create_dir_all(&out).context(|| format!("create {}", out.display()))?;
+    let python = venv::ensure(layout)?;
+    let paths = Paths {
+        build: root.join("target").join("bench-build"),
+        root,
+        out,
+        python,
+    };
+    build(&paths)?;
+    eprintln!("xtask: bench: builds done in {:.0?}", started.elapsed());
+
+    let mut notes: Vec<String> = Vec::new();
+    let codec = codec(&paths, opts.quick)?;
+    let (warmup, duration) = if opts.quick { (0.5, 1.0) } else { (2.0, 5.0) };
+    let pin = pinning();
+    if pin.is_none() {
+        notes.push("taskset not found or fewer than 2 cores: server and client not pinned".into());
+    }
+    let canned = canned(&paths, warmup, duration, opts.quick, pin)?;
+    let mut failures: Vec<String> = canned
+        .iter()
+        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let real = if opts.quick || opts.no_real {
+        notes.push("real-server workload not run (--quick or --no-real)".into());
+        Vec::new()
+    } else {
+        match real_server(layout, &paths, warmup, duration) {
+            Ok(r) => {
+                failures.extend(
+                    r.iter()
+                        .filter_map(|r| r.get("failed").and_then(Value::as_str))
+                        .map(str::to_owned),
+                );
+                r
+            }
+            Err(e) => {
+                eprintln!("xtask: bench: real-server workload skipped: {e}");
+                notes.push(format!("real-server workload skipped: {e}"));
+                Vec::new()
+            }
+        }
+    };
+    let results = json!({
+        "command": if opts.quick { "cargo xtask bench --quick" } else if opts.no_real { "cargo xtask bench --no-real" } else { "cargo xtask bench" },
+        "date": date(),
+        "quick": opts.quick,
+        "machine": machine(),
+        "versions": versions(&paths),
+        "codec": codec,
+        "canned": canned,
+        "real": real,
+        "notes": notes,
+        "failures": failures,
+        "elapsed_s": started.elapsed().as_secs_f64(),
+    });
+    let results_path = paths.out.join("results.json");
+    fs::write(
+        &results_path,
+        serde_json::to_string_pretty(&results).context(|| "serialize results".into())?,
+    )
+    .context(|| format!("write {}", results_path.display()))?;
+    let (md, plots) = if opts.quick {
+        (paths.out.join("benchmarks.md"), paths.out.join("plots"))
+    } else {
+        (
+            paths.root.join("docs").join("benchmarks.md"),
+            paths.root.join("docs").join("benchmarks"),
+        )
+    };
+    run(Command::new(paths.bin("bench_report"))
+        .arg(&results_path)
+        .arg(&md)
+        .arg(&plots))?;
+    eprintln!(
+        "xtask: bench: done in {:.0?}; raw results {}, report {}",
+        started.elapsed(),
+        results_path.display(),
+        md.display()
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("bench: failed points: {}", failures.join("; ")))
+    }
+}
+
+fn build(p: &Paths) -> Result<()> {
+    let manifest = p.root.join("bench").join("Cargo.toml");
+    run(cargo()
+        .args(["build", "--release", "--bins", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&p.build))?;
+    run(Command::new("go")
+        .args(["build", "-o"])
+        .arg(p.gocql())
+        .arg(".")
+        .current_dir(p.root.join("bench").join("go")))?;
+    run(Command::new("mvn")
+        .args(["-q", "-B", "-f"])
+        .arg(p.root.join("bench").join("java").join("pom.xml"))
+        .arg("package"))?;
+    // The Python driver must be the Cython build (its pure-Python fallback is several times
+    // slower and would not be the driver people deploy).
+    let out = run_captured(
+        Command::new(&p.python).args(["-c", "import cassandra.cluster as c; print(c.__file__)"]),
+    )?;
+    let file = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !file.ends_with(".so") {
+        return Err(format!(
+            "the venv's cassandra.cluster is not the compiled module ({file})"
+        ));
+    }
+    Ok(())
+}
+
+fn codec(p: &Paths, quick: bool) -> Result<Value> {
+    let manifest = p.root.join("bench").join("Cargo.toml");
+    let mut cmd = cargo();
+    cmd.args(["bench", "--bench", "codec", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&p.build)
+        .env("CQL4_BENCH_OUT", &p.out)
+        // Criterion writes under its package directory unless told otherwise.
+        .env("CRITERION_HOME", p.build.join("criterion"))
+        .arg("--");
+    if quick {
+        cmd.args([
+            "--warm-up-time",
+            "0.3",
+            "--measurement-time",
+            "1",
+            "--sample-size",
+            "10",
+        ]);
+    } else {
+        cmd.args(["--warm-up-time", "2", "--measurement-time", "5"]);
+    }
+    run(&mut cmd)?;
+    let allocs: Value = read_json(&p.out.join("codec_allocs.json"))?;
+    let mut rows = Vec::new();
+    for (group, elements) in [
+        ("keyspaces_130", 130),
+        ("wide_5000", 5000),
+        ("execute_10", 1),
+    ] {
+        for driver in ["cql4", "scylla", "cdrs-tokio"] {
+            let est = p
+                .build
+                .join("criterion")
+                .join(group)
+                .join(driver)
+                .join("new")
+                .join("estimates.json");
+            let est = read_json(&est)?;
+            let mean = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+            let median = est["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+            rows.push(json!({
+                "group": group,
+                "driver": driver,
+                "elements": elements,
+                "mean_ns": mean,
+                "median_ns": median,
+                "ns_per_element": median / f64::from(elements),
+                "allocations": allocs[format!("{group}/{driver}")],
+            }));
+        }
+    }
+    Ok(Value::Array(rows))
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text = fs::read_to_string(path).context(|| format!("read {}", path.display()))?;
+    serde_json::from_str(&text).context(|| format!("parse {}", path.display()))
+}
+
+/// `Some((server_core, client_core))` when `taskset` exists and there are two cores.
+fn pinning() -> Option<(u32, u32)> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores >= 2 && crate::util::on_path("taskset")).then_some((0, 1))
+}
+
+fn pinned(core: Option<u32>, program: &Path) -> Command {
+    match core {
+        Some(c) => {
+            let mut cmd = Command::new("taskset");
+            cmd.arg("-c").arg(c.to_string()).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+/// The client command for `driver`, pinned to `core`.
+fn client(p: &Paths, driver: &str, core: Option<u32>) -> Command {
+    match driver {
+        "gocql" => pinned(core, &p.gocql()),
+        "java" => {
+            let mut c = pinned(core, Path::new("java"));
+            // A small fixed heap so peak RSS compares like with like across runs.
+            c.args(["-Xms256m", "-Xmx512m", "-jar"]).arg(p.jar());
+            c
+        }
+        "python" => {
+            let mut c = pinned(core, &p.python);
+            c.arg(p.root.join("bench").join("python").join("client.py"));
+            c
+        }
+        rust => {
+            let mut c = pinned(core, &p.bin("rust_client"));
+            c.args(["--driver", rust]);
+            c
+        }
+    }
+}
+
+/// One point: runs the client, returns its JSON record (or a record with `failed`).
+#[allow(clippy::too_many_arguments)]
+fn point(
+    p: &Paths,
+    driver: &str,
+    core: Option<u32>,
+    port: u16,
+    workload: &str,
+    concurrency: u32,
+    pool: &str,
+    warmup: f64,
+    duration: f64,
+) -> Value {
+    let mut cmd = client(p, driver, core);
+    // Go's flag package takes `-name value`; the others `--name value`.
+    let dash = if driver == "gocql" { "-" } else { "--" };
+    for (k, v) in [
+        ("port", port.to_string()),
+        ("workload", workload.to_owned()),
+        ("concurrency", concurrency.to_string()),
+        ("pool", pool.to_owned()),
+        ("warmup", warmup.to_string()),
+        ("duration", duration.to_string()),
+    ] {
+        cmd.arg(format!("{dash}{k}")).arg(v);
+    }
+    let label = format!("{driver} {workload} c={concurrency} pool={pool} port={port}");
+    eprintln!("xtask: bench: {label}");
+    let output = cmd.stderr(Stdio::piped()).stdout(Stdio::piped()).output();
+    let failed = |why: String| {
+        eprintln!("xtask: bench: FAILED {label}: {why}");
+        json!({"driver": driver, "workload": workload, "concurrency": concurrency, "pool": pool,
+               "failed": format!("{label}: {why}")})
+    };
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return failed(format!("cannot run: {e}")),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let record = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok());
+    match (output.status.success(), record) {
+        (true, Some(r)) => {
+            eprintln!(
+                "xtask: bench:   {:>10.0} req/s  p50 {:>8.1} µs  p99 {:>9.1} µs  cpu {:>6.2} µs/req",
+                r["throughput"].as_f64().unwrap_or(0.0),
+                r["p50_us"].as_f64().unwrap_or(0.0),
+                r["p99_us"].as_f64().unwrap_or(0.0),
+                r["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+            );
+            r
+        }
+        (ok, _) => {
+            let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            failed(format!(
+                "exit {} ({}), stderr: {}",
+                output.status,
+                if ok { "no JSON record" } else { "error" },
+                tail.join(" | ")
+            ))
+        }
+    }
+}
+
+/// The canned server, stopped on drop.
+struct Server(Child);
+
+impl Server {
+    fn start(p: &Paths, core: Option<u32>, port: u16) -> Result<Self> {
+        let mut child = pinned(core, &p.bin("canned_server"))
+            .arg("--port")
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context(|| "start canned_server".into())?;
+        let stdout = child.stdout.take().ok_or("canned_server has no stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .context(|| "read canned_server banner".into())?;
+        if !line.starts_with("listening") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("canned_server did not start (said {line:?})"));
+        }
+        Ok(Self(child))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn canned(
+    p: &Paths,
+    warmup: f64,
+    duration: f64,
+    quick: bool,
+    pin: Option<(u32, u32)>,
+) -> Result<Vec<Value>> {
+    let _server = Server::start(p, pin.map(|x| x.0), CANNED_PORT)?;
+    let client_core = pin.map(|x| x.1);
+    let mut records = Vec::new();
+    for driver in DRIVERS {
+        for workload in WORKLOADS {
+            for c in CONCURRENCY {
+                let mut r = point(
+                    p,
+                    driver,
+                    client_core,
+                    CANNED_PORT,
+                    workload,
+                    c,
+                    "one",
+                    warmup,
+                    duration,
+                );
+                r["target"] = json!("canned");
+                records.push(r);
+            }
+            // The driver's default pool, where it differs from one connection.
+            if !quick && matches!(driver, "scylla" | "cdrs-tokio" | "gocql" | "java") {
+                let mut r = point(
+                    p,
+                    driver,
+                    client_core,
+                    CANNED_PORT,
+                    workload,
+                    1024,
+                    "default",
+                    warmup,
+                    duration,
+                );
+                r["target"] = json!("canned");
+                records.push(r);
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn real_server(layout: &Layout, p: &Paths, warmup: f64, duration: f64) -> Result<Vec<Value>> {
+    let started = cassandra::start(layout, Mode::Plain, None)?;
+    let port = started.state.port;
+    let result = (|| {
+        run(Command::new(p.bin("rust_client"))
+            .args(["--setup", "--port"])
+            .arg(port.to_string()))?;
+        let mut records = Vec::new();
+        for driver in DRIVERS {
+            for workload in WORKLOADS {
+                for c in [1, 64] {
+                    // The node needs both cores: clients are not pinned here.
+                    let mut r = point(p, driver, None, port, workload, c, "one", warmup, duration);
+                    r["target"] = json!("cassandra");
+                    records.push(r);
+                }
+            }
+        }
+        Ok(records)
+    })();
+    if started.launched {
+        cassandra::stop(layout)?;
+    }
+    result
+}
+
+fn date() -> String {
+    run_captured(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> Value {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kb: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    json!({
+        "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "cpu": model,
+        "memory_gib": (mem_kb as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        "loadavg": load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        "kernel": first_line(Command::new("uname").arg("-r")),
+    })
+}
+
+fn first_line(cmd: &mut Command) -> String {
+    match cmd.output() {
+        Ok(o) => {
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+fn lock_version(lock: &str, name: &str) -> String {
+    let needle = format!("name = \"{name}\"\nversion = \"");
+    lock.match_indices(&needle)
+        .last()
+        .and_then(|(at, _)| lock[at + needle.len()..].split('"').next())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+fn versions(p: &Paths) -> Value {
+    let lock = fs::read_to_string(p.root.join("bench").join("Cargo.lock")).unwrap_or_default();
+    let go_mod =
+        fs::read_to_string(p.root.join("bench").join("go").join("go.mod")).unwrap_or_default();
+    let gocql = go_mod
+        .lines()
+        .find(|l| l.contains("cassandra-gocql-driver/v2 "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("unknown")
+        .to_owned();
+    let pom =
+        fs::read_to_string(p.root.join("bench").join("java").join("pom.xml")).unwrap_or_default();
+    let java_driver = pom
+        .split("<driver.version>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or("unknown")
+        .to_owned();
+    json!({
+        "rustc": first_line(Command::new("rustc").arg("-V")),
+        "tokio": lock_version(&lock, "tokio"),
+        "cql4": lock_version(&lock, "cql4-conn"),
+        "scylla": lock_version(&lock, "scylla"),
+        "scylla-cql": lock_version(&lock, "scylla-cql"),
+        "cdrs-tokio": lock_version(&lock, "cdrs-tokio"),
+        "cassandra-protocol": lock_version(&lock, "cassandra-protocol"),
+        "python-driver": first_line(Command::new(&p.python).args(["-c", "import cassandra; print(cassandra.__version__)"])),
+        "python": first_line(Command::new(&p.python).arg("--version")),
+        "java-driver": java_driver,
+        "java": first_line(Command::new("java").arg("-version")),
+        "gocql": gocql,
+        "go": first_line(Command::new("go").arg("version")),
+    })
+}
