@@ -8,7 +8,6 @@
 mod args;
 mod error;
 mod format;
-mod http;
 mod input;
 mod logging;
 mod session;

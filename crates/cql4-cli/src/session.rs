@@ -8,6 +8,7 @@ use std::time::Duration;
 use cql4_auth::{
     AuthProvider, DefaultChain, PasswordAuthenticator, ProcessEnv, SecretString, SigV4AuthProvider,
 };
+use cql4_conn::http::TokioHttpFetcher;
 use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
 use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
 use cql4_frame::response::ResultResponse;
@@ -16,7 +17,6 @@ use tokio::runtime::Runtime;
 use crate::args::{AuthSettings, OutputFormat, Settings};
 use crate::error::CliError;
 use crate::format::Printer;
-use crate::http::HttpClient;
 use crate::input::Executor;
 
 /// Bound on each request to a credential endpoint (container, instance metadata): short, as
@@ -51,9 +51,7 @@ fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, C
             // The container endpoint and the instance metadata service (unless
             // AWS_EC2_METADATA_DISABLED=true) come last, after the environment and the files.
             let credentials = DefaultChain::new()
-                .with_http_fetcher(Arc::new(HttpClient {
-                    timeout: CREDENTIALS_HTTP_TIMEOUT,
-                }))
+                .with_http_fetcher(Arc::new(TokioHttpFetcher::new(CREDENTIALS_HTTP_TIMEOUT)))
                 .with_instance_metadata(true)
                 .build();
             Some(Arc::new(SigV4AuthProvider::new(

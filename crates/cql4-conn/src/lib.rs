@@ -35,6 +35,7 @@ mod driver;
 pub mod error;
 mod events;
 mod handshake;
+pub mod http;
 pub mod mux;
 mod options;
 mod paging;

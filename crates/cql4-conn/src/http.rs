@@ -1,30 +1,65 @@
-//! A minimal HTTP/1.1 client for the AWS credential endpoints the default chain may call: the
-//! container endpoint (`AWS_CONTAINER_CREDENTIALS_*_URI`, ECS/EKS) and the EC2 instance
-//! metadata service. Both are plain `http://` on link-local or loopback addresses, so no TLS.
+//! A minimal HTTP/1.1 client for the AWS credential endpoints of `cql4-auth`'s default chain
+//! (which has no sockets of its own): the container endpoint
+//! (`AWS_CONTAINER_CREDENTIALS_*_URI`, ECS/EKS) and the EC2 instance metadata service. Both are
+//! plain `http://` on link-local or loopback addresses, so there is no TLS here.
 //!
 //! One request per connection (`Connection: close`), a total timeout, and a cap on the response
 //! size. Header values (authorization tokens) never appear in errors; the URL may.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! // Environment, shared files, container endpoint, then instance metadata.
+//! let credentials = Arc::new(cql4_conn::http::default_chain().build());
+//! let mut config = cql4_conn::Config::new("cassandra.us-east-1.amazonaws.com", 9142);
+//! config.tls = Some(cql4_conn::TlsConfig::new());
+//! config.auth = Some(Arc::new(cql4_auth::SigV4AuthProvider::new(credentials, "us-east-1")));
+//! # Ok(()) }
+//! ```
 
 use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
-use cql4_auth::{BoxFuture, HttpFetcher, HttpMethod, HttpRequest, HttpResponse, SecretString};
+use cql4_auth::{
+    BoxFuture, DefaultChain, HttpFetcher, HttpMethod, HttpRequest, HttpResponse, SecretString,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// Largest response read (status line, headers and body). Credential documents are < 4 KiB.
-const MAX_RESPONSE: u64 = 256 * 1024;
+pub const MAX_RESPONSE: u64 = 256 * 1024;
 
-/// The credential endpoints' HTTP client.
+/// The default bound on one credential request (connect + request + response): the endpoints
+/// are local, and a chain that falls through to them must not stall a connect for long.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// [`HttpFetcher`] over tokio TCP: plain `http://` only, one request per connection, bounded
+/// by a total timeout and [`MAX_RESPONSE`] bytes.
 #[derive(Debug, Clone)]
-pub(crate) struct HttpClient {
-    /// Bound on connect + request + response.
-    pub(crate) timeout: Duration,
+pub struct TokioHttpFetcher {
+    timeout: Duration,
 }
 
-impl HttpClient {
+impl Default for TokioHttpFetcher {
+    fn default() -> Self {
+        Self::new(DEFAULT_TIMEOUT)
+    }
+}
+
+impl TokioHttpFetcher {
+    /// A fetcher whose requests each take at most `timeout` in total.
+    pub fn new(timeout: Duration) -> Self {
+        Self { timeout }
+    }
+
+    /// The bound on one request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// One request, bounded by the timeout.
     async fn send(
         &self,
@@ -43,13 +78,23 @@ impl HttpClient {
     }
 }
 
-impl HttpFetcher for HttpClient {
+impl HttpFetcher for TokioHttpFetcher {
     fn fetch(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, BoxError>> {
         Box::pin(async move {
             self.send(request.method, &request.url, &request.headers)
                 .await
         })
     }
+}
+
+/// `cql4-auth`'s [`DefaultChain`] with this crate's HTTP client: explicit credentials,
+/// environment, shared files (and `credential_process`), the container endpoint, then the EC2
+/// instance metadata service (unless `AWS_EC2_METADATA_DISABLED=true`). Call `.build()` for
+/// the caching provider.
+pub fn default_chain() -> DefaultChain {
+    DefaultChain::new()
+        .with_http_fetcher(Arc::new(TokioHttpFetcher::default()))
+        .with_instance_metadata(true)
 }
 
 /// `http://authority/path` split into host, port, the Host header value and the path.
@@ -271,9 +316,7 @@ mod tests {
     #[test]
     fn put_with_headers_against_a_local_server() {
         let (url, server) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntok");
-        let client = HttpClient {
-            timeout: Duration::from_secs(5),
-        };
+        let client = TokioHttpFetcher::new(Duration::from_secs(5));
         let headers = [(
             "X-aws-ec2-metadata-token-ttl-seconds",
             SecretString::from("21600"),
@@ -301,9 +344,7 @@ mod tests {
     fn silent_server_times_out_and_error_hides_headers() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/creds", listener.local_addr().unwrap());
-        let client = HttpClient {
-            timeout: Duration::from_millis(200),
-        };
+        let client = TokioHttpFetcher::new(Duration::from_millis(200));
         let headers = [("Authorization", SecretString::from("secret-token-9a8b"))];
         let e = runtime()
             .block_on(client.send(HttpMethod::Get, &url, &headers))
