@@ -243,7 +243,7 @@ fn plot(
     title: &str,
     path: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut series: BTreeMap<usize, (String, Vec<(f64, f64)>)> = BTreeMap::new();
+    let mut series: BTreeMap<usize, (String, Vec<(u32, f64, f64)>)> = BTreeMap::new();
     for r in records {
         if s(r, "workload") != workload || s(r, "pool") != "one" || r.get("failed").is_some() {
             continue;
@@ -255,14 +255,14 @@ fn plot(
                 .entry(driver_rank(d))
                 .or_insert_with(|| (d.to_owned(), Vec::new()))
                 .1
-                .push((x, y));
+                .push((f(r, "concurrency") as u32, x, y));
         }
     }
     if series.is_empty() {
         return Ok(());
     }
-    let xs = series.values().flat_map(|s| s.1.iter().map(|p| p.0));
-    let ys = series.values().flat_map(|s| s.1.iter().map(|p| p.1));
+    let xs = series.values().flat_map(|s| s.1.iter().map(|p| p.1));
+    let ys = series.values().flat_map(|s| s.1.iter().map(|p| p.2));
     let (xmin, xmax) = xs.fold((f64::MAX, 0.0_f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
     let (ymin, ymax) = ys.fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let root = BitMapBackend::new(path, (1000, 650)).into_drawing_area();
@@ -279,20 +279,29 @@ fn plot(
     chart
         .configure_mesh()
         .x_desc("throughput (requests/s, log)")
-        .y_desc("p50 latency (µs, log)")
+        .y_desc("p50 latency (µs, log); labels: requests in flight")
         .label_style(("sans-serif", 16))
         .draw()?;
     let colors = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
     for (i, (_, (name, mut pts))) in series.into_iter().enumerate() {
-        pts.sort_by(|a, b| a.1.total_cmp(&b.1));
+        // Connect the points in order of concurrency (1 → 64 → 1,024) and label each.
+        pts.sort_by_key(|p| p.0);
         let color = colors[i % colors.len()];
+        let xy: Vec<(f64, f64)> = pts.iter().map(|p| (p.1, p.2)).collect();
         chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(xy.clone(), color.stroke_width(2)))?
             .label(name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
-        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
+        chart.draw_series(xy.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
+        chart.draw_series(pts.iter().map(|p| {
+            Text::new(
+                format!("{}", p.0),
+                (p.1, p.2 * 1.12),
+                ("sans-serif", 14).into_font().color(&color),
+            )
+        }))?;
     }
     chart
         .configure_series_labels()
