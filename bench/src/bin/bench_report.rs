@@ -298,7 +298,7 @@ fn plot(
         chart.draw_series(pts.iter().map(|p| {
             Text::new(
                 format!("{}", p.0),
-                (p.1, p.2 * 1.12),
+                (p.1 * 1.06, p.2 * 1.3),
                 ("sans-serif", 14).into_font().color(&color),
             )
         }))?;
