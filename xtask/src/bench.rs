@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--no-real]`: cql4 against the mainstream drivers.
+//! `cargo xtask bench [--quick] [--no-real] [--real-only]`: cql4 against the mainstream drivers.
 //!
 //! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
 //!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
@@ -8,7 +8,8 @@
 //!    core 1, select and insert at 1, 64 and 1,024 in flight on one connection (and the default
 //!    pool at 1,024 where a driver has one).
 //! 4. Real server (full run only): the same statements against a plain-mode local Cassandra
-//!    (port 9042) — skipped, with a note, if a node in another mode is running.
+//!    (port 9042) — skipped, with a note, if a node in another mode is running; `--real-only`
+//!    runs it alone later and merges it into the last `results.json`.
 //! 5. Writes `target/bench/results.json` and runs `bench_report`, which writes
 //!    `docs/benchmarks.md` and its plots (a `--quick` run writes them under `target/bench/`
 //!    instead, so the smoke run in `cargo xtask test` never rewrites the docs).
@@ -40,6 +41,9 @@ pub(crate) struct Options {
     pub(crate) quick: bool,
     /// Skip the real-server workload in a full run.
     pub(crate) no_real: bool,
+    /// Run only the real-server workload and merge it into the last `results.json` (for when
+    /// another node was running during the full run).
+    pub(crate) real_only: bool,
 }
 
 struct Paths {
@@ -76,6 +80,9 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     };
     build(&paths)?;
     eprintln!("xtask: bench: builds done in {:.0?}", started.elapsed());
+    if opts.real_only {
+        return real_only(layout, &paths);
+    }
 
     let mut notes: Vec<String> = Vec::new();
     let codec = codec(&paths, opts.quick)?;
@@ -146,6 +153,45 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
         results_path.display(),
         md.display()
     );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("bench: failed points: {}", failures.join("; ")))
+    }
+}
+
+/// `--real-only`: workload 3 alone, merged into the previous full run's results.
+fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
+    let results_path = p.out.join("results.json");
+    let mut results = read_json(&results_path)?;
+    let real = real_server(layout, p, 2.0, 5.0)?;
+    let failures: Vec<String> = real
+        .iter()
+        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    results["real"] = Value::Array(real);
+    results["real_date"] = json!(date());
+    let command = format!(
+        "{}, then `cargo xtask bench --real-only`",
+        results["command"].as_str().unwrap_or("cargo xtask bench")
+    );
+    results["command"] = json!(command);
+    if let Some(notes) = results["notes"].as_array_mut() {
+        notes.retain(|n| !n.as_str().unwrap_or("").starts_with("real-server workload"));
+        notes.push(json!(format!(
+            "real-server workload run separately at {} (a node in another mode was running during the full run)",
+            date()
+        )));
+    }
+    fs::write(
+        &results_path,
+        serde_json::to_string_pretty(&results).context(|| "serialize results".into())?,
+    )
+    .context(|| format!("write {}", results_path.display()))?;
+    run(Command::new(p.bin("bench_report"))
+        .arg(&results_path)
+        .arg(p.root.join("docs").join("benchmarks.md"))
+        .arg(p.root.join("docs").join("benchmarks")))?;
     if failures.is_empty() {
         Ok(())
     } else {

@@ -49,6 +49,9 @@ enum Command {
         /// Skip the real-server (plain-mode Cassandra) workload.
         #[arg(long)]
         no_real: bool,
+        /// Only the real-server workload, merged into the last full run's results.
+        #[arg(long)]
+        real_only: bool,
     },
     /// Manage the local Apache Cassandra node under target/cassandra.
     Cassandra {
@@ -107,9 +110,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Test { skip_lint, port } => test_cmd::run(&layout, skip_lint, port),
         Command::Demo { keep } => demo::run(&layout, keep),
-        Command::Bench { quick, no_real } => {
-            bench::run_bench(&layout, &bench::Options { quick, no_real })
-        }
+        Command::Bench {
+            quick,
+            no_real,
+            real_only,
+        } => bench::run_bench(
+            &layout,
+            &bench::Options {
+                quick,
+                no_real,
+                real_only,
+            },
+        ),
         Command::Fuzz {
             minutes,
             target,
