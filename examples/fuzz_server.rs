@@ -4,7 +4,7 @@
 //! cargo run --example fuzz_server -- [--host 127.0.0.1] [--port 9142] [--ca FILE]
 //!     [--server-name NAME] [--no-tls] [--user USER] [--password PASSWORD]
 //!     [--minutes N | --iterations N] [--seed S] [--health-every K] [--deadline-ms MS]
-//!     [--unknown-wait-ms MS] [--out DIR] [--only-iteration I]
+//!     [--unknown-wait-ms MS] [--out DIR] [--only-iteration I | --start I]
 //! ```
 //!
 //! It logs in (SASL PLAIN; the password from `--password`, else `CQL4_PASSWORD`, else
@@ -23,9 +23,12 @@
 //! printed at the end and saved as `summary.txt`.
 //!
 //! Reproducible: iteration `i` draws everything from a xorshift generator seeded with
-//! `(seed, i)`; `--only-iteration i` sends just that frame again (server state aside).
+//! `(seed, i)`; `--only-iteration i` sends just that frame again (server state aside), and
+//! `--start i --iterations n` replays a range. When logins start failing (the server crashed),
+//! the last 16 requests are written as `suspects-*.txt`, and after 10 failed logins in a row the
+//! run stops.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -78,6 +81,7 @@ struct Args {
     unknown_wait: Duration,
     out: Option<PathBuf>,
     only_iteration: Option<u64>,
+    start: u64,
 }
 
 fn env_first(names: &[&str]) -> Option<String> {
@@ -103,6 +107,7 @@ fn parse_args() -> Result<Args, Box<dyn std::error::Error>> {
         unknown_wait: Duration::from_millis(300),
         out: None,
         only_iteration: None,
+        start: 0,
     };
     let (mut user, mut password) = (None, None);
     let mut args = std::env::args().skip(1);
@@ -126,6 +131,7 @@ fn parse_args() -> Result<Args, Box<dyn std::error::Error>> {
             }
             "--out" => a.out = Some(PathBuf::from(value("--out")?)),
             "--only-iteration" => a.only_iteration = Some(value("--only-iteration")?.parse()?),
+            "--start" => a.start = value("--start")?.parse()?,
             other => return Err(format!("unknown argument {other:?} (see the file's doc)").into()),
         }
     }
@@ -586,6 +592,38 @@ impl Findings {
     }
 }
 
+/// Requests kept as crash suspects.
+const RECENT: usize = 16;
+/// Logins failing in a row after which the run stops: the server is down.
+const MAX_FAILED_LOGINS: u32 = 10;
+
+/// Writes the last requests sent (oldest first) as one finding: the server stopped accepting
+/// logins after them.
+fn write_suspects(
+    findings: &mut Findings,
+    recent: &VecDeque<(u64, String, Vec<u8>)>,
+    iteration: u64,
+    seed: u64,
+    error: &str,
+) {
+    let mut text = format!(
+        "a login or health check failed at iteration {iteration}: {error}\nthe last {} requests \
+         before it, oldest first (replay one with --seed {seed} --only-iteration I, or a range \
+         with --start I --iterations N):\n",
+        recent.len()
+    );
+    for (i, detail, frame) in recent {
+        let _ = write!(text, "\n--- iteration {i}\n{detail}\n");
+        for chunk in frame.chunks(32) {
+            for b in chunk {
+                let _ = write!(text, "{b:02x}");
+            }
+            text.push('\n');
+        }
+    }
+    findings.record("suspects", iteration, seed, &text, &[]);
+}
+
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     require_loopback(&args.host, args.port).await?;
@@ -647,7 +685,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let budget = Duration::from_secs_f64(args.minutes * 60.0);
     let range = match args.only_iteration {
         Some(i) => i..i + 1,
-        None => 0..args.iterations.unwrap_or(u64::MAX),
+        None => {
+            args.start
+                ..args
+                    .start
+                    .saturating_add(args.iterations.unwrap_or(u64::MAX))
+        }
     };
     let start = Instant::now();
     let mut histogram: BTreeMap<String, u64> = BTreeMap::new();
@@ -656,6 +699,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut undecodable = 0u64;
     let mut server_error_shapes = std::collections::BTreeSet::new();
     let mut raw: Option<RawConnection> = None;
+    // The last requests sent, written out as suspects when the server stops accepting logins
+    // (a crash is caused by a request before the failing login, not by the next one).
+    let mut recent: VecDeque<(u64, String, Vec<u8>)> = VecDeque::new();
+    let mut suspects_written = false;
+    let mut failed_in_a_row = 0u32;
+    let mut gave_up = false;
 
     for iteration in range {
         if start.elapsed() >= budget {
@@ -679,9 +728,28 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         ) {
             logins += 1;
             match login(&config).await {
-                Ok(r) => raw = Some(r),
+                Ok(r) => {
+                    raw = Some(r);
+                    suspects_written = false;
+                    failed_in_a_row = 0;
+                }
                 Err(e) => {
                     login_failures += 1;
+                    failed_in_a_row += 1;
+                    if !suspects_written {
+                        suspects_written = true;
+                        write_suspects(
+                            &mut findings,
+                            &recent,
+                            iteration,
+                            args.seed,
+                            &e.to_string(),
+                        );
+                    }
+                    if failed_in_a_row >= MAX_FAILED_LOGINS {
+                        gave_up = true;
+                        break;
+                    }
                     findings.record(
                         "login-failure",
                         iteration,
@@ -792,12 +860,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 format!("send failed: {e}")
             }
         };
+        if recent.len() == RECENT {
+            recent.pop_front();
+        }
+        recent.push_back((
+            iteration,
+            format!("{detail}\noutcome: {key}"),
+            frame.clone(),
+        ));
         *histogram.entry(key).or_default() += 1;
 
         if (iteration + 1) % args.health_every == 0 {
             health_checks += 1;
             if let Err(e) = health(&config).await {
                 health_failures += 1;
+                if !suspects_written {
+                    suspects_written = true;
+                    write_suspects(&mut findings, &recent, iteration, args.seed, &e);
+                }
                 findings.record(
                     "health-failure",
                     iteration,
@@ -815,6 +895,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     health_checks += 1;
     if let Err(e) = health(&config).await {
         health_failures += 1;
+        if !suspects_written {
+            write_suspects(&mut findings, &recent, done, args.seed, &e);
+        }
         findings.record(
             "health-failure",
             done,
@@ -840,6 +923,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "answers our codec could not decode: {undecodable}; findings written: {}",
         findings.count
     );
+    if gave_up {
+        let _ = writeln!(summary, "STOPPED EARLY: {MAX_FAILED_LOGINS} logins in a row failed (server down?); see suspects-*.txt");
+    }
     let _ = writeln!(summary, "outcomes:");
     let mut sorted: Vec<_> = histogram.into_iter().collect();
     sorted.sort_by_key(|e| std::cmp::Reverse(e.1));
