@@ -777,7 +777,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 // offsets and sizes do not make every message new).
                 if let Some(message) = server_error {
                     let mut shape = String::new();
-                    for c in message.chars().take(200) {
+                    for c in message.chars() {
+                        if shape.chars().count() >= 80 {
+                            break;
+                        }
                         if !c.is_ascii_digit() {
                             shape.push(c);
                         } else if !shape.ends_with('#') {
