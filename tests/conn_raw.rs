@@ -83,11 +83,9 @@ async fn opcode_with_the_high_bit_set_gets_an_error_answer() {
     // whatever its stream.
     let node = common::node();
     let mut raw = raw(&node).await;
-    assert_eq!(
-        raw.send(&frame(0, 78, 0xC1, b"")).await.unwrap(),
-        Framing::Frames(1)
-    );
-    match raw.recv().await {
+    let (framing, reaction) = raw.request(&frame(0, 78, 0xC1, b""), 78).await.unwrap();
+    assert_eq!(framing, Framing::Frames(1));
+    match reaction {
         Reaction::Frame(f) => {
             let stream = f.header.stream;
             let Response::Error(e) = decode(f).message else {
