@@ -228,7 +228,15 @@ mod cql4_driver {
             select: client.prepare(SELECT).await?,
             insert: client.prepare(INSERT).await?,
             client,
-            options: QueryOptions::new(),
+            // CQL4_PAGE_SIZE=0 sends no page size (as scylla's `execute_unpaged` does); the
+            // default is cql4's own (Config::default_page_size).
+            options: match std::env::var("CQL4_PAGE_SIZE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                Some(n) => QueryOptions::new().with_page_size(n),
+                None => QueryOptions::new(),
+            },
             payload: Bytes::from(pages::payload()),
         })
     }
