@@ -143,6 +143,12 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
             paths.root.join("docs").join("benchmarks"),
         )
     };
+    if !opts.quick {
+        // The committed report keeps its raw numbers next to it.
+        fs::create_dir_all(&plots).context(|| format!("create {}", plots.display()))?;
+        fs::copy(&results_path, plots.join("results.json"))
+            .context(|| "copy results.json next to the report".into())?;
+    }
     run(Command::new(paths.bin("bench_report"))
         .arg(&results_path)
         .arg(&md)
@@ -188,6 +194,10 @@ fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
         serde_json::to_string_pretty(&results).context(|| "serialize results".into())?,
     )
     .context(|| format!("write {}", results_path.display()))?;
+    let plots = p.root.join("docs").join("benchmarks");
+    fs::create_dir_all(&plots).context(|| format!("create {}", plots.display()))?;
+    fs::copy(&results_path, plots.join("results.json"))
+        .context(|| "copy results.json next to the report".into())?;
     run(Command::new(p.bin("bench_report"))
         .arg(&results_path)
         .arg(p.root.join("docs").join("benchmarks.md"))
