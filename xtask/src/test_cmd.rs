@@ -3,7 +3,8 @@
 //! 1. `cargo fmt --all --check`
 //! 2. `cargo clippy --workspace --all-targets -- -D warnings`
 //! 3. the Python venv (AWS's driver plugin) and a keyspaces-mode Cassandra node
-//! 4. the Python cross-check and `cargo test --workspace`, both with the node's `CQL4_TEST_*`
+//! 4. the Python cross-check, `cargo test --workspace` (and `-p cql4-frame --all-features`),
+//!    `cargo doc` with warnings denied, and `cargo xtask bench --quick`, with the node's `CQL4_TEST_*`
 //!    environment (docs/testing.md)
 //! 5. stop the node, also when a step failed or on Ctrl-C; print the node's log tail on failure.
 //!
@@ -32,13 +33,27 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
     if skip_lint {
         eprintln!("xtask: --skip-lint: not running fmt and clippy (CI always does)");
     } else {
-        let lints: [(&str, &[&str]); 2] = [
+        let lints: [(&str, &[&str]); 3] = [
             ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
             (
                 "cargo clippy --workspace --all-targets -- -D warnings",
                 &[
                     "clippy",
                     "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+            // The optional big-number conversions are not in the default feature set.
+            (
+                "cargo clippy -p cql4-frame --all-features --all-targets -- -D warnings",
+                &[
+                    "clippy",
+                    "-p",
+                    "cql4-frame",
+                    "--all-features",
                     "--all-targets",
                     "--",
                     "-D",
@@ -59,7 +74,7 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
 
     let mut env = node.state.test_env();
     env.push(("CQL4_PYTHON", python.display().to_string()));
-    let steps: [(&str, Command); 3] = [
+    let steps: [(&str, Command); 5] = [
         ("Python cross-check (cassandra-driver + cassandra-sigv4)", {
             let mut c = Command::new(&python);
             c.arg(layout.python_check());
@@ -68,6 +83,17 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
         ("cargo test --workspace", {
             let mut c = cargo();
             c.args(["test", "--workspace"]);
+            c
+        }),
+        ("cargo test -p cql4-frame --all-features", {
+            let mut c = cargo();
+            c.args(["test", "-p", "cql4-frame", "--all-features"]);
+            c
+        }),
+        ("cargo doc --workspace --no-deps (warnings denied)", {
+            let mut c = cargo();
+            c.args(["doc", "--workspace", "--no-deps", "--all-features"]);
+            c.env("RUSTDOCFLAGS", "-D warnings");
             c
         }),
         // Smoke run of the driver benchmarks so the bench code cannot rot (docs/benchmarks.md).

@@ -11,6 +11,8 @@
 //! 'empty' values … distinct from NULL") and decodes as [`CqlValue::Empty`] for every type
 //! whose natural encoding is not itself empty.
 
+#[cfg(feature = "num-bigint")]
+mod bignum;
 mod convert;
 mod lazy;
 mod number;
@@ -19,6 +21,8 @@ mod temporal;
 use std::fmt;
 use std::net::IpAddr;
 
+#[cfg(feature = "bigdecimal")]
+pub use self::bignum::ScaleOutOfRange;
 pub use self::convert::{write_value, FromCql, IsNull, ToCql};
 pub use self::lazy::{ListIter, MapIter};
 pub use self::number::{Decimal, ParseNumberError, Varint};
