@@ -483,6 +483,17 @@ mod tests {
         )
     }
 
+    /// Runs the client side of the handshake on its own task.
+    fn spawn_run(
+        mut io: BoxIo,
+        config: Config,
+    ) -> tokio::task::JoinHandle<Result<Compression, Error>> {
+        tokio::spawn(async move {
+            let mut buf = BytesMut::new();
+            run(&mut io, &mut buf, &config).await
+        })
+    }
+
     fn password() -> Option<Arc<dyn cql4_auth::AuthProvider>> {
         Some(Arc::new(
             cql4_auth::PasswordAuthenticator::new("user", "pw").unwrap(),
@@ -509,11 +520,8 @@ mod tests {
 
     #[tokio::test]
     async fn password_handshake_sends_the_plain_token() {
-        let (mut io, mut server, config) = scripted(password());
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(password());
+        let client = spawn_run(io, config);
         until_authenticate(&mut server).await;
         match server.read().await.message {
             Request::AuthResponse(r) => assert_eq!(r.token.as_deref(), Some(&b"\0user\0pw"[..])),
@@ -527,11 +535,8 @@ mod tests {
 
     #[tokio::test]
     async fn bad_credentials_carry_the_servers_message() {
-        let (mut io, mut server, config) = scripted(password());
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(password());
+        let client = spawn_run(io, config);
         until_authenticate(&mut server).await;
         server.read().await;
         server
@@ -551,11 +556,8 @@ mod tests {
 
     #[tokio::test]
     async fn endless_challenges_fail_the_handshake() {
-        let (mut io, mut server, config) = scripted(password());
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(password());
+        let client = spawn_run(io, config);
         until_authenticate(&mut server).await;
         server.read().await;
         // PLAIN takes no challenge: the exchange refuses instead of resending the password.
@@ -570,11 +572,8 @@ mod tests {
 
     #[tokio::test]
     async fn missing_credentials_name_the_authenticator() {
-        let (mut io, mut server, config) = scripted(None);
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(None);
+        let client = spawn_run(io, config);
         until_authenticate(&mut server).await;
         let e = client.await.unwrap().unwrap_err();
         assert!(
@@ -585,11 +584,8 @@ mod tests {
 
     #[tokio::test]
     async fn server_answering_with_another_version_is_refused_naming_v4() {
-        let (mut io, mut server, config) = scripted(None);
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(None);
+        let client = spawn_run(io, config);
         server.read().await;
         // A v3 ERROR frame header (0x83) as an old server would answer.
         server.raw(&[0x83, 0, 0, 0, 0x00, 0, 0, 0, 0]).await;
@@ -601,11 +597,8 @@ mod tests {
 
     #[tokio::test]
     async fn protocol_error_about_the_version_is_refused_naming_v4() {
-        let (mut io, mut server, config) = scripted(None);
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(None);
+        let client = spawn_run(io, config);
         server.read().await;
         server
             .send(Response::Error(ErrorResponse {
@@ -623,11 +616,8 @@ mod tests {
 
     #[tokio::test]
     async fn ready_without_authentication() {
-        let (mut io, mut server, config) = scripted(None);
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let (io, mut server, config) = scripted(None);
+        let client = spawn_run(io, config);
         server.read().await;
         server
             .send(Response::Supported(Supported { options: vec![] }))
@@ -641,12 +631,9 @@ mod tests {
     /// already compressed, though STARTUP itself is not.
     #[tokio::test]
     async fn answer_to_startup_is_decoded_with_the_negotiated_compression() {
-        let (mut io, mut server, mut config) = scripted(password());
+        let (io, mut server, mut config) = scripted(password());
         config.compression = Compression::Lz4;
-        let client = tokio::spawn(async move {
-            let mut buf = BytesMut::new();
-            run(&mut io, &mut buf, &config).await
-        });
+        let client = spawn_run(io, config);
         server.read().await;
         server
             .send(Response::Supported(Supported {
