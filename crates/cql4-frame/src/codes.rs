@@ -70,3 +70,27 @@ macro_rules! open_code {
 }
 
 pub(crate) use open_code;
+
+/// `contains` and `with` for a bit-flag newtype `$name(pub int)` (frame flags, metadata flags).
+macro_rules! flag_ops {
+    ($name:ident) => {
+        impl $name {
+            /// True when every bit of `other` is set.
+            pub fn contains(self, other: Self) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// These flags with `other`'s bits set (`on`) or cleared.
+            #[must_use]
+            pub fn with(self, other: Self, on: bool) -> Self {
+                if on {
+                    Self(self.0 | other.0)
+                } else {
+                    Self(self.0 & !other.0)
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use flag_ops;

@@ -48,22 +48,9 @@ impl FrameFlags {
     pub const WARNING: Self = Self(0x08);
     /// No flags.
     pub const EMPTY: Self = Self(0);
-
-    /// True when every bit of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// These flags with `other`'s bits set or cleared.
-    #[must_use]
-    pub fn with(self, other: Self, on: bool) -> Self {
-        if on {
-            Self(self.0 | other.0)
-        } else {
-            Self(self.0 & !other.0)
-        }
-    }
 }
+
+crate::codes::flag_ops!(FrameFlags);
 
 impl fmt::Debug for FrameFlags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -20,22 +20,9 @@ impl MetadataFlags {
     pub const HAS_MORE_PAGES: Self = Self(0x0002);
     /// 0x0004 No_metadata: no table spec and no column specs follow.
     pub const NO_METADATA: Self = Self(0x0004);
-
-    /// True if every bit of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// These flags with the bits of `other` set (`on`) or cleared.
-    #[must_use]
-    pub fn with(self, other: Self, on: bool) -> Self {
-        if on {
-            Self(self.0 | other.0)
-        } else {
-            Self(self.0 & !other.0)
-        }
-    }
 }
+
+crate::codes::flag_ops!(MetadataFlags);
 
 /// A keyspace and table name pair (`<global_table_spec>` or the prefix of a `<col_spec_i>`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
