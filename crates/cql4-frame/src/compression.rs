@@ -131,9 +131,27 @@ fn lz4_compress(body: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
         length: body.len(),
         max: i32::MAX as usize,
     })?;
+    // Compress straight into `out` rather than into a fresh Vec that would then be copied.
+    let start = out.len();
     out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&lz4_flex::block::compress(body));
-    Ok(())
+    let block_start = out.len();
+    out.resize(
+        block_start + lz4_flex::block::get_maximum_output_size(body.len()),
+        0,
+    );
+    let written = out
+        .get_mut(block_start..)
+        .map(|dst| lz4_flex::block::compress_into(body, dst));
+    match written {
+        Some(Ok(n)) => {
+            out.truncate(block_start + n);
+            Ok(())
+        }
+        _ => {
+            out.truncate(start);
+            Err(EncodeError::Compression("lz4 compression failed"))
+        }
+    }
 }
 
 #[cfg(not(feature = "lz4"))]
