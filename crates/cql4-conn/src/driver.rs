@@ -140,6 +140,9 @@ impl Driver {
         let mut events: Option<mpsc::Sender<RawFrame>> = None;
         let mut last_read = Instant::now();
         let mut heartbeat_outstanding = false;
+        // One timer for the connection, re-armed each turn, rather than a new one per turn.
+        let timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(timer);
 
         let reason: CloseReason = 'run: loop {
             while write_buf.len() < MAX_WRITE_BUFFER {
@@ -164,6 +167,9 @@ impl Driver {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            if let Some(wake) = wake {
+                timer.as_mut().reset(tokio::time::Instant::from_std(wake));
+            }
             if read_buf.capacity() - read_buf.len() < READ_CHUNK / 4 {
                 read_buf.reserve(READ_CHUNK);
             }
@@ -247,7 +253,7 @@ impl Driver {
                         next = commands.try_recv().ok();
                     }
                 }
-                () = sleep_until(wake), if wake.is_some() => {
+                () = &mut timer, if wake.is_some() => {
                     let now = Instant::now();
                     while let Some(Expired { request, .. }) = mux.poll_expired(now) {
                         match request {
@@ -315,13 +321,6 @@ async fn write_or_flush<W: AsyncWrite + Unpin>(
     match wr.write_buf(buf).await? {
         0 => Err(io::ErrorKind::WriteZero.into()),
         _ => Ok(Progress::Wrote),
-    }
-}
-
-async fn sleep_until(when: Option<Instant>) {
-    match when {
-        Some(when) => tokio::time::sleep_until(tokio::time::Instant::from_std(when)).await,
-        None => std::future::pending().await,
     }
 }
 
