@@ -19,17 +19,9 @@ const REQUESTS: &str = include_str!("vectors/python/messages/requests.json");
 const RESPONSES: &str = include_str!("vectors/python/messages/responses.json");
 const RESPONSES_PYTHON: &str = include_str!("vectors/python/messages/responses_python.json");
 
-fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex {s}");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+#[path = "common/hex.rs"]
+mod hex_util;
+use hex_util::{hex, unhex};
 
 fn one_frame(wire: &[u8]) -> RawFrame {
     let mut buf = BytesMut::from(wire);

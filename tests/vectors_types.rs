@@ -16,17 +16,9 @@ use serde_json::Value;
 
 const VALUES: &str = include_str!("vectors/python/types/values.json");
 
-fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex {s}");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+#[path = "common/hex.rs"]
+mod hex_util;
+use hex_util::{hex, unhex};
 
 fn column_type(spec: &Value) -> ColumnType {
     if let Some(name) = spec.as_str() {
