@@ -74,6 +74,15 @@ async fn warm_up() {
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
 
+/// The request failed because the client closed the connection on a protocol violation.
+#[track_caller]
+fn assert_protocol_close(err: &Error) {
+    assert!(
+        matches!(err, Error::Closed(r) if matches!(**r, CloseReason::Protocol(_))),
+        "{err:?}"
+    );
+}
+
 /// The connection is closed: later requests fail at once with `Error::Closed`.
 async fn assert_closed(client: &Client) {
     // The I/O task may still be failing the requests; give it a moment to finish closing.
@@ -288,10 +297,7 @@ async fn response_on_a_stream_never_used_closes() {
     let client = connect(server.port).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
-    assert!(
-        matches!(&err, Error::Closed(r) if matches!(**r, CloseReason::Protocol(_))),
-        "{err:?}"
-    );
+    assert_protocol_close(&err);
     assert_closed(&client).await;
 }
 
@@ -322,10 +328,7 @@ async fn response_on_a_stream_used_twice_closes() {
     let (ok, failed) = if a.is_ok() { (a, b) } else { (b, a) };
     assert!(ok.is_ok(), "{ok:?}");
     let err = failed.unwrap_err();
-    assert!(
-        matches!(&err, Error::Closed(r) if matches!(**r, CloseReason::Protocol(_))),
-        "{err:?}"
-    );
+    assert_protocol_close(&err);
     assert_closed(&client).await;
 }
 
@@ -353,10 +356,7 @@ async fn event_on_an_unused_stream_closes() {
     let client = connect(server.port).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
-    assert!(
-        matches!(&err, Error::Closed(r) if matches!(**r, CloseReason::Protocol(_))),
-        "{err:?}"
-    );
+    assert_protocol_close(&err);
     assert_closed(&client).await;
 }
 
