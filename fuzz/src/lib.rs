@@ -15,8 +15,59 @@
 //! - rows: every cell of every row is reachable raw, typed and owned, and owned values
 //!   re-serialize to a fixpoint.
 //! - the stream table never hands out an id that is in flight or orphaned.
-#![forbid(unsafe_code)]
+// `unsafe` only in `capped_alloc` below (a `GlobalAlloc` impl must be `unsafe`), compiled only
+// into the cargo-fuzz binaries (`cfg(fuzzing)`); the replay test keeps `forbid`.
+#![cfg_attr(fuzzing, deny(unsafe_code))]
+#![cfg_attr(not(fuzzing), forbid(unsafe_code))]
 #![allow(missing_docs, unreachable_pub, dead_code)]
+
+/// The largest single allocation a fuzz binary allows. Without a sanitizer, libFuzzer's
+/// `-malloc_limit_mb` has no malloc hooks and does nothing; this allocator takes its place, so
+/// an allocation sized from a hostile length field stays a finding whatever the sanitizer.
+pub const MAX_ALLOCATION: usize = 256 << 20;
+
+#[cfg(fuzzing)]
+#[allow(unsafe_code)]
+mod capped_alloc {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    struct Capped;
+
+    // SAFETY: every call forwards to `System` with the caller's own arguments, or returns null
+    // (allocation failure, which `GlobalAlloc` allows) for sizes above the cap; the Rust
+    // runtime then reports "memory allocation of N bytes failed" and aborts, which libFuzzer
+    // records as a crash with its input.
+    unsafe impl GlobalAlloc for Capped {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if layout.size() > super::MAX_ALLOCATION {
+                return std::ptr::null_mut();
+            }
+            // SAFETY: the caller's contract for `alloc` holds for `System.alloc`.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            if layout.size() > super::MAX_ALLOCATION {
+                return std::ptr::null_mut();
+            }
+            // SAFETY: as above.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from `System` through this allocator with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if new_size > super::MAX_ALLOCATION {
+                return std::ptr::null_mut();
+            }
+            // SAFETY: `ptr`/`layout` came from `System` through this allocator.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static CAPPED: Capped = Capped;
+}
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -1,15 +1,19 @@
-//! `cargo xtask fuzz [--minutes N] [--target T] [--seed] [--cmin]`: runs the cargo-fuzz targets of
-//! `fuzz/` one after the other (one worker each, bounded by time and by 50 million runs), and
-//! prints libFuzzer's final figures per target (see docs/fuzzing.md).
+//! `cargo xtask fuzz [--minutes N] [--target T,…] [--jobs J] [--sanitizer none|address] [--seed]
+//! [--cmin]`: runs the cargo-fuzz targets of `fuzz/`, `J` at a time (one libFuzzer process each,
+//! bounded by time and by 50 million runs), keeps going when one finds a failure, and prints
+//! libFuzzer's final figures per target (see docs/fuzzing.md).
 //!
 //! Needs `cargo-fuzz` (`cargo install cargo-fuzz`) and a C++ compiler; on stable Rust it sets
 //! `RUSTC_BOOTSTRAP=1`, which the sanitizer flags of cargo-fuzz require.
-use std::fs;
+use std::collections::VecDeque;
+use std::fs::{self, File};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::thread;
 
 use crate::layout::Layout;
-use crate::util::{on_path, run, run_captured, Context, Result};
+use crate::util::{describe, on_path, run, Context, Result};
 
 /// The targets, in `fuzz/Cargo.toml` order.
 pub(crate) const TARGETS: &[&str] = &[
@@ -32,9 +36,32 @@ pub(crate) const TARGETS: &[&str] = &[
 /// At most this many executions per target, whatever the time budget.
 const MAX_RUNS: u64 = 50_000_000;
 
+/// The sanitizer cargo-fuzz builds the targets with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Sanitizer {
+    /// No sanitizer: several times the executions per second. The crates under test forbid
+    /// `unsafe`; panics, aborts, stack overflows, timeouts and RSS are still caught by
+    /// libFuzzer, and `fuzz/src/lib.rs` installs a global allocator that refuses any single
+    /// allocation above 256 MiB (what `-malloc_limit_mb` does under a sanitizer).
+    None,
+    /// AddressSanitizer (also catches memory errors inside dependencies' `unsafe`).
+    Address,
+}
+
+impl Sanitizer {
+    fn flag(self) -> &'static str {
+        match self {
+            Sanitizer::None => "none",
+            Sanitizer::Address => "address",
+        }
+    }
+}
+
 pub(crate) struct FuzzArgs {
     pub(crate) minutes: u64,
-    pub(crate) target: Option<String>,
+    pub(crate) targets: Vec<String>,
+    pub(crate) jobs: usize,
+    pub(crate) sanitizer: Sanitizer,
     pub(crate) seed: bool,
     pub(crate) cmin: bool,
 }
@@ -51,53 +78,127 @@ pub(crate) fn run_fuzz(layout: &Layout, args: &FuzzArgs) -> Result<()> {
     if !on_path("c++") && !on_path("clang++") {
         return Err("libFuzzer needs a C++ compiler (c++ or clang++) on PATH".to_owned());
     }
-    let targets: Vec<&str> = match &args.target {
-        Some(t) if TARGETS.contains(&t.as_str()) => vec![t.as_str()],
-        Some(t) => {
-            return Err(format!(
-                "no fuzz target {t}; targets: {}",
-                TARGETS.join(", ")
-            ))
+    if args.jobs == 0 {
+        return Err("--jobs must be at least 1".to_owned());
+    }
+    let targets: Vec<&str> = if args.targets.is_empty() {
+        TARGETS.to_vec()
+    } else {
+        let mut chosen = Vec::new();
+        for t in &args.targets {
+            match TARGETS.iter().find(|k| **k == t.as_str()) {
+                Some(k) if !chosen.contains(k) => chosen.push(*k),
+                Some(_) => return Err(format!("fuzz target {t} named twice")),
+                None => {
+                    return Err(format!(
+                        "no fuzz target {t}; targets: {}",
+                        TARGETS.join(", ")
+                    ))
+                }
+            }
         }
-        None => TARGETS.to_vec(),
+        chosen
     };
     if args.seed {
         seed(layout)?;
     }
-    run(cargo_fuzz(&fuzz_dir).args(["build", "-O"]))?;
-    let mut summary = Vec::new();
-    for target in &targets {
-        let corpus = fuzz_dir.join("corpus").join(target);
-        fs::create_dir_all(&corpus).context(|| format!("creating {}", corpus.display()))?;
-        let output = run_captured(cargo_fuzz(&fuzz_dir).args([
-            "run",
-            "-O",
-            target,
-            "--",
-            // One in-process worker (not -jobs, whose output goes to fuzz-N.log files).
-            &format!("-max_total_time={}", args.minutes * 60),
-            &format!("-runs={MAX_RUNS}"),
+    let sanitizer = args.sanitizer.flag();
+    run(cargo_fuzz(&fuzz_dir).args(["build", "-O", "-s", sanitizer]))?;
+    let log_dir = layout.root.join("target").join("fuzz-logs");
+    fs::create_dir_all(&log_dir).context(|| format!("creating {}", log_dir.display()))?;
+    println!(
+        "fuzzing {} target(s), {} at a time, {} min or {MAX_RUNS} runs each, sanitizer {sanitizer}; \
+         logs in {}",
+        targets.len(),
+        args.jobs,
+        args.minutes,
+        log_dir.display()
+    );
+
+    let queue = Mutex::new(targets.iter().copied().collect::<VecDeque<_>>());
+    let results = Mutex::new(Vec::new());
+    thread::scope(|scope| {
+        for _ in 0..args.jobs.min(targets.len()) {
+            scope.spawn(|| loop {
+                let Some(target) = queue.lock().expect("queue").pop_front() else {
+                    break;
+                };
+                let outcome = fuzz_one(&fuzz_dir, &log_dir, target, args);
+                match &outcome {
+                    Ok(figures) => println!("{target}: done: {figures}"),
+                    Err(e) => println!("{target}: FAILED: {e}"),
+                }
+                results.lock().expect("results").push((target, outcome));
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results");
+    results.sort_by_key(|(t, _)| targets.iter().position(|k| k == t));
+
+    println!(
+        "target: executions, exec/s, coverage (full log in {}/<target>.log)",
+        log_dir.display()
+    );
+    let mut failed = Vec::new();
+    for (target, outcome) in &results {
+        match outcome {
+            Ok(figures) => println!("{target}: {figures}"),
+            Err(e) => {
+                println!("{target}: FAILED: {e}");
+                failed.push(*target);
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "fuzz target(s) found a failure: {} (inputs under fuzz/artifacts/<target>/)",
+            failed.join(", ")
+        ))
+    }
+}
+
+/// Runs one target to its budget, streaming libFuzzer's output to `<log_dir>/<target>.log`;
+/// then minimizes its corpus if asked. Returns the condensed final figures.
+fn fuzz_one(fuzz_dir: &Path, log_dir: &Path, target: &str, args: &FuzzArgs) -> Result<String> {
+    let corpus = fuzz_dir.join("corpus").join(target);
+    fs::create_dir_all(&corpus).context(|| format!("creating {}", corpus.display()))?;
+    let log_path = log_dir.join(format!("{target}.log"));
+    let log = File::create(&log_path).context(|| format!("creating {}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .context(|| format!("cloning {}", log_path.display()))?;
+    println!("{target}: started");
+    let mut cmd = cargo_fuzz(fuzz_dir);
+    cmd.args(["run", "-O", "-s", args.sanitizer.flag(), target, "--"])
+        // One in-process worker (not -jobs, whose output goes to fuzz-N.log files).
+        .arg(format!("-max_total_time={}", args.minutes * 60))
+        .arg(format!("-runs={MAX_RUNS}"))
+        .args([
             "-print_final_stats=1",
             "-rss_limit_mb=2048",
             "-malloc_limit_mb=256",
             "-timeout=10",
-        ]))?;
-        let log = String::from_utf8_lossy(&output.stderr).into_owned();
-        let log_path = layout
-            .root
-            .join("target")
-            .join(format!("fuzz-{target}.log"));
-        fs::write(&log_path, &log).context(|| format!("writing {}", log_path.display()))?;
-        summary.push(format!("{target}: {}", final_figures(&log)));
-        if args.cmin {
-            run(cargo_fuzz(&fuzz_dir).args(["cmin", "-O", target]))?;
-        }
+        ])
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    let status = cmd
+        .status()
+        .context(|| format!("cannot run {}", describe(&cmd)))?;
+    let text =
+        fs::read_to_string(&log_path).context(|| format!("reading {}", log_path.display()))?;
+    let figures = final_figures(&text);
+    if !status.success() {
+        return Err(format!(
+            "libFuzzer exited with {status} after {figures}; see {}",
+            log_path.display()
+        ));
     }
-    println!("target: executions, exec/s, coverage (full log in target/fuzz-<target>.log)");
-    for line in summary {
-        println!("{line}");
+    if args.cmin {
+        run(cargo_fuzz(fuzz_dir).args(["cmin", "-O", "-s", args.sanitizer.flag(), target]))?;
     }
-    Ok(())
+    Ok(figures)
 }
 
 /// Writes seeds (golden vectors, captures, built seeds) into `fuzz/corpus/<target>/` through

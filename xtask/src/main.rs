@@ -58,14 +58,22 @@ enum Command {
         #[command(subcommand)]
         command: CassandraCommand,
     },
-    /// Run the cargo-fuzz targets of fuzz/ (one at a time) and print their figures.
+    /// Run the cargo-fuzz targets of fuzz/ and print their figures.
     Fuzz {
         /// Minutes per target (each also stops after 50 million runs).
         #[arg(long, default_value_t = 5)]
         minutes: u64,
-        /// Only this target (default: all).
-        #[arg(long)]
-        target: Option<String>,
+        /// Only these targets, in this order (repeat the flag or separate with commas;
+        /// default: all).
+        #[arg(long, value_delimiter = ',')]
+        target: Vec<String>,
+        /// How many targets run at once (one libFuzzer process each; give each a core).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Sanitizer: none (fastest; the code under test has no `unsafe`, and a capped global
+        /// allocator still turns any allocation above 256 MiB into a finding) or address.
+        #[arg(long, value_enum, default_value_t = fuzz::Sanitizer::None)]
+        sanitizer: fuzz::Sanitizer,
         /// First write seeds (golden vectors, captures) into fuzz/corpus/.
         #[arg(long)]
         seed: bool,
@@ -125,13 +133,17 @@ fn main() -> ExitCode {
         Command::Fuzz {
             minutes,
             target,
+            jobs,
+            sanitizer,
             seed,
             cmin,
         } => fuzz::run_fuzz(
             &layout,
             &fuzz::FuzzArgs {
                 minutes,
-                target,
+                targets: target,
+                jobs,
+                sanitizer,
                 seed,
                 cmin,
             },
