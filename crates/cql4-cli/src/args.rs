@@ -94,11 +94,13 @@ pub(crate) struct Args {
     #[arg(default_value_t = 9042)]
     pub(crate) port: u16,
 
-    /// User name for password authentication (SASL PLAIN); needs --password.
+    /// User name for password authentication (SASL PLAIN). Without --password, the password
+    /// is asked for on the terminal (not echoed).
     #[arg(short = 'u', long)]
     pub(crate) username: Option<String>,
 
-    /// Password for password authentication; needs --username.
+    /// Password for password authentication; needs --username. Other users of the machine can
+    /// see command lines: leave it out to be asked for it instead.
     #[arg(short = 'p', long, value_parser = parse_password, allow_hyphen_values = true)]
     pub(crate) password: Option<Password>,
 
@@ -212,10 +214,13 @@ pub(crate) struct Settings {
 }
 
 impl Args {
-    /// Checks the combinations clap does not, reading `SSL_CERTFILE` through `env`.
+    /// Checks the combinations clap does not, reading `SSL_CERTFILE` through `env`. With
+    /// `-u` and no `-p`, `prompt` is asked for the user's password (on the terminal, in the
+    /// command), once every flag has been found valid.
     pub(crate) fn validate(
         self,
         env: impl Fn(&str) -> Option<String>,
+        prompt: impl FnOnce(&str) -> std::io::Result<Password>,
     ) -> Result<Settings, CliError> {
         let usage = |msg: &str| Err(CliError::Usage(msg.to_owned()));
         if self.sigv4 && (self.username.is_some() || self.password.is_some()) {
@@ -227,14 +232,19 @@ impl Args {
         if self.execute.is_some() && self.file.is_some() {
             return usage("-e/--execute cannot be used with -f/--file");
         }
+        // A password to ask for is asked for last, once the other flags are known to be good.
+        let mut ask_password_of = None;
         let auth = match (self.username, self.password, self.sigv4) {
+            (Some(username), _, false) if username.is_empty() => {
+                return usage("-u/--username must not be empty")
+            }
             (Some(username), Some(password), false) => {
-                if username.is_empty() {
-                    return usage("-u/--username must not be empty");
-                }
                 AuthSettings::Password { username, password }
             }
-            (Some(_), None, _) => return usage("-u/--username needs -p/--password"),
+            (Some(username), None, false) => {
+                ask_password_of = Some(username);
+                AuthSettings::None
+            }
             (None, Some(_), _) => return usage("-p/--password needs -u/--username"),
             (_, _, true) => AuthSettings::SigV4 {
                 region: self.region,
@@ -264,6 +274,18 @@ impl Args {
         if self.host.is_empty() {
             return usage("HOST must not be empty");
         }
+        let auth = match ask_password_of {
+            Some(username) => match prompt(&username) {
+                Ok(password) => AuthSettings::Password { username, password },
+                Err(e) => {
+                    return Err(CliError::Usage(format!(
+                        "-u/--username without -p/--password asks for the password on the \
+                         terminal, and that failed: {e}"
+                    )))
+                }
+            },
+            None => auth,
+        };
         Ok(Settings {
             host: self.host,
             port: self.port,
@@ -289,12 +311,74 @@ mod tests {
     }
 
     fn parse_env(args: &[&str], certfile: Option<&str>) -> Result<Settings, CliError> {
+        parse_with(args, certfile, |user| {
+            panic!("asked for {user}'s password although -p was given or -u was not")
+        })
+    }
+
+    fn parse_with(
+        args: &[&str],
+        certfile: Option<&str>,
+        prompt: impl FnOnce(&str) -> std::io::Result<Password>,
+    ) -> Result<Settings, CliError> {
         let args = Args::try_parse_from(std::iter::once("cql4").chain(args.iter().copied()))
             .map_err(|e| CliError::from_clap(&e))?;
-        args.validate(|name| {
-            assert_eq!(name, SSL_CERTFILE_ENV);
-            certfile.map(str::to_owned)
+        args.validate(
+            |name| {
+                assert_eq!(name, SSL_CERTFILE_ENV);
+                certfile.map(str::to_owned)
+            },
+            prompt,
+        )
+    }
+
+    #[test]
+    fn username_without_password_asks_for_it_once() {
+        let mut asked = Vec::new();
+        let s = parse_with(&["-u", "alice", "-e", "select 1"], None, |user| {
+            asked.push(user.to_owned());
+            Ok(Password::new("typed-pw"))
         })
+        .unwrap();
+        assert_eq!(asked, ["alice"]);
+        match s.auth {
+            AuthSettings::Password { username, password } => {
+                assert_eq!(username, "alice");
+                assert_eq!(password.expose(), "typed-pw");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_prompt_before_the_other_flags_are_checked() {
+        // A bad flag combination is reported without asking for a password first.
+        let msg = match parse_with(&["-u", "alice", "-e", "x", "-f", "y"], None, |_| {
+            panic!("asked for a password before reporting the bad flags")
+        }) {
+            Err(CliError::Usage(msg)) => msg,
+            other => panic!("{other:?}"),
+        };
+        assert!(msg.contains("-f/--file"), "{msg}");
+        let msg = usage_message(&["-u", "", "-p", "x"]);
+        assert!(msg.contains("must not be empty"), "{msg}");
+    }
+
+    #[test]
+    fn a_failed_prompt_is_a_usage_error_naming_the_flags() {
+        let e = parse_with(&["-u", "alice"], None, |_| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no terminal",
+            ))
+        })
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("-p/--password") && msg.contains("no terminal"),
+            "{msg}"
+        );
     }
 
     fn usage_message(args: &[&str]) -> String {
@@ -419,8 +503,6 @@ mod tests {
         );
         let msg = usage_message(&["--region", "us-east-1"]);
         assert!(msg.contains("--sigv4"), "{msg}");
-        let msg = usage_message(&["-u", "alice"]);
-        assert!(msg.contains("--password"), "{msg}");
         let msg = usage_message(&["-p", "x"]);
         assert!(msg.contains("--username"), "{msg}");
         let msg = usage_message(&["--ssl-server-name", "x"]);

@@ -40,7 +40,10 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), CliError> {
     let env = |name: &str| std::env::var(name).ok();
     logging::init(env)?;
-    let settings = args.validate(env)?;
+    let settings = args.validate(env, |_user| {
+        // Reads /dev/tty with echo off, whatever stdin is (statements may be piped in).
+        rpassword::prompt_password("Password: ").map(args::Password::new)
+    })?;
     // A missing -f file is reported before connecting.
     if let Input::File(path) = &settings.input {
         std::fs::metadata(path).map_err(|source| CliError::File {

@@ -306,7 +306,9 @@ mod tests {
             "/no/such/ca.pem",
         ])
         .unwrap();
-        let settings = args.validate(|_| None).unwrap();
+        let settings = args
+            .validate(|_| None, |_| panic!("no prompt expected"))
+            .unwrap();
         let e = config(&settings).unwrap_err();
         assert!(
             e.to_string().starts_with("cannot read /no/such/ca.pem: "),
@@ -324,7 +326,9 @@ mod tests {
             "pw-5e6f7a",
         ])
         .unwrap();
-        let settings = args.validate(|_| None).unwrap();
+        let settings = args
+            .validate(|_| None, |_| panic!("no prompt expected"))
+            .unwrap();
         let config = config(&settings).unwrap();
         let debug = format!("{config:?}");
         assert!(debug.contains("alice"), "{debug}");

@@ -374,6 +374,77 @@ fn sigv4_without_credentials_says_so() {
     assert!(line.to_lowercase().contains("credential"), "{line}");
 }
 
+/// Runs `cmd` on a pseudo-terminal (tests/pty_run.py), typing `answer` at the password
+/// prompt. Returns what the terminal showed (stdout and stderr of the program, and any echo).
+fn run_on_terminal(cmd: &Command, answer: &str) -> Output {
+    let python = std::env::var("CQL4_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pty_run.py");
+    let mut outer = Command::new(python);
+    outer
+        .arg(script)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (name, value) in cmd.get_envs() {
+        match value {
+            Some(v) => outer.env(name, v),
+            None => outer.env_remove(name),
+        };
+    }
+    outer.env("CQL4_PTY_ANSWER", answer);
+    run(&mut outer)
+}
+
+#[test]
+fn username_alone_asks_for_the_password_on_the_terminal_without_echo() {
+    let node = node();
+    let mut cmd = cql4();
+    cmd.args(node.tls_args()).args([
+        "-u",
+        &node.user,
+        "--output",
+        "json",
+        "-e",
+        "select keyspace_name from system_schema.keyspaces",
+    ]);
+    let out = run_on_terminal(&cmd, &node.password);
+    let shown = stdout(&out);
+    assert_success(&out);
+    assert!(shown.starts_with("Password: "), "{shown}");
+    assert!(
+        shown.contains(r#"{"keyspace_name":"system_schema"}"#),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(&node.password),
+        "the password was echoed:\n{shown}"
+    );
+
+    // A wrong password typed at the prompt is refused like a wrong -p.
+    let out = run_on_terminal(&cmd, "wrong-password-93b1");
+    let shown = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("cql4: error: authentication"), "{shown}");
+    assert!(!shown.contains("wrong-password-93b1"), "{shown}");
+}
+
+#[test]
+fn username_alone_without_a_terminal_is_a_usage_error() {
+    // setsid: no controlling terminal, so there is nobody to ask (as under cron or CI).
+    let cql4 = cql4();
+    let mut cmd = Command::new("setsid");
+    cmd.arg("-w")
+        .arg(cql4.get_program())
+        .args(["-u", "alice", "127.0.0.1", "9", "-e", "select 1"])
+        .stdin(Stdio::null());
+    let out = run(&mut cmd);
+    let line = assert_one_line_failure(&out);
+    assert_eq!(out.status.code(), Some(2), "{line}");
+    assert!(
+        line.contains("-p/--password") && line.contains("terminal"),
+        "{line}"
+    );
+}
+
 #[test]
 fn wrong_password_fails_with_one_line_and_no_secret() {
     let node = node();
