@@ -470,7 +470,7 @@ impl Client {
     ) -> Result<ResponseFrame> {
         let mut bytes = Vec::with_capacity(size_hint(&frame.message));
         frame.encode(self.inner.compression, &mut bytes)?;
-        let raw = self.inner.core.request(Bytes::from(bytes), timeout).await?;
+        let raw = self.inner.core.request(bytes, timeout).await?;
         Ok(ResponseFrame::decode_with_metadata(
             raw,
             self.inner.compression,

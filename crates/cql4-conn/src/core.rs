@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use cql4_frame::frame::RawFrame;
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,7 +23,11 @@ pub(crate) struct Core {
 impl Core {
     /// Sends `frame` (its stream id is patched by the I/O task) and waits for the answer
     /// frame, at most `timeout`.
-    pub(crate) async fn request(&self, frame: Bytes, timeout: Duration) -> Result<RawFrame, Error> {
+    pub(crate) async fn request(
+        &self,
+        frame: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<RawFrame, Error> {
         let (reply, answer) = oneshot::channel();
         let command = Command::Request {
             frame,

@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use cql4_frame::frame::{decode_frame, RawFrame};
 use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -43,9 +43,11 @@ pub(crate) type Reply = Result<RawFrame, Error>;
 
 /// A message from a [`crate::Client`] to the I/O task.
 pub(crate) enum Command {
-    /// Send a serialized frame (stream id patched at write time) and answer on `reply`.
+    /// Send a serialized frame (stream id patched at write time) and answer on `reply`. A
+    /// `Vec`, not `Bytes`: it is copied into the write buffer once and freed, and turning a
+    /// `Vec` whose capacity exceeds its length into `Bytes` costs an allocation.
     Request {
-        frame: Bytes,
+        frame: Vec<u8>,
         deadline: Instant,
         timeout: Duration,
         reply: oneshot::Sender<Reply>,
@@ -56,12 +58,12 @@ pub(crate) enum Command {
 
 enum Pending {
     Caller {
-        frame: Option<Bytes>,
+        frame: Option<Vec<u8>>,
         timeout: Duration,
         reply: oneshot::Sender<Reply>,
     },
     Heartbeat {
-        frame: Option<Bytes>,
+        frame: Option<&'static [u8]>,
     },
 }
 
@@ -102,9 +104,7 @@ impl Shared {
 
 /// An OPTIONS request with stream 0 (patched when sent), as the heartbeat
 /// (native_protocol_v4.spec §4.1.3: OPTIONS has an empty body).
-fn heartbeat_frame() -> Bytes {
-    Bytes::from_static(&[0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00])
-}
+const HEARTBEAT_FRAME: &[u8] = &[0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00];
 
 /// Appends `frame` to `out` with its stream id (§2.3, header bytes 2..4) replaced by `id`.
 fn put_with_stream(out: &mut BytesMut, frame: &[u8], id: i16) {
@@ -149,11 +149,17 @@ impl Driver {
                 let Some((id, pending)) = mux.poll_transmit() else {
                     break;
                 };
-                let frame = match pending {
-                    Pending::Caller { frame, .. } | Pending::Heartbeat { frame } => frame.take(),
-                };
-                if let Some(frame) = frame {
-                    put_with_stream(&mut write_buf, &frame, id);
+                match pending {
+                    Pending::Caller { frame, .. } => {
+                        if let Some(frame) = frame.take() {
+                            put_with_stream(&mut write_buf, &frame, id);
+                        }
+                    }
+                    Pending::Heartbeat { frame } => {
+                        if let Some(frame) = frame.take() {
+                            put_with_stream(&mut write_buf, frame, id);
+                        }
+                    }
                 }
             }
             if !commands_open && mux.in_flight() == 0 && mux.queued() == 0 && write_buf.is_empty() {
@@ -270,7 +276,7 @@ impl Driver {
                     }
                     if let Some(every) = config.heartbeat_interval {
                         if !heartbeat_outstanding && now >= last_read + every {
-                            let hb = Pending::Heartbeat { frame: Some(heartbeat_frame()) };
+                            let hb = Pending::Heartbeat { frame: Some(HEARTBEAT_FRAME) };
                             if mux.submit(hb, now + config.heartbeat_timeout).is_ok() {
                                 heartbeat_outstanding = true;
                             }
@@ -337,9 +343,9 @@ mod tests {
     #[test]
     fn stream_id_is_patched_in_place() {
         let mut out = BytesMut::new();
-        put_with_stream(&mut out, &heartbeat_frame(), 0x1234);
+        put_with_stream(&mut out, HEARTBEAT_FRAME, 0x1234);
         assert_eq!(&out[..], &[0x04, 0, 0x12, 0x34, 0x05, 0, 0, 0, 0]);
-        put_with_stream(&mut out, &heartbeat_frame(), 32_767);
+        put_with_stream(&mut out, HEARTBEAT_FRAME, 32_767);
         assert_eq!(&out[9..13], &[0x04, 0, 0x7f, 0xff]);
     }
 
@@ -394,10 +400,10 @@ mod tests {
     }
 
     /// A QUERY-opcode frame whose body is just `tag` (the fake server echoes it).
-    fn tagged(tag: u32) -> Bytes {
+    fn tagged(tag: u32) -> Vec<u8> {
         let mut f = vec![0x04, 0, 0, 0, 0x07, 0, 0, 0, 4];
         f.extend_from_slice(&tag.to_be_bytes());
-        Bytes::from(f)
+        f
     }
 
     fn tag_of(f: &RawFrame) -> u32 {

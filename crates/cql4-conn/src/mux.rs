@@ -29,8 +29,7 @@
 //! A response on a `Free` id (never used, or answered twice) is a protocol violation: the
 //! connection's state is unknown and it must close.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
 
@@ -152,7 +151,7 @@ struct Waiting<T> {
 
 /// What a timer entry points at. Entries are lazily invalidated: a timer whose target has
 /// moved on (answered, or a later generation) is skipped when popped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TimerTarget {
     Queued { seq: u64 },
     Slot { id: u16, generation: u32 },
@@ -171,7 +170,11 @@ pub struct Multiplexer<T> {
     /// Queue entries still holding a request (expired ones stay in `queue` until popped).
     queued_live: usize,
     next_seq: u64,
-    timers: BinaryHeap<Reverse<(Instant, TimerTarget)>>,
+    /// Deadlines in order (earliest first). Requests mostly arrive with `now + the same
+    /// timeout`, so a new deadline nearly always goes at the back in O(1) and the earliest is
+    /// popped from the front in O(1); an earlier one (a shorter per-request timeout) is
+    /// inserted at its place (binary search, then a shift of the shorter side).
+    timers: VecDeque<(Instant, TimerTarget)>,
     in_flight: usize,
     orphans: usize,
     closed: bool,
@@ -194,7 +197,7 @@ impl<T> Multiplexer<T> {
             queue: VecDeque::new(),
             queued_live: 0,
             next_seq: 0,
-            timers: BinaryHeap::new(),
+            timers: VecDeque::new(),
             in_flight: 0,
             orphans: 0,
             closed: false,
@@ -223,8 +226,7 @@ impl<T> Multiplexer<T> {
             request: Some(request),
         });
         self.queued_live += 1;
-        self.timers
-            .push(Reverse((deadline, TimerTarget::Queued { seq })));
+        self.push_timer(deadline, TimerTarget::Queued { seq });
         Ok(())
     }
 
@@ -255,10 +257,7 @@ impl<T> Multiplexer<T> {
         if let Some(g) = self.generations.get_mut(idx) {
             *g = generation;
         }
-        self.timers.push(Reverse((
-            waiting.deadline,
-            TimerTarget::Slot { id, generation },
-        )));
+        self.push_timer(waiting.deadline, TimerTarget::Slot { id, generation });
         self.in_flight += 1;
         let slot = self.slots.get_mut(idx)?;
         *slot = Slot::InFlight {
@@ -302,11 +301,11 @@ impl<T> Multiplexer<T> {
     /// then (or until input arrives) and then calls [`Self::poll_expired`].
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         loop {
-            let Reverse((when, target)) = *self.timers.peek()?;
+            let (when, target) = *self.timers.front()?;
             if self.timer_is_live(target) {
                 return Some(when);
             }
-            self.timers.pop();
+            self.timers.pop_front();
         }
     }
 
@@ -314,12 +313,12 @@ impl<T> Multiplexer<T> {
     /// orphaned (reserved until its late answer); check [`Self::health`] afterwards.
     pub fn poll_expired(&mut self, now: Instant) -> Option<Expired<T>> {
         loop {
-            let Reverse((when, target)) = *self.timers.peek()?;
+            let (when, target) = *self.timers.front()?;
             if when > now {
                 self.compact_timers();
                 return None;
             }
-            self.timers.pop();
+            self.timers.pop_front();
             match target {
                 TimerTarget::Queued { seq } => {
                     if let Some(request) = self.take_queued(seq) {
@@ -429,18 +428,26 @@ impl<T> Multiplexer<T> {
         Some(request)
     }
 
-    /// Answered requests leave their timer behind (lazy deletion). Rebuild the heap when dead
-    /// entries dominate, so memory stays proportional to live requests.
+    /// Inserts a deadline at its place in `timers` (after equal ones, so ties keep their
+    /// submission order).
+    fn push_timer(&mut self, when: Instant, target: TimerTarget) {
+        match self.timers.back() {
+            Some(&(last, _)) if last > when => {
+                let at = self.timers.partition_point(|&(t, _)| t <= when);
+                self.timers.insert(at, (when, target));
+            }
+            _ => self.timers.push_back((when, target)),
+        }
+    }
+
+    /// Answered requests leave their timer behind (lazy deletion). Drop the dead entries when
+    /// they dominate, so memory stays proportional to live requests (order is kept).
     fn compact_timers(&mut self) {
         let live = self.in_flight + self.queued_live;
         if self.timers.len() > 1024 && self.timers.len() > 4 * live {
-            let timers = std::mem::take(&mut self.timers);
-            let kept: Vec<_> = timers
-                .into_vec()
-                .into_iter()
-                .filter(|Reverse((_, t))| self.timer_is_live(*t))
-                .collect();
-            self.timers = BinaryHeap::from(kept);
+            let mut timers = std::mem::take(&mut self.timers);
+            timers.retain(|&(_, t)| self.timer_is_live(t));
+            self.timers = timers;
         }
     }
 }
@@ -837,5 +844,52 @@ mod tests {
             ),
         }
         Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever order deadlines arrive in (per-request timeouts differ), requests expire
+        /// in deadline order, each exactly once, and never after being answered; `poll_timeout`
+        /// always names the earliest live deadline. Enough requests that dead timers are
+        /// compacted on the way.
+        #[test]
+        fn requests_expire_in_deadline_order(
+            ops in proptest::collection::vec((0u64..400, any::<bool>()), 1..1200),
+        ) {
+            let now = t0();
+            let mut m: Multiplexer<u32> = Multiplexer::new(MuxConfig {
+                max_streams: 64,
+                max_orphans: 100_000,
+                max_queued: 100_000,
+            });
+            let mut live = std::collections::BTreeMap::new(); // request -> deadline
+            for (r, &(deadline_ms, answer)) in (0u32..).zip(&ops) {
+                let deadline = now + ms(deadline_ms + 1);
+                m.submit(r, deadline).unwrap();
+                live.insert(r, deadline);
+                while let Some((id, req)) = transmit(&mut m) {
+                    // Answer some at once, leaving dead timers behind.
+                    if answer {
+                        prop_assert_eq!(m.handle_response(id).unwrap(), Delivery::Answer(req));
+                        live.remove(&req);
+                    }
+                }
+            }
+            let mut last = now;
+            loop {
+                let earliest = live.values().min().copied();
+                prop_assert_eq!(m.poll_timeout(), earliest);
+                let Some(when) = earliest else { break };
+                let expired = m.poll_expired(when).expect("a live request is due");
+                let deadline = live.remove(&expired.request).expect("expired once, unanswered");
+                prop_assert_eq!(deadline, when);
+                prop_assert!(deadline >= last);
+                last = deadline;
+                // Requests still queued go out when ids free up (they never do here: the
+                // orphans keep theirs, so the rest expire from the queue).
+                while transmit(&mut m).is_some() {}
+            }
+            prop_assert_eq!(m.poll_expired(now + ms(10_000)), None);
+        }
     }
 }
