@@ -196,9 +196,42 @@ fn fuzz_one(fuzz_dir: &Path, log_dir: &Path, target: &str, args: &FuzzArgs) -> R
         ));
     }
     if args.cmin {
-        run(cargo_fuzz(fuzz_dir).args(["cmin", "-O", "-s", args.sanitizer.flag(), target]))?;
+        minimize(fuzz_dir, &corpus, target, args.sanitizer)?;
     }
     Ok(figures)
+}
+
+/// `cargo fuzz cmin`, keeping the `regression-*` inputs (past findings, replayed by
+/// tests/fuzz_replay.rs) under their names: cmin would rename or drop them.
+fn minimize(fuzz_dir: &Path, corpus: &Path, target: &str, sanitizer: Sanitizer) -> Result<()> {
+    let mut kept = Vec::new();
+    for entry in fs::read_dir(corpus).context(|| format!("reading {}", corpus.display()))? {
+        let path = entry
+            .context(|| format!("reading {}", corpus.display()))?
+            .path();
+        let is_regression = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("regression-"));
+        if is_regression {
+            let data = fs::read(&path).context(|| format!("reading {}", path.display()))?;
+            kept.push((path, data));
+        }
+    }
+    // Keep every covered edge, not every hit-count bucket: a corpus small enough to commit.
+    run(cargo_fuzz(fuzz_dir).args([
+        "cmin",
+        "-O",
+        "-s",
+        sanitizer.flag(),
+        target,
+        "--",
+        "-use_counters=0",
+    ]))?;
+    for (path, data) in kept {
+        fs::write(&path, data).context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes seeds (golden vectors, captures, built seeds) into `fuzz/corpus/<target>/` through
