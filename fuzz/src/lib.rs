@@ -749,8 +749,7 @@ fn request_frame(raw: RawFrame, compression: Compression) {
         .encode(Compression::None, &mut first)
         .expect("a decoded request re-encodes");
     // Not byte for byte with the input: a `[bytes]` of any negative length is null (§3) and
-    // re-encodes as -1, and BATCH's names flag is derived from its statements. The message
-    // itself must survive, and the encoding be a fixpoint.
+    // re-encodes as -1. The message itself must survive, and the encoding be a fixpoint.
     let again = decode_one_request(&first);
     assert_eq!(again, decoded, "request changed through encode/decode");
     let mut second = Vec::new();
@@ -791,7 +790,22 @@ pub fn roundtrip_message(data: &[u8]) {
             return;
         };
         let mut bytes = Vec::new();
-        if frame.encode(compression, &mut bytes).is_err() {
+        let encoded = frame.encode(compression, &mut bytes);
+        if let Request::Batch(b) = &frame.message {
+            if b.statements
+                .iter()
+                .any(|s| matches!(s.values, QueryValues::Named(_)))
+            {
+                // One body, two meanings (CASSANDRA-10246): never written.
+                assert!(
+                    matches!(encoded, Err(cql4_frame::EncodeError::Invalid(m))
+                        if m == cql4_frame::request::NAMED_BATCH_VALUES),
+                    "a BATCH with named values encoded: {encoded:?}"
+                );
+                return;
+            }
+        }
+        if encoded.is_err() {
             return;
         }
         let mut buf = BytesMut::from(&bytes[..]);
@@ -911,7 +925,9 @@ fn arbitrary_request(u: &mut Unstructured<'_>) -> arbitrary::Result<RequestFrame
             params: params(u)?,
         }),
         6 => {
-            let named = u.arbitrary()?;
+            // Mostly positional (the only kind BATCH takes); named ones must be refused by the
+            // encoder (cql4_frame::request::NAMED_BATCH_VALUES) and are skipped by the caller.
+            let named = u.ratio(1, 8)?;
             let n = u.int_in_range(0..=4)?;
             let mut statements = Vec::new();
             for _ in 0..n {

@@ -298,7 +298,9 @@ impl Client {
     }
 
     /// Runs a BATCH (§4.1.7). Prepared children that the server no longer knows are prepared
-    /// again and the batch is sent once more.
+    /// again and the batch is sent once more. Children take positional values only: named
+    /// ones fail before anything is sent (the v4 BATCH layout cannot carry names, see
+    /// [`cql4_frame::request::NAMED_BATCH_VALUES`]).
     pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
         let timeout = self.timeout(options);
         let build = |client: &Self| {

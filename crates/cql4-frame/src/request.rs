@@ -344,16 +344,24 @@ pub enum BatchQuery {
 pub struct BatchStatement {
     /// The query text or prepared id.
     pub query: BatchQuery,
-    /// The statement's values. Named values set the batch flag 0x40 for every child; the spec
-    /// warns this "does not work" server-side (CASSANDRA-10246) but it is encoded as specified.
+    /// The statement's values, positional: a BATCH cannot carry named values (encoding one
+    /// fails with [`EncodeError::Invalid`], see [`NAMED_BATCH_VALUES`]).
     pub values: QueryValues,
 }
+
+/// Why BATCH takes positional values only. The v4 spec's flag 0x40 ("with names for values",
+/// §4.1.7) "does not work and should not be used [...] impossible for the server to
+/// implement" (CASSANDRA-10246): the flag comes after the children, and a `[string]` name
+/// followed by a `[value]` can read as a valid sequence of positional values, so one body
+/// has two meanings (found by the `roundtrip_message` fuzz target). Cassandra reads the values
+/// positionally whatever the flag says; cql4 neither writes nor accepts the flag.
+pub const NAMED_BATCH_VALUES: &str = "BATCH values must be positional: flag 0x40 (names for \
+     values) does not work in protocol v4 (native_protocol_v4.spec §4.1.7, CASSANDRA-10246)";
 
 mod batch_flags {
     pub(super) const SERIAL_CONSISTENCY: u8 = 0x10;
     pub(super) const DEFAULT_TIMESTAMP: u8 = 0x20;
-    pub(super) const NAMES_FOR_VALUES: u8 = 0x40;
-    pub(super) const KNOWN: u8 = 0x70;
+    pub(super) const KNOWN: u8 = 0x30;
 }
 
 /// BATCH (native_protocol_v4.spec §4.1.7).
@@ -372,28 +380,15 @@ pub struct Batch {
 }
 
 impl Batch {
-    fn named(&self) -> Result<bool, EncodeError> {
-        let named = self
-            .statements
-            .iter()
-            .any(|s| matches!(s.values, QueryValues::Named(_)));
-        // One flag covers every child: positional values cannot sit beside named ones.
-        if named
-            && self
-                .statements
-                .iter()
-                .any(|s| matches!(&s.values, QueryValues::Positional(v) if !v.is_empty()))
-        {
-            return Err(EncodeError::Invalid(
-                "BATCH mixes named and positional values; flag 0x40 applies to every statement",
-            ));
-        }
-        Ok(named)
-    }
-
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         use batch_flags::*;
-        let named = self.named()?;
+        if self
+            .statements
+            .iter()
+            .any(|s| matches!(s.values, QueryValues::Named(_)))
+        {
+            return Err(EncodeError::Invalid(NAMED_BATCH_VALUES));
+        }
         put_u8(out, self.batch_type.0);
         put_short_count(out, self.statements.len(), "BATCH.n")?;
         for s in &self.statements {
@@ -407,11 +402,7 @@ impl Batch {
                     put_short_bytes(out, id, "BATCH.id")?;
                 }
             }
-            match (&s.values, named) {
-                // An empty positional list under the named flag has no names to write.
-                (QueryValues::Positional(v), true) if v.is_empty() => put_u16(out, 0),
-                (values, _) => values.encode(out, "BATCH.values")?,
-            }
+            s.values.encode(out, "BATCH.values")?;
         }
         put_consistency(out, self.consistency);
         let mut flags = 0;
@@ -420,9 +411,6 @@ impl Batch {
         }
         if self.default_timestamp.is_some() {
             flags |= DEFAULT_TIMESTAMP;
-        }
-        if named {
-            flags |= NAMES_FOR_VALUES;
         }
         put_u8(out, flags);
         if let Some(c) = self.serial_consistency {
@@ -434,40 +422,10 @@ impl Batch {
         Ok(())
     }
 
-    /// Reads a BATCH body, which must fill the reader.
-    ///
-    /// The flags, and so whether each value is preceded by a name, come after the children,
-    /// and a `[string]` name cannot be told from a `[value]` by layout. So the body is read as
-    /// positional first and, when that does not end on flags without 0x40 at the end of the
-    /// body, read again as named (two linear passes at most).
+    /// Reads a BATCH body. Values are read as positional `[value]`s, as Cassandra reads them;
+    /// a body whose flags claim names (0x40) is refused, since its layout cannot be told apart
+    /// from a positional one (see [`NAMED_BATCH_VALUES`]).
     fn decode(r: &mut Reader<'_>) -> DecodeResult<Self> {
-        let mut positional = r.clone();
-        let first = match Self::decode_as(&mut positional, false) {
-            Ok(batch) if positional.is_empty() => {
-                *r = positional;
-                return Ok(batch);
-            }
-            Ok(_) => positional.expect_end("BATCH body"),
-            Err(e) => Err(e),
-        };
-        let mut named = r.clone();
-        match Self::decode_as(&mut named, true) {
-            Ok(batch) if named.is_empty() => {
-                *r = named;
-                Ok(batch)
-            }
-            // Report the positional reading's error: named values are rare (and broken).
-            _ => match first {
-                Err(e) => Err(e),
-                Ok(()) => Err(r.error(
-                    DecodeErrorKind::Invalid("BATCH values do not match flag 0x40"),
-                    "BATCH",
-                )),
-            },
-        }
-    }
-
-    fn decode_as(r: &mut Reader<'_>, named: bool) -> DecodeResult<Self> {
         use batch_flags::*;
         let batch_type = BatchType(r.u8("BATCH.type")?);
         let n = usize::from(r.u16("BATCH.n")?);
@@ -486,7 +444,7 @@ impl Batch {
                     ))
                 }
             };
-            let values = QueryValues::decode(r, named, "BATCH.values")?;
+            let values = QueryValues::decode(r, false, "BATCH.values")?;
             statements.push(BatchStatement { query, values });
         }
         let consistency = Consistency(r.u16("BATCH.consistency")?);
@@ -494,14 +452,10 @@ impl Batch {
         let flags = r.u8("BATCH.flags")?;
         if flags & !KNOWN != 0 {
             return Err(DecodeError::new(
-                DecodeErrorKind::Invalid("BATCH flags: the 4 rightmost bits and 0x80 must be 0"),
-                "BATCH.flags",
-                flags_at,
-            ));
-        }
-        if (flags & NAMES_FOR_VALUES != 0) != named {
-            return Err(DecodeError::new(
-                DecodeErrorKind::Invalid("BATCH values do not match flag 0x40"),
+                DecodeErrorKind::Invalid(
+                    "BATCH flags: only 0x10 and 0x20 are defined (0x40, names for values, \
+                     does not work in v4)",
+                ),
                 "BATCH.flags",
                 flags_at,
             ));
@@ -872,27 +826,69 @@ mod tests {
         assert!(!s.flags().contains(FrameFlags::COMPRESSION));
     }
 
-    #[test]
-    fn batch_rejects_mixed_named_and_positional() {
-        let b = Batch {
+    fn batch_with(values: Vec<QueryValues>) -> Batch {
+        Batch {
             batch_type: BatchType::LOGGED,
-            statements: vec![
-                BatchStatement {
-                    query: BatchQuery::Query("a".into()),
-                    values: QueryValues::Named(vec![("x".into(), BoundValue::Null)]),
-                },
-                BatchStatement {
-                    query: BatchQuery::Query("b".into()),
-                    values: QueryValues::Positional(vec![BoundValue::Null]),
-                },
-            ],
+            statements: values
+                .into_iter()
+                .map(|values| BatchStatement {
+                    query: BatchQuery::Query(String::new()),
+                    values,
+                })
+                .collect(),
             consistency: Consistency::ONE,
             serial_consistency: None,
             default_timestamp: None,
-        };
-        assert!(matches!(
-            Request::Batch(b).serialize(Compression::None),
-            Err(EncodeError::Invalid(_))
-        ));
+        }
+    }
+
+    #[test]
+    fn batch_refuses_named_values() {
+        let named = || QueryValues::Named(vec![("x".into(), BoundValue::Null)]);
+        for values in [
+            vec![named()],
+            vec![named(), QueryValues::Positional(vec![BoundValue::Null])],
+            vec![QueryValues::Named(Vec::new())],
+        ] {
+            let e = Request::Batch(batch_with(values))
+                .serialize(Compression::None)
+                .unwrap_err();
+            assert!(
+                matches!(e, EncodeError::Invalid(m) if m == NAMED_BATCH_VALUES),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn batch_body_with_names_flag_is_refused_and_values_read_positionally() {
+        // Fuzz finding (roundtrip_message): named values [("", b"")] and [] with consistency
+        // 0x100e encode to the same body as positional [b""], [] with consistency ANY and
+        // serial consistency 0x0e40. The body is now read one way, positionally.
+        let body: &[u8] = &[
+            0x00, 0x00, 0x02, // type 0, two children
+            0x00, 0, 0, 0, 0, 0x00, 0x01, 0, 0, 0, 0, // "" with one empty value
+            0x00, 0, 0, 0, 0, 0x00, 0x00, // "" with no values
+            0x00, 0x00, 0x10, 0x0e, 0x40, // ANY, flags 0x10, serial 0x0e40
+        ];
+        let b = Batch::decode(&mut Reader::new(body)).unwrap();
+        assert_eq!(
+            b.statements
+                .iter()
+                .map(|s| s.values.clone())
+                .collect::<Vec<_>>(),
+            [
+                QueryValues::Positional(vec![BoundValue::Bytes(Bytes::new())]),
+                QueryValues::Positional(Vec::new())
+            ]
+        );
+        assert_eq!(b.consistency, Consistency::ANY);
+        assert_eq!(b.serial_consistency, Some(Consistency(0x0e40)));
+
+        let mut named_flag = body.to_vec();
+        named_flag.truncate(body.len() - 2);
+        *named_flag.last_mut().unwrap() = 0x40;
+        let e = Batch::decode(&mut Reader::new(&named_flag)).unwrap_err();
+        assert_eq!(e.context(), "BATCH.flags", "{e}");
     }
 }

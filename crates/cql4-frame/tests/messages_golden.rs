@@ -319,9 +319,10 @@ fn batch_unlogged_mixed_children_with_serial_and_timestamp() {
 }
 
 #[test]
-fn batch_logged_and_counter_with_named_values() {
-    // Named values in BATCH are specified but "do not work" server-side (CASSANDRA-10246);
-    // encoded as the spec says: each value preceded by its [string] name, flag 0x40.
+fn batch_named_values_refused_and_counter_batch() {
+    // Named values in BATCH are specified but "do not work" (CASSANDRA-10246): a name and a
+    // value can read as positional values, so one body would have two meanings. cql4 neither
+    // encodes them nor accepts flag 0x40 (what the spec's layout would give is below).
     let wire = cat(&[
         &[0x04, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x00, 0x00, 0x15], // BATCH, 21 bytes
         &[0x00, 0x00, 0x01],                                     // LOGGED, 1 child
@@ -340,7 +341,13 @@ fn batch_logged_and_counter_with_named_values() {
         serial_consistency: None,
         default_timestamp: None,
     };
-    check_request(&wire, &req(0, Request::Batch(named)));
+    let mut out = Vec::new();
+    assert!(matches!(
+        req(0, Request::Batch(named)).encode(Compression::None, &mut out),
+        Err(EncodeError::Invalid(m)) if m == request::NAMED_BATCH_VALUES
+    ));
+    let e = RequestFrame::decode(raw(&wire), Compression::None, &limits()).unwrap_err();
+    assert!(e.to_string().contains("BATCH"), "{e}");
 
     let wire = [
         0x04, 0, 0, 0, 0x0d, 0, 0, 0, 6, // BATCH, 6 bytes
