@@ -26,6 +26,54 @@
 /// an allocation sized from a hostile length field stays a finding whatever the sanitizer.
 pub const MAX_ALLOCATION: usize = 256 << 20;
 
+/// Lets libFuzzer record a stack overflow as a crash with its input. Under a sanitizer its
+/// SIGSEGV handler runs on an alternate stack; without one (`-s none`) nothing sets that up
+/// (`#![no_main]` also skips Rust's own overflow handler), so an overflow would kill the
+/// process before libFuzzer could write the input. `install` (first call of any target, on
+/// the fuzzing thread) gives this thread an alternate signal stack and re-installs the
+/// current SIGSEGV/SIGBUS actions (libFuzzer's) with `SA_ONSTACK`.
+#[cfg(fuzzing)]
+#[allow(unsafe_code)]
+mod overflow_guard {
+    use std::sync::Once;
+
+    const ALT_STACK_SIZE: usize = 1 << 20;
+
+    pub(crate) fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let stack: &'static mut [u8] = Vec::leak(vec![0u8; ALT_STACK_SIZE]);
+            let alt = libc::stack_t {
+                ss_sp: stack.as_mut_ptr().cast(),
+                ss_flags: 0,
+                ss_size: ALT_STACK_SIZE,
+            };
+            // SAFETY: `alt` describes a leaked (never freed) buffer of ALT_STACK_SIZE bytes;
+            // `sigaction` reads and writes only the structs passed by pointer, which are
+            // initialized (zeroed, then filled by the kernel) before being passed back.
+            unsafe {
+                if libc::sigaltstack(&alt, std::ptr::null_mut()) != 0 {
+                    return;
+                }
+                for signal in [libc::SIGSEGV, libc::SIGBUS] {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(signal, std::ptr::null(), &mut action) == 0 {
+                        action.sa_flags |= libc::SA_ONSTACK;
+                        libc::sigaction(signal, &action, std::ptr::null_mut());
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[cfg(not(fuzzing))]
+mod overflow_guard {
+    /// Only the cargo-fuzz binaries need it (see the `cfg(fuzzing)` version).
+    #[inline]
+    pub(crate) fn install() {}
+}
+
 #[cfg(fuzzing)]
 #[allow(unsafe_code)]
 mod capped_alloc {
@@ -120,6 +168,7 @@ fn compression_of(selector: u8) -> Compression {
 
 /// `data[0]` picks the compression and the chunk size; the rest is the byte stream.
 pub fn frame(data: &[u8]) {
+    overflow_guard::install();
     let Some((&selector, stream)) = data.split_first() else {
         return;
     };
@@ -291,6 +340,7 @@ const RESPONSE_OPCODES: [Opcode; 8] = [
 /// `data[0]`: opcode (0..8 a response opcode, else the byte itself), `data[1]`: frame flags
 /// (tracing, warnings, custom payload, compression); the rest is the body.
 pub fn response_body(data: &[u8]) {
+    overflow_guard::install();
     let [op, flags, body @ ..] = data else {
         return;
     };
@@ -304,6 +354,7 @@ pub fn response_body(data: &[u8]) {
 
 /// An ERROR body (every §9 code and its details), after a flags byte.
 pub fn error_body(data: &[u8]) {
+    overflow_guard::install();
     if let [flags, body @ ..] = data {
         response_frame(
             assembled(Direction::Response, *flags & 0x0e, Opcode::ERROR.0, body),
@@ -315,6 +366,7 @@ pub fn error_body(data: &[u8]) {
 
 /// An EVENT body.
 pub fn event_body(data: &[u8]) {
+    overflow_guard::install();
     let raw = assembled(Direction::Response, 0, Opcode::EVENT.0, data);
     response_frame(raw, Compression::None, None);
 }
@@ -350,6 +402,7 @@ fn walk_response(message: &Response) {
 /// `data[0]` = n: the first n bytes are a prepared statement's result metadata (used for a
 /// No_metadata page), the rest a Rows body (after the kind).
 pub fn rows(data: &[u8]) {
+    overflow_guard::install();
     let Some((&n, rest)) = data.split_first() else {
         return;
     };
@@ -528,6 +581,7 @@ fn has_duplicate_udt_fields(ty: &ColumnType) -> bool {
 
 /// An `[option]` type, then a value of that type.
 pub fn type_value(data: &[u8]) {
+    overflow_guard::install();
     let limits = small_limits();
     let mut r = Reader::new(data);
     let Ok(ty) = ColumnType::decode(&mut r, &limits) else {
@@ -562,6 +616,7 @@ fn check_value(bytes: &[u8], ty: &ColumnType, limits: &DecodeLimits) {
 /// CQL type syntax (`map<text, frozen<list<int>>>`): parsing must not panic or recurse past
 /// the depth limit, and a parsed type must print to text that parses back to it.
 pub fn type_text(data: &[u8]) {
+    overflow_guard::install();
     let text = String::from_utf8_lossy(data);
     let Ok(ty) = text.parse::<ColumnType>() else {
         return;
@@ -576,6 +631,7 @@ pub fn type_text(data: &[u8]) {
 
 /// A structured type (built from the fuzzer's choices, nested a few levels) and a value.
 pub fn roundtrip_value(data: &[u8]) {
+    overflow_guard::install();
     let mut u = Unstructured::new(data);
     let Ok(ty) = arbitrary_type(&mut u, 0) else {
         return;
@@ -648,6 +704,7 @@ fn arbitrary_type(u: &mut Unstructured<'_>, depth: usize) -> arbitrary::Result<C
 
 /// An AUTH_CHALLENGE token: the SigV4 nonce parser and a whole SigV4 (and PLAIN) exchange step.
 pub fn sigv4_challenge(data: &[u8]) {
+    overflow_guard::install();
     use cql4_auth::sigv4::{extract_nonce, NONCE_LEN};
     use cql4_auth::{
         Credentials, Exchange, ExchangeLimits, SecretString, ServerMessage, SigV4Mechanism, Step,
@@ -682,6 +739,7 @@ pub fn sigv4_challenge(data: &[u8]) {
 /// A shared AWS config/credentials file. Profiles that would run a `credential_process` are
 /// skipped: the fuzzer must not start programs.
 pub fn aws_profile(data: &[u8]) {
+    overflow_guard::install();
     use cql4_auth::{MapEnv, ProfileProvider};
     let text = String::from_utf8_lossy(data);
     if text.to_ascii_lowercase().contains("credential_process") {
@@ -713,6 +771,7 @@ pub fn aws_profile(data: &[u8]) {
 
 /// An LZ4 body as Cassandra frames it (4-byte declared length, then the block).
 pub fn lz4(data: &[u8]) {
+    overflow_guard::install();
     let limits = small_limits();
     let Ok(plain) = compression::decompress(Compression::Lz4, data, &limits) else {
         return;
@@ -730,6 +789,7 @@ pub fn lz4(data: &[u8]) {
 
 /// `data[0]` flags, `data[1]` opcode, then the body.
 pub fn request(data: &[u8]) {
+    overflow_guard::install();
     let [flags, opcode, body @ ..] = data else {
         return;
     };
@@ -773,6 +833,7 @@ fn decode_one_request(bytes: &[u8]) -> RequestFrame {
 
 /// A request or response built from the fuzzer's choices, encoded (possibly LZ4), decoded.
 pub fn roundtrip_message(data: &[u8]) {
+    overflow_guard::install();
     let mut u = Unstructured::new(data);
     let Ok(lz4) = u.arbitrary::<bool>() else {
         return;
@@ -1156,6 +1217,7 @@ enum Model {
 /// is never handed out while in flight or orphaned, every answer reaches its own request, late
 /// answers are recognised, and counts agree.
 pub fn stream_table(data: &[u8]) {
+    overflow_guard::install();
     use cql4_conn::mux::{Delivery, Health, Multiplexer, MuxConfig, StreamViolation};
     let mut u = Unstructured::new(data);
     let mut config = MuxConfig::default();
