@@ -1,8 +1,10 @@
 //! Command-line flags (clap derive) and their validation into [`Settings`].
 //!
 //! clap checks the shape of each flag; [`Args::validate`] checks what clap cannot express (flags
-//! that only make sense together, environment fallbacks) and produces the settings the runner
-//! uses. Every failure is a [`CliError::Usage`]: one line, exit status 2.
+//! that only make sense together, environment fallbacks, the `-f` file), asks for a password left
+//! out, and produces the settings the runner uses. Every failure is one line: a
+//! [`CliError::Usage`] (exit status 2), except a missing `-f` file ([`CliError::File`]) and
+//! Ctrl-C at the password prompt ([`CliError::Interrupted`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -214,9 +216,10 @@ pub(crate) struct Settings {
 }
 
 impl Args {
-    /// Checks the combinations clap does not, reading `SSL_CERTFILE` through `env`. With
-    /// `-u` and no `-p`, `prompt` is asked for the user's password (on the terminal, in the
-    /// command), once every flag has been found valid.
+    /// Checks the combinations clap does not, reading `SSL_CERTFILE` through `env`, and that the
+    /// `-f` file exists. With `-u` and no `-p`, `prompt` is asked for the user's password (on
+    /// the terminal, in the command), once every flag and the `-f` file have been found good;
+    /// its [`std::io::ErrorKind::Interrupted`] error (Ctrl-C) is [`CliError::Interrupted`].
     pub(crate) fn validate(
         self,
         env: impl Fn(&str) -> Option<String>,
@@ -274,9 +277,19 @@ impl Args {
         if self.host.is_empty() {
             return usage("HOST must not be empty");
         }
+        // A missing -f file is reported before asking for a password (and before connecting).
+        if let Input::File(path) = &input {
+            std::fs::metadata(path).map_err(|source| CliError::File {
+                path: path.clone(),
+                source,
+            })?;
+        }
         let auth = match ask_password_of {
             Some(username) => match prompt(&username) {
                 Ok(password) => AuthSettings::Password { username, password },
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    return Err(CliError::Interrupted)
+                }
                 Err(e) => {
                     return Err(CliError::Usage(format!(
                         "-u/--username without -p/--password asks for the password on the \
@@ -380,6 +393,46 @@ mod tests {
             "{msg}"
         );
     }
+
+    #[test]
+    fn ctrl_c_at_the_prompt_is_interrupted_not_a_usage_error() {
+        let e = parse_with(&["-u", "alice"], None, |_| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "interrupted",
+            ))
+        })
+        .unwrap_err();
+        assert!(matches!(e, CliError::Interrupted), "{e:?}");
+        assert_eq!(e.exit_code(), 130);
+    }
+
+    #[test]
+    fn missing_file_is_reported_before_the_prompt() {
+        let e = parse_with(&["-u", "alice", "-f", "/no/such/dir/x.cql"], None, |_| {
+            panic!("asked for a password before reporting the missing file")
+        })
+        .unwrap_err();
+        match &e {
+            CliError::File { path, .. } => assert_eq!(path, &PathBuf::from("/no/such/dir/x.cql")),
+            other => panic!("{other:?}"),
+        }
+        let msg = e.to_string();
+        assert!(msg.starts_with("cannot read /no/such/dir/x.cql: "), "{msg}");
+        assert_eq!(e.exit_code(), 1);
+        // An existing file: the prompt comes, once.
+        let mut asked = 0;
+        let s = parse_with(&["-u", "alice", "-f", EXISTING_FILE], None, |_| {
+            asked += 1;
+            Ok(Password::new("pw"))
+        })
+        .unwrap();
+        assert_eq!(asked, 1);
+        assert_eq!(s.input, Input::File(EXISTING_FILE.into()));
+    }
+
+    /// A file that exists wherever the tests run.
+    const EXISTING_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
 
     fn usage_message(args: &[&str]) -> String {
         match parse(args) {
@@ -557,8 +610,8 @@ mod tests {
             Input::Execute("select 1".into())
         );
         assert_eq!(
-            parse(&["--file", "a.cql"]).unwrap().input,
-            Input::File("a.cql".into())
+            parse(&["--file", EXISTING_FILE]).unwrap().input,
+            Input::File(EXISTING_FILE.into())
         );
     }
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub(crate) enum CliError {
     /// A bad flag or flag combination (exit status 2).
     Usage(String),
+    /// Ctrl-C at the password prompt (exit status 130, as a shell reports death by SIGINT).
+    Interrupted,
     /// A local file could not be read.
     File {
         /// The file.
@@ -45,10 +47,12 @@ impl CliError {
         Self::Usage(format!("{first} (see --help)"))
     }
 
-    /// The process exit status for this error: 2 for usage errors, as clap uses, else 1.
+    /// The process exit status for this error: 2 for usage errors, as clap uses, 130 (128 +
+    /// SIGINT) for Ctrl-C at the password prompt, else 1.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 2,
+            Self::Interrupted => 130,
             _ => 1,
         }
     }
@@ -58,6 +62,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Usage(msg) | Self::Failed(msg) => f.write_str(&one_line(msg)),
+            Self::Interrupted => f.write_str("interrupted"),
             Self::File { path, source } => {
                 write!(f, "cannot read {}: {}", path.display(), source)
             }
@@ -118,5 +123,11 @@ mod tests {
     #[test]
     fn usage_errors_exit_2() {
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
+    }
+
+    #[test]
+    fn interrupted_exits_130() {
+        assert_eq!(CliError::Interrupted.exit_code(), 130);
+        assert_eq!(CliError::Interrupted.to_string(), "interrupted");
     }
 }

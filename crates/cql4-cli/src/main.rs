@@ -1,7 +1,8 @@
 //! The `cql4` command: a cqlsh-like client for Apache Cassandra and Amazon Keyspaces.
 //!
-//! `args` parses and validates the flags, `session` connects and runs statements, `input`
-//! feeds them from `-e`, `-f` or stdin (split by `split`), `format` prints tables or JSON.
+//! `args` parses and validates the flags, `prompt` asks for a password left out, `session`
+//! connects and runs statements, `input` feeds them from `-e`, `-f` or stdin (split by `split`),
+//! `format` prints tables or JSON.
 //! Every failure ends here as one `cql4: error: …` line and a non-zero exit status.
 #![forbid(unsafe_code)]
 
@@ -10,6 +11,7 @@ mod error;
 mod format;
 mod input;
 mod logging;
+mod prompt;
 mod session;
 mod split;
 
@@ -40,17 +42,8 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), CliError> {
     let env = |name: &str| std::env::var(name).ok();
     logging::init(env)?;
-    let settings = args.validate(env, |_user| {
-        // Reads /dev/tty with echo off, whatever stdin is (statements may be piped in).
-        rpassword::prompt_password("Password: ").map(args::Password::new)
-    })?;
-    // A missing -f file is reported before connecting.
-    if let Input::File(path) = &settings.input {
-        std::fs::metadata(path).map_err(|source| CliError::File {
-            path: path.clone(),
-            source,
-        })?;
-    }
+    // Also reports a missing -f file, before asking for a password and before connecting.
+    let settings = args.validate(env, |_user| prompt::ask_password())?;
     let mut session = session::Session::connect(&settings)?;
     let stdin = std::io::stdin();
     let interactive = settings.input == Input::Stdin && stdin.is_terminal();

@@ -375,8 +375,16 @@ fn sigv4_without_credentials_says_so() {
 }
 
 /// Runs `cmd` on a pseudo-terminal (tests/pty_run.py), typing `answer` at the password
-/// prompt. Returns what the terminal showed (stdout and stderr of the program, and any echo).
+/// prompt (then Enter; an `answer` ending in `<ctrl-c>` types Ctrl-C instead of Enter). Returns
+/// what the terminal showed (stdout and stderr of the program, and any echo) as stdout, and
+/// pty_run.py's report (see [`terminal_end`]) as stderr.
 fn run_on_terminal(cmd: &Command, answer: &str) -> Output {
+    run_on_terminal_with(cmd, answer, None)
+}
+
+/// [`run_on_terminal`], and with `ctrl_c_at`, types Ctrl-C once the terminal shows that text
+/// after the answer.
+fn run_on_terminal_with(cmd: &Command, answer: &str, ctrl_c_at: Option<&str>) -> Output {
     let python = std::env::var("CQL4_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pty_run.py");
     let mut outer = Command::new(python);
@@ -391,7 +399,44 @@ fn run_on_terminal(cmd: &Command, answer: &str) -> Output {
         };
     }
     outer.env("CQL4_PTY_ANSWER", answer);
+    match ctrl_c_at {
+        Some(text) => outer.env("CQL4_PTY_CTRL_C_AT", text),
+        None => outer.env_remove("CQL4_PTY_CTRL_C_AT"),
+    };
     run(&mut outer)
+}
+
+/// How the program run by [`run_on_terminal`] ended, as pty_run.py reports it on stderr:
+/// `exited with status N` or `killed by signal N (SIGNAME)` (its own exit status is 128+N
+/// then, which alone could not be told from a real exit status 128+N).
+#[track_caller]
+fn terminal_end(out: &Output) -> String {
+    let report = stderr(out);
+    report
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("pty_run.py: ")
+                .filter(|rest| rest.starts_with("exited ") || rest.starts_with("killed "))
+        })
+        .unwrap_or_else(|| panic!("no exit report from pty_run.py:\n{report}"))
+        .to_owned()
+}
+
+/// The terminal's local modes when the program had ended, as pty_run.py reports them, e.g.
+/// `ECHO=1 ICANON=1 ISIG=1` (as the terminal was before the program ran).
+#[track_caller]
+fn terminal_modes_at_the_end(out: &Output) -> String {
+    let report = stderr(out);
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix("pty_run.py: terminal at the end: "))
+        .unwrap_or_else(|| panic!("no terminal report from pty_run.py:\n{report}"))
+        .to_owned()
+}
+
+/// The lines the terminal showed, without the `\r` of the terminal's line ends.
+fn shown_lines(shown: &str) -> Vec<&str> {
+    shown.lines().map(|l| l.trim_end_matches('\r')).collect()
 }
 
 #[test]
@@ -428,6 +473,78 @@ fn username_alone_asks_for_the_password_on_the_terminal_without_echo() {
 }
 
 #[test]
+fn ctrl_c_at_the_password_prompt_restores_the_terminal_and_exits_130() {
+    // Nothing is contacted: the prompt comes before connecting and Ctrl-C ends the run there.
+    let mut cmd = cql4();
+    cmd.args(["-u", "alice", "127.0.0.1", "9", "-e", "select 1"]);
+    // Part of a password typed, then Ctrl-C instead of Enter.
+    let out = run_on_terminal(&cmd, "half-typed-pw-5e2a<ctrl-c>");
+    let shown = stdout(&out);
+    assert_eq!(
+        terminal_end(&out),
+        "exited with status 130",
+        "not a clean exit 130 (death by SIGINT leaves the terminal raw):\n{shown}\n{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        terminal_modes_at_the_end(&out),
+        "ECHO=1 ICANON=1 ISIG=1",
+        "the terminal was not restored:\n{shown}"
+    );
+    assert!(
+        !shown.contains("half-typed-pw-5e2a"),
+        "the password was shown:\n{shown}"
+    );
+    // The prompt (its line ended by the ^C), then one error line, and nothing else.
+    let lines = shown_lines(&shown);
+    assert_eq!(lines.len(), 2, "{shown:?}");
+    assert_eq!(lines[0].trim_end(), "Password:", "{shown:?}");
+    assert!(
+        lines[1].starts_with("cql4: error: ") && lines[1].contains("interrupted"),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_after_the_password_prompt_still_kills_the_program() {
+    // Only the prompt catches Ctrl-C; later (here at the interactive `cql4> ` prompt, after
+    // logging in with the typed password) SIGINT has its default action, as before.
+    let node = node();
+    let mut cmd = cql4();
+    cmd.args(node.tls_args()).args(["-u", &node.user]);
+    let out = run_on_terminal_with(&cmd, &node.password, Some("cql4> "));
+    let shown = stdout(&out);
+    assert!(!shown.contains(&node.password), "the password was echoed");
+    assert!(shown.contains("cql4> "), "no statement prompt:\n{shown}");
+    assert_eq!(
+        terminal_end(&out),
+        "killed by signal 2 (SIGINT)",
+        "{shown}\n{}",
+        stderr(&out)
+    );
+    assert!(!shown.contains("cql4: error"), "{shown}");
+}
+
+#[test]
+fn missing_file_is_reported_before_the_password_prompt() {
+    // On a terminal, so a prompt would be shown (and answered) if one came first.
+    let mut cmd = cql4();
+    cmd.args(["-u", "alice", "127.0.0.1", "9"])
+        .args(["-f", "/no/such/dir/statements.cql"]);
+    let out = run_on_terminal(&cmd, "typed-pw-0b7e");
+    let shown = stdout(&out);
+    assert_eq!(terminal_end(&out), "exited with status 1", "{shown}");
+    assert!(!shown.contains("Password"), "prompted first:\n{shown}");
+    let lines = shown_lines(&shown);
+    assert_eq!(lines.len(), 1, "{shown:?}");
+    assert!(
+        lines[0].starts_with("cql4: error: cannot read /no/such/dir/statements.cql: "),
+        "{shown:?}"
+    );
+}
+
+#[test]
 fn username_alone_without_a_terminal_is_a_usage_error() {
     // setsid: no controlling terminal, so there is nobody to ask (as under cron or CI).
     let cql4 = cql4();
@@ -436,6 +553,13 @@ fn username_alone_without_a_terminal_is_a_usage_error() {
         .arg(cql4.get_program())
         .args(["-u", "alice", "127.0.0.1", "9", "-e", "select 1"])
         .stdin(Stdio::null());
+    // The same environment as cql4() gives (CLEARED_ENV removed, HOME, AWS_EC2_METADATA_DISABLED).
+    for (name, value) in cql4.get_envs() {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
     let out = run(&mut cmd);
     let line = assert_one_line_failure(&out);
     assert_eq!(out.status.code(), Some(2), "{line}");
