@@ -153,7 +153,7 @@ pub(crate) fn run_fuzz(layout: &Layout, args: &FuzzArgs) -> Result<()> {
         Ok(())
     } else {
         Err(format!(
-            "fuzz target(s) found a failure: {} (inputs under fuzz/artifacts/<target>/)",
+            "fuzz target(s) failed: {} (see above and target/fuzz-logs/<target>.log)",
             failed.join(", ")
         ))
     }
@@ -186,24 +186,33 @@ fn fuzz_one(fuzz_dir: &Path, log_dir: &Path, target: &str, args: &FuzzArgs) -> R
     let status = cmd
         .status()
         .context(|| format!("cannot run {}", describe(&cmd)))?;
-    let text =
-        fs::read_to_string(&log_path).context(|| format!("reading {}", log_path.display()))?;
-    let figures = final_figures(&text);
+    // Inputs echoed by libFuzzer need not be UTF-8.
+    let log_bytes = fs::read(&log_path).context(|| format!("reading {}", log_path.display()))?;
+    let figures = final_figures(&String::from_utf8_lossy(&log_bytes));
     if !status.success() {
         return Err(format!(
-            "libFuzzer exited with {status} after {figures}; see {}",
+            "libFuzzer exited with {status} (a finding: input under fuzz/artifacts/{target}/) \
+             after {figures}; see {}",
             log_path.display()
         ));
     }
     if args.cmin {
-        minimize(fuzz_dir, &corpus, target, args.sanitizer)?;
+        minimize(fuzz_dir, &corpus, target, args.sanitizer, &log_path)
+            .map_err(|e| format!("minimizing the corpus (not a finding): {e}"))?;
     }
     Ok(figures)
 }
 
 /// `cargo fuzz cmin`, keeping the `regression-*` inputs (past findings, replayed by
 /// tests/fuzz_replay.rs) under their names: cmin would rename or drop them.
-fn minimize(fuzz_dir: &Path, corpus: &Path, target: &str, sanitizer: Sanitizer) -> Result<()> {
+/// Its output is appended to the target's log.
+fn minimize(
+    fuzz_dir: &Path,
+    corpus: &Path,
+    target: &str,
+    sanitizer: Sanitizer,
+    log_path: &Path,
+) -> Result<()> {
     let mut kept = Vec::new();
     for entry in fs::read_dir(corpus).context(|| format!("reading {}", corpus.display()))? {
         let path = entry
@@ -218,8 +227,16 @@ fn minimize(fuzz_dir: &Path, corpus: &Path, target: &str, sanitizer: Sanitizer) 
             kept.push((path, data));
         }
     }
+    let log = File::options()
+        .append(true)
+        .open(log_path)
+        .context(|| format!("opening {}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .context(|| format!("cloning {}", log_path.display()))?;
     // Keep every covered edge, not every hit-count bucket: a corpus small enough to commit.
-    run(cargo_fuzz(fuzz_dir).args([
+    let mut cmd = cargo_fuzz(fuzz_dir);
+    cmd.args([
         "cmin",
         "-O",
         "-s",
@@ -227,7 +244,32 @@ fn minimize(fuzz_dir: &Path, corpus: &Path, target: &str, sanitizer: Sanitizer) 
         target,
         "--",
         "-use_counters=0",
-    ]))?;
+    ])
+    .stdout(Stdio::from(log))
+    .stderr(Stdio::from(log_err));
+    let status = cmd
+        .status()
+        .context(|| format!("cannot run {}", describe(&cmd)))?;
+    if !status.success() {
+        return Err(format!(
+            "{} exited with {status}; see {}",
+            describe(&cmd),
+            log_path.display()
+        ));
+    }
+    // cmin may also have kept a regression input under its hash: keep one copy, by name.
+    for entry in fs::read_dir(corpus).context(|| format!("reading {}", corpus.display()))? {
+        let path = entry
+            .context(|| format!("reading {}", corpus.display()))?
+            .path();
+        let data = fs::read(&path).context(|| format!("reading {}", path.display()))?;
+        if kept
+            .iter()
+            .any(|(kept_path, kept_data)| *kept_data == data && *kept_path != path)
+        {
+            fs::remove_file(&path).context(|| format!("removing {}", path.display()))?;
+        }
+    }
     for (path, data) in kept {
         fs::write(&path, data).context(|| format!("writing {}", path.display()))?;
     }

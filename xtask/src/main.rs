@@ -77,7 +77,8 @@ enum Command {
         /// First write seeds (golden vectors, captures) into fuzz/corpus/.
         #[arg(long)]
         seed: bool,
-        /// Minimize each corpus afterwards (cargo fuzz cmin).
+        /// Minimize each corpus afterwards (cargo fuzz cmin -use_counters=0: every covered
+        /// edge kept, hit-count buckets not); `regression-*` inputs stay, under their names.
         #[arg(long)]
         cmin: bool,
     },
