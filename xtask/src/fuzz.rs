@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::thread;
 
@@ -165,10 +165,6 @@ fn fuzz_one(fuzz_dir: &Path, log_dir: &Path, target: &str, args: &FuzzArgs) -> R
     let corpus = fuzz_dir.join("corpus").join(target);
     fs::create_dir_all(&corpus).context(|| format!("creating {}", corpus.display()))?;
     let log_path = log_dir.join(format!("{target}.log"));
-    let log = File::create(&log_path).context(|| format!("creating {}", log_path.display()))?;
-    let log_err = log
-        .try_clone()
-        .context(|| format!("cloning {}", log_path.display()))?;
     println!("{target}: started");
     let mut cmd = cargo_fuzz(fuzz_dir);
     cmd.args(["run", "-O", "-s", args.sanitizer.flag(), target, "--"])
@@ -180,12 +176,8 @@ fn fuzz_one(fuzz_dir: &Path, log_dir: &Path, target: &str, args: &FuzzArgs) -> R
             "-rss_limit_mb=2048",
             "-malloc_limit_mb=256",
             "-timeout=10",
-        ])
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err));
-    let status = cmd
-        .status()
-        .context(|| format!("cannot run {}", describe(&cmd)))?;
+        ]);
+    let status = run_logged(&mut cmd, &log_path, false)?;
     // Inputs echoed by libFuzzer need not be UTF-8.
     let log_bytes = fs::read(&log_path).context(|| format!("reading {}", log_path.display()))?;
     let figures = final_figures(&String::from_utf8_lossy(&log_bytes));
@@ -227,13 +219,6 @@ fn minimize(
             kept.push((path, data));
         }
     }
-    let log = File::options()
-        .append(true)
-        .open(log_path)
-        .context(|| format!("opening {}", log_path.display()))?;
-    let log_err = log
-        .try_clone()
-        .context(|| format!("cloning {}", log_path.display()))?;
     // Keep every covered edge, not every hit-count bucket: a corpus small enough to commit.
     let mut cmd = cargo_fuzz(fuzz_dir);
     cmd.args([
@@ -244,12 +229,8 @@ fn minimize(
         target,
         "--",
         "-use_counters=0",
-    ])
-    .stdout(Stdio::from(log))
-    .stderr(Stdio::from(log_err));
-    let status = cmd
-        .status()
-        .context(|| format!("cannot run {}", describe(&cmd)))?;
+    ]);
+    let status = run_logged(&mut cmd, log_path, true)?;
     if !status.success() {
         return Err(format!(
             "{} exited with {status}; see {}",
@@ -274,6 +255,24 @@ fn minimize(
         fs::write(&path, data).context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Runs `cmd` with its stdout and stderr going to `log_path` (truncated first, or appended to).
+fn run_logged(cmd: &mut Command, log_path: &Path, append: bool) -> Result<ExitStatus> {
+    let log = File::options()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(log_path)
+        .context(|| format!("opening {}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .context(|| format!("cloning {}", log_path.display()))?;
+    cmd.stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .status()
+        .context(|| format!("cannot run {}", describe(cmd)))
 }
 
 /// Writes seeds (golden vectors, captures, built seeds) into `fuzz/corpus/<target>/` through
