@@ -23,5 +23,5 @@ pub use cql4_frame as frame;
 
 pub use cql4_conn::{
     connect, BatchRequest, Client, Config, Connection, Error, EventType, Events, PreparedStatement,
-    QueryOptions, QueryResult, RawConnection, RowRef, RowStream, TlsConfig, Values,
+    QueryOptions, QueryResult, RowRef, RowStream, TlsConfig, Values,
 };

@@ -1,4 +1,4 @@
-//! The raw connection (`cql4::conn::raw`) against the real node: an unknown opcode is refused,
+//! The raw connection (`cql4_testkit::raw`) against the real node: an unknown opcode is refused,
 //! answers come back on the stream ids the caller chose, and a frame whose length field lies
 //! gets a typed reaction (an answer, a close, or silence that closes the connection).
 
@@ -6,14 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use cql4::conn::raw::{frame, Framing, RawState, Reaction};
-use cql4::conn::CloseReason;
 use cql4::frame::compression::Compression;
 use cql4::frame::consistency::Consistency;
 use cql4::frame::request::{Query, QueryParameters, Request, RequestFrame};
 use cql4::frame::response::{ErrorCode, Response, ResponseFrame, ResultResponse};
 use cql4::frame::DecodeLimits;
-use cql4::{Error, RawConnection};
+use cql4_testkit::raw::{frame, Framing, RawClose, RawConnection, RawError, RawState, Reaction};
 
 async fn raw(node: &common::Node) -> RawConnection {
     let mut config = node.password_config();
@@ -64,10 +62,7 @@ async fn unknown_opcode_is_refused_with_protocol_error_or_a_close() {
         }
         Reaction::Closed(r) => {
             println!("unknown opcode: the node closed the connection ({r})");
-            assert!(
-                matches!(*r, CloseReason::EndOfStream | CloseReason::Io(_)),
-                "{r}"
-            );
+            assert!(matches!(*r, RawClose::EndOfStream | RawClose::Io(_)), "{r}");
         }
         Reaction::Silent { waited } => panic!("no reaction to an unknown opcode within {waited:?}"),
         other => panic!("{other:?}"),
@@ -154,7 +149,7 @@ async fn body_shorter_than_its_length_field_gets_a_typed_reaction() {
     // Nothing more may be sent on a connection whose framing is unknown.
     let refused = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
     assert!(
-        matches!(&refused, Error::Closed(r) if matches!(**r, CloseReason::FramingUnknown)),
+        matches!(&refused, RawError::Closed(r) if matches!(**r, RawClose::FramingUnknown)),
         "{refused:?}"
     );
     let reaction = raw.recv().await;
@@ -167,7 +162,7 @@ async fn body_shorter_than_its_length_field_gets_a_typed_reaction() {
         Reaction::Silent { .. } => {
             // Silence while the framing is unknown closes the connection.
             assert!(
-                matches!(raw.state(), RawState::Closed(r) if matches!(**r, CloseReason::FramingUnknown)),
+                matches!(raw.state(), RawState::Closed(r) if matches!(**r, RawClose::FramingUnknown)),
                 "{:?}",
                 raw.state()
             );

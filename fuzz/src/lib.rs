@@ -1218,7 +1218,7 @@ enum Model {
 /// answers are recognised, and counts agree.
 pub fn stream_table(data: &[u8]) {
     overflow_guard::install();
-    use cql4_conn::mux::{Delivery, Health, Multiplexer, MuxConfig, StreamViolation};
+    use cql4_conn::testkit::{Delivery, Health, Multiplexer, MuxConfig, StreamViolation};
     let mut u = Unstructured::new(data);
     let mut config = MuxConfig::default();
     config.max_streams = usize::from(u.int_in_range(1..=64u8).unwrap_or(4));

@@ -26,7 +26,7 @@ use crate::error::{CloseReason, Error};
 use crate::mux::{Delivery, Expired, Health, Multiplexer, MuxConfig};
 
 /// A byte stream the connection runs over: TCP, or TLS over TCP.
-pub(crate) trait AsyncIo: AsyncRead + AsyncWrite + Unpin + Send {}
+pub trait AsyncIo: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncIo for T {}
 
 /// The boxed socket.

@@ -86,14 +86,8 @@ pub enum CloseReason {
     HeartbeatTimeout(Duration),
     /// More requests timed out without an answer than the orphan limit allows.
     TooManyOrphans(usize),
-    /// Every [`crate::Client`] was dropped (or a [`crate::raw::RawConnection`] was closed by
-    /// its owner).
+    /// Every [`crate::Client`] was dropped.
     ClientDropped,
-    /// A [`crate::raw::RawConnection`] sent bytes that were not whole frames: where the
-    /// server's next frame starts is unknown, so nothing more may be sent.
-    FramingUnknown,
-    /// A write did not complete within the timeout; how much the server got is unknown.
-    WriteTimeout(Duration),
     /// The [`crate::Connection`] future was dropped (or never spawned and polled), so nothing
     /// drives the socket.
     ConnectionDropped,
@@ -114,12 +108,6 @@ impl fmt::Display for CloseReason {
                 "{n} requests timed out without an answer (orphan limit exceeded)"
             ),
             Self::ClientDropped => f.write_str("every client handle was dropped"),
-            Self::FramingUnknown => f.write_str(
-                "bytes that were not whole frames were sent: the framing is unknown",
-            ),
-            Self::WriteTimeout(d) => {
-                write!(f, "a write did not complete within {} ms", d.as_millis())
-            }
             Self::ConnectionDropped => f.write_str(
                 "the Connection future was dropped; spawn it (tokio::spawn(connection)) or use Client::connect",
             ),

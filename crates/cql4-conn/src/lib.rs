@@ -22,7 +22,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layers: [`mux`] is the pure stream-id table (no I/O, `now` passed in); a private I/O task
+//! Layers: `mux` is the pure stream-id table (no I/O, `now` passed in); a private I/O task
 //! (the [`Connection`] future) moves bytes and wakes callers; [`Client`] serializes requests
 //! once and decodes answers in the caller's task. See `docs/architecture.md` ("cql4-conn").
 #![forbid(unsafe_code)]
@@ -36,13 +36,16 @@ pub mod error;
 mod events;
 mod handshake;
 pub mod http;
-pub mod mux;
+mod mux;
 mod options;
 mod paging;
 mod prepared;
-pub mod raw;
 pub mod tls;
 mod transport;
+
+#[cfg(feature = "testkit")]
+#[doc(hidden)]
+pub mod testkit;
 
 pub use crate::core::Connection;
 pub use client::{connect, BatchRequest, Client, QueryResult};
@@ -54,5 +57,4 @@ pub use mux::MuxConfig;
 pub use options::{QueryOptions, Values};
 pub use paging::{Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
-pub use raw::RawConnection;
 pub use tls::{TlsConfig, TlsError};

@@ -34,7 +34,7 @@ use std::fmt;
 use std::time::Instant;
 
 /// The number of client stream ids in protocol v4 (0..=32767, §2.3).
-pub const MAX_STREAMS: usize = 32_768;
+pub(crate) const MAX_STREAMS: usize = 32_768;
 
 /// Limits of one connection's stream table. Listed in `docs/limits.md` ("cql4-conn").
 #[derive(Debug, Clone, PartialEq, Eq)]

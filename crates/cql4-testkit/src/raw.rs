@@ -4,7 +4,7 @@
 //!
 //! A [`RawConnection`] is its own connection, with no multiplexer: the caller owns every
 //! stream id (`0..=32767`, and negative ones too if it wants to see what the server does), so
-//! raw traffic can never corrupt a [`crate::Client`]'s stream table. It has no I/O task
+//! raw traffic can never corrupt a [`cql4_conn::Client`]'s stream table. It has no I/O task
 //! either: [`RawConnection::send`] writes, [`RawConnection::recv`] reads, both in the caller's
 //! task and both bounded by a timeout.
 //!
@@ -36,8 +36,8 @@
 //! first silence closes the connection.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), cql4_conn::Error> {
-//! use cql4_conn::raw::{frame, RawConnection, Reaction};
+//! # async fn run() -> Result<(), cql4_testkit::raw::RawError> {
+//! use cql4_testkit::raw::{frame, RawConnection, Reaction};
 //! let config = cql4_conn::Config::new("127.0.0.1", 9042);
 //! let mut raw = RawConnection::connect(&config).await?;
 //! // OPTIONS (opcode 0x05, empty body) on stream 1234, chosen by the caller.
@@ -52,16 +52,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use cql4_frame::compression::Compression;
 use cql4_frame::frame::{decode_frame, RawFrame};
 use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::config::Config;
-use crate::driver::BoxIo;
-use crate::error::{CloseReason, Error, Result};
-use crate::handshake;
-use crate::transport;
+use cql4_conn::testkit::AsyncIo;
+use cql4_conn::Config;
+use cql4_frame::DecodeError;
+
+type BoxIo = Box<dyn AsyncIo>;
 
 /// Length of a v3, v4 or v5 frame header (native_protocol_v4.spec §2).
 const HEADER_LEN: usize = 9;
@@ -89,7 +88,7 @@ pub enum RawState {
     /// still be read until it closes or stays silent for a timeout.
     FramingUnknown,
     /// Closed, and why.
-    Closed(Arc<CloseReason>),
+    Closed(Arc<RawClose>),
 }
 
 /// What the server did after a [`RawConnection::recv`] started waiting.
@@ -101,13 +100,82 @@ pub enum Reaction {
     Frame(RawFrame),
     /// The connection is closed (by the server, by a socket error, by a server frame that
     /// could not be framed under the limits, or by the state becoming unknown).
-    Closed(Arc<CloseReason>),
+    Closed(Arc<RawClose>),
     /// No whole frame within `waited`. With [`RawState::Framed`] the connection stays open;
     /// with [`RawState::FramingUnknown`] it is now closed.
     Silent {
         /// How long the call waited.
         waited: Duration,
     },
+}
+
+/// Why a raw connection closed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RawClose {
+    /// The socket failed.
+    Io(std::io::Error),
+    /// The server closed the connection.
+    EndOfStream,
+    /// A server frame could not be split off the stream under the limits.
+    Decode(DecodeError),
+    /// [`RawConnection::close`] was called.
+    ClosedByOwner,
+    /// Bytes that were not whole frames were sent and the server then stayed silent: where its
+    /// next frame starts is unknown, so nothing more may be sent.
+    FramingUnknown,
+    /// A write did not complete within the timeout; how much the server got is unknown.
+    WriteTimeout(Duration),
+}
+
+impl std::fmt::Display for RawClose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "I/O error: {e}"),
+            Self::EndOfStream => f.write_str("the server closed the connection"),
+            Self::Decode(e) => write!(f, "undecodable frame: {e}"),
+            Self::ClosedByOwner => f.write_str("closed by its owner"),
+            Self::FramingUnknown => {
+                f.write_str("bytes that were not whole frames were sent: the framing is unknown")
+            }
+            Self::WriteTimeout(d) => {
+                write!(f, "a write did not complete within {} ms", d.as_millis())
+            }
+        }
+    }
+}
+
+/// What opening a raw connection or sending on it fails with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RawError {
+    /// Opening failed: TCP, TLS, the handshake or authentication (the driver's own error).
+    Connect(cql4_conn::Error),
+    /// The connection is closed or its framing is unknown: nothing was written.
+    Closed(Arc<RawClose>),
+    /// The write did not complete within this timeout; the connection is now closed.
+    WriteTimeout(Duration),
+}
+
+impl std::fmt::Display for RawError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Connect(e) => write!(f, "cannot open the raw connection: {e}"),
+            Self::Closed(reason) => write!(f, "the raw connection is closed: {reason}"),
+            Self::WriteTimeout(d) => {
+                write!(f, "a write did not complete within {} ms", d.as_millis())
+            }
+        }
+    }
+}
+
+impl std::error::Error for RawError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connect(e) => Some(e),
+            Self::Closed(_) | Self::WriteTimeout(_) => None,
+        }
+    }
 }
 
 /// Builds a v4 request frame (version 0x04) with the caller's flags, stream id, opcode and
@@ -176,29 +244,15 @@ impl std::fmt::Debug for RawConnection {
 }
 
 impl RawConnection {
-    /// Opens a connection exactly as [`crate::connect`] does (TCP, TLS, OPTIONS/STARTUP,
+    /// Opens a connection exactly as [`cql4_conn::connect`] does (TCP, TLS, OPTIONS/STARTUP,
     /// authentication, all within [`Config::connect_timeout`]), but without compression, so
     /// that the caller's bytes are what the server reads, and hands it over raw: no
     /// multiplexer, no heartbeat. Reads are bounded by [`Config::limits`]; `send` and `recv`
     /// by [`Config::request_timeout`] unless told otherwise.
-    pub async fn connect(config: &Config) -> Result<Self> {
-        let mut config = config.clone();
-        config.compression = Compression::None;
-        let open = async {
-            let mut io = transport::open(&config).await?;
-            let mut read_buf = BytesMut::with_capacity(16 * 1024);
-            handshake::run(&mut io, &mut read_buf, &config).await?;
-            Ok::<_, Error>((io, read_buf))
-        };
-        let (io, read_buf) = match tokio::time::timeout(config.connect_timeout, open).await {
-            Ok(r) => r?,
-            Err(_) => {
-                return Err(Error::ConnectTimeout {
-                    addr: config.address(),
-                    timeout: config.connect_timeout,
-                })
-            }
-        };
+    pub async fn connect(config: &Config) -> Result<Self, RawError> {
+        let (io, read_buf) = cql4_conn::testkit::open_handshaken(config)
+            .await
+            .map_err(RawError::Connect)?;
         Ok(Self::from_parts(
             io,
             read_buf,
@@ -207,8 +261,9 @@ impl RawConnection {
         ))
     }
 
-    /// A raw connection over an established (handshaken) stream.
-    pub(crate) fn from_parts(
+    /// A raw connection over an established (handshaken) stream, e.g. one end of
+    /// `tokio::io::duplex` in a test.
+    pub fn from_parts(
         io: BoxIo,
         read_buf: BytesMut,
         limits: DecodeLimits,
@@ -240,16 +295,16 @@ impl RawConnection {
 
     /// Writes `bytes` as they are (and flushes), within the timeout, and says how they split
     /// into frames. Bytes that are not whole frames move the state to
-    /// [`RawState::FramingUnknown`]. Fails with [`Error::Closed`] when the connection is
+    /// [`RawState::FramingUnknown`]. Fails with [`RawError::Closed`] when the connection is
     /// closed or its framing is already unknown (nothing is written then), and closes the
     /// connection when the write fails or times out (how much the server got is unknown).
-    pub async fn send(&mut self, bytes: &[u8]) -> Result<Framing> {
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<Framing, RawError> {
         match &self.state {
             RawState::Framed => {}
             RawState::FramingUnknown => {
-                return Err(Error::Closed(Arc::new(CloseReason::FramingUnknown)))
+                return Err(RawError::Closed(Arc::new(RawClose::FramingUnknown)))
             }
-            RawState::Closed(reason) => return Err(Error::Closed(reason.clone())),
+            RawState::Closed(reason) => return Err(RawError::Closed(reason.clone())),
         }
         let framing = framing(bytes);
         let write = async {
@@ -258,11 +313,11 @@ impl RawConnection {
         };
         match tokio::time::timeout(self.timeout, write).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::Closed(self.close_with(CloseReason::Io(e)).await)),
+            Ok(Err(e)) => return Err(RawError::Closed(self.close_with(RawClose::Io(e)).await)),
             Err(_) => {
                 let timeout = self.timeout;
-                self.close_with(CloseReason::WriteTimeout(timeout)).await;
-                return Err(Error::Timeout { timeout });
+                self.close_with(RawClose::WriteTimeout(timeout)).await;
+                return Err(RawError::WriteTimeout(timeout));
             }
         }
         if framing == Framing::Unknown {
@@ -288,7 +343,7 @@ impl RawConnection {
                 Ok(None) => {}
                 // The server's bytes cannot be framed (foreign version, a body over the
                 // limit): nothing after them can be trusted.
-                Err(e) => return Reaction::Closed(self.close_with(CloseReason::Decode(e)).await),
+                Err(e) => return Reaction::Closed(self.close_with(RawClose::Decode(e)).await),
             }
             if let RawState::Closed(reason) = &self.state {
                 return Reaction::Closed(reason.clone());
@@ -301,13 +356,13 @@ impl RawConnection {
                 Ok(Ok(0)) => {
                     // Frames already buffered are still delivered by the loop above; after
                     // them, the close.
-                    self.state = RawState::Closed(Arc::new(CloseReason::EndOfStream));
+                    self.state = RawState::Closed(Arc::new(RawClose::EndOfStream));
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Reaction::Closed(self.close_with(CloseReason::Io(e)).await),
+                Ok(Err(e)) => return Reaction::Closed(self.close_with(RawClose::Io(e)).await),
                 Err(_) => {
                     if matches!(self.state, RawState::FramingUnknown) {
-                        self.close_with(CloseReason::FramingUnknown).await;
+                        self.close_with(RawClose::FramingUnknown).await;
                     }
                     return Reaction::Silent {
                         waited: started.elapsed(),
@@ -324,7 +379,11 @@ impl RawConnection {
     /// skipped unless `stream` is negative itself. Meant for one request at a time; pipelined
     /// requests use [`Self::send`] and [`Self::recv`]. Returns the framing of what was sent and
     /// the server's reaction; compare `frame.header.stream` with `stream`.
-    pub async fn request(&mut self, bytes: &[u8], stream: i16) -> Result<(Framing, Reaction)> {
+    pub async fn request(
+        &mut self,
+        bytes: &[u8],
+        stream: i16,
+    ) -> Result<(Framing, Reaction), RawError> {
         let framing = self.send(bytes).await?;
         let started = Instant::now();
         loop {
@@ -348,11 +407,11 @@ impl RawConnection {
 
     /// Closes the connection (TLS close_notify / FIN, best effort, within the timeout).
     pub async fn close(&mut self) {
-        self.close_with(CloseReason::ClientDropped).await;
+        self.close_with(RawClose::ClosedByOwner).await;
     }
 
     /// Moves to [`RawState::Closed`] (keeping the first reason) and shuts the socket down.
-    async fn close_with(&mut self, reason: CloseReason) -> Arc<CloseReason> {
+    async fn close_with(&mut self, reason: RawClose) -> Arc<RawClose> {
         if let RawState::Closed(first) = &self.state {
             return first.clone();
         }
@@ -538,7 +597,7 @@ mod tests {
         // Nothing more may be sent, and nothing more is written.
         let e = raw.send(&frame(0, 2, 0x05, b"")).await.unwrap_err();
         assert!(
-            matches!(&e, Error::Closed(r) if matches!(**r, CloseReason::FramingUnknown)),
+            matches!(&e, RawError::Closed(r) if matches!(**r, RawClose::FramingUnknown)),
             "{e:?}"
         );
         assert!(e.to_string().contains("framing"), "{e}");
@@ -551,7 +610,7 @@ mod tests {
         // Silence now closes the connection; the server sees the end of the stream.
         assert!(matches!(raw.recv().await, Reaction::Silent { .. }));
         assert!(
-            matches!(raw.state(), RawState::Closed(r) if matches!(**r, CloseReason::FramingUnknown))
+            matches!(raw.state(), RawState::Closed(r) if matches!(**r, RawClose::FramingUnknown))
         );
         let mut rest = Vec::new();
         server.read_to_end(&mut rest).await.unwrap();
@@ -566,7 +625,7 @@ mod tests {
         drop(server);
         assert!(matches!(raw.recv().await, Reaction::Frame(f) if f.header.stream == 4));
         match raw.recv().await {
-            Reaction::Closed(r) => assert!(matches!(*r, CloseReason::EndOfStream), "{r}"),
+            Reaction::Closed(r) => assert!(matches!(*r, RawClose::EndOfStream), "{r}"),
             other => panic!("{other:?}"),
         }
         let e = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
@@ -581,7 +640,7 @@ mod tests {
         header[5..9].copy_from_slice(&0x8000_0000u32.to_be_bytes());
         server.write_all(&header).await.unwrap();
         match raw.recv().await {
-            Reaction::Closed(r) => assert!(matches!(*r, CloseReason::Decode(_)), "{r}"),
+            Reaction::Closed(r) => assert!(matches!(*r, RawClose::Decode(_)), "{r}"),
             other => panic!("{other:?}"),
         }
         assert!(raw.read_buf.capacity() < 1 << 20);
@@ -595,7 +654,7 @@ mod tests {
         v3[0] = 0x83;
         server.write_all(&v3).await.unwrap();
         assert!(
-            matches!(raw.recv().await, Reaction::Closed(r) if matches!(*r, CloseReason::Decode(_)))
+            matches!(raw.recv().await, Reaction::Closed(r) if matches!(*r, RawClose::Decode(_)))
         );
     }
 
@@ -604,9 +663,9 @@ mod tests {
         let (mut raw, _server) = pair(64, Duration::from_millis(50));
         let big = frame(0, 1, 0x07, &[0; 4096]);
         let e = raw.send(&big).await.unwrap_err();
-        assert!(e.is_timeout(), "{e:?}");
+        assert!(matches!(e, RawError::WriteTimeout(_)), "{e:?}");
         assert!(
-            matches!(raw.state(), RawState::Closed(r) if matches!(**r, CloseReason::WriteTimeout(_)))
+            matches!(raw.state(), RawState::Closed(r) if matches!(**r, RawClose::WriteTimeout(_)))
         );
         // A later send fails at once with the same reason.
         let e = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
@@ -620,7 +679,7 @@ mod tests {
         // The duplex reports a broken pipe on write to a dropped peer.
         let e = raw.send(&frame(0, 1, 0x05, b"")).await.unwrap_err();
         assert!(
-            matches!(&e, Error::Closed(r) if matches!(**r, CloseReason::Io(_))),
+            matches!(&e, RawError::Closed(r) if matches!(**r, RawClose::Io(_))),
             "{e:?}"
         );
         assert!(matches!(raw.recv().await, Reaction::Closed(_)));

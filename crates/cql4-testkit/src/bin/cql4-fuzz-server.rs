@@ -1,7 +1,7 @@
 //! A bounded mutation fuzzer for a LOCAL Cassandra-protocol server (loopback addresses only).
 //!
 //! ```text
-//! cargo run --example fuzz_server -- [--host 127.0.0.1] [--port 9142] [--ca FILE]
+//! cargo run -p cql4-testkit --bin cql4-fuzz-server -- [--host 127.0.0.1] [--port 9142] [--ca FILE]
 //!     [--server-name NAME] [--no-tls] [--user USER] [--password PASSWORD]
 //!     [--minutes N | --iterations N] [--seed S] [--health-every K] [--deadline-ms MS]
 //!     [--unknown-wait-ms MS] [--out DIR] [--only-iteration I | --start I]
@@ -12,7 +12,7 @@
 //! valid requests with real bodies (OPTIONS, QUERY, PREPARE, EXECUTE of a real prepared id,
 //! BATCH, REGISTER), mutates them (bit flips, byte insert/delete, length fields set to extremes,
 //! opcode/flags/stream/version changes, truncation, splicing two requests) and sends each on a
-//! [`cql4::RawConnection`] (the current one while its framing is known, else a fresh login).
+//! [`RawConnection`] (the current one while its framing is known, else a fresh login).
 //!
 //! Outcomes: an answer (counted by opcode and error code), a close, silence after bytes that
 //! were not whole frames (expected: the server waits for the rest of a body), or a HANG —
@@ -36,18 +36,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use cql4::auth::PasswordAuthenticator;
-use cql4::conn::raw::{Framing, RawState, Reaction};
-use cql4::conn::CloseReason;
-use cql4::frame::compression::Compression;
-use cql4::frame::consistency::Consistency;
-use cql4::frame::request::{
+use cql4_auth::PasswordAuthenticator;
+use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
+use cql4_frame::compression::Compression;
+use cql4_frame::consistency::Consistency;
+use cql4_frame::request::{
     Batch, BatchQuery, BatchStatement, BatchType, BoundValue, Execute, Prepare, Query,
     QueryParameters, QueryValues, Register, Request, RequestFrame,
 };
-use cql4::frame::response::{Response, ResponseFrame};
-use cql4::frame::DecodeLimits;
-use cql4::{Client, Config, QueryOptions, RawConnection, TlsConfig};
+use cql4_frame::response::{Response, ResponseFrame};
+use cql4_frame::DecodeLimits;
+use cql4_testkit::raw::{Framing, RawClose, RawConnection, RawError, RawState, Reaction};
 
 /// A declared body length above this is over any server's frame limit (Cassandra's
 /// `native_transport_max_frame_size` is 16 MiB by default): the server should refuse it from
@@ -476,20 +475,20 @@ enum Outcome {
     SendFailed(String),
 }
 
-fn close_key(reason: &CloseReason) -> String {
+fn close_key(reason: &RawClose) -> String {
     match reason {
-        CloseReason::EndOfStream => "close: end of stream".to_owned(),
-        CloseReason::Io(e) => format!("close: I/O {:?}", e.kind()),
-        CloseReason::Decode(e) => format!("close: undecodable server frame ({:?})", e.kind()),
-        CloseReason::FramingUnknown => "close: framing unknown".to_owned(),
-        CloseReason::WriteTimeout(_) => "close: write timeout".to_owned(),
+        RawClose::EndOfStream => "close: end of stream".to_owned(),
+        RawClose::Io(e) => format!("close: I/O {:?}", e.kind()),
+        RawClose::Decode(e) => format!("close: undecodable server frame ({:?})", e.kind()),
+        RawClose::FramingUnknown => "close: framing unknown".to_owned(),
+        RawClose::WriteTimeout(_) => "close: write timeout".to_owned(),
         other => format!("close: {other}"),
     }
 }
 
 /// The histogram key of an answer, why our codec could not decode it (if so), and the
 /// message of a SERVER_ERROR (an unexpected exception inside the server).
-fn answer_key(frame: cql4::frame::frame::RawFrame) -> (String, Option<String>, Option<String>) {
+fn answer_key(frame: cql4_frame::frame::RawFrame) -> (String, Option<String>, Option<String>) {
     let opcode = frame.header.opcode;
     let opname = opcode.name().unwrap_or("unknown opcode").to_owned();
     match ResponseFrame::decode(frame, Compression::None, &DecodeLimits::default()) {
@@ -509,7 +508,7 @@ fn answer_key(frame: cql4::frame::frame::RawFrame) -> (String, Option<String>, O
     }
 }
 
-async fn login(config: &Config) -> Result<RawConnection, cql4::Error> {
+async fn login(config: &Config) -> Result<RawConnection, RawError> {
     RawConnection::connect(config).await
 }
 

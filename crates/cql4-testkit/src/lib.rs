@@ -1,0 +1,10 @@
+//! What cql4's tests, benchmarks and fuzzers share, kept out of the driver's API:
+//!
+//! - [`raw`]: an authenticated connection that sends any bytes and reads raw frames;
+//!
+//! Nothing here is meant for production code: the crate is not published, and its API follows
+//! the tests' needs.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod raw;
