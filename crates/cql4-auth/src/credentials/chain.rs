@@ -119,7 +119,9 @@ impl Default for DefaultChain {
 }
 
 impl DefaultChain {
-    /// The chain over the real process environment and system clock.
+    /// The chain over the real process environment and system clock, with no I/O injected:
+    /// add [`Self::with_file_reader`], [`Self::with_process_runner`] and
+    /// [`Self::with_http_fetcher`] (`cql4_conn::http::default_chain()` does).
     pub fn new() -> Self {
         Self {
             explicit: None,
