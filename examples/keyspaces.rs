@@ -6,13 +6,14 @@
 //! ```
 //!
 //! Defaults: host `cassandra.us-east-1.amazonaws.com`, port 9142, TLS with the Mozilla roots.
-//! Authentication: `--sigv4` signs with AWS credentials from the default chain (environment,
-//! shared files); otherwise `CQL4_USER` / `CQL4_PASSWORD` (Keyspaces service-specific
+//! Authentication: `--sigv4` signs with AWS credentials from the default chain
+//! (`cql4::conn::http::default_chain()`: environment, shared files and `credential_process`,
+//! container endpoint, instance metadata); otherwise `CQL4_USER` / `CQL4_PASSWORD` (Keyspaces service-specific
 //! credentials or a Cassandra role), if set.
 
 use std::sync::Arc;
 
-use cql4::auth::{DefaultChain, PasswordAuthenticator, SigV4AuthProvider};
+use cql4::auth::{PasswordAuthenticator, SigV4AuthProvider};
 use cql4::{Client, Config, QueryOptions, TlsConfig};
 
 #[tokio::main(flavor = "current_thread")]
@@ -61,8 +62,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         config.tls = Some(t);
     }
     if sigv4 {
-        let region = cql4::auth::resolve_region(region.as_deref(), &cql4::auth::ProcessEnv, None)?;
-        let credentials = Arc::new(DefaultChain::new().build());
+        let region = cql4::auth::resolve_region(
+            region.as_deref(),
+            &cql4::auth::ProcessEnv,
+            &cql4::conn::file_reader::TokioFileReader::new(),
+            None,
+        )
+        .await?;
+        // The full chain, its files and `credential_process` read without blocking the runtime.
+        let credentials = Arc::new(cql4::conn::http::default_chain().build());
         config.auth = Some(Arc::new(SigV4AuthProvider::new(credentials, region)));
     } else if let (Ok(user), Ok(password)) =
         (std::env::var("CQL4_USER"), std::env::var("CQL4_PASSWORD"))

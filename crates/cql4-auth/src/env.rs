@@ -1,12 +1,18 @@
-//! The process environment as an injected dependency: environment variables, the home directory
-//! and file reads, so tests (and embedders) never mutate the real process environment.
+//! The process environment as an injected dependency: environment variables and the home
+//! directory, so tests (and embedders) never mutate the real process environment. File contents
+//! come through an injected [`crate::FileReader`] instead: reading a file may block, reading a
+//! variable does not.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// Environment variables, the home directory and file contents.
+use crate::io::FileReader;
+use crate::sasl::BoxFuture;
+use crate::secret::Secret;
+
+/// Environment variables and the home directory.
 pub trait Env: Send + Sync + fmt::Debug {
     /// The variable's value; `None` when unset or empty (the SDKs treat an empty variable as
     /// unset).
@@ -14,15 +20,9 @@ pub trait Env: Send + Sync + fmt::Debug {
 
     /// The user's home directory (`~`).
     fn home_dir(&self) -> Option<PathBuf>;
-
-    /// Reads a whole file as UTF-8.
-    fn read_file(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
-    }
 }
 
-/// The real process environment: `std::env`, `HOME` (or `USERPROFILE` on Windows) and the
-/// file system.
+/// The real process environment: `std::env` and `HOME` (or `USERPROFILE` on Windows).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ProcessEnv;
 
@@ -44,7 +44,8 @@ impl Env for ProcessEnv {
     }
 }
 
-/// An in-memory environment for tests: variables, a home directory and files.
+/// An in-memory environment for tests: variables, a home directory and files (it is also a
+/// [`FileReader`] whose reads complete at once).
 ///
 /// `Debug` prints variable names only (values may be secrets).
 #[derive(Clone, Default)]
@@ -99,12 +100,22 @@ impl Env for MapEnv {
     fn home_dir(&self) -> Option<PathBuf> {
         self.home.clone()
     }
+}
 
-    fn read_file(&self, path: &Path) -> io::Result<String> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+impl FileReader for MapEnv {
+    fn read_file(&self, path: PathBuf, limit: usize) -> BoxFuture<'_, io::Result<Secret>> {
+        let contents = self.files.get(&path).map(|text| {
+            let bytes = text.as_bytes();
+            Secret::new(
+                bytes
+                    .get(..limit.saturating_add(1))
+                    .unwrap_or(bytes)
+                    .to_vec(),
+            )
+        });
+        Box::pin(std::future::ready(
+            contents.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound)),
+        ))
     }
 }
 

@@ -193,6 +193,13 @@ pub enum ProfileFileError {
         /// The OS error kind.
         kind: std::io::ErrorKind,
     },
+    /// The file is larger than the parser accepts.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The bound, in bytes.
+        limit: usize,
+    },
     /// A line could not be parsed.
     Malformed {
         /// The file.
@@ -208,6 +215,9 @@ impl fmt::Display for ProfileFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io { path, kind } => write!(f, "cannot read {}: {kind}", path.display()),
+            Self::TooLarge { path, limit } => {
+                write!(f, "{} is larger than {limit} bytes", path.display())
+            }
             Self::Malformed { path, line, reason } => {
                 write!(f, "{}: malformed line {line}: {reason}", path.display())
             }
@@ -250,6 +260,11 @@ pub enum CredentialsErrorKind {
     Expired(OffsetDateTime),
     /// The source needs HTTP but no [`crate::HttpFetcher`] was configured.
     NoHttpFetcher(&'static str),
+    /// The source needs to read a file but no [`crate::FileReader`] was configured. Fatal for
+    /// a chain: whether the files hold credentials cannot be known without reading them.
+    NoFileReader(&'static str),
+    /// The profile has a `credential_process` but no [`crate::ProcessRunner`] was configured.
+    NoProcessRunner,
     /// An HTTP request through the [`crate::HttpFetcher`] failed or answered badly.
     Http(String),
     /// Every source of a chain failed; the list has one entry per source tried, in order.
@@ -332,6 +347,20 @@ impl fmt::Display for CredentialsError {
                 f,
                 "{}: {what} requires an HTTP fetcher, but none was configured \
                  (cql4-auth has no sockets; pass one with `with_http_fetcher`)",
+                self.source
+            ),
+            CredentialsErrorKind::NoFileReader(what) => write!(
+                f,
+                "{}: reading {what} requires a file reader, but none was configured \
+                 (cql4-auth does no blocking I/O; pass one with `with_file_reader`, as \
+                 `cql4_conn::http::default_chain()` does)",
+                self.source
+            ),
+            CredentialsErrorKind::NoProcessRunner => write!(
+                f,
+                "{}: running `credential_process` requires a process runner, but none was \
+                 configured (cql4-auth starts no processes; pass one with \
+                 `with_process_runner`, as `cql4_conn::http::default_chain()` does)",
                 self.source
             ),
             CredentialsErrorKind::Http(why) => write!(f, "{}: {why}", self.source),

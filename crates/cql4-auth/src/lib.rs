@@ -1,7 +1,8 @@
 //! Sans-io authentication for the Cassandra native protocol v4: SASL PLAIN for
 //! `PasswordAuthenticator`, AWS SigV4 for Amazon Keyspaces, and AWS credential providers.
 //!
-//! No sockets, no async runtime, no frame codec: the connection layer maps AUTHENTICATE,
+//! No sockets, no async runtime, no file or process I/O (injected through [`FileReader`],
+//! [`ProcessRunner`] and [`HttpFetcher`]), no frame codec: the connection layer maps AUTHENTICATE,
 //! AUTH_CHALLENGE and AUTH_SUCCESS (native_protocol_v4.spec §4.2.3, §4.2.7, §4.2.8) to the
 //! calls below and sends each returned token as an AUTH_RESPONSE (§4.1.2).
 //!
@@ -54,6 +55,7 @@ mod clock;
 pub mod credentials;
 mod env;
 mod error;
+mod io;
 mod plain;
 mod region;
 mod sasl;
@@ -63,15 +65,17 @@ mod time_fmt;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use credentials::{
-    now_or_never, run_credential_process, CachingProvider, ChainProvider, ContainerProvider,
-    Credentials, CredentialsProvider, DefaultChain, EnvironmentProvider, HttpFetcher, HttpMethod,
-    HttpRequest, HttpResponse, ImdsProvider, ProfileProvider, DEFAULT_PROCESS_TIMEOUT,
+    now_or_never, CachingProvider, ChainProvider, ContainerProvider, Credentials,
+    CredentialsProvider, DefaultChain, EnvironmentProvider, HttpFetcher, HttpMethod, HttpRequest,
+    HttpResponse, ImdsProvider, ProfileProvider, DEFAULT_PROCESS_TIMEOUT, MAX_PROCESS_OUTPUT,
+    MAX_PROCESS_STDERR, MAX_SHARED_FILE,
 };
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use error::{
     AuthError, CredentialSource, CredentialsError, CredentialsErrorKind, ProfileFileError,
     RegionError, MAX_ECHO,
 };
+pub use io::{FileReader, ProcessOutput, ProcessRequest, ProcessRunner};
 pub use plain::{PasswordAuthenticator, PlainMechanism};
 pub use region::resolve_region;
 pub use sasl::{

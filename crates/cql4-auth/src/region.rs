@@ -4,12 +4,16 @@
 use crate::credentials::profile::{selected_profile, SharedFiles};
 use crate::env::Env;
 use crate::error::RegionError;
+use crate::io::FileReader;
 
-/// Resolves the region. `profile` overrides `AWS_PROFILE` (else `default`) for the last step.
-/// Empty values count as unset. A malformed shared file is an error only when it is reached.
-pub fn resolve_region(
+/// Resolves the region. `profile` overrides `AWS_PROFILE` (else `default`) for the last step,
+/// whose shared config file is read through `files` (so the call never blocks when polled;
+/// `cql4_conn::file_reader::TokioFileReader` reads the real files). Empty values count as unset.
+/// A malformed shared file is an error only when it is reached.
+pub async fn resolve_region(
     explicit: Option<&str>,
     env: &dyn Env,
+    files: &dyn FileReader,
     profile: Option<&str>,
 ) -> Result<String, RegionError> {
     if let Some(r) = explicit.map(str::trim).filter(|r| !r.is_empty()) {
@@ -22,7 +26,9 @@ pub fn resolve_region(
         }
     }
     let (name, _) = selected_profile(env, profile);
-    let files = SharedFiles::load(env).map_err(RegionError::File)?;
+    let files = SharedFiles::load(env, files)
+        .await
+        .map_err(RegionError::File)?;
     match files.profile(&name).as_ref().and_then(|p| p.get("region")) {
         Some(r) => {
             tracing::debug!(profile = %name, region = r.expose(), "AWS region from profile");
@@ -35,7 +41,16 @@ pub fn resolve_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::now_or_never;
     use crate::env::MapEnv;
+
+    fn resolve(
+        explicit: Option<&str>,
+        env: &MapEnv,
+        profile: Option<&str>,
+    ) -> Result<String, RegionError> {
+        now_or_never(resolve_region(explicit, env, env, profile)).unwrap()
+    }
 
     fn env() -> MapEnv {
         MapEnv::new().with_home("/h").with_file(
@@ -49,30 +64,27 @@ mod tests {
         let e = env()
             .with_var("AWS_REGION", "r1")
             .with_var("AWS_DEFAULT_REGION", "r2");
-        assert_eq!(resolve_region(Some("x"), &e, None).unwrap(), "x");
-        assert_eq!(resolve_region(Some(""), &e, None).unwrap(), "r1");
-        assert_eq!(resolve_region(None, &e, None).unwrap(), "r1");
+        assert_eq!(resolve(Some("x"), &e, None).unwrap(), "x");
+        assert_eq!(resolve(Some(""), &e, None).unwrap(), "r1");
+        assert_eq!(resolve(None, &e, None).unwrap(), "r1");
         let e = env().with_var("AWS_DEFAULT_REGION", "r2");
-        assert_eq!(resolve_region(None, &e, None).unwrap(), "r2");
-        assert_eq!(resolve_region(None, &env(), None).unwrap(), "us-east-1");
-        assert_eq!(
-            resolve_region(None, &env(), Some("p")).unwrap(),
-            "eu-west-1"
-        );
+        assert_eq!(resolve(None, &e, None).unwrap(), "r2");
+        assert_eq!(resolve(None, &env(), None).unwrap(), "us-east-1");
+        assert_eq!(resolve(None, &env(), Some("p")).unwrap(), "eu-west-1");
         let e = env().with_var("AWS_PROFILE", "p");
-        assert_eq!(resolve_region(None, &e, None).unwrap(), "eu-west-1");
+        assert_eq!(resolve(None, &e, None).unwrap(), "eu-west-1");
     }
 
     #[test]
     fn none_found_names_all_four() {
-        let e = resolve_region(None, &MapEnv::new().with_home("/h"), None).unwrap_err();
+        let e = resolve(None, &MapEnv::new().with_home("/h"), None).unwrap_err();
         assert_eq!(
             e,
             RegionError::NotFound {
                 profile: "default".into()
             }
         );
-        let e = resolve_region(None, &env(), Some("missing")).unwrap_err();
+        let e = resolve(None, &env(), Some("missing")).unwrap_err();
         assert!(e.to_string().contains("profile `missing`"), "{e}");
     }
 
@@ -81,7 +93,7 @@ mod tests {
         let e = MapEnv::new()
             .with_home("/h")
             .with_file("/h/.aws/config", "region = x\n");
-        let err = resolve_region(None, &e, None).unwrap_err();
+        let err = resolve(None, &e, None).unwrap_err();
         assert!(err.to_string().contains("malformed line 1"), "{err}");
     }
 }

@@ -10,8 +10,8 @@ use cql4_auth::{
     now_or_never, AuthError, AuthProvider, BoxFuture, CachingProvider, ChainProvider,
     ContainerProvider, Credentials, CredentialsProvider, DefaultChain, EnvironmentProvider,
     Exchange, ExchangeLimits, FixedClock, HttpFetcher, HttpMethod, HttpRequest, HttpResponse,
-    ImdsProvider, MapEnv, PasswordAuthenticator, ProfileProvider, Secret, SecretString,
-    ServerMessage, SigV4AuthProvider, SigV4Mechanism, Step,
+    ImdsProvider, MapEnv, PasswordAuthenticator, ProcessOutput, ProcessRequest, ProcessRunner,
+    ProfileProvider, Secret, SecretString, ServerMessage, SigV4AuthProvider, SigV4Mechanism, Step,
 };
 use time::macros::datetime;
 
@@ -64,6 +64,39 @@ impl HttpFetcher for Fetcher {
             body.into_bytes(),
         ))))
     }
+}
+
+/// Runs `echo '<text>'` commands without a shell: prints `<text>` (a credentials document).
+#[derive(Debug)]
+struct EchoRunner;
+
+impl ProcessRunner for EchoRunner {
+    fn run(
+        &self,
+        request: ProcessRequest,
+    ) -> BoxFuture<'_, Result<ProcessOutput, Box<dyn StdError + Send + Sync>>> {
+        tracing::trace!(?request, "test runner");
+        let printed = request
+            .command
+            .expose()
+            .strip_prefix("echo '")
+            .and_then(|c| c.strip_suffix('\''))
+            .map(|json| ProcessOutput::new(true, "exit status: 0", json.into(), Vec::new()))
+            .ok_or_else(|| "only echo '…' is scripted".into());
+        Box::pin(std::future::ready(printed))
+    }
+}
+
+/// The shared-files provider over in-memory files, running processes with [`EchoRunner`].
+fn profile_provider(env: &MapEnv) -> ProfileProvider {
+    let env = Arc::new(env.clone());
+    ProfileProvider::new(env.clone())
+        .with_file_reader(env)
+        .with_process_runner(Arc::new(EchoRunner))
+}
+
+fn load(provider: &ProfileProvider) -> Result<Credentials, cql4_auth::CredentialsError> {
+    now_or_never(provider.provide_credentials()).unwrap()
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -168,22 +201,17 @@ fn secrets_never_reach_debug_errors_or_logs() {
                  aws_session_token = {TOKEN}\n[broken]\naws_access_key_id = AKID\n"
             ),
         );
-        let profile = ProfileProvider::new(Arc::new(files.clone())).with_clock(clock.clone());
-        let c = profile.load_blocking().unwrap();
+        let profile = profile_provider(&files).with_clock(clock.clone());
+        let c = load(&profile).unwrap();
         assert_eq!(c.secret_access_key().expose(), FILE_SECRET);
         debug.push(format!("{profile:?} {c:?} {files:?}"));
-        let err = ProfileProvider::new(Arc::new(files.clone()))
-            .with_profile("broken")
-            .load_blocking()
-            .unwrap_err();
+        let err = load(&profile_provider(&files).with_profile("broken")).unwrap_err();
         debug.push(format!("{err:?} {err}"));
         let bad_line = MapEnv::new().with_home("/h").with_file(
             "/h/.aws/credentials",
             &format!("aws_secret_access_key = {FILE_SECRET}\n[default]\n"),
         );
-        let err = ProfileProvider::new(Arc::new(bad_line))
-            .load_blocking()
-            .unwrap_err();
+        let err = load(&profile_provider(&bad_line)).unwrap_err();
         debug.push(format!("{err:?} {err}"));
 
         let process = MapEnv::new().with_home("/h").with_file(
@@ -195,15 +223,10 @@ fn secrets_never_reach_debug_errors_or_logs() {
                  \"SecretAccessKey\":[\"{PROCESS_SECRET}\"]}}'\n"
             ),
         );
-        let c = ProfileProvider::new(Arc::new(process.clone()))
-            .load_blocking()
-            .unwrap();
+        let c = load(&profile_provider(&process)).unwrap();
         assert_eq!(c.secret_access_key().expose(), PROCESS_SECRET);
         debug.push(format!("{c:?}"));
-        let err = ProfileProvider::new(Arc::new(process))
-            .with_profile("badjson")
-            .load_blocking()
-            .unwrap_err();
+        let err = load(&profile_provider(&process).with_profile("badjson")).unwrap_err();
         debug.push(format!("{err:?} {err}"));
 
         // Container endpoint with an authorization token, through the chain, cached.

@@ -5,10 +5,8 @@ use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cql4_auth::{
-    AuthProvider, DefaultChain, PasswordAuthenticator, ProcessEnv, SecretString, SigV4AuthProvider,
-};
-use cql4_conn::http::TokioHttpFetcher;
+use cql4_auth::{AuthProvider, PasswordAuthenticator, ProcessEnv, SecretString, SigV4AuthProvider};
+use cql4_conn::file_reader::TokioFileReader;
 use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
 use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
 use cql4_frame::response::ResultResponse;
@@ -18,10 +16,6 @@ use crate::args::{AuthSettings, OutputFormat, Settings};
 use crate::error::CliError;
 use crate::format::Printer;
 use crate::input::Executor;
-
-/// Bound on each request to a credential endpoint (container, instance metadata): short, as
-/// the SDKs keep it, because off AWS the metadata address does not answer at all.
-const CREDENTIALS_HTTP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A connected session.
 pub(crate) struct Session {
@@ -34,8 +28,9 @@ pub(crate) struct Session {
 }
 
 /// The auth provider for the settings: none, SASL PLAIN, or SigV4 with the AWS default
-/// credentials chain and region chain.
-fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, CliError> {
+/// credentials chain and region chain. Async because the region may come from the shared
+/// config file, read without blocking the runtime.
+async fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, CliError> {
     Ok(match auth {
         AuthSettings::None => None,
         AuthSettings::Password { username, password } => {
@@ -45,15 +40,19 @@ fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, C
             Some(Arc::new(provider))
         }
         AuthSettings::SigV4 { region } => {
-            let region = cql4_auth::resolve_region(region.as_deref(), &ProcessEnv, None)
-                .map_err(|e| CliError::Failed(format!("SigV4: {e} (use --region)")))?;
+            let region = cql4_auth::resolve_region(
+                region.as_deref(),
+                &ProcessEnv,
+                &TokioFileReader::new(),
+                None,
+            )
+            .await
+            .map_err(|e| CliError::Failed(format!("SigV4: {e} (use --region)")))?;
             tracing::debug!(%region, "SigV4 region");
-            // The container endpoint and the instance metadata service (unless
-            // AWS_EC2_METADATA_DISABLED=true) come last, after the environment and the files.
-            let credentials = DefaultChain::new()
-                .with_http_fetcher(Arc::new(TokioHttpFetcher::new(CREDENTIALS_HTTP_TIMEOUT)))
-                .with_instance_metadata(true)
-                .build();
+            // The connection layer's chain: files and `credential_process` without blocking the
+            // runtime, then the container endpoint and the instance metadata service (unless
+            // AWS_EC2_METADATA_DISABLED=true), each request bounded by 2 s.
+            let credentials = cql4_conn::http::default_chain().build();
             Some(Arc::new(SigV4AuthProvider::new(
                 Arc::new(credentials),
                 region,
@@ -62,8 +61,8 @@ fn auth_provider(auth: &AuthSettings) -> Result<Option<Arc<dyn AuthProvider>>, C
     })
 }
 
-/// The connection config for the settings.
-fn config(settings: &Settings) -> Result<Config, CliError> {
+/// The connection config for the settings; `runtime` resolves the SigV4 region.
+fn config(settings: &Settings, runtime: &Runtime) -> Result<Config, CliError> {
     let mut config = Config::new(settings.host.clone(), settings.port);
     if let Some(tls) = &settings.tls {
         let mut t = TlsConfig::new();
@@ -80,7 +79,7 @@ fn config(settings: &Settings) -> Result<Config, CliError> {
         }
         config.tls = Some(t);
     }
-    config.auth = auth_provider(&settings.auth)?;
+    config.auth = runtime.block_on(auth_provider(&settings.auth))?;
     config.connect_timeout = settings.connect_timeout;
     config.request_timeout = settings.request_timeout;
     config.default_consistency = settings.consistency;
@@ -148,12 +147,12 @@ fn schema_change_note(sc: &SchemaChange) -> String {
 impl Session {
     /// Connects, authenticates and applies `-k`.
     pub(crate) fn connect(settings: &Settings) -> Result<Self, CliError> {
-        let config = config(settings)?;
-        tracing::debug!(?config, "connecting");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
+        let config = config(settings, &runtime)?;
+        tracing::debug!(?config, "connecting");
         let (connect_timeout, request_timeout) =
             (settings.connect_timeout, settings.request_timeout);
         let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
@@ -244,6 +243,32 @@ impl Executor for Session {
 mod tests {
     use super::*;
 
+    fn runtime() -> Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn sigv4_uses_the_connection_layers_chain_with_its_io() {
+        let args = <crate::args::Args as clap::Parser>::try_parse_from([
+            "cql4",
+            "--sigv4",
+            "--region",
+            "eu-north-1",
+        ])
+        .unwrap();
+        let settings = args
+            .validate(|_| None, |_| panic!("no prompt expected"))
+            .unwrap();
+        let debug = format!("{:?}", config(&settings, &runtime()).unwrap().auth);
+        for io in ["TokioFileReader", "TokioProcessRunner", "TokioHttpFetcher"] {
+            assert!(debug.contains(io), "{io} missing: {debug}");
+        }
+        assert!(debug.contains("eu-north-1"), "{debug}");
+    }
+
     #[test]
     fn timeouts_name_their_flag() {
         let e = conn_error(
@@ -309,7 +334,7 @@ mod tests {
         let settings = args
             .validate(|_| None, |_| panic!("no prompt expected"))
             .unwrap();
-        let e = config(&settings).unwrap_err();
+        let e = config(&settings, &runtime()).unwrap_err();
         assert!(
             e.to_string().starts_with("cannot read /no/such/ca.pem: "),
             "{e}"
@@ -329,7 +354,7 @@ mod tests {
         let settings = args
             .validate(|_| None, |_| panic!("no prompt expected"))
             .unwrap();
-        let config = config(&settings).unwrap();
+        let config = config(&settings, &runtime()).unwrap();
         let debug = format!("{config:?}");
         assert!(debug.contains("alice"), "{debug}");
         assert!(!debug.contains("pw-5e6f7a"), "{debug}");

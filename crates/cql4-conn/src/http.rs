@@ -6,6 +6,11 @@
 //! One request per connection (`Connection: close`), a total timeout, and a cap on the response
 //! size. Header values (authorization tokens) never appear in errors; the URL may.
 //!
+//! [`default_chain`] is the one credentials chain to use with this crate: `cql4-auth`'s
+//! [`DefaultChain`] with all of its I/O injected from here, so no source blocks a runtime
+//! thread: this HTTP client, [`TokioFileReader`] for the shared files and
+//! [`TokioProcessRunner`] for `credential_process`.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
@@ -26,6 +31,9 @@ use cql4_auth::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::credential_process::TokioProcessRunner;
+use crate::file_reader::TokioFileReader;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -87,12 +95,16 @@ impl HttpFetcher for TokioHttpFetcher {
     }
 }
 
-/// `cql4-auth`'s [`DefaultChain`] with this crate's HTTP client: explicit credentials,
-/// environment, shared files (and `credential_process`), the container endpoint, then the EC2
-/// instance metadata service (unless `AWS_EC2_METADATA_DISABLED=true`). Call `.build()` for
-/// the caching provider.
+/// `cql4-auth`'s [`DefaultChain`] with this crate's I/O: explicit credentials, environment,
+/// shared files (read by [`TokioFileReader`]) and their `credential_process` (run by
+/// [`TokioProcessRunner`]), the container endpoint, then the EC2 instance metadata service
+/// (unless `AWS_EC2_METADATA_DISABLED=true`), both through [`TokioHttpFetcher`] with
+/// [`DEFAULT_TIMEOUT`]. Call `.build()` for the caching provider; the `with_*` methods still
+/// apply (explicit credentials, a profile, another environment).
 pub fn default_chain() -> DefaultChain {
     DefaultChain::new()
+        .with_file_reader(Arc::new(TokioFileReader))
+        .with_process_runner(Arc::new(TokioProcessRunner))
         .with_http_fetcher(Arc::new(TokioHttpFetcher::default()))
         .with_instance_metadata(true)
 }

@@ -31,9 +31,11 @@
 mod client;
 pub mod config;
 mod core;
+pub mod credential_process;
 mod driver;
 pub mod error;
 mod events;
+pub mod file_reader;
 mod handshake;
 pub mod http;
 mod mux;

@@ -11,6 +11,7 @@ use super::{CachingProvider, Credentials, CredentialsProvider};
 use crate::clock::{Clock, SystemClock};
 use crate::env::{Env, ProcessEnv};
 use crate::error::{CredentialSource, CredentialsError, CredentialsErrorKind};
+use crate::io::{FileReader, ProcessRunner};
 use crate::sasl::BoxFuture;
 
 /// Tries providers in order and returns the first credentials found.
@@ -86,10 +87,16 @@ impl CredentialsProvider for Unavailable {
 /// 1. explicit credentials ([`Self::with_explicit`]);
 /// 2. environment: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
 /// 3. shared files `~/.aws/credentials` and `~/.aws/config` (`AWS_PROFILE`,
-///    `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`), static keys or `credential_process`;
+///    `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`), static keys or `credential_process`
+///    (needs [`Self::with_file_reader`], and [`Self::with_process_runner`] for the process);
 /// 4. container endpoint, only when `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or
 ///    `AWS_CONTAINER_CREDENTIALS_FULL_URI` is set (needs [`Self::with_http_fetcher`]);
 /// 5. EC2 instance metadata, only with [`Self::with_instance_metadata`] (needs the fetcher).
+///
+/// This crate does no I/O of its own: `cql4_conn::http::default_chain()` is this chain with
+/// the connection layer's file reader, process runner and HTTP fetcher injected. Without a
+/// file reader the chain stops at step 3 with [`CredentialsErrorKind::NoFileReader`] (unless
+/// steps 1–2 found credentials): it never skips the files unread, nor reads them blocking.
 ///
 /// [`Self::build`] wraps the chain in a [`CachingProvider`].
 #[derive(Clone, Debug)]
@@ -98,6 +105,8 @@ pub struct DefaultChain {
     env: Arc<dyn Env>,
     profile: Option<String>,
     fetcher: Option<Arc<dyn HttpFetcher>>,
+    files: Option<Arc<dyn FileReader>>,
+    runner: Option<Arc<dyn ProcessRunner>>,
     instance_metadata: bool,
     clock: Arc<dyn Clock>,
     process_timeout: Duration,
@@ -110,13 +119,17 @@ impl Default for DefaultChain {
 }
 
 impl DefaultChain {
-    /// The chain over the real process environment and system clock.
+    /// The chain over the real process environment and system clock, with no I/O injected:
+    /// add [`Self::with_file_reader`], [`Self::with_process_runner`] and
+    /// [`Self::with_http_fetcher`] (`cql4_conn::http::default_chain()` does).
     pub fn new() -> Self {
         Self {
             explicit: None,
             env: Arc::new(ProcessEnv),
             profile: None,
             fetcher: None,
+            files: None,
+            runner: None,
             instance_metadata: false,
             clock: Arc::new(SystemClock),
             process_timeout: DEFAULT_PROCESS_TIMEOUT,
@@ -144,6 +157,18 @@ impl DefaultChain {
     /// HTTP for the container endpoint (and instance metadata, if enabled).
     pub fn with_http_fetcher(mut self, fetcher: Arc<dyn HttpFetcher>) -> Self {
         self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// Reads the shared files (and the container token file) with `reader`.
+    pub fn with_file_reader(mut self, reader: Arc<dyn FileReader>) -> Self {
+        self.files = Some(reader);
+        self
+    }
+
+    /// Runs a profile's `credential_process` with `runner`.
+    pub fn with_process_runner(mut self, runner: Arc<dyn ProcessRunner>) -> Self {
+        self.runner = Some(runner);
         self
     }
 
@@ -182,8 +207,15 @@ impl DefaultChain {
         if let Some(p) = &self.profile {
             profile = profile.with_profile(p.clone());
         }
-        chain.push(Arc::new(profile));
+        if let Some(r) = &self.runner {
+            profile = profile.with_process_runner(Arc::clone(r));
+        }
         let mut container = ContainerProvider::new(Arc::clone(&self.env));
+        if let Some(f) = &self.files {
+            profile = profile.with_file_reader(Arc::clone(f));
+            container = container.with_file_reader(Arc::clone(f));
+        }
+        chain.push(Arc::new(profile));
         if let Some(f) = &self.fetcher {
             container = container.with_http_fetcher(Arc::clone(f));
         }
@@ -215,17 +247,46 @@ mod tests {
     use crate::clock::FixedClock;
     use crate::credentials::container::tests::scripted;
     use crate::credentials::now_or_never;
+    use crate::credentials::process::testing::{printing, scripted as scripted_runner};
     use crate::env::MapEnv;
+    use crate::io::ProcessOutput;
     use time::macros::datetime;
 
     fn run(chain: DefaultChain) -> Result<Credentials, CredentialsError> {
         now_or_never(chain.build().provide_credentials()).unwrap()
     }
 
+    /// Variables and files from `env`; no process runner.
     fn chain(env: MapEnv) -> DefaultChain {
+        let env = Arc::new(env);
         DefaultChain::new()
-            .with_env(Arc::new(env))
+            .with_env(env.clone())
+            .with_file_reader(env)
             .with_clock(Arc::new(FixedClock(datetime!(2026-01-01 0:00 UTC))))
+    }
+
+    #[test]
+    fn without_a_file_reader_the_chain_stops_at_the_files() {
+        let env = MapEnv::new()
+            .with_home("/h")
+            .with_var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/x");
+        let fetcher = scripted(&[(200, "{}")]);
+        let e = run(DefaultChain::new()
+            .with_env(Arc::new(env.clone()))
+            .with_http_fetcher(fetcher.clone()))
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("tried 3 source(s)") && s.contains("requires a file reader"),
+            "{s}"
+        );
+        assert!(fetcher.seen.lock().unwrap().is_empty());
+        // Environment credentials come first and need no reader.
+        let env = env
+            .with_var("AWS_ACCESS_KEY_ID", "ENVKEY")
+            .with_var("AWS_SECRET_ACCESS_KEY", "ES");
+        let c = run(DefaultChain::new().with_env(Arc::new(env))).unwrap();
+        assert_eq!(c.access_key_id(), "ENVKEY");
     }
 
     const FILES: &str = "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FS\n";
@@ -307,9 +368,18 @@ mod tests {
     fn failing_credential_process_is_reported_with_stderr() {
         let env = MapEnv::new().with_home("/h").with_file(
             "/h/.aws/config",
-            "[profile p]\ncredential_process = sh -c 'echo no token >&2; exit 3'\n",
+            "[profile p]\ncredential_process = get-creds\n",
         );
-        let e = run(chain(env).with_profile("p")).unwrap_err();
+        let runner = scripted_runner(Ok(ProcessOutput::new(
+            false,
+            "exit status: 3",
+            Vec::new(),
+            b"no token\n".to_vec(),
+        )));
+        let e = run(chain(env)
+            .with_profile("p")
+            .with_process_runner(Arc::new(runner)))
+        .unwrap_err();
         let s = e.to_string();
         assert!(s.contains("credential_process of profile `p`"), "{s}");
         assert!(
@@ -322,10 +392,12 @@ mod tests {
     fn expired_process_credentials_are_rejected() {
         let env = MapEnv::new().with_home("/h").with_file(
             "/h/.aws/config",
-            "[default]\ncredential_process = echo '{\"Version\":1,\"AccessKeyId\":\"A\",\
-             \"SecretAccessKey\":\"S\",\"Expiration\":\"2025-12-31T23:00:00Z\"}'\n",
+            "[default]\ncredential_process = get-creds\n",
         );
-        let e = run(chain(env)).unwrap_err();
+        let runner = printing(
+            r#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"2025-12-31T23:00:00Z"}"#,
+        );
+        let e = run(chain(env).with_process_runner(Arc::new(runner))).unwrap_err();
         assert!(
             e.to_string().contains("expired at 2025-12-31T23:00:00Z"),
             "{e}"

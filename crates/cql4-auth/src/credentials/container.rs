@@ -13,11 +13,16 @@ use super::process::{credentials_from_json, ENDPOINT_JSON};
 use super::{Credentials, CredentialsProvider};
 use crate::env::{Env, ProcessEnv};
 use crate::error::{echo_bytes, CredentialSource, CredentialsError, CredentialsErrorKind};
+use crate::io::FileReader;
 use crate::sasl::BoxFuture;
 use crate::secret::{Secret, SecretString};
 
 /// Responses larger than this are rejected.
 const MAX_BODY: usize = 64 * 1024;
+
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` larger than this is rejected (EKS Pod Identity
+/// tokens are about 1 KiB).
+const MAX_TOKEN_FILE: usize = 16 * 1024;
 
 /// ECS's link-local endpoint for `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
 const ECS_HOST: &str = "http://169.254.170.2";
@@ -138,10 +143,12 @@ fn full_uri_allowed(url: &str) -> bool {
 /// `http://169.254.170.2`) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with the
 /// `Authorization` header from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or
 /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`. Not configured when neither URI variable is set.
+/// The token file is read through an injected [`FileReader`].
 #[derive(Clone, Debug)]
 pub struct ContainerProvider {
     env: Arc<dyn Env>,
     fetcher: Option<Arc<dyn HttpFetcher>>,
+    files: Option<Arc<dyn FileReader>>,
 }
 
 impl Default for ContainerProvider {
@@ -153,7 +160,17 @@ impl Default for ContainerProvider {
 impl ContainerProvider {
     /// Reads its variables from `env`; no fetcher yet.
     pub fn new(env: Arc<dyn Env>) -> Self {
-        Self { env, fetcher: None }
+        Self {
+            env,
+            fetcher: None,
+            files: None,
+        }
+    }
+
+    /// Reads `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` with `reader`.
+    pub fn with_file_reader(mut self, reader: Arc<dyn FileReader>) -> Self {
+        self.files = Some(reader);
+        self
     }
 
     /// Performs requests with `fetcher`.
@@ -170,7 +187,7 @@ impl ContainerProvider {
             || self.env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
     }
 
-    fn request(&self) -> Result<HttpRequest, CredentialsError> {
+    async fn request(&self) -> Result<HttpRequest, CredentialsError> {
         let source = CredentialSource::Container;
         let url = if let Some(rel) = self.env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
             format!("{ECS_HOST}{rel}")
@@ -194,15 +211,29 @@ impl ContainerProvider {
         };
         let mut headers = Vec::new();
         let token = if let Some(path) = self.env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
-            let text = self.env.read_file(path.as_ref()).map_err(|e| {
+            let invalid = |why: String| {
                 CredentialsError::new(
                     CredentialSource::Container,
                     CredentialsErrorKind::Invalid(format!(
-                        "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}: {}",
-                        e.kind()
+                        "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}: {why}"
                     )),
                 )
-            })?;
+            };
+            let Some(reader) = &self.files else {
+                return Err(CredentialsError::new(
+                    CredentialSource::Container,
+                    CredentialsErrorKind::NoFileReader("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+                ));
+            };
+            let bytes = reader
+                .read_file(path.clone().into(), MAX_TOKEN_FILE)
+                .await
+                .map_err(|e| invalid(e.kind().to_string()))?;
+            if bytes.len() > MAX_TOKEN_FILE {
+                return Err(invalid(format!("larger than {MAX_TOKEN_FILE} bytes")));
+            }
+            let text =
+                std::str::from_utf8(bytes.expose()).map_err(|_| invalid("not UTF-8".to_owned()))?;
             Some(SecretString::from(text.trim()))
         } else {
             self.env
@@ -230,7 +261,7 @@ impl ContainerProvider {
 
     /// Loads the credentials.
     pub async fn load(&self) -> Result<Credentials, CredentialsError> {
-        let request = self.request()?;
+        let request = self.request().await?;
         let Some(fetcher) = &self.fetcher else {
             return Err(CredentialsError::new(
                 CredentialSource::Container,
@@ -412,7 +443,15 @@ pub(crate) mod tests {
             .with_var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/tok")
             .with_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored")
             .with_file("/tok", "filetoken\n");
-        let p = ContainerProvider::new(Arc::new(env)).with_http_fetcher(f.clone());
+        let env = Arc::new(env);
+        let p = ContainerProvider::new(env.clone()).with_http_fetcher(f.clone());
+        let e = now_or_never(p.load()).unwrap().unwrap_err();
+        assert!(
+            matches!(e.kind, CredentialsErrorKind::NoFileReader(_)) && e.is_fatal(),
+            "{e}"
+        );
+        assert!(f.seen.lock().unwrap().is_empty());
+        let p = p.with_file_reader(env);
         let c = now_or_never(p.load()).unwrap().unwrap();
         assert_eq!(c.session_token().unwrap().expose(), "TK");
         let seen = f.seen.lock().unwrap();

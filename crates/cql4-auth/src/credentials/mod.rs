@@ -1,12 +1,25 @@
 //! AWS credentials and where they come from, as the AWS SDKs resolve them.
 //!
-//! [`CredentialsProvider`] is async because a source may need I/O; this crate has no runtime, so
-//! the file and process sources do their (short) blocking work when polled, and the HTTP sources
-//! go through an injected [`HttpFetcher`] that the connection layer implements. The default chain
-//! ([`DefaultChain`]) tries, in order: explicit values, the environment, the shared
-//! `credentials`/`config` files (including `credential_process`), the container endpoint (only
-//! when `AWS_CONTAINER_CREDENTIALS_*_URI` is set) and, only when opted in, the EC2 instance
-//! metadata service; it is wrapped in a [`CachingProvider`] that refreshes before expiry.
+//! [`CredentialsProvider`] is async because a source may need I/O. This crate has no runtime and
+//! does no I/O itself, so nothing here blocks when polled: every source that needs I/O gets it
+//! injected, as the connection layer implements it (`cql4_conn::http::default_chain()`):
+//!
+//! | source | needs | missing |
+//! |---|---|---|
+//! | shared files (and the container token file) | [`crate::FileReader`] | [`crate::CredentialsErrorKind::NoFileReader`] |
+//! | `credential_process` | [`crate::ProcessRunner`] | [`crate::CredentialsErrorKind::NoProcessRunner`] |
+//! | container endpoint, instance metadata | [`HttpFetcher`] | [`crate::CredentialsErrorKind::NoHttpFetcher`] |
+//!
+//! A missing implementation is an error that stops a chain and says what to inject; no source
+//! falls back to a blocking `std::fs`/`std::process` call. Parsing (the profile files, the
+//! process's and the endpoints' JSON) and every decision stay here; the injected parts only
+//! move bytes, within the bounds given to them.
+//!
+//! The default chain ([`DefaultChain`]) tries, in order: explicit values, the environment, the
+//! shared `credentials`/`config` files (including `credential_process`), the container endpoint
+//! (only when `AWS_CONTAINER_CREDENTIALS_*_URI` is set) and, only when opted in, the EC2
+//! instance metadata service; it is wrapped in a [`CachingProvider`] that refreshes before
+//! expiry.
 
 mod chain;
 mod container;
@@ -30,8 +43,8 @@ pub use container::{
     ContainerProvider, HttpFetcher, HttpMethod, HttpRequest, HttpResponse, ImdsProvider,
 };
 pub use environment::EnvironmentProvider;
-pub use process::{run_credential_process, DEFAULT_PROCESS_TIMEOUT};
-pub use profile::ProfileProvider;
+pub use process::{DEFAULT_PROCESS_TIMEOUT, MAX_PROCESS_OUTPUT, MAX_PROCESS_STDERR};
+pub use profile::{ProfileProvider, MAX_SHARED_FILE};
 
 /// An AWS access key id, secret access key, optional session token and optional expiry.
 ///
@@ -226,8 +239,9 @@ impl<P: CredentialsProvider> CredentialsProvider for CachingProvider<P> {
     }
 }
 
-/// Polls a future that is known to complete without waiting (the file, environment and process
-/// sources), for blocking callers and tests. Returns `None` if it would have to wait.
+/// Polls a future once, for futures known to complete without waiting (explicit and
+/// environment credentials, in-memory [`crate::MapEnv`] files, scripted I/O in tests). Returns
+/// `None` if it would have to wait.
 pub fn now_or_never<F: std::future::Future>(fut: F) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

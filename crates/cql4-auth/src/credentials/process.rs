@@ -4,26 +4,25 @@
 //! process"): `{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken": …,
 //! "Expiration": "<RFC 3339>"}`, the last two optional.
 //!
-//! The command runs through the platform shell (`sh -c` / `cmd /C`, as the SDKs do) with
-//! `std::process`, blocking the calling thread until it exits: this crate assumes no runtime.
-//! A failure reports the exit status and the first line of stderr; the command line itself is
-//! not repeated (it may carry a secret argument), nor is any stdout content.
+//! This crate starts no process: the command runs through an injected [`ProcessRunner`] (the
+//! connection layer runs it as a child of its runtime, through the platform shell as the SDKs
+//! do), which enforces the timeout and the output bounds. Here the output is judged: a failure
+//! reports the exit status and the first line of stderr; the command line itself is not
+//! repeated (it may carry a secret argument), nor is any stdout content.
 
-use std::io::{self, Read};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
 use super::Credentials;
 use crate::error::{echo, CredentialSource, CredentialsError, CredentialsErrorKind};
+use crate::io::{ProcessRequest, ProcessRunner};
 use crate::secret::SecretString;
 use crate::time_fmt::parse_rfc3339;
 
-/// Output beyond this size is rejected rather than parsed.
-const MAX_OUTPUT: usize = 64 * 1024;
+/// Stdout of `credential_process` (and a credential endpoint's body) beyond this size is
+/// rejected rather than parsed.
+pub const MAX_PROCESS_OUTPUT: usize = 64 * 1024;
 
 /// Field names of a JSON credentials document.
 pub(crate) struct JsonNames {
@@ -55,9 +54,9 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
 
 /// Parses a JSON credentials document without ever echoing a value.
 pub(crate) fn credentials_from_json(body: &[u8], names: &JsonNames) -> Result<Credentials, String> {
-    if body.len() > MAX_OUTPUT {
+    if body.len() > MAX_PROCESS_OUTPUT {
         return Err(format!(
-            "{} bytes of output (limit {MAX_OUTPUT})",
+            "{} bytes of output (limit {MAX_PROCESS_OUTPUT})",
             body.len()
         ));
     }
@@ -97,23 +96,16 @@ pub(crate) fn credentials_from_json(body: &[u8], names: &JsonNames) -> Result<Cr
 /// How long `credential_process` may run by default before it is killed.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Reads a pipe to its end on a thread, keeping at most `keep` bytes (the rest is drained so
-/// the child never blocks on a full pipe).
-fn drain<R: Read + Send + 'static>(pipe: Option<R>, keep: usize) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut kept = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = (&mut pipe).take(keep as u64).read_to_end(&mut kept);
-            let _ = io::copy(&mut pipe, &mut io::sink());
-        }
-        kept
-    })
-}
+/// Stderr kept from `credential_process`: enough for its first line (of which at most
+/// [`crate::MAX_ECHO`] characters reach the error).
+pub const MAX_PROCESS_STDERR: usize = 4 * 1024;
 
-/// Runs `command` for `profile` and parses its output. Blocks until the process exits, or kills
-/// it after `timeout` (a hung helper must not hang the connection).
-pub fn run_credential_process(
-    command: &str,
+/// Runs `command` for `profile` through `runner` and parses its output. The runner kills the
+/// process after `timeout` (a hung helper must not hang the connection) or once its stdout
+/// passes [`MAX_PROCESS_OUTPUT`].
+pub(crate) async fn run_credential_process(
+    runner: &dyn ProcessRunner,
+    command: &SecretString,
     profile: &str,
     timeout: Duration,
 ) -> Result<Credentials, CredentialsError> {
@@ -133,54 +125,40 @@ pub fn run_credential_process(
             },
         )
     };
-    let mut cmd = if cfg!(windows) {
-        let mut c = Command::new("cmd");
-        c.arg("/C").arg(command);
-        c
-    } else {
-        let mut c = Command::new("sh");
-        c.arg("-c").arg(command);
-        c
-    };
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(format!("could not start the shell: {}", e.kind()), b""))?;
-    let stdout = drain(child.stdout.take(), MAX_OUTPUT + 1);
-    let stderr = drain(child.stderr.take(), MAX_OUTPUT);
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                // The reader threads end when the pipes close; they are not joined, since a
-                // grandchild may still hold a pipe open.
-                return Err(failed(
-                    format!("killed after the {} s timeout", timeout.as_secs_f64()),
-                    b"",
-                ));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(failed(format!("cannot wait for it: {}", e.kind()), b"")),
-        }
-    };
-    let stdout = Zeroizing::new(stdout.join().unwrap_or_default());
-    let stderr = stderr.join().unwrap_or_default();
-    if !status.success() {
-        return Err(failed(status.to_string(), &stderr));
+    let request = ProcessRequest::new(command.clone(), timeout);
+    // The runner's error names the failure (spawn, timeout, too much output), never the command.
+    let output = runner
+        .run(request)
+        .await
+        .map_err(|e| failed(echo(&e.to_string()), b""))?;
+    if !output.success {
+        return Err(failed(echo(&output.status), &output.stderr));
     }
-    credentials_from_json(&stdout, &PROCESS_JSON)
+    credentials_from_json(output.stdout.expose(), &PROCESS_JSON)
         .map_err(|why| CredentialsError::new(source, CredentialsErrorKind::ProcessOutput(why)))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::testing::{scripted, ScriptedRunner};
     use super::*;
+    use crate::credentials::now_or_never;
+    use crate::io::ProcessOutput;
     use time::macros::datetime;
+
+    fn run(
+        runner: &ScriptedRunner,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<Credentials, CredentialsError> {
+        now_or_never(run_credential_process(
+            runner,
+            &SecretString::from(command),
+            "dev",
+            timeout,
+        ))
+        .unwrap()
+    }
 
     #[test]
     fn parses_full_and_minimal_output() {
@@ -240,62 +218,119 @@ mod tests {
 
     #[test]
     fn exit_status_and_first_stderr_line_are_reported() {
-        let e = run_credential_process(
-            "echo; echo 'token service unreachable' >&2; echo second >&2; exit 1",
-            "dev",
-            DEFAULT_PROCESS_TIMEOUT,
-        )
-        .unwrap_err();
+        let runner = scripted(Ok(ProcessOutput::new(
+            false,
+            "exit status: 1",
+            b"{}".to_vec(),
+            b"\n  token service unreachable\nsecond\n".to_vec(),
+        )));
+        let e = run(&runner, "get-creds --key SHHH", Duration::from_secs(5)).unwrap_err();
         assert_eq!(e.source, CredentialSource::Process("dev".into()));
         let s = e.to_string();
         assert!(s.contains("exit status: 1"), "{s}");
         assert!(s.contains("stderr: token service unreachable"), "{s}");
-        assert!(!s.contains("second"), "{s}");
+        assert!(!s.contains("second") && !s.contains("SHHH"), "{s}");
     }
 
     #[test]
-    fn bad_json_and_missing_fields_from_a_real_process() {
-        let e =
-            run_credential_process("echo '{not json'", "dev", DEFAULT_PROCESS_TIMEOUT).unwrap_err();
+    fn the_request_carries_command_timeout_and_bounds() {
+        let runner = scripted(Ok(ProcessOutput::new(
+            true,
+            "exit status: 0",
+            br#"{"Version": 1, "AccessKeyId": "AK", "SecretAccessKey": "SK"}"#.to_vec(),
+            Vec::new(),
+        )));
+        let c = run(&runner, "get-creds", Duration::from_millis(1500)).unwrap();
+        assert_eq!(c.access_key_id(), "AK");
+        let seen = runner.seen.lock().unwrap();
+        let r = seen.first().unwrap();
+        assert_eq!(r.command.expose(), "get-creds");
+        assert_eq!(r.timeout, Duration::from_millis(1500));
+        assert_eq!(
+            (r.max_stdout, r.max_stderr),
+            (MAX_PROCESS_OUTPUT, MAX_PROCESS_STDERR)
+        );
+        assert!(!format!("{r:?}").contains("get-creds"));
+    }
+
+    #[test]
+    fn runner_failures_and_bad_output_are_reported_without_secrets() {
+        let runner = scripted(Err("killed after the 0.2 s timeout"));
+        let e = run(&runner, "sleep 30", Duration::from_millis(200)).unwrap_err();
         assert!(
-            matches!(e.kind, CredentialsErrorKind::ProcessOutput(_)),
+            matches!(e.kind, CredentialsErrorKind::ProcessFailed { .. }),
             "{e}"
         );
-        let e = run_credential_process(
-            r#"echo '{"Version": 1, "AccessKeyId": "AK"}'"#,
-            "dev",
-            DEFAULT_PROCESS_TIMEOUT,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("missing `SecretAccessKey`"), "{e}");
-        let c = run_credential_process(
-            r#"printf '{"Version": 1, "AccessKeyId": "AK", "SecretAccessKey": "SK"}'"#,
-            "dev",
-            DEFAULT_PROCESS_TIMEOUT,
-        )
-        .unwrap();
-        assert_eq!(c.access_key_id(), "AK");
-    }
-
-    #[test]
-    fn hung_process_is_killed_after_the_timeout() {
-        let started = Instant::now();
-        let e = run_credential_process("sleep 30", "dev", Duration::from_millis(200)).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(10));
         assert!(
             e.to_string().contains("killed after the 0.2 s timeout"),
             "{e}"
         );
+
+        let runner = scripted(Ok(ProcessOutput::new(
+            true,
+            "exit status: 0",
+            br#"{"Version": 1, "AccessKeyId": "AK", "SecretAccessKey": ["SHHH"]}"#.to_vec(),
+            Vec::new(),
+        )));
+        let e = run(&runner, "x", DEFAULT_PROCESS_TIMEOUT).unwrap_err();
+        assert!(
+            matches!(e.kind, CredentialsErrorKind::ProcessOutput(_)),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("SHHH"), "{e}");
+
+        // A runner that ignores the stdout bound is still caught here.
+        let runner = scripted(Ok(ProcessOutput::new(
+            true,
+            "exit status: 0",
+            vec![b' '; MAX_PROCESS_OUTPUT + 1],
+            Vec::new(),
+        )));
+        let e = run(&runner, "x", DEFAULT_PROCESS_TIMEOUT).unwrap_err();
+        assert!(e.to_string().contains("limit 65536"), "{e}");
+    }
+}
+
+/// A [`ProcessRunner`] for tests: answers every run with one scripted result and records the
+/// requests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::error::Error as StdError;
+    use std::sync::Mutex;
+
+    use crate::io::{ProcessOutput, ProcessRequest, ProcessRunner};
+    use crate::sasl::BoxFuture;
+
+    #[derive(Debug)]
+    pub(crate) struct ScriptedRunner {
+        answer: Result<ProcessOutput, &'static str>,
+        pub(crate) seen: Mutex<Vec<ProcessRequest>>,
     }
 
-    #[test]
-    fn oversized_output_is_rejected() {
-        let e = run_credential_process(
-            "head -c 100000 /dev/zero | tr '\\0' ' '",
-            "dev",
-            DEFAULT_PROCESS_TIMEOUT,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("limit 65536"), "{e}");
+    pub(crate) fn scripted(answer: Result<ProcessOutput, &'static str>) -> ScriptedRunner {
+        ScriptedRunner {
+            answer,
+            seen: Mutex::default(),
+        }
+    }
+
+    /// Succeeds with `json` on stdout.
+    pub(crate) fn printing(json: &str) -> ScriptedRunner {
+        scripted(Ok(ProcessOutput::new(
+            true,
+            "exit status: 0",
+            json.as_bytes().to_vec(),
+            Vec::new(),
+        )))
+    }
+
+    impl ProcessRunner for ScriptedRunner {
+        fn run(
+            &self,
+            request: ProcessRequest,
+        ) -> BoxFuture<'_, Result<ProcessOutput, Box<dyn StdError + Send + Sync>>> {
+            self.seen.lock().unwrap().push(request);
+            Box::pin(std::future::ready(self.answer.clone().map_err(Into::into)))
+        }
     }
 }

@@ -22,13 +22,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use zeroize::Zeroizing;
-
 use super::process::{run_credential_process, DEFAULT_PROCESS_TIMEOUT};
 use super::Credentials;
 use crate::clock::{Clock, SystemClock};
 use crate::env::{expand_home, Env, ProcessEnv};
 use crate::error::{CredentialSource, CredentialsError, CredentialsErrorKind, ProfileFileError};
+use crate::io::{FileReader, ProcessRunner};
 use crate::sasl::BoxFuture;
 use crate::secret::SecretString;
 
@@ -224,6 +223,36 @@ pub(crate) fn parse(
     Ok(ProfileFile { profiles })
 }
 
+/// Shared files larger than this are an error rather than parsed (real ones are a few KiB).
+pub const MAX_SHARED_FILE: usize = 1024 * 1024;
+
+/// One file through `reader`: `None` when there is no path or no file.
+async fn read_and_parse(
+    reader: &dyn FileReader,
+    path: Option<&PathBuf>,
+    kind: FileKind,
+) -> Result<Option<(PathBuf, ProfileFile)>, ProfileFileError> {
+    let Some(path) = path else { return Ok(None) };
+    let io_error = |kind| ProfileFileError::Io {
+        path: path.clone(),
+        kind,
+    };
+    let bytes = match reader.read_file(path.clone(), MAX_SHARED_FILE).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(e.kind())),
+    };
+    if bytes.len() > MAX_SHARED_FILE {
+        return Err(ProfileFileError::TooLarge {
+            path: path.clone(),
+            limit: MAX_SHARED_FILE,
+        });
+    }
+    let text =
+        std::str::from_utf8(bytes.expose()).map_err(|_| io_error(io::ErrorKind::InvalidData))?;
+    Ok(Some((path.clone(), parse(text, path, kind)?)))
+}
+
 /// Both files, loaded.
 #[derive(Debug, Default)]
 pub(crate) struct SharedFiles {
@@ -235,8 +264,11 @@ pub(crate) struct SharedFiles {
 }
 
 impl SharedFiles {
-    /// Reads and parses both files; a missing file is simply absent.
-    pub(crate) fn load(env: &dyn Env) -> Result<Self, ProfileFileError> {
+    /// Reads (through `reader`) and parses both files; a missing file is simply absent.
+    pub(crate) async fn load(
+        env: &dyn Env,
+        reader: &dyn FileReader,
+    ) -> Result<Self, ProfileFileError> {
         let home_path = |rest: &str| env.home_dir().map(|h| h.join(".aws").join(rest));
         let config_path = env
             .var("AWS_CONFIG_FILE")
@@ -246,23 +278,10 @@ impl SharedFiles {
             .var("AWS_SHARED_CREDENTIALS_FILE")
             .map(|p| expand_home(&p, env))
             .or_else(|| home_path("credentials"));
-        let read = |path: &Option<PathBuf>, kind| -> Result<_, ProfileFileError> {
-            let Some(path) = path else { return Ok(None) };
-            match env.read_file(path) {
-                Ok(text) => {
-                    let text = Zeroizing::new(text);
-                    Ok(Some((path.clone(), parse(&text, path, kind)?)))
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(ProfileFileError::Io {
-                    path: path.clone(),
-                    kind: e.kind(),
-                }),
-            }
-        };
         Ok(Self {
-            config: read(&config_path, FileKind::Config)?,
-            credentials: read(&credentials_path, FileKind::Credentials)?,
+            config: read_and_parse(reader, config_path.as_ref(), FileKind::Config).await?,
+            credentials: read_and_parse(reader, credentials_path.as_ref(), FileKind::Credentials)
+                .await?,
             config_path,
             credentials_path,
         })
@@ -309,12 +328,16 @@ pub(crate) fn selected_profile(env: &dyn Env, explicit: Option<&str>) -> (String
 /// Credentials from the shared files: static keys of the profile, else its
 /// `credential_process`.
 ///
-/// Loading blocks (file reads; `credential_process` runs a child process and waits for it):
-/// call [`Self::load_blocking`] from a blocking context, or use the async
-/// [`crate::CredentialsProvider`] impl where a short block of the polling thread is acceptable.
+/// The files are read through an injected [`FileReader`] and the process runs through an
+/// injected [`ProcessRunner`]; loading never blocks the polling thread. Without a reader,
+/// loading fails with [`CredentialsErrorKind::NoFileReader`]; a profile with a
+/// `credential_process` but no runner fails with [`CredentialsErrorKind::NoProcessRunner`]
+/// (both stop a chain: the source cannot be checked, so it is not silently passed over).
 #[derive(Clone, Debug)]
 pub struct ProfileProvider {
     env: Arc<dyn Env>,
+    files: Option<Arc<dyn FileReader>>,
+    runner: Option<Arc<dyn ProcessRunner>>,
     profile: Option<String>,
     clock: Arc<dyn Clock>,
     process_timeout: Duration,
@@ -327,14 +350,28 @@ impl Default for ProfileProvider {
 }
 
 impl ProfileProvider {
-    /// Reads files and variables from `env`.
+    /// Reads variables from `env`; no file reader and no process runner yet.
     pub fn new(env: Arc<dyn Env>) -> Self {
         Self {
             env,
+            files: None,
+            runner: None,
             profile: None,
             clock: Arc::new(SystemClock),
             process_timeout: DEFAULT_PROCESS_TIMEOUT,
         }
+    }
+
+    /// Reads the shared files with `reader`.
+    pub fn with_file_reader(mut self, reader: Arc<dyn FileReader>) -> Self {
+        self.files = Some(reader);
+        self
+    }
+
+    /// Runs `credential_process` with `runner`.
+    pub fn with_process_runner(mut self, runner: Arc<dyn ProcessRunner>) -> Self {
+        self.runner = Some(runner);
+        self
     }
 
     /// Kills `credential_process` after `timeout` (default [`DEFAULT_PROCESS_TIMEOUT`]).
@@ -355,11 +392,18 @@ impl ProfileProvider {
         self
     }
 
-    /// Loads the credentials, blocking the calling thread.
-    pub fn load_blocking(&self) -> Result<Credentials, CredentialsError> {
+    /// Loads the credentials.
+    pub async fn load(&self) -> Result<Credentials, CredentialsError> {
         let (name, explicit) = selected_profile(self.env.as_ref(), self.profile.as_deref());
         let source = CredentialSource::Profile(name.clone());
-        let files = SharedFiles::load(self.env.as_ref())
+        let Some(reader) = &self.files else {
+            return Err(CredentialsError::new(
+                source,
+                CredentialsErrorKind::NoFileReader("the shared config and credentials files"),
+            ));
+        };
+        let files = SharedFiles::load(self.env.as_ref(), reader.as_ref())
+            .await
             .map_err(|e| CredentialsError::new(source.clone(), CredentialsErrorKind::File(e)))?;
         let found = files.found();
         if found.is_empty() {
@@ -407,8 +451,16 @@ impl ProfileProvider {
             ));
         }
         if let Some(command) = props.get("credential_process") {
+            let Some(runner) = &self.runner else {
+                return Err(CredentialsError::new(
+                    CredentialSource::Process(name),
+                    CredentialsErrorKind::NoProcessRunner,
+                ));
+            };
             tracing::debug!(profile = %name, "running credential_process");
-            let creds = run_credential_process(command.expose(), &name, self.process_timeout)?;
+            let creds =
+                run_credential_process(runner.as_ref(), command, &name, self.process_timeout)
+                    .await?;
             if let Some(e) = creds.expiry().filter(|e| *e <= self.clock.now()) {
                 return Err(CredentialsError::new(
                     CredentialSource::Process(name),
@@ -443,7 +495,7 @@ impl ProfileProvider {
 
 impl super::CredentialsProvider for ProfileProvider {
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
-        Box::pin(async move { self.load_blocking() })
+        Box::pin(self.load())
     }
 }
 
@@ -598,14 +650,84 @@ mod tests {
         );
     }
 
+    use crate::credentials::process::testing::printing;
     use crate::env::MapEnv;
 
+    const PROC_JSON: &str = r#"{"Version":1,"AccessKeyId":"PROC","SecretAccessKey":"S","Expiration":"2999-01-01T00:00:00Z"}"#;
+
+    /// Files from `env`, any `credential_process` answered with [`PROC_JSON`].
     fn provider(env: MapEnv) -> ProfileProvider {
-        ProfileProvider::new(Arc::new(env))
+        let env = Arc::new(env);
+        ProfileProvider::new(env.clone())
+            .with_file_reader(env)
+            .with_process_runner(Arc::new(printing(PROC_JSON)))
     }
 
     fn load(env: MapEnv) -> Result<Credentials, CredentialsError> {
         now_or_never(provider(env).provide_credentials()).unwrap()
+    }
+
+    #[test]
+    fn without_injected_io_the_source_fails_clearly_and_stops_a_chain() {
+        let env = Arc::new(home().with_file(
+            "/h/.aws/config",
+            "[default]\ncredential_process = get-creds\n",
+        ));
+        let e = now_or_never(ProfileProvider::new(env.clone()).load())
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(e.kind, CredentialsErrorKind::NoFileReader(_)),
+            "{e}"
+        );
+        assert!(e.is_fatal());
+        assert!(e.to_string().contains("with_file_reader"), "{e}");
+        let e = now_or_never(
+            ProfileProvider::new(env.clone())
+                .with_file_reader(env)
+                .load(),
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(e.kind, CredentialsErrorKind::NoProcessRunner);
+        assert_eq!(e.source, CredentialSource::Process("default".into()));
+        assert!(
+            e.is_fatal() && e.to_string().contains("with_process_runner"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn oversized_and_non_utf8_files_are_errors() {
+        let big = format!("[default]\n# {}\n", "x".repeat(MAX_SHARED_FILE));
+        let e = load(home().with_file("/h/.aws/config", &big)).unwrap_err();
+        assert!(e.is_fatal());
+        assert!(
+            e.to_string()
+                .contains("/h/.aws/config is larger than 1048576 bytes"),
+            "{e}"
+        );
+        #[derive(Debug)]
+        struct Latin1;
+        impl FileReader for Latin1 {
+            fn read_file(
+                &self,
+                _: PathBuf,
+                _: usize,
+            ) -> BoxFuture<'_, io::Result<crate::secret::Secret>> {
+                Box::pin(std::future::ready(Ok(b"[default]\nregion = \xe9\n"
+                    .to_vec()
+                    .into())))
+            }
+        }
+        let e = now_or_never(
+            ProfileProvider::new(Arc::new(home()))
+                .with_file_reader(Arc::new(Latin1))
+                .load(),
+        )
+        .unwrap()
+        .unwrap_err();
+        assert!(e.to_string().contains("cannot read /h/.aws/config"), "{e}");
     }
 
     fn home() -> MapEnv {
@@ -640,13 +762,20 @@ mod tests {
             )
             .with_file("/h/.aws/config", "[default]\ncredential_process = exit 1\n");
         assert_eq!(load(env).unwrap().access_key_id(), "STATIC");
-        let env = home().with_file(
+        let env = Arc::new(home().with_file(
             "/h/.aws/config",
-            "[default]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"PROC\",\
-             \"SecretAccessKey\":\"S\",\"Expiration\":\"2999-01-01T00:00:00Z\"}'\n",
-        );
-        let c = load(env).unwrap();
+            "[default]\ncredential_process = get-creds --profile dev\n",
+        ));
+        let runner = Arc::new(printing(PROC_JSON));
+        let provider = ProfileProvider::new(env.clone())
+            .with_file_reader(env)
+            .with_process_runner(runner.clone());
+        let c = now_or_never(provider.load()).unwrap().unwrap();
         assert_eq!(c.access_key_id(), "PROC");
+        assert_eq!(
+            runner.seen.lock().unwrap()[0].command.expose(),
+            "get-creds --profile dev"
+        );
         assert!(c.expiry().is_some());
     }
 

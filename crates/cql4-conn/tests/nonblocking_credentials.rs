@@ -1,0 +1,321 @@
+//! A slow `credential_process` must not stall the runtime thread: on a current-thread runtime,
+//! a connected `Client` keeps getting answers while a second connection's SigV4 handshake waits
+//! for the process (resolved through `http::default_chain()`, the files read from disk).
+//!
+//! The fake server runs on the same thread, so a blocked thread would stall both ends. The
+//! control test swaps in a process runner that blocks (as the old `std::process` code did) and
+//! shows the same measurement catches the stall.
+#![cfg(unix)]
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use cql4_auth::{
+    BoxFuture, MapEnv, ProcessOutput, ProcessRequest, ProcessRunner, SigV4AuthProvider,
+};
+use cql4_conn::{Client, Config, QueryOptions};
+use cql4_frame::request::{Request, RequestFrame};
+use cql4_frame::response::{
+    AuthChallenge, AuthSuccess, Authenticate, Response, ResponseFrame, ResultResponse, Supported,
+};
+use cql4_frame::{decode_frame, Compression, DecodeLimits};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long the credential process sleeps before printing its credentials.
+const PROCESS_SLEEP: Duration = Duration::from_secs(2);
+
+struct Peer {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Peer {
+    async fn accept(listener: &TcpListener) -> Self {
+        let (stream, _) = listener.accept().await.expect("accept");
+        Self {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// The next request, or `None` when the client closed the connection.
+    async fn request(&mut self) -> Option<RequestFrame> {
+        loop {
+            if let Some(raw) = decode_frame(&mut self.buf, &DecodeLimits::default()).expect("frame")
+            {
+                let frame = RequestFrame::decode(raw, Compression::None, &DecodeLimits::default())
+                    .expect("request");
+                return Some(frame);
+            }
+            if self.stream.read_buf(&mut self.buf).await.expect("read") == 0 {
+                return None;
+            }
+        }
+    }
+
+    async fn respond(&mut self, stream: i16, message: Response) {
+        let mut out = Vec::new();
+        ResponseFrame::new(stream, message)
+            .encode(Compression::None, &mut out)
+            .expect("encode");
+        self.stream.write_all(&out).await.expect("write");
+    }
+
+    /// OPTIONS → SUPPORTED, STARTUP → `after_startup`.
+    async fn startup(&mut self, after_startup: Response) {
+        let options = self.request().await.expect("OPTIONS");
+        assert!(matches!(options.message, Request::Options));
+        self.respond(
+            options.stream,
+            Response::Supported(Supported { options: vec![] }),
+        )
+        .await;
+        let startup = self.request().await.expect("STARTUP");
+        assert!(matches!(startup.message, Request::Startup(_)));
+        self.respond(startup.stream, after_startup).await;
+    }
+}
+
+/// A node without authentication that answers every QUERY with a Void result.
+async fn serve_queries(listener: TcpListener) {
+    let mut peer = Peer::accept(&listener).await;
+    peer.startup(Response::Ready).await;
+    while let Some(frame) = peer.request().await {
+        assert!(matches!(frame.message, Request::Query(_)), "{frame:?}");
+        peer.respond(frame.stream, Response::Result(ResultResponse::Void))
+            .await;
+    }
+}
+
+/// When the SigV4 node sent AUTHENTICATE and when the client's first AUTH_RESPONSE arrived:
+/// in between, the client was resolving credentials.
+struct AuthWindow {
+    authenticate_sent: Instant,
+    first_response: Instant,
+}
+
+/// A SigV4 node (as Amazon Keyspaces speaks it) that accepts any signature.
+async fn serve_sigv4(listener: TcpListener) -> AuthWindow {
+    let mut peer = Peer::accept(&listener).await;
+    peer.startup(Response::Authenticate(Authenticate {
+        authenticator: "com.amazonaws.cassandra.auth.SigV4".into(),
+    }))
+    .await;
+    let authenticate_sent = Instant::now();
+    let initial = peer.request().await.expect("initial AUTH_RESPONSE");
+    let first_response = Instant::now();
+    let Request::AuthResponse(token) = &initial.message else {
+        panic!("{initial:?}")
+    };
+    assert_eq!(token.token.as_deref(), Some(&b"SigV4\0\0"[..]));
+    let nonce = "0123456789abcdef0123456789abcdef";
+    peer.respond(
+        initial.stream,
+        Response::AuthChallenge(AuthChallenge {
+            token: Some(Bytes::from(format!("nonce={nonce}"))),
+        }),
+    )
+    .await;
+    let signed = peer.request().await.expect("signed AUTH_RESPONSE");
+    let Request::AuthResponse(token) = &signed.message else {
+        panic!("{signed:?}")
+    };
+    let token = String::from_utf8_lossy(token.token.as_deref().unwrap_or_default()).into_owned();
+    // The signature was made with the credentials the process printed.
+    assert!(token.contains("access_key=AKIDSLOWPROCESS,"), "{token}");
+    peer.respond(
+        signed.stream,
+        Response::AuthSuccess(AuthSuccess { token: None }),
+    )
+    .await;
+    AuthWindow {
+        authenticate_sent,
+        first_response,
+    }
+}
+
+/// A temporary directory with a shared config file whose default profile runs a script that
+/// sleeps [`PROCESS_SLEEP`], then prints credentials.
+struct Profile {
+    dir: PathBuf,
+}
+
+impl Profile {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("cql4-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let script = dir.join("slow-credentials.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nsleep {}\nprintf '%s' '{{\"Version\": 1, \"AccessKeyId\": \
+                 \"AKIDSLOWPROCESS\", \"SecretAccessKey\": \"slow-secret\"}}'\n",
+                PROCESS_SLEEP.as_secs()
+            ),
+        )
+        .expect("script");
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+        std::fs::set_permissions(&script, mode).expect("chmod");
+        std::fs::write(
+            dir.join("config"),
+            format!("[default]\ncredential_process = {}\n", script.display()),
+        )
+        .expect("config");
+        Self { dir }
+    }
+
+    /// Variables that point the chain at this directory's files only.
+    fn env(&self) -> MapEnv {
+        MapEnv::new()
+            .with_home(&self.dir)
+            .with_var(
+                "AWS_CONFIG_FILE",
+                &self.dir.join("config").display().to_string(),
+            )
+            .with_var("AWS_EC2_METADATA_DISABLED", "true")
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What the connected client saw while the second connection resolved its credentials.
+struct Measured {
+    /// Requests answered inside the credentials window.
+    answered_in_window: usize,
+    /// The longest time without an answer inside the window.
+    longest_gap: Duration,
+    window: Duration,
+}
+
+/// Connects client A, then connects B with SigV4 credentials from `chain` while A sends
+/// requests one after another; returns what A saw during B's credentials window.
+async fn measure(chain: cql4_auth::DefaultChain) -> Measured {
+    let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let sigv4 = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut config_a = Config::new("127.0.0.1", plain.local_addr().expect("addr").port());
+    config_a.heartbeat_interval = None;
+    let mut config_b = Config::new("127.0.0.1", sigv4.local_addr().expect("addr").port());
+    config_b.heartbeat_interval = None;
+    config_b.connect_timeout = Duration::from_secs(30);
+    config_b.auth = Some(Arc::new(SigV4AuthProvider::new(
+        Arc::new(chain.build()),
+        "us-east-1",
+    )));
+
+    tokio::spawn(serve_queries(plain));
+    let a = Client::connect(&config_a).await.expect("connect A");
+    let server_b = tokio::spawn(serve_sigv4(sigv4));
+    let b = tokio::spawn(async move { Client::connect(&config_b).await });
+
+    let options = QueryOptions::new().with_timeout(Duration::from_secs(30));
+    let mut answered = Vec::new();
+    while !b.is_finished() {
+        a.query("SELECT release_version FROM system.local", (), &options)
+            .await
+            .expect("A's request");
+        answered.push(Instant::now());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The server first: if it failed an assertion, B only saw the connection close.
+    let window = server_b.await.expect("server B");
+    b.await.expect("join B").expect("connect B");
+
+    let inside: Vec<Instant> = answered
+        .into_iter()
+        .filter(|t| (window.authenticate_sent..=window.first_response).contains(t))
+        .collect();
+    let mut marks = vec![window.authenticate_sent];
+    marks.extend(&inside);
+    marks.push(window.first_response);
+    let longest_gap = marks
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]))
+        .max()
+        .unwrap_or_default();
+    Measured {
+        answered_in_window: inside.len(),
+        longest_gap,
+        window: window
+            .first_response
+            .duration_since(window.authenticate_sent),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn slow_credential_process_does_not_stall_other_connections() {
+    let profile = Profile::new("nonblocking");
+    let chain = cql4_conn::http::default_chain().with_env(Arc::new(profile.env()));
+    let m = measure(chain).await;
+    eprintln!(
+        "window {:?}, {} requests answered in it, longest gap {:?}",
+        m.window, m.answered_in_window, m.longest_gap
+    );
+    // The window is the process's sleep: credentials really came from the slow process.
+    assert!(
+        m.window >= PROCESS_SLEEP - Duration::from_millis(100),
+        "{:?}",
+        m.window
+    );
+    assert!(
+        m.answered_in_window >= 10,
+        "only {} requests answered while the credential process ran",
+        m.answered_in_window
+    );
+    assert!(
+        m.longest_gap < Duration::from_millis(500),
+        "connection A stalled for {:?}",
+        m.longest_gap
+    );
+}
+
+/// Runs the command on the polling thread with `std::process`, as the credentials code did
+/// before the runner was injected: the control for the measurement above.
+#[derive(Debug)]
+struct BlockingRunner;
+
+impl ProcessRunner for BlockingRunner {
+    fn run(
+        &self,
+        request: ProcessRequest,
+    ) -> BoxFuture<'_, Result<ProcessOutput, Box<dyn StdError + Send + Sync>>> {
+        Box::pin(async move {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(request.command.expose())
+                .output()?;
+            Ok(ProcessOutput::new(
+                out.status.success(),
+                out.status.to_string(),
+                out.stdout,
+                out.stderr,
+            ))
+        })
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn control_a_blocking_process_runner_is_caught_by_the_measurement() {
+    let profile = Profile::new("blocking");
+    let chain = cql4_conn::http::default_chain()
+        .with_env(Arc::new(profile.env()))
+        .with_process_runner(Arc::new(BlockingRunner));
+    let m = measure(chain).await;
+    eprintln!(
+        "blocking: window {:?}, {} requests answered in it, longest gap {:?}",
+        m.window, m.answered_in_window, m.longest_gap
+    );
+    assert!(
+        m.longest_gap >= PROCESS_SLEEP - Duration::from_millis(200),
+        "{:?}",
+        m.longest_gap
+    );
+    assert!(m.answered_in_window < 10, "{}", m.answered_in_window);
+}
