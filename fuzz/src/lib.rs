@@ -736,26 +736,27 @@ pub fn sigv4_challenge(data: &[u8]) {
     let _ = waiting.handle(ServerMessage::Success(Some(data)));
 }
 
-/// A shared AWS config/credentials file. Profiles that would run a `credential_process` are
-/// skipped: the fuzzer must not start programs.
+/// A shared AWS config/credentials file, read from memory. No process runner is injected, so a
+/// profile with `credential_process` ends in `NoProcessRunner`: the fuzzer never starts programs.
 pub fn aws_profile(data: &[u8]) {
     overflow_guard::install();
-    use cql4_auth::{MapEnv, ProfileProvider};
+    use cql4_auth::{CredentialsProvider, MapEnv, ProfileProvider};
     let text = String::from_utf8_lossy(data);
-    if text.to_ascii_lowercase().contains("credential_process") {
-        return;
-    }
     for profile in [None, Some("p"), Some("default")] {
-        let env = MapEnv::new()
-            .with_var("AWS_CONFIG_FILE", "/fuzz/config")
-            .with_var("AWS_SHARED_CREDENTIALS_FILE", "/fuzz/credentials")
-            .with_file("/fuzz/config", &text)
-            .with_file("/fuzz/credentials", &text);
-        let mut provider = ProfileProvider::new(Arc::new(env));
+        let env = Arc::new(
+            MapEnv::new()
+                .with_var("AWS_CONFIG_FILE", "/fuzz/config")
+                .with_var("AWS_SHARED_CREDENTIALS_FILE", "/fuzz/credentials")
+                .with_file("/fuzz/config", &text)
+                .with_file("/fuzz/credentials", &text),
+        );
+        let mut provider = ProfileProvider::new(env.clone()).with_file_reader(env);
         if let Some(p) = profile {
             provider = provider.with_profile(p);
         }
-        match provider.load_blocking() {
+        match cql4_auth::now_or_never(provider.provide_credentials())
+            .expect("in-memory files never wait")
+        {
             Ok(c) => {
                 let _ = format!("{c:?}");
             }
