@@ -17,6 +17,7 @@ mod javac;
 mod layout;
 mod maven;
 mod probe;
+mod sans_io;
 mod test_cmd;
 mod util;
 mod venv;
