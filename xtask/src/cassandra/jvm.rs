@@ -1,14 +1,40 @@
 //! The `java` command line of the node.
 use std::path::Path;
 
-use super::config::tmp_dir;
 use super::MAIN_CLASS;
-use crate::layout::Layout;
+use crate::layout::{Layout, NodeDirs};
 use crate::maven;
+
+/// Heap and start-up flags of the single node: cassandra-env.sh would take 6G here; 1-2G leaves
+/// the machine to the tests. No wait before creating the default superuser on a lone seed.
+pub(super) fn single_node_flags() -> Vec<String> {
+    ["-Xms1G", "-Xmx2G", "-Dcassandra.superuser_setup_delay_ms=0"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+/// Flags of each node of an `nodes`-node cluster. Three JVMs share 2 cores and 24 GiB with the
+/// tests (and maybe another checkout's node): 1 GiB heaps, fixed so memory use is predictable.
+/// `system_auth` gets a replica on every node so logins survive any node being down, and the
+/// default superuser is created only once a quorum of those replicas is up (a lone node would
+/// retry in a tight loop, hence the 1 s pause between attempts).
+pub(super) fn cluster_node_flags(nodes: usize) -> Vec<String> {
+    vec![
+        "-Xms1G".into(),
+        "-Xmx1G".into(),
+        "-Dcassandra.superuser_setup_delay_ms=1000".into(),
+        format!("-Dcassandra.system_auth.default_rf={nodes}"),
+    ]
+}
 
 /// JVM options: Cassandra 5.0's conf/jvm17-server.options and jvm-server.options, plus what
 /// bin/cassandra and cassandra-env.sh add, sized for a 2-core machine that also runs the tests.
-pub(super) fn jvm_args(layout: &Layout, auth_classes: Option<&Path>) -> Vec<String> {
+pub(super) fn jvm_args(
+    layout: &Layout,
+    dirs: &NodeDirs,
+    node_flags: &[String],
+    auth_classes: Option<&Path>,
+) -> Vec<String> {
     let mut args: Vec<String> = [
         // jvm-server.options
         "-ea",
@@ -20,9 +46,6 @@ pub(super) fn jvm_args(layout: &Layout, auth_classes: Option<&Path>) -> Vec<Stri
         "-XX:+ResizeTLAB",
         "-Djava.net.preferIPv4Stack=true",
         "-Dchronicle.analytics.disable=true",
-        // heap: cassandra-env.sh would take 6G here; 1-2G leaves the machine to the tests.
-        "-Xms1G",
-        "-Xmx2G",
         "-XX:+ExitOnOutOfMemoryError",
         "-XX:+UseCondCardMark",
         // jvm17-server.options
@@ -85,7 +108,6 @@ pub(super) fn jvm_args(layout: &Layout, auth_classes: Option<&Path>) -> Vec<Stri
         "-Djava.security.manager=allow",
         // bin/cassandra / startup speed on one seed node
         "-Dcassandra-foreground=yes",
-        "-Dcassandra.superuser_setup_delay_ms=0",
         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
     ]
     .iter()
@@ -94,8 +116,9 @@ pub(super) fn jvm_args(layout: &Layout, auth_classes: Option<&Path>) -> Vec<Stri
     if let Some(jamm) = maven::jamm_jar(layout) {
         args.push(format!("-javaagent:{}", jamm.display()));
     }
-    let tmp = tmp_dir(layout);
-    let conf = layout.conf();
+    args.extend_from_slice(node_flags);
+    let tmp = dirs.tmp();
+    let conf = dirs.conf();
     args.extend([
         // JNA and netty unpack native libraries; /tmp may be noexec on CI machines.
         format!("-Djna.tmpdir={}", tmp.display()),
@@ -105,8 +128,8 @@ pub(super) fn jvm_args(layout: &Layout, auth_classes: Option<&Path>) -> Vec<Stri
             "-Dcassandra.config=file://{}",
             conf.join("cassandra.yaml").display()
         ),
-        format!("-Dcassandra.storagedir={}", layout.data().display()),
-        format!("-Dcassandra.logdir={}", layout.logs().display()),
+        format!("-Dcassandra.storagedir={}", dirs.data().display()),
+        format!("-Dcassandra.logdir={}", dirs.logs().display()),
         format!(
             "-Dlogback.configurationFile={}",
             conf.join("logback.xml").display()
@@ -128,17 +151,22 @@ mod tests {
     #[test]
     fn jvm_args_end_with_classpath_and_main_class() {
         let layout = Layout::discover();
-        let args = jvm_args(&layout, Some(Path::new("/x/classes")));
+        let dirs = layout.cluster_node(2);
+        let args = jvm_args(
+            &layout,
+            &dirs,
+            &cluster_node_flags(3),
+            Some(Path::new("/x/classes")),
+        );
         let n = args.len();
         assert_eq!(args[n - 1], MAIN_CLASS);
         assert_eq!(args[n - 3], "-cp");
         assert!(args[n - 2].ends_with(":/x/classes"));
         assert!(args.contains(&"--add-opens".to_owned()));
         assert!(args.contains(&"java.base/java.io=ALL-UNNAMED".to_owned()));
-        let storage = format!("-Dcassandra.storagedir={}", layout.data().display());
-        assert!(
-            args.contains(&storage),
-            "is_our_node relies on this argument"
-        );
+        let storage = format!("-Dcassandra.storagedir={}", dirs.data().display());
+        assert!(args.contains(&storage), "is_node relies on this argument");
+        assert!(args.contains(&"-Dcassandra.system_auth.default_rf=3".to_owned()));
+        assert!(args.contains(&"-Xmx1G".to_owned()));
     }
 }

@@ -1,12 +1,19 @@
-//! Reading the node's logs: `cargo xtask cassandra logs` and the tail printed on failure.
+//! Reading the nodes' logs: `cargo xtask cassandra logs` and the tail printed on failure.
 use std::fs;
 
-use crate::layout::Layout;
+use super::state::read_state;
+use crate::layout::{Layout, NodeDirs};
 use crate::util::{tail, Result};
 
-/// Prints the last `lines` lines of the node's log.
-pub(crate) fn logs(layout: &Layout, lines: usize) -> Result<()> {
-    let log = layout.system_log();
+/// Prints the last `lines` lines of a node's log: node `n` of the cluster when given (or when
+/// `node.json` describes a cluster: node 1), else the single node's.
+pub(crate) fn logs(layout: &Layout, node: Option<usize>, lines: usize) -> Result<()> {
+    let dirs = match node {
+        Some(n) => layout.cluster_node(n),
+        None if read_state(layout).is_some_and(|s| s.is_cluster()) => layout.cluster_node(1),
+        None => layout.single_node(),
+    };
+    let log = dirs.system_log();
     if !log.exists() {
         return Err(format!("no log at {}", log.display()));
     }
@@ -14,10 +21,15 @@ pub(crate) fn logs(layout: &Layout, lines: usize) -> Result<()> {
     Ok(())
 }
 
-/// Prints the end of the node's logs to stderr (used when something failed): the last
-/// warnings and errors (INFO lines bury them), then the last lines as they are.
+/// Prints the end of the single node's logs to stderr (used when something failed).
 pub(crate) fn print_log_tail(layout: &Layout) {
-    let system_log = layout.system_log();
+    print_node_log_tail(&layout.single_node());
+}
+
+/// Prints the end of one node's logs to stderr: the last warnings and errors (INFO lines bury
+/// them), then the last lines as they are.
+pub(crate) fn print_node_log_tail(dirs: &NodeDirs) {
+    let system_log = dirs.system_log();
     let problems: Vec<String> = fs::read(&system_log)
         .map(|bytes| {
             String::from_utf8_lossy(&bytes)
@@ -35,7 +47,7 @@ pub(crate) fn print_log_tail(layout: &Layout) {
             problems.get(start..).unwrap_or_default().join("\n")
         );
     }
-    for (log, lines) in [(system_log, 40), (layout.stdout_log(), 20)] {
+    for (log, lines) in [(system_log, 40), (dirs.stdout_log(), 20)] {
         let text = tail(&log, lines);
         if !text.is_empty() {
             eprintln!(

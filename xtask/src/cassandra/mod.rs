@@ -1,13 +1,16 @@
-//! The local Apache Cassandra node: configuration, launch, readiness, stop.
+//! The local Apache Cassandra node, or a local cluster of them: configuration, launch,
+//! readiness, stop.
 //!
-//! One node at a time lives under `target/cassandra/`. It is started as
+//! The single node lives under `target/cassandra/`; cluster node `n` under
+//! `target/cassandra/cluster/node<n>/` (listening on `127.0.0.n`). Each is started as
 //! `java … org.apache.cassandra.service.CassandraDaemon` with the JDK 17 flags of Cassandra's
 //! `conf/jvm17-server.options`, in its own process group (so a terminal's Ctrl-C does not reach
-//! it), and recorded in `node.json` (PID, mode, port, generated credentials). Every start wipes
-//! `data/` and `logs/`: the node is a disposable test fixture and a fresh data directory avoids
-//! token, cluster-name and stale-role mismatches.
+//! it), and recorded in `node.json` (PIDs, mode, port, addresses, generated credentials). Every
+//! start wipes `data/` and `logs/`: nodes are disposable test fixtures and a fresh data directory
+//! avoids token, cluster-name and stale-role mismatches (`start-node` after `kill` keeps them).
 //!
 //! Readiness is a successful CQL login, not an open port: see [`crate::probe`].
+mod cluster;
 mod config;
 mod jvm;
 mod logs;
@@ -15,28 +18,35 @@ mod process;
 mod readiness;
 mod start_lock;
 mod state;
+mod topology;
 
 use std::fs;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::layout::Layout;
+use crate::layout::{Layout, NodeDirs};
 use crate::util::{on_path, Context, Result};
 use crate::{certs, javac, maven};
 
+pub(crate) use cluster::{kill_node, start_cluster, start_node, stop_node};
 pub(crate) use logs::{logs, print_log_tail};
 pub(crate) use state::{read_state, NodeState};
+pub(crate) use topology::Topology;
 
-use config::{pick_storage_port, tmp_dir, write_config};
-use process::{is_alive, is_our_node, our_pids, signal, spawn, wait_exit};
+use config::{pick_storage_port, write_config, NodeConfig};
+use jvm::single_node_flags;
+use process::{is_alive, is_node, is_ours, our_pids, signal, spawn, wait_exit};
 use readiness::{login_check, wait_login, wait_ready};
 use start_lock::StartLock;
-use state::{new_credentials, remove_state, write_state, TlsInfo};
+use state::{new_credentials, remove_state, write_state, Credentials, NodeInfo, TlsInfo};
 
 const MAIN_CLASS: &str = "org.apache.cassandra.service.CassandraDaemon";
 const HOST: &str = "127.0.0.1";
+/// SimpleSnitch puts the single node here.
+const SINGLE_NODE_DC: &str = "datacenter1";
 /// Cold JVM + fresh data dir on 2 cores takes ~10 s; leave room for a loaded CI machine.
 const READY_TIMEOUT: Duration = Duration::from_secs(240);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -75,13 +85,96 @@ pub(crate) struct Started {
     pub(crate) launched: bool,
 }
 
+/// What a start needs besides the directories: jars, and in keyspaces mode the certificates,
+/// the compiled authenticator and fresh credentials.
+struct Prepared {
+    version: String,
+    tls: Option<TlsInfo>,
+    keystore: Option<PathBuf>,
+    credentials: Option<Credentials>,
+    auth_classes: Option<PathBuf>,
+}
+
+fn prepare(layout: &Layout, mode: Mode) -> Result<Prepared> {
+    if !on_path("java") {
+        return Err("`java` (JDK 17) is not on PATH".into());
+    }
+    maven::ensure_jars(layout)?;
+    let version = maven::cassandra_version(layout).unwrap_or_else(|| "?".into());
+    Ok(match mode {
+        Mode::Plain => Prepared {
+            version,
+            tls: None,
+            keystore: None,
+            credentials: None,
+            auth_classes: None,
+        },
+        Mode::Keyspaces => {
+            let certs = certs::ensure(layout)?;
+            let classes = javac::ensure_authenticator(layout)?;
+            Prepared {
+                version,
+                tls: Some(TlsInfo {
+                    ca: certs.ca,
+                    server_name: certs::SERVER_NAMES[0].into(),
+                }),
+                keystore: Some(certs.keystore),
+                credentials: Some(new_credentials()?),
+                auth_classes: Some(classes),
+            }
+        }
+    })
+}
+
+/// Empties a node's data/ and logs/ and creates its directories.
+fn fresh_dirs(dirs: &NodeDirs) -> Result<()> {
+    for dir in [dirs.data(), dirs.logs()] {
+        if dir.exists() {
+            fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
+        }
+    }
+    for dir in [dirs.conf(), dirs.logs(), dirs.data(), dirs.tmp()] {
+        fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Refuses to start over a running cluster (the single node would share 127.0.0.1's ports).
+fn refuse_if_cluster_runs(layout: &Layout, state: &NodeState) -> Result<()> {
+    let running: Vec<usize> = state
+        .nodes
+        .iter()
+        .filter(|n| is_node(&n.dirs(), n.pid))
+        .map(|n| n.n)
+        .collect();
+    if state.is_cluster() && !running.is_empty() {
+        return Err(format!(
+            "a {}-node cluster runs (node(s) {running:?} up, {} mode, port {}) under {}; \
+             run `cargo xtask cassandra stop` first",
+            state.nodes.len(),
+            state.mode,
+            state.port,
+            layout.node.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Starts the node, or reuses it if it already runs healthy with the same mode and port.
 pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<Started> {
     let port = port.unwrap_or_else(|| mode.default_port());
     // Several people (or helpers) share one checkout: serialise starts, then re-use.
     let _lock = StartLock::acquire(layout)?;
+    let dirs = layout.single_node();
     if let Some(state) = read_state(layout) {
-        if is_our_node(layout, state.pid) {
+        refuse_if_cluster_runs(layout, &state)?;
+        if is_node(&dirs, state.pid) {
             if state.mode != mode || state.port != port {
                 return Err(format!(
                     "a {} node already runs on port {} (pid {}); run `cargo xtask cassandra stop` first",
@@ -112,68 +205,59 @@ pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<St
         return Err(format!(
             "Cassandra process(es) {strays:?} use {} but node.json does not describe them; \
              run `cargo xtask cassandra stop`",
-            layout.data().display()
+            layout.node.display()
         ));
     }
     remove_state(layout);
     TcpListener::bind((HOST, port)).context(|| {
         format!("port {port} on {HOST} is taken by another process (not this harness's node)")
     })?;
-    let storage_port = pick_storage_port()?;
-    if !on_path("java") {
-        return Err("`java` (JDK 17) is not on PATH".into());
-    }
+    let address = std::net::Ipv4Addr::LOCALHOST;
+    let storage_port = pick_storage_port(&[address])?;
 
     let begun = Instant::now();
-    maven::ensure_jars(layout)?;
-    let version = maven::cassandra_version(layout).unwrap_or_else(|| "?".into());
-    let (tls, credentials, auth_classes) = match mode {
-        Mode::Plain => (None, None, None),
-        Mode::Keyspaces => {
-            let certs = certs::ensure(layout)?;
-            let classes = javac::ensure_authenticator(layout)?;
-            let tls = TlsInfo {
-                ca: certs.ca,
-                server_name: certs::SERVER_NAMES[0].into(),
-            };
-            (
-                Some((tls, certs.keystore)),
-                Some(new_credentials()?),
-                Some(classes),
-            )
-        }
-    };
-
-    for dir in [layout.data(), layout.logs()] {
-        if dir.exists() {
-            fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
-        }
-    }
-    for dir in [layout.conf(), layout.logs(), layout.data(), tmp_dir(layout)] {
-        fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
-    }
+    let prepared = prepare(layout, mode)?;
+    fresh_dirs(&dirs)?;
     write_config(
-        layout,
-        port,
-        storage_port,
-        tls.as_ref().map(|(_, keystore)| keystore.as_path()),
-        credentials.as_ref(),
+        &dirs,
+        &NodeConfig {
+            address,
+            port,
+            storage_port,
+            seeds: &[address],
+            cluster: None,
+        },
+        prepared.keystore.as_deref(),
+        prepared.credentials.as_ref(),
     )?;
 
     let jvm_started = Instant::now();
-    let pid = spawn(layout, auth_classes.as_deref())?;
+    let pid = spawn(
+        layout,
+        &dirs,
+        &single_node_flags(),
+        prepared.auth_classes.as_deref(),
+    )?;
+    let version = prepared.version;
     let state = NodeState {
         pid,
         mode,
         host: HOST.into(),
         port,
         version: version.clone(),
-        system_log: layout.system_log(),
-        started_unix: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        tls: tls.map(|(t, _)| t),
-        credentials,
+        system_log: dirs.system_log(),
+        started_unix: now_unix(),
+        tls: prepared.tls,
+        credentials: prepared.credentials,
+        nodes: vec![NodeInfo {
+            n: 1,
+            address,
+            dc: SINGLE_NODE_DC.into(),
+            pid,
+            storage_port,
+            dir: dirs.root.clone(),
+            system_log: dirs.system_log(),
+        }],
     };
     write_state(layout, &state)?;
     fs::write(layout.pid_file(), format!("{pid}\n")).context(|| "write cassandra.pid".into())?;
@@ -199,14 +283,17 @@ pub(crate) fn start(layout: &Layout, mode: Mode, port: Option<u16>) -> Result<St
     })
 }
 
-/// Stops the node: SIGTERM (Cassandra's shutdown hook flushes and exits), SIGKILL after
-/// [`STOP_TIMEOUT`]. Only processes whose command line is our CassandraDaemon with our data
-/// directory are signalled. Returns whether anything was running.
+/// Stops every node of this checkout (the single node, or all nodes of the cluster): SIGTERM
+/// (Cassandra's shutdown hook flushes and exits), SIGKILL after [`STOP_TIMEOUT`]. Only processes
+/// whose command line is our CassandraDaemon with a data directory under `target/cassandra/` are
+/// signalled. Returns whether anything was running.
 pub(crate) fn stop(layout: &Layout) -> Result<bool> {
     let mut pids = our_pids(layout);
     if let Some(state) = read_state(layout) {
-        if is_our_node(layout, state.pid) && !pids.contains(&state.pid) {
-            pids.push(state.pid);
+        for pid in state.nodes.iter().map(|n| n.pid).chain([state.pid]) {
+            if is_ours(layout, pid) && !pids.contains(&pid) {
+                pids.push(pid);
+            }
         }
     }
     if pids.is_empty() {
@@ -215,18 +302,7 @@ pub(crate) fn stop(layout: &Layout) -> Result<bool> {
         return Ok(false);
     }
     let begun = Instant::now();
-    for &pid in &pids {
-        signal(pid, "TERM")?;
-    }
-    if !wait_exit(&pids, STOP_TIMEOUT) {
-        for &pid in pids.iter().filter(|&&p| is_alive(p)) {
-            eprintln!("xtask: pid {pid} ignored SIGTERM for {STOP_TIMEOUT:?}; sending SIGKILL");
-            signal(pid, "KILL")?;
-        }
-        if !wait_exit(&pids, Duration::from_secs(10)) {
-            return Err(format!("Cassandra pid(s) {pids:?} survived SIGKILL"));
-        }
-    }
+    terminate(&pids)?;
     remove_state(layout);
     eprintln!(
         "xtask: stopped Cassandra (pid {pids:?}) in {:.1}s",
@@ -235,9 +311,30 @@ pub(crate) fn stop(layout: &Layout) -> Result<bool> {
     Ok(true)
 }
 
-/// Prints whether the node runs and whether a login works; fails if it is not healthy.
+/// SIGTERM, then SIGKILL to whatever still runs after [`STOP_TIMEOUT`].
+fn terminate(pids: &[u32]) -> Result<()> {
+    for &pid in pids {
+        signal(pid, "TERM")?;
+    }
+    if !wait_exit(pids, STOP_TIMEOUT) {
+        for &pid in pids.iter().filter(|&&p| is_alive(p)) {
+            eprintln!("xtask: pid {pid} ignored SIGTERM for {STOP_TIMEOUT:?}; sending SIGKILL");
+            signal(pid, "KILL")?;
+        }
+        if !wait_exit(pids, Duration::from_secs(10)) {
+            return Err(format!("Cassandra pid(s) {pids:?} survived SIGKILL"));
+        }
+    }
+    Ok(())
+}
+
+/// Prints whether the node (or each cluster node) runs and whether a login works; fails if it
+/// is not healthy.
 pub(crate) fn status(layout: &Layout) -> Result<()> {
-    let Some(state) = read_state(layout).filter(|s| is_our_node(layout, s.pid)) else {
+    if let Some(state) = read_state(layout).filter(NodeState::is_cluster) {
+        return cluster::status(&state);
+    }
+    let Some(state) = read_state(layout).filter(|s| is_node(&layout.single_node(), s.pid)) else {
         let strays = our_pids(layout);
         if strays.is_empty() {
             println!("Cassandra is not running");
@@ -248,10 +345,7 @@ pub(crate) fn status(layout: &Layout) -> Result<()> {
         ));
     };
     state.print_summary();
-    let uptime = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .saturating_sub(state.started_unix);
+    let uptime = now_unix().saturating_sub(state.started_unix);
     println!("  up {uptime}s");
     match login_check(&state) {
         Ok(()) => {

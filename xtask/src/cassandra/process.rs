@@ -1,4 +1,4 @@
-//! The node's JVM as a process: spawning it, recognising it in `/proc`, signalling it.
+//! The nodes' JVMs as processes: spawning them, recognising them in `/proc`, signalling them.
 use std::fs;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -7,22 +7,28 @@ use std::time::{Duration, Instant};
 
 use super::jvm::jvm_args;
 use super::MAIN_CLASS;
-use crate::layout::Layout;
+use crate::layout::{Layout, NodeDirs};
 use crate::util::{Context, Result};
 
-/// The child we spawned in this process, so `stop` can reap it instead of leaving a zombie.
-static SPAWNED: Mutex<Option<Child>> = Mutex::new(None);
+/// The children this process spawned, so `stop` can reap them instead of leaving zombies.
+static SPAWNED: Mutex<Vec<Child>> = Mutex::new(Vec::new());
 
-pub(super) fn spawn(layout: &Layout, auth_classes: Option<&Path>) -> Result<u32> {
+/// Starts one node's JVM with `node_flags` (heap and start-up tuning); returns its PID.
+pub(super) fn spawn(
+    layout: &Layout,
+    dirs: &NodeDirs,
+    node_flags: &[String],
+    auth_classes: Option<&Path>,
+) -> Result<u32> {
     use std::os::unix::process::CommandExt;
-    let out_path = layout.stdout_log();
+    let out_path = dirs.stdout_log();
     let out = fs::File::create(&out_path).context(|| format!("create {}", out_path.display()))?;
     let err = out
         .try_clone()
         .context(|| format!("dup {}", out_path.display()))?;
     let mut cmd = Command::new("java");
-    cmd.args(jvm_args(layout, auth_classes))
-        .current_dir(&layout.node)
+    cmd.args(jvm_args(layout, dirs, node_flags, auth_classes))
+        .current_dir(&dirs.root)
         .env("MALLOC_ARENA_MAX", "4")
         .stdin(Stdio::null())
         .stdout(out)
@@ -31,44 +37,61 @@ pub(super) fn spawn(layout: &Layout, auth_classes: Option<&Path>) -> Result<u32>
         .process_group(0);
     let child = cmd.spawn().context(|| "spawn java".into())?;
     let pid = child.id();
-    if let Ok(mut slot) = SPAWNED.lock() {
-        *slot = Some(child);
+    if let Ok(mut spawned) = SPAWNED.lock() {
+        spawned.push(child);
     }
     Ok(pid)
 }
 
-/// PIDs of processes whose command line is CassandraDaemon with our data directory.
+/// PIDs of every CassandraDaemon of this checkout: the single node and each cluster node (their
+/// data directories are all under `target/cassandra/`).
 pub(super) fn our_pids(layout: &Layout) -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| is_our_node(layout, pid))
+        .filter(|&pid| is_ours(layout, pid))
         .collect()
 }
 
-/// Whether `pid` is alive and really our Cassandra JVM (not a recycled PID).
-pub(super) fn is_our_node(layout: &Layout, pid: u32) -> bool {
-    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
-        return false;
-    };
-    let storage = format!("-Dcassandra.storagedir={}", layout.data().display());
+/// Whether `pid` is alive and one of this checkout's Cassandra JVMs (not a recycled PID, not
+/// another checkout's node).
+pub(super) fn is_ours(layout: &Layout, pid: u32) -> bool {
+    let prefix = format!("-Dcassandra.storagedir={}/", layout.node.display());
+    daemon_storage_arg(pid).is_some_and(|arg| arg.starts_with(prefix.as_bytes())) && is_alive(pid)
+}
+
+/// Whether `pid` is alive and the JVM of the node in `dirs`.
+pub(super) fn is_node(dirs: &NodeDirs, pid: u32) -> bool {
+    let storage = format!("-Dcassandra.storagedir={}", dirs.data().display());
+    daemon_storage_arg(pid).is_some_and(|arg| arg == storage.as_bytes()) && is_alive(pid)
+}
+
+/// The `-Dcassandra.storagedir=` argument of `pid` if it is a CassandraDaemon.
+fn daemon_storage_arg(pid: u32) -> Option<Vec<u8>> {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     let mut is_daemon = false;
-    let mut is_ours = false;
+    let mut storage = None;
     for arg in cmdline.split(|&b| b == 0) {
         is_daemon |= arg == MAIN_CLASS.as_bytes();
-        is_ours |= arg == storage.as_bytes();
+        if arg.starts_with(b"-Dcassandra.storagedir=") {
+            storage = Some(arg.to_vec());
+        }
     }
-    is_daemon && is_ours && is_alive(pid)
+    storage.filter(|_| is_daemon)
 }
 
 /// Alive = exists and is not a zombie; reaps our own child when it has exited.
 pub(super) fn is_alive(pid: u32) -> bool {
-    if let Ok(mut slot) = SPAWNED.lock() {
-        if let Some(child) = slot.as_mut().filter(|c| c.id() == pid) {
-            if !matches!(child.try_wait(), Ok(None)) {
-                *slot = None;
+    if let Ok(mut spawned) = SPAWNED.lock() {
+        if let Some(i) = spawned.iter().position(|c| c.id() == pid) {
+            let exited = spawned
+                .get_mut(i)
+                .is_some_and(|c| !matches!(c.try_wait(), Ok(None)));
+            if exited {
+                // Already reaped by try_wait; wait() just returns the kept status.
+                let _ = spawned.swap_remove(i).wait();
                 return false;
             }
         }
@@ -113,7 +136,9 @@ mod tests {
 
     #[test]
     fn our_own_process_is_not_mistaken_for_the_node() {
-        assert!(!is_our_node(&Layout::discover(), std::process::id()));
+        let layout = Layout::discover();
+        assert!(!is_ours(&layout, std::process::id()));
+        assert!(!is_node(&layout.single_node(), std::process::id()));
         assert!(is_alive(std::process::id()));
     }
 }
