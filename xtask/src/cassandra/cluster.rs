@@ -209,8 +209,7 @@ pub(crate) fn start_node(layout: &Layout, n: usize) -> Result<()> {
         ));
     }
     for p in [state.port, node.storage_port] {
-        TcpListener::bind((node.address, p))
-            .context(|| format!("port {p} on {} is still taken", node.address))?;
+        port_free_soon(node.address, p)?;
     }
     let auth_classes = match state.mode {
         Mode::Keyspaces => Some(javac::ensure_authenticator(layout)?),
@@ -295,5 +294,19 @@ fn running_node(state: &NodeState, n: usize) -> Result<&NodeInfo> {
         Ok(node)
     } else {
         Err(format!("node {n} is not running"))
+    }
+}
+
+/// A just-killed JVM's sockets close a moment after its PID is gone: wait up to 10 s.
+fn port_free_soon(address: Ipv4Addr, port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpListener::bind((address, port)) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("port {port} on {address} is still taken: {e}"))
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
     }
 }

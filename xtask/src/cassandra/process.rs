@@ -82,7 +82,8 @@ fn daemon_storage_arg(pid: u32) -> Option<Vec<u8>> {
     storage.filter(|_| is_daemon)
 }
 
-/// Alive = exists and is not a zombie; reaps our own child when it has exited.
+/// Alive = exists and is not a zombie (or is one whose threads are still exiting); reaps our own
+/// child when it has exited.
 pub(super) fn is_alive(pid: u32) -> bool {
     if let Ok(mut spawned) = SPAWNED.lock() {
         if let Some(i) = spawned.iter().position(|c| c.id() == pid) {
@@ -103,7 +104,13 @@ pub(super) fn is_alive(pid: u32) -> bool {
     let state = stat
         .rsplit_once(')')
         .and_then(|(_, rest)| rest.split_whitespace().next());
-    !matches!(state, Some("Z" | "X") | None)
+    match state {
+        // A killed JVM's leader thread turns zombie before its other threads have exited and
+        // closed its sockets: until then its ports are still taken.
+        Some("Z" | "X") => fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|d| d.count() > 1),
+        None => false,
+        Some(_) => true,
+    }
 }
 
 pub(super) fn signal(pid: u32, sig: &str) -> Result<()> {
