@@ -111,12 +111,21 @@ pub(crate) fn start_cluster(
     }
     let jvms_started = Instant::now();
     for node in &mut nodes {
-        node.pid = spawn(
+        match spawn(
             layout,
             &node.dirs(),
             &flags,
             prepared.auth_classes.as_deref(),
-        )?;
+        ) {
+            Ok(pid) => node.pid = pid,
+            Err(e) => {
+                // The nodes already launched are found by their data directories.
+                if let Err(stop_err) = stop(layout) {
+                    eprintln!("xtask: stopping the nodes already started: {stop_err}");
+                }
+                return Err(e);
+            }
+        }
     }
     let first = nodes.first().ok_or("a cluster without nodes")?;
     let state = NodeState {

@@ -32,7 +32,9 @@ impl Topology {
     /// Checks the counts: 2..=[`MAX_NODES`] nodes in 1 or 2 data centers.
     pub(crate) fn new(nodes: usize, dcs: usize) -> Result<Self, String> {
         if !(2..=MAX_NODES).contains(&nodes) {
-            return Err(format!("a cluster has 2 to {MAX_NODES} nodes, not {nodes}"));
+            return Err(format!(
+                "a cluster has 2 to {MAX_NODES} nodes, not {nodes} (--dcs needs --nodes)"
+            ));
         }
         if !(1..=2).contains(&dcs) {
             return Err(format!("--dcs is 1 or 2, not {dcs}"));
