@@ -3,7 +3,8 @@
 //!
 //! Files in `target/cassandra/certs/`: `ca.pem` (what clients trust), `server.pem` (leaf + CA),
 //! `server.key`, `keystore.p12`. They are kept between runs and regenerated only if one is
-//! missing.
+//! missing or `names.txt` (the names the certificate was made for) differs from today's list.
+//! One certificate serves every node of a local cluster, so it names each node's address.
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -19,6 +20,12 @@ use crate::util::{on_path, run_captured, write_private, Context, Result};
 
 /// DNS names in the server certificate; the first one is what tests use as the TLS server name.
 pub(crate) const SERVER_NAMES: [&str; 2] = ["localhost", "cassandra.localtest"];
+/// IP addresses in the server certificate: the single node and each cluster node (127.0.0.n).
+const SERVER_IPS: [Ipv4Addr; 3] = [
+    Ipv4Addr::new(127, 0, 0, 1),
+    Ipv4Addr::new(127, 0, 0, 2),
+    Ipv4Addr::new(127, 0, 0, 3),
+];
 /// Keystore password given to Cassandra. Not a secret: it protects a throwaway test key.
 pub(crate) const KEYSTORE_PASSWORD: &str = "cql4-test-keystore";
 
@@ -35,9 +42,12 @@ pub(crate) fn ensure(layout: &Layout) -> Result<CertPaths> {
     };
     let server_pem = dir.join("server.pem");
     let server_key = dir.join("server.key");
+    let names_file = dir.join("names.txt");
+    let names = names_stamp();
     if [&paths.ca, &paths.keystore, &server_pem, &server_key]
         .iter()
         .all(|p| p.is_file())
+        && fs::read_to_string(&names_file).is_ok_and(|s| s == names)
     {
         return Ok(paths);
     }
@@ -67,11 +77,26 @@ pub(crate) fn ensure(layout: &Layout) -> Result<CertPaths> {
         .arg("-passout")
         .arg(format!("pass:{KEYSTORE_PASSWORD}"));
     run_captured(&mut cmd)?;
+    fs::write(&names_file, names).context(|| "write names.txt".into())?;
     eprintln!(
         "xtask: generated test CA and server certificate in {}",
         dir.display()
     );
     Ok(paths)
+}
+
+/// What the certificate names, one per line (written last: a half-made set is regenerated).
+fn names_stamp() -> String {
+    let mut s = String::new();
+    for name in SERVER_NAMES {
+        s.push_str(name);
+        s.push('\n');
+    }
+    for ip in SERVER_IPS {
+        s.push_str(&ip.to_string());
+        s.push('\n');
+    }
+    s
 }
 
 struct Generated {
@@ -101,8 +126,10 @@ fn generate() -> Result<Generated, rcgen::Error> {
     server.subject_alt_names = vec![
         SanType::DnsName(SERVER_NAMES[0].try_into()?),
         SanType::DnsName(SERVER_NAMES[1].try_into()?),
-        SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
     ];
+    server
+        .subject_alt_names
+        .extend(SERVER_IPS.map(|ip| SanType::IpAddress(IpAddr::V4(ip))));
     server.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
@@ -140,7 +167,13 @@ mod tests {
                 .build()
                 .unwrap();
         let now = rustls::pki_types::UnixTime::now();
-        for name in ["localhost", "cassandra.localtest", "127.0.0.1"] {
+        for name in [
+            "localhost",
+            "cassandra.localtest",
+            "127.0.0.1",
+            "127.0.0.2",
+            "127.0.0.3",
+        ] {
             let server_name = rustls::pki_types::ServerName::try_from(name).unwrap();
             verifier
                 .verify_server_cert(&leaf_der, &[], &server_name, &[], now)

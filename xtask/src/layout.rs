@@ -46,22 +46,17 @@ impl Layout {
     pub(crate) fn auth_classes(&self) -> PathBuf {
         self.node.join("auth").join("classes")
     }
-    pub(crate) fn conf(&self) -> PathBuf {
-        self.node.join("conf")
+    /// The single node's own directories: conf/, data/, logs/ and tmp/ right under `node`.
+    pub(crate) fn single_node(&self) -> NodeDirs {
+        NodeDirs {
+            root: self.node.clone(),
+        }
     }
-    pub(crate) fn data(&self) -> PathBuf {
-        self.node.join("data")
-    }
-    pub(crate) fn logs(&self) -> PathBuf {
-        self.node.join("logs")
-    }
-    /// The node's main log (logback file appender).
-    pub(crate) fn system_log(&self) -> PathBuf {
-        self.logs().join("system.log")
-    }
-    /// The JVM's stdout/stderr (startup failures before logback is up land here).
-    pub(crate) fn stdout_log(&self) -> PathBuf {
-        self.logs().join("stdout.log")
+    /// Cluster node `n` (1-based): `target/cassandra/cluster/node<n>/`.
+    pub(crate) fn cluster_node(&self, n: usize) -> NodeDirs {
+        NodeDirs {
+            root: self.node.join("cluster").join(format!("node{n}")),
+        }
     }
     pub(crate) fn certs(&self) -> PathBuf {
         self.node.join("certs")
@@ -76,5 +71,36 @@ impl Layout {
     }
     pub(crate) fn venv(&self) -> PathBuf {
         self.root.join("target").join("venv")
+    }
+}
+
+/// The directories of one Cassandra node (the single node, or one node of the cluster).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NodeDirs {
+    /// The JVM's working directory; everything below is under it.
+    pub(crate) root: PathBuf,
+}
+
+impl NodeDirs {
+    pub(crate) fn conf(&self) -> PathBuf {
+        self.root.join("conf")
+    }
+    pub(crate) fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+    pub(crate) fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+    /// Where JNA and netty unpack their native libraries (`/tmp` may be noexec).
+    pub(crate) fn tmp(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+    /// The node's main log (logback file appender).
+    pub(crate) fn system_log(&self) -> PathBuf {
+        self.logs().join("system.log")
+    }
+    /// The JVM's stdout/stderr (startup failures before logback is up land here).
+    pub(crate) fn stdout_log(&self) -> PathBuf {
+        self.logs().join("stdout.log")
     }
 }

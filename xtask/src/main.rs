@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask test`: fmt, clippy, a Keyspaces-like Cassandra node, the Python cross-check
 //!   and `cargo test --workspace` against that node (see docs/testing.md).
-//! - `cargo xtask cassandra start|stop|status|logs`: the local Apache Cassandra node.
+//! - `cargo xtask cassandra start|stop|status|logs|kill|stop-node|start-node`: the local Apache
+//!   Cassandra node, or a local cluster (`start --nodes 3`).
 //! - `cargo xtask demo`: the `cql4` CLI against the node, with a password and with SigV4.
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ mod javac;
 mod layout;
 mod maven;
 mod probe;
+mod sans_io;
 mod test_cmd;
 mod util;
 mod venv;
@@ -92,25 +94,77 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CassandraCommand {
-    /// Start the node (fetching jars, generating certificates) and wait for a CQL login.
+    /// Start the node, or a cluster with --nodes (fetching jars, generating certificates), and
+    /// wait until a CQL login works (on every node).
     Start {
         /// keyspaces: TLS-only, SASL PLAIN + SigV4, port 9142. plain: no TLS, no auth, port 9042.
         #[arg(long, value_enum, default_value_t = Mode::Keyspaces)]
         mode: Mode,
-        /// Native protocol port (default 9142 in keyspaces mode, 9042 in plain mode).
+        /// Native protocol port (default 9142 in keyspaces mode, 9042 in plain mode); every
+        /// cluster node uses it on its own address.
         #[arg(long)]
         port: Option<u16>,
+        /// 1: the single node. 2 or 3: a cluster on 127.0.0.1, 127.0.0.2, 127.0.0.3.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// Data centers of the cluster: 1 (all in dc1) or 2 (the last node alone in dc2).
+        #[arg(long, default_value_t = 1)]
+        dcs: usize,
     },
-    /// Stop the node this harness started (SIGTERM, then SIGKILL after a timeout).
+    /// Stop every node this harness started (SIGTERM, then SIGKILL after a timeout).
     Stop,
-    /// Say whether the node runs, how to reach it, and whether a login works.
+    /// Say whether the node (each cluster node) runs, how to reach it, and whether a login works.
     Status,
-    /// Print the end of the node's log.
+    /// Print the end of a node's log.
     Logs {
+        /// Cluster node number (default: the single node, or node 1 of a running cluster).
+        node: Option<usize>,
         /// How many lines to print.
         #[arg(long, short = 'n', default_value_t = 100)]
         lines: usize,
     },
+    /// SIGKILL cluster node N (a crash, as the other nodes and clients see it).
+    Kill {
+        /// Node number, 1-based.
+        node: usize,
+    },
+    /// Stop cluster node N in an orderly way (SIGTERM).
+    StopNode {
+        /// Node number, 1-based.
+        node: usize,
+    },
+    /// Restart cluster node N on its data; ready when it accepts a login and the others see it up.
+    StartNode {
+        /// Node number, 1-based.
+        node: usize,
+    },
+}
+
+fn cassandra_command(layout: &layout::Layout, command: CassandraCommand) -> Result<(), String> {
+    match command {
+        CassandraCommand::Start {
+            mode,
+            port,
+            nodes: 1,
+            dcs: 1,
+        } => cassandra::start(layout, mode, port).map(|started| started.state.print_summary()),
+        CassandraCommand::Start {
+            mode,
+            port,
+            nodes,
+            dcs,
+        } => {
+            let topology = cassandra::Topology::new(nodes, dcs)?;
+            cassandra::start_cluster(layout, mode, port, topology)
+                .map(|started| started.state.print_summary())
+        }
+        CassandraCommand::Stop => cassandra::stop(layout).map(|_| ()),
+        CassandraCommand::Status => cassandra::status(layout),
+        CassandraCommand::Logs { node, lines } => cassandra::logs(layout, node, lines),
+        CassandraCommand::Kill { node } => cassandra::kill_node(layout, node),
+        CassandraCommand::StopNode { node } => cassandra::stop_node(layout, node),
+        CassandraCommand::StartNode { node } => cassandra::start_node(layout, node),
+    }
 }
 
 fn main() -> ExitCode {
@@ -149,14 +203,7 @@ fn main() -> ExitCode {
                 cmin,
             },
         ),
-        Command::Cassandra { command } => match command {
-            CassandraCommand::Start { mode, port } => {
-                cassandra::start(&layout, mode, port).map(|started| started.state.print_summary())
-            }
-            CassandraCommand::Stop => cassandra::stop(&layout).map(|_| ()),
-            CassandraCommand::Status => cassandra::status(&layout),
-            CassandraCommand::Logs { lines } => cassandra::logs(&layout, lines),
-        },
+        Command::Cassandra { command } => cassandra_command(&layout, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

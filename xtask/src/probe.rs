@@ -149,16 +149,32 @@ impl Connection {
 
     /// Runs one statement at ONE; succeeds on any RESULT.
     pub(crate) fn query(&mut self, cql: &str) -> Result<(), ProbeError> {
+        self.query_at(cql, CONSISTENCY_ONE).map(drop)
+    }
+
+    /// Runs a SELECT at `consistency` (§3 [consistency] codes: 1 ONE, 2 TWO, 3 THREE) and
+    /// returns its rows, each cell as raw bytes (`None` for null). Only simple column types.
+    pub(crate) fn select(
+        &mut self,
+        cql: &str,
+        consistency: u16,
+    ) -> Result<Vec<Vec<Option<Vec<u8>>>>, ProbeError> {
+        let body = self.query_at(cql, consistency)?;
+        parse_rows(&body)
+    }
+
+    /// QUERY → the RESULT body.
+    fn query_at(&mut self, cql: &str, consistency: u16) -> Result<Vec<u8>, ProbeError> {
         // §4.1.4: <query: long string><consistency: short><flags: byte>
         let mut body = Vec::with_capacity(cql.len() + 7);
         let len = i32::try_from(cql.len())
             .map_err(|_| ProbeError::Protocol("statement too long".into()))?;
         body.extend_from_slice(&len.to_be_bytes());
         body.extend_from_slice(cql.as_bytes());
-        body.extend_from_slice(&CONSISTENCY_ONE.to_be_bytes());
+        body.extend_from_slice(&consistency.to_be_bytes());
         body.push(0);
         match self.request(OP_QUERY, &body)? {
-            (OP_RESULT, _) => Ok(()),
+            (OP_RESULT, body) => Ok(body),
             (op, _) => Err(ProbeError::Protocol(format!(
                 "opcode 0x{op:02x} in reply to QUERY"
             ))),
@@ -231,6 +247,92 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) -> Result<(), ProbeError> {
     Ok(())
 }
 
+/// A cursor over a RESULT body; every read is bounds-checked.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ProbeError> {
+        let (head, tail) = self
+            .0
+            .split_at_checked(n)
+            .ok_or_else(|| ProbeError::Protocol(format!("RESULT truncated in {what}")))?;
+        self.0 = tail;
+        Ok(head)
+    }
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], ProbeError> {
+        let b = self.take(N, what)?;
+        <[u8; N]>::try_from(b).map_err(|_| ProbeError::Protocol(format!("RESULT {what}")))
+    }
+    fn int(&mut self, what: &str) -> Result<i32, ProbeError> {
+        self.array(what).map(i32::from_be_bytes)
+    }
+    fn short(&mut self, what: &str) -> Result<u16, ProbeError> {
+        self.array(what).map(u16::from_be_bytes)
+    }
+    fn string(&mut self, what: &str) -> Result<(), ProbeError> {
+        let n = self.short(what)?;
+        self.take(usize::from(n), what).map(drop)
+    }
+    /// [bytes]: a negative length is null.
+    fn bytes(&mut self, what: &str) -> Result<Option<&'a [u8]>, ProbeError> {
+        match usize::try_from(self.int(what)?) {
+            Ok(n) => self.take(n, what).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// §4.2.5.2 Rows: metadata (flags, column count, optional paging state, table spec, column
+/// specs of simple types only) then `rows_count` rows of [bytes] cells.
+fn parse_rows(body: &[u8]) -> Result<Vec<Vec<Option<Vec<u8>>>>, ProbeError> {
+    const ROWS: i32 = 2;
+    const GLOBAL_TABLES_SPEC: i32 = 0x01;
+    const HAS_MORE_PAGES: i32 = 0x02;
+    const NO_METADATA: i32 = 0x04;
+    let mut c = Cursor(body);
+    let kind = c.int("kind")?;
+    if kind != ROWS {
+        return Err(ProbeError::Protocol(format!(
+            "RESULT kind {kind}, not Rows"
+        )));
+    }
+    let flags = c.int("metadata flags")?;
+    let columns = usize::try_from(c.int("columns_count")?)
+        .map_err(|_| ProbeError::Protocol("negative columns_count".into()))?;
+    if flags & HAS_MORE_PAGES != 0 {
+        c.bytes("paging_state")?;
+    }
+    if flags & NO_METADATA == 0 {
+        if flags & GLOBAL_TABLES_SPEC != 0 {
+            c.string("keyspace")?;
+            c.string("table")?;
+        }
+        for _ in 0..columns {
+            if flags & GLOBAL_TABLES_SPEC == 0 {
+                c.string("keyspace")?;
+                c.string("table")?;
+            }
+            c.string("column name")?;
+            let id = c.short("column type")?;
+            // 0x0000 custom carries a class name; 0x20.. (collections, UDT, tuple) nest.
+            if id == 0 || id >= 0x20 {
+                return Err(ProbeError::Protocol(format!(
+                    "column type 0x{id:04x} is not a simple type"
+                )));
+            }
+        }
+    }
+    let count = c.int("rows_count")?;
+    let mut rows = Vec::new();
+    for _ in 0..count {
+        let row = (0..columns)
+            .map(|_| c.bytes("cell").map(|v| v.map(<[u8]>::to_vec)))
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +367,61 @@ mod tests {
             parse_error(&[1]),
             ProbeError::Server { code: -1, .. }
         ));
+    }
+
+    fn rows_body(flags: i32, cells: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&2i32.to_be_bytes());
+        b.extend_from_slice(&flags.to_be_bytes());
+        b.extend_from_slice(&2i32.to_be_bytes());
+        for s in ["system", "peers_v2"] {
+            put_string(&mut b, s).unwrap();
+        }
+        for (name, id) in [("peer", 0x0010u16), ("data_center", 0x000D)] {
+            put_string(&mut b, name).unwrap();
+            b.extend_from_slice(&id.to_be_bytes());
+        }
+        b.extend_from_slice(&i32::try_from(cells.len() / 2).unwrap().to_be_bytes());
+        for cell in cells {
+            match cell {
+                Some(v) => put_bytes(&mut b, v).unwrap(),
+                None => b.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn rows_are_parsed_with_nulls() {
+        let body = rows_body(
+            0x01,
+            &[
+                Some(&[127, 0, 0, 2]),
+                Some(b"dc1"),
+                Some(&[127, 0, 0, 3]),
+                None,
+            ],
+        );
+        let rows = parse_rows(&body).unwrap();
+        assert_eq!(
+            rows,
+            [
+                vec![Some(vec![127, 0, 0, 2]), Some(b"dc1".to_vec())],
+                vec![Some(vec![127, 0, 0, 3]), None],
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_rows_are_an_error_at_every_length() {
+        let body = rows_body(0x01, &[Some(&[127, 0, 0, 2]), Some(b"dc1")]);
+        for len in 0..body.len() {
+            assert!(parse_rows(&body[..len]).is_err(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn void_result_is_not_rows() {
+        assert!(parse_rows(&1i32.to_be_bytes()).is_err());
     }
 }

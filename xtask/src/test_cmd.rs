@@ -1,7 +1,8 @@
 //! `cargo xtask test`: what CI runs (`.ci/run`).
 //!
 //! 1. `cargo fmt --all --check`
-//! 2. `cargo clippy --workspace --all-targets -- -D warnings`
+//! 2. `cargo clippy --workspace --all-targets -- -D warnings`, and the sans-io check: `cargo tree`
+//!    of `cql4-frame` and `cql4-auth` (normal edges) must not list tokio or mio
 //! 3. the Python venv (AWS's driver plugin) and a keyspaces-mode Cassandra node
 //! 4. the Python cross-check, `cargo test --workspace` (and `-p cql4-frame --all-features`),
 //!    `cargo doc` with warnings denied, and `cargo xtask bench --quick`, with the node's `CQL4_TEST_*`
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::cassandra::{self, Mode, NodeState};
 use crate::layout::Layout;
 use crate::util::{run as run_cmd, Result};
-use crate::venv;
+use crate::{sans_io, venv};
 
 /// Set while a node this process launched may be running; read by the Ctrl-C handler.
 static OWN_NODE: AtomicBool = AtomicBool::new(false);
@@ -66,6 +67,11 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
                 eprintln!("xtask: FAILED: {name}: {e}");
                 failures.push(name);
             }
+        }
+        let name = "sans-io: no tokio or mio under cql4-frame and cql4-auth (cargo tree)";
+        if let Err(e) = sans_io::check() {
+            eprintln!("xtask: FAILED: {name}: {e}");
+            failures.push(name);
         }
     }
     let lint_failures = failures.len();
