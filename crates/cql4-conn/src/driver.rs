@@ -336,7 +336,7 @@ pub(crate) type DriverFuture = Pin<Box<dyn std::future::Future<Output = Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{start, Core};
+    use crate::request_channel::{start, RequestChannel};
     use cql4_frame::frame::decode_frame;
     use tokio::io::DuplexStream;
 
@@ -359,12 +359,18 @@ mod tests {
     }
 
     /// A client over an in-memory pipe, its I/O task spawned, and the server's end.
-    fn pair(cfg: DriverConfig) -> (Core, tokio::task::JoinHandle<Result<(), Error>>, Server) {
+    fn pair(
+        cfg: DriverConfig,
+    ) -> (
+        RequestChannel,
+        tokio::task::JoinHandle<Result<(), Error>>,
+        Server,
+    ) {
         let (client, server) = tokio::io::duplex(1 << 20);
-        let (core, conn) = start(Box::new(client), BytesMut::new(), cfg);
+        let (channel, conn) = start(Box::new(client), BytesMut::new(), cfg);
         let task = tokio::spawn(conn);
         (
-            core,
+            channel,
             task,
             Server {
                 io: server,
@@ -414,11 +420,11 @@ mod tests {
 
     #[tokio::test]
     async fn answers_out_of_order_reach_their_callers() {
-        let (core, _task, mut server) = pair(config(None));
+        let (channel, _task, mut server) = pair(config(None));
         let calls: Vec<_> = (0..50u32)
             .map(|t| {
-                let core = core.clone();
-                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+                let channel = channel.clone();
+                tokio::spawn(async move { channel.request(tagged(t), LONG).await })
             })
             .collect();
         let mut got = Vec::new();
@@ -441,11 +447,11 @@ mod tests {
         // get id 0 again if the orphan were released at timeout.
         let mut cfg = config(None);
         cfg.mux.max_streams = 1;
-        let (core, _task, mut server) = pair(cfg);
-        let first = core.request(tagged(1), Duration::from_millis(50)).await;
+        let (channel, _task, mut server) = pair(cfg);
+        let first = channel.request(tagged(1), Duration::from_millis(50)).await;
         assert!(matches!(first, Err(Error::Timeout { .. })), "{first:?}");
         let f1 = server.read().await;
-        let c2 = core.clone();
+        let c2 = channel.clone();
         let second = tokio::spawn(async move { c2.request(tagged(2), LONG).await });
         // The second request must not be written while id 0 is orphaned.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -460,11 +466,11 @@ mod tests {
 
     #[tokio::test]
     async fn broken_connection_fails_every_request_at_once() {
-        let (core, task, mut server) = pair(config(None));
+        let (channel, task, mut server) = pair(config(None));
         let calls: Vec<_> = (0..10u32)
             .map(|t| {
-                let core = core.clone();
-                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+                let channel = channel.clone();
+                tokio::spawn(async move { channel.request(tagged(t), LONG).await })
             })
             .collect();
         for _ in 0..10 {
@@ -482,14 +488,14 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
         assert!(task.await.unwrap().is_err());
         // Later requests fail at once with the same reason.
-        let e = core.request(tagged(99), LONG).await.unwrap_err();
+        let e = channel.request(tagged(99), LONG).await.unwrap_err();
         assert!(e.to_string().contains("closed the connection"), "{e}");
     }
 
     #[tokio::test]
     async fn response_on_an_unused_stream_closes_the_connection() {
-        let (core, task, mut server) = pair(config(None));
-        let c = core.clone();
+        let (channel, task, mut server) = pair(config(None));
+        let c = channel.clone();
         let call = tokio::spawn(async move { c.request(tagged(1), LONG).await });
         let f = server.read().await;
         server.send(f.header.stream + 7, 0x08, b"junk").await;
@@ -500,8 +506,8 @@ mod tests {
 
     #[tokio::test]
     async fn lone_request_is_written_without_delay() {
-        let (core, _task, mut server) = pair(config(None));
-        let c = core.clone();
+        let (channel, _task, mut server) = pair(config(None));
+        let c = channel.clone();
         let _call = tokio::spawn(async move { c.request(tagged(5), LONG).await });
         let f = tokio::time::timeout(Duration::from_millis(200), server.read())
             .await
@@ -511,7 +517,7 @@ mod tests {
 
     #[tokio::test]
     async fn idle_connection_sends_heartbeat_and_closes_when_unanswered() {
-        let (core, task, mut server) = pair(config(Some(Duration::from_millis(50))));
+        let (channel, task, mut server) = pair(config(Some(Duration::from_millis(50))));
         let hb = tokio::time::timeout(Duration::from_secs(2), server.read())
             .await
             .unwrap();
@@ -529,16 +535,16 @@ mod tests {
             .unwrap();
         let e = result.unwrap_err();
         assert!(e.to_string().contains("heartbeat"), "{e}");
-        assert!(core.is_closed());
+        assert!(channel.is_closed());
     }
 
     #[tokio::test]
     async fn events_on_negative_stream_go_to_the_event_channel() {
-        let (core, _task, mut server) = pair(config(None));
+        let (channel, _task, mut server) = pair(config(None));
         let (tx, mut rx) = mpsc::channel(4);
-        core.set_events(tx).unwrap();
+        channel.set_events(tx).unwrap();
         // Make sure the command was processed before the event arrives.
-        let c = core.clone();
+        let c = channel.clone();
         let call = tokio::spawn(async move { c.request(tagged(1), LONG).await });
         let f = server.read().await;
         server.send(-1, 0x0C, b"event!").await;
@@ -551,16 +557,16 @@ mod tests {
     #[tokio::test]
     async fn dropped_connection_future_is_named_in_the_error() {
         let (client, _server) = tokio::io::duplex(1024);
-        let (core, conn) = start(Box::new(client), BytesMut::new(), config(None));
+        let (channel, conn) = start(Box::new(client), BytesMut::new(), config(None));
         drop(conn);
-        let e = core.request(tagged(1), LONG).await.unwrap_err();
+        let e = channel.request(tagged(1), LONG).await.unwrap_err();
         assert!(e.to_string().contains("spawn it"), "{e}");
     }
 
     #[tokio::test]
     async fn dropping_every_client_ends_the_task_cleanly() {
-        let (core, task, _server) = pair(config(None));
-        drop(core);
+        let (channel, task, _server) = pair(config(None));
+        drop(channel);
         let r = tokio::time::timeout(Duration::from_secs(2), task)
             .await
             .unwrap()
@@ -572,9 +578,9 @@ mod tests {
     async fn too_many_orphans_close_the_connection() {
         let mut cfg = config(None);
         cfg.mux.max_orphans = 2;
-        let (core, task, _server) = pair(cfg);
+        let (channel, task, _server) = pair(cfg);
         for t in 0..3 {
-            let e = core
+            let e = channel
                 .request(tagged(t), Duration::from_millis(20))
                 .await
                 .unwrap_err();
@@ -635,7 +641,7 @@ mod tests {
             inner: client,
             writes: writes.clone(),
         };
-        let (core, conn) = start(Box::new(io), BytesMut::new(), config(None));
+        let (channel, conn) = start(Box::new(io), BytesMut::new(), config(None));
         let mut server = Server {
             io: server,
             buf: BytesMut::new(),
@@ -643,8 +649,8 @@ mod tests {
         // 100 requests queued before the I/O task first runs (current-thread runtime).
         let calls: Vec<_> = (0..100u32)
             .map(|t| {
-                let core = core.clone();
-                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+                let channel = channel.clone();
+                tokio::spawn(async move { channel.request(tagged(t), LONG).await })
             })
             .collect();
         tokio::task::yield_now().await;
@@ -667,7 +673,7 @@ mod tests {
         // One at a time: each request is written on its own, immediately.
         for t in 0..5u32 {
             let before = writes.load(std::sync::atomic::Ordering::SeqCst);
-            let c = core.clone();
+            let c = channel.clone();
             let call = tokio::spawn(async move { c.request(tagged(t), LONG).await });
             let f = server.read().await;
             assert_eq!(writes.load(std::sync::atomic::Ordering::SeqCst), before + 1);

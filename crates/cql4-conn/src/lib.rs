@@ -30,7 +30,6 @@
 
 mod client;
 pub mod config;
-mod core;
 mod driver;
 pub mod error;
 mod events;
@@ -41,10 +40,10 @@ mod options;
 mod paging;
 mod prepared;
 pub mod raw;
+mod request_channel;
 pub mod tls;
 mod transport;
 
-pub use crate::core::Connection;
 pub use client::{connect, BatchRequest, Client, QueryResult};
 pub use config::Config;
 pub use error::{CloseReason, Error, Result};
@@ -55,4 +54,5 @@ pub use options::{QueryOptions, Values};
 pub use paging::{Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use raw::RawConnection;
+pub use request_channel::Connection;
 pub use tls::{TlsConfig, TlsError};
