@@ -22,6 +22,7 @@ use crate::driver::DriverConfig;
 use crate::error::{Error, Result};
 use crate::events::{EventType, Events};
 use crate::handshake;
+use crate::heartbeat::HeartbeatConfig;
 use crate::options::{QueryOptions, Values};
 use crate::prepared::PreparedStatement;
 use crate::request_channel::{self, Connection, RequestChannel};
@@ -59,8 +60,10 @@ async fn connect_inner(config: &Config) -> Result<(Client, Connection)> {
         DriverConfig {
             mux: config.mux.clone(),
             limits: config.limits.clone(),
-            heartbeat_interval: config.heartbeat_interval,
-            heartbeat_timeout: config.heartbeat_timeout,
+            heartbeat: HeartbeatConfig {
+                interval: config.heartbeat_interval,
+                timeout: config.heartbeat_timeout,
+            },
         },
     );
     let client = Client {

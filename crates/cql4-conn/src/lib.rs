@@ -30,10 +30,12 @@
 
 mod client;
 pub mod config;
+mod conn_state;
 mod driver;
 pub mod error;
 mod events;
 mod handshake;
+mod heartbeat;
 pub mod http;
 pub mod mux;
 mod options;
