@@ -22,9 +22,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layers: [`mux`] is the pure stream-id table (no I/O, `now` passed in); a private I/O task
-//! (the [`Connection`] future) moves bytes and wakes callers; [`Client`] serializes requests
-//! once and decodes answers in the caller's task. See `docs/architecture.md` ("cql4-conn").
+//! Layers: [`mux`] is the pure stream-id table (no I/O, `now` passed in); a private sans-io
+//! connection state puts the heartbeat on top of it and makes every decision of the I/O task;
+//! the I/O task (the [`Connection`] future) only moves bytes, arms one timer and wakes callers;
+//! [`Client`] serializes requests once and decodes answers in the caller's task. See
+//! `docs/architecture.md` ("cql4-conn").
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
