@@ -18,13 +18,14 @@ use cql4_frame::DecodeLimits;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
-use crate::core::{self, Connection, Core};
 use crate::driver::DriverConfig;
 use crate::error::{Error, Result};
 use crate::events::{EventType, Events};
 use crate::handshake;
+use crate::heartbeat::HeartbeatConfig;
 use crate::options::{QueryOptions, Values};
 use crate::prepared::PreparedStatement;
+use crate::request_channel::{self, Connection, RequestChannel};
 use crate::transport;
 
 /// Opens a connection: TCP (+ TLS), then the v4 handshake and authentication, all within
@@ -53,19 +54,21 @@ async fn connect_inner(config: &Config) -> Result<(Client, Connection)> {
     let mut io = transport::open(config).await?;
     let mut read_buf = BytesMut::with_capacity(16 * 1024);
     let compression = handshake::run(&mut io, &mut read_buf, config).await?;
-    let (core, connection) = core::start(
+    let (channel, connection) = request_channel::start(
         io,
         read_buf,
         DriverConfig {
             mux: config.mux.clone(),
             limits: config.limits.clone(),
-            heartbeat_interval: config.heartbeat_interval,
-            heartbeat_timeout: config.heartbeat_timeout,
+            heartbeat: HeartbeatConfig {
+                interval: config.heartbeat_interval,
+                timeout: config.heartbeat_timeout,
+            },
         },
     );
     let client = Client {
         inner: Arc::new(Inner {
-            core,
+            channel,
             compression,
             limits: config.limits.clone(),
             request_timeout: config.request_timeout,
@@ -87,7 +90,7 @@ pub struct Client {
 }
 
 struct Inner {
-    core: Core,
+    channel: RequestChannel,
     compression: Compression,
     limits: DecodeLimits,
     request_timeout: Duration,
@@ -211,7 +214,7 @@ impl Client {
     /// True once the connection has closed; every later request fails with
     /// [`Error::Closed`].
     pub fn is_closed(&self) -> bool {
-        self.inner.core.is_closed()
+        self.inner.channel.is_closed()
     }
 
     /// The compression negotiated in the handshake.
@@ -361,7 +364,7 @@ impl Client {
     /// calling this again replaces the previous stream.
     pub async fn register(&self, event_types: &[EventType]) -> Result<Events> {
         let (tx, rx) = mpsc::channel(self.inner.event_buffer);
-        self.inner.core.set_events(tx)?;
+        self.inner.channel.set_events(tx)?;
         let frame = RequestFrame {
             stream: 0,
             tracing: false,
@@ -472,7 +475,7 @@ impl Client {
     ) -> Result<ResponseFrame> {
         let mut bytes = Vec::with_capacity(size_hint(&frame.message));
         frame.encode(self.inner.compression, &mut bytes)?;
-        let raw = self.inner.core.request(bytes, timeout).await?;
+        let raw = self.inner.channel.request(bytes, timeout).await?;
         Ok(ResponseFrame::decode_with_metadata(
             raw,
             self.inner.compression,

@@ -1,6 +1,7 @@
-//! The I/O task of one connection: moves bytes between the socket and the [`Multiplexer`] and
-//! wakes callers. All decisions (which id, what expired, what is a violation) are the
-//! multiplexer's; this file only does I/O and timers.
+//! The I/O task of one connection: moves bytes between the socket and the [`ConnState`] and
+//! wakes callers. Every decision (which id, what expired, when to send a heartbeat, what is a
+//! violation, when to close) is the sans-io [`ConnState`]'s; this file only does I/O and arms
+//! one timer at the state's next deadline.
 //!
 //! One task owns both halves of the socket and `select!`s over: bytes to read, buffered bytes
 //! to write, new requests, and the next deadline. Reads and writes progress independently (a
@@ -22,8 +23,10 @@ use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::conn_state::{ConnState, Due, Routed, Transmit};
 use crate::error::{CloseReason, Error};
-use crate::mux::{Delivery, Expired, Health, Multiplexer, MuxConfig};
+use crate::heartbeat::{HeartbeatConfig, HEARTBEAT_FRAME};
+use crate::mux::{MuxConfig, SubmitError};
 
 /// A byte stream the connection runs over: TCP, or TLS over TCP.
 pub trait AsyncIo: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -43,9 +46,10 @@ pub(crate) type Reply = Result<RawFrame, Error>;
 
 /// A message from a [`crate::Client`] to the I/O task.
 pub(crate) enum Command {
-    /// Send a serialized frame (stream id patched at write time) and answer on `reply`. A
-    /// `Vec`, not `Bytes`: it is copied into the write buffer once and freed, and turning a
-    /// `Vec` whose capacity exceeds its length into `Bytes` costs an allocation.
+    /// Send a serialized frame (its header's stream id is replaced by the assigned one while
+    /// it is copied into the write buffer) and answer on `reply`. A `Vec`, not `Bytes`: it is
+    /// copied into the write buffer once and freed, and turning a `Vec` whose capacity
+    /// exceeds its length into `Bytes` costs an allocation.
     Request {
         frame: Vec<u8>,
         deadline: Instant,
@@ -56,23 +60,18 @@ pub(crate) enum Command {
     Events(mpsc::Sender<RawFrame>),
 }
 
-enum Pending {
-    Caller {
-        frame: Option<Vec<u8>>,
-        timeout: Duration,
-        reply: oneshot::Sender<Reply>,
-    },
-    Heartbeat {
-        frame: Option<&'static [u8]>,
-    },
+/// A caller's request while it is in the stream table.
+struct Pending {
+    /// Taken when written; the rest waits for the answer.
+    frame: Option<Vec<u8>>,
+    timeout: Duration,
+    reply: oneshot::Sender<Reply>,
 }
 
 impl Pending {
     fn fail(self, error: Error) {
-        if let Self::Caller { reply, .. } = self {
-            // The caller may have stopped waiting; nothing to do then.
-            let _ = reply.send(Err(error));
-        }
+        // The caller may have stopped waiting; nothing to do then.
+        let _ = self.reply.send(Err(error));
     }
 }
 
@@ -81,8 +80,7 @@ impl Pending {
 pub(crate) struct DriverConfig {
     pub(crate) mux: MuxConfig,
     pub(crate) limits: DecodeLimits,
-    pub(crate) heartbeat_interval: Option<Duration>,
-    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) heartbeat: HeartbeatConfig,
 }
 
 /// Shared between the I/O task and its clients: why the connection closed, once it has.
@@ -101,10 +99,6 @@ impl Shared {
         )
     }
 }
-
-/// An OPTIONS request with stream 0 (patched when sent), as the heartbeat
-/// (native_protocol_v4.spec §4.1.3: OPTIONS has an empty body).
-const HEARTBEAT_FRAME: &[u8] = &[0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00];
 
 /// Appends `frame` to `out` with its stream id (§2.3, header bytes 2..4) replaced by `id`.
 fn put_with_stream(out: &mut BytesMut, frame: &[u8], id: i16) {
@@ -133,46 +127,21 @@ impl Driver {
             config,
         } = self;
         let (mut rd, mut wr) = tokio::io::split(io);
-        let mut mux: Multiplexer<Pending> = Multiplexer::new(config.mux.clone());
+        let mut state = ConnState::new(config.mux.clone(), config.heartbeat, Instant::now());
         let mut write_buf = BytesMut::with_capacity(READ_CHUNK);
         let mut need_flush = false;
         let mut commands_open = true;
         let mut events: Option<mpsc::Sender<RawFrame>> = None;
-        let mut last_read = Instant::now();
-        let mut heartbeat_outstanding = false;
         // One timer for the connection, re-armed each turn, rather than a new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
 
-        let reason: CloseReason = 'run: loop {
-            while write_buf.len() < MAX_WRITE_BUFFER {
-                let Some((id, pending)) = mux.poll_transmit() else {
-                    break;
-                };
-                match pending {
-                    Pending::Caller { frame, .. } => {
-                        if let Some(frame) = frame.take() {
-                            put_with_stream(&mut write_buf, &frame, id);
-                        }
-                    }
-                    Pending::Heartbeat { frame } => {
-                        if let Some(frame) = frame.take() {
-                            put_with_stream(&mut write_buf, frame, id);
-                        }
-                    }
-                }
-            }
-            if !commands_open && mux.in_flight() == 0 && mux.queued() == 0 && write_buf.is_empty() {
+        let reason = loop {
+            fill_write_buf(&mut state, &mut write_buf);
+            if !commands_open && state.is_idle() && write_buf.is_empty() {
                 break CloseReason::ClientDropped;
             }
-            let heartbeat_due = match (config.heartbeat_interval, heartbeat_outstanding) {
-                (Some(every), false) => Some(last_read + every),
-                _ => None,
-            };
-            let wake = match (mux.poll_timeout(), heartbeat_due) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake = state.poll_timeout();
             if let Some(wake) = wake {
                 timer.as_mut().reset(tokio::time::Instant::from_std(wake));
             }
@@ -182,123 +151,38 @@ impl Driver {
 
             // Not `biased`: a peer that streams answers without pause must not starve our
             // writes, new requests or timers.
-            tokio::select! {
-                read = rd.read_buf(&mut read_buf) => {
-                    match read {
-                        Ok(0) => break 'run CloseReason::EndOfStream,
-                        Ok(_) => last_read = Instant::now(),
-                        Err(e) => break 'run CloseReason::Io(e),
+            let turn = tokio::select! {
+                read = rd.read_buf(&mut read_buf) => match read {
+                    Ok(0) => Err(CloseReason::EndOfStream),
+                    Ok(_) => {
+                        state.handle_read(Instant::now());
+                        deliver_frames(&mut state, &mut read_buf, &config.limits, &mut events)
                     }
-                    loop {
-                        let frame = match decode_frame(&mut read_buf, &config.limits) {
-                            Ok(Some(frame)) => frame,
-                            Ok(None) => break,
-                            Err(e) => break 'run CloseReason::Decode(e),
-                        };
-                        let stream = frame.header.stream;
-                        if stream < 0 {
-                            // §2.3: negative ids are server pushes (EVENT on -1).
-                            if let Some(tx) = &events {
-                                match tx.try_send(frame) {
-                                    Ok(()) => {}
-                                    Err(mpsc::error::TrySendError::Full(_)) => {
-                                        tracing::warn!("event dropped: the event receiver is full");
-                                    }
-                                    // The receiver was dropped: stop routing events.
-                                    Err(mpsc::error::TrySendError::Closed(_)) => events = None,
-                                }
-                            }
-                            continue;
-                        }
-                        match mux.handle_response(stream) {
-                            Ok(Delivery::Answer(Pending::Caller { reply, .. })) => {
-                                let _ = reply.send(Ok(frame));
-                            }
-                            Ok(Delivery::Answer(Pending::Heartbeat { .. })) => {
-                                heartbeat_outstanding = false;
-                            }
-                            Ok(Delivery::Late) => {
-                                tracing::debug!(stream, "late response to a timed-out request dropped");
-                            }
-                            Err(v) => break 'run CloseReason::Protocol(v.to_string()),
-                        }
-                    }
-                }
+                    Err(e) => Err(CloseReason::Io(e)),
+                },
                 written = write_or_flush(&mut wr, &mut write_buf), if !write_buf.is_empty() || need_flush => {
-                    match written {
+                    written.map(|progress| {
                         // More bytes may sit in the TLS layer: flush once the buffer is empty.
-                        Ok(Progress::Wrote) => need_flush = true,
-                        Ok(Progress::Flushed) => need_flush = false,
-                        Err(e) => break 'run CloseReason::Io(e),
-                    }
+                        need_flush = matches!(progress, Progress::Wrote);
+                    }).map_err(CloseReason::Io)
                 }
                 command = commands.recv(), if commands_open => {
-                    let Some(command) = command else {
-                        commands_open = false;
-                        continue;
-                    };
-                    // Drain what is already queued so it shares one write (coalescing
-                    // without a timer).
-                    let mut next = Some(command);
-                    while let Some(command) = next.take() {
-                        match command {
-                            Command::Request { frame, deadline, timeout, reply } => {
-                                let pending = Pending::Caller { frame: Some(frame), timeout, reply };
-                                if let Err((e, pending)) = mux.submit(pending, deadline) {
-                                    let error = match e {
-                                        crate::mux::SubmitError::QueueFull => Error::Overloaded {
-                                            queued: mux.config().max_queued,
-                                        },
-                                        _ => shared.closed_error(),
-                                    };
-                                    pending.fail(error);
-                                }
-                            }
-                            Command::Events(tx) => events = Some(tx),
-                        }
-                        next = commands.try_recv().ok();
+                    match command {
+                        Some(first) => accept(first, &mut commands, &mut state, &shared, &mut events),
+                        None => commands_open = false,
                     }
+                    Ok(())
                 }
-                () = &mut timer, if wake.is_some() => {
-                    let now = Instant::now();
-                    while let Some(Expired { request, .. }) = mux.poll_expired(now) {
-                        match request {
-                            Pending::Caller { reply, timeout, .. } => {
-                                let _ = reply.send(Err(Error::Timeout { timeout }));
-                            }
-                            Pending::Heartbeat { .. } => {
-                                break 'run CloseReason::HeartbeatTimeout(config.heartbeat_timeout);
-                            }
-                        }
-                    }
-                    if let Health::TooManyOrphans { orphans } = mux.health() {
-                        break 'run CloseReason::TooManyOrphans(orphans);
-                    }
-                    if let Some(every) = config.heartbeat_interval {
-                        if !heartbeat_outstanding && now >= last_read + every {
-                            let hb = Pending::Heartbeat { frame: Some(HEARTBEAT_FRAME) };
-                            if mux.submit(hb, now + config.heartbeat_timeout).is_ok() {
-                                heartbeat_outstanding = true;
-                            }
-                        }
-                    }
-                }
+                () = &mut timer, if wake.is_some() => expire(&mut state, Instant::now()),
+            };
+            if let Err(reason) = turn {
+                break reason;
             }
         };
 
         tracing::debug!(reason = %reason, "connection closed");
         let clean = matches!(reason, CloseReason::ClientDropped);
-        let reason = Arc::new(reason);
-        let _ = shared.closed.set(reason.clone());
-        for pending in mux.close() {
-            pending.fail(Error::Closed(reason.clone()));
-        }
-        commands.close();
-        while let Ok(command) = commands.try_recv() {
-            if let Command::Request { reply, .. } = command {
-                let _ = reply.send(Err(Error::Closed(reason.clone())));
-            }
-        }
+        let reason = fail_everyone(reason, &mut state, &mut commands, &shared);
         // Best effort: tell the server we are done (TLS close_notify / FIN).
         let _ = wr.shutdown().await;
         if clean {
@@ -307,6 +191,137 @@ impl Driver {
             Err(Error::Closed(reason))
         }
     }
+}
+
+/// Copies the frames that now have a stream id into `write_buf`, each with its id, until the
+/// buffer holds [`MAX_WRITE_BUFFER`].
+fn fill_write_buf(state: &mut ConnState<Pending>, write_buf: &mut BytesMut) {
+    while write_buf.len() < MAX_WRITE_BUFFER {
+        let Some((id, transmit)) = state.poll_transmit() else {
+            break;
+        };
+        match transmit {
+            Transmit::Request(pending) => {
+                if let Some(frame) = pending.frame.take() {
+                    put_with_stream(write_buf, &frame, id);
+                }
+            }
+            Transmit::Heartbeat => put_with_stream(write_buf, HEARTBEAT_FRAME, id),
+        }
+    }
+}
+
+/// Cuts every whole frame out of `read_buf` and hands it to whoever [`ConnState`] routes it
+/// to.
+fn deliver_frames(
+    state: &mut ConnState<Pending>,
+    read_buf: &mut BytesMut,
+    limits: &DecodeLimits,
+    events: &mut Option<mpsc::Sender<RawFrame>>,
+) -> Result<(), CloseReason> {
+    while let Some(frame) = decode_frame(read_buf, limits).map_err(CloseReason::Decode)? {
+        let stream = frame.header.stream;
+        let routed = state
+            .handle_frame(stream)
+            .map_err(|v| CloseReason::Protocol(v.to_string()))?;
+        match routed {
+            Routed::Answer(pending) => {
+                let _ = pending.reply.send(Ok(frame));
+            }
+            Routed::Event => {
+                if let Some(tx) = events {
+                    match tx.try_send(frame) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            tracing::warn!("event dropped: the event receiver is full");
+                        }
+                        // The receiver was dropped: stop routing events.
+                        Err(mpsc::error::TrySendError::Closed(_)) => *events = None,
+                    }
+                }
+            }
+            Routed::Late => {
+                tracing::debug!(stream, "late response to a timed-out request dropped");
+            }
+            Routed::Heartbeat => {}
+        }
+    }
+    Ok(())
+}
+
+/// Hands `first` and every command already queued behind it to the state, so that they share
+/// one write (coalescing without a timer).
+fn accept(
+    first: Command,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    state: &mut ConnState<Pending>,
+    shared: &Shared,
+    events: &mut Option<mpsc::Sender<RawFrame>>,
+) {
+    let mut next = Some(first);
+    while let Some(command) = next.take() {
+        match command {
+            Command::Request {
+                frame,
+                deadline,
+                timeout,
+                reply,
+            } => {
+                let pending = Pending {
+                    frame: Some(frame),
+                    timeout,
+                    reply,
+                };
+                if let Err((e, pending)) = state.submit(pending, deadline) {
+                    let error = match e {
+                        SubmitError::QueueFull => Error::Overloaded {
+                            queued: state.max_queued(),
+                        },
+                        _ => shared.closed_error(),
+                    };
+                    pending.fail(error);
+                }
+            }
+            Command::Events(tx) => *events = Some(tx),
+        }
+        next = commands.try_recv().ok();
+    }
+}
+
+/// Wakes every caller whose request is past its deadline at `now`; `Err` when the state says
+/// the connection must close.
+fn expire(state: &mut ConnState<Pending>, now: Instant) -> Result<(), CloseReason> {
+    while let Some(due) = state.poll_due(now) {
+        match due {
+            Due::TimedOut(Pending { reply, timeout, .. }) => {
+                let _ = reply.send(Err(Error::Timeout { timeout }));
+            }
+            Due::Close(reason) => return Err(reason),
+        }
+    }
+    Ok(())
+}
+
+/// Records why the connection closed and gives every request queued, in flight or still in
+/// the channel that reason as its answer; later requests fail at once with it.
+fn fail_everyone(
+    reason: CloseReason,
+    state: &mut ConnState<Pending>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    shared: &Shared,
+) -> Arc<CloseReason> {
+    let reason = Arc::new(reason);
+    let _ = shared.closed.set(reason.clone());
+    for pending in state.close() {
+        pending.fail(Error::Closed(reason.clone()));
+    }
+    commands.close();
+    while let Ok(command) = commands.try_recv() {
+        if let Command::Request { reply, .. } = command {
+            let _ = reply.send(Err(Error::Closed(reason.clone())));
+        }
+    }
+    reason
 }
 
 enum Progress {
@@ -336,12 +351,12 @@ pub(crate) type DriverFuture = Pin<Box<dyn std::future::Future<Output = Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{start, Core};
+    use crate::request_channel::{start, RequestChannel};
     use cql4_frame::frame::decode_frame;
     use tokio::io::DuplexStream;
 
     #[test]
-    fn stream_id_is_patched_in_place() {
+    fn stream_id_is_written_while_copying() {
         let mut out = BytesMut::new();
         put_with_stream(&mut out, HEARTBEAT_FRAME, 0x1234);
         assert_eq!(&out[..], &[0x04, 0, 0x12, 0x34, 0x05, 0, 0, 0, 0]);
@@ -353,18 +368,26 @@ mod tests {
         DriverConfig {
             mux: MuxConfig::default(),
             limits: DecodeLimits::default(),
-            heartbeat_interval: heartbeat,
-            heartbeat_timeout: Duration::from_millis(100),
+            heartbeat: HeartbeatConfig {
+                interval: heartbeat,
+                timeout: Duration::from_millis(100),
+            },
         }
     }
 
     /// A client over an in-memory pipe, its I/O task spawned, and the server's end.
-    fn pair(cfg: DriverConfig) -> (Core, tokio::task::JoinHandle<Result<(), Error>>, Server) {
+    fn pair(
+        cfg: DriverConfig,
+    ) -> (
+        RequestChannel,
+        tokio::task::JoinHandle<Result<(), Error>>,
+        Server,
+    ) {
         let (client, server) = tokio::io::duplex(1 << 20);
-        let (core, conn) = start(Box::new(client), BytesMut::new(), cfg);
+        let (channel, conn) = start(Box::new(client), BytesMut::new(), cfg);
         let task = tokio::spawn(conn);
         (
-            core,
+            channel,
             task,
             Server {
                 io: server,
@@ -414,11 +437,11 @@ mod tests {
 
     #[tokio::test]
     async fn answers_out_of_order_reach_their_callers() {
-        let (core, _task, mut server) = pair(config(None));
+        let (channel, _task, mut server) = pair(config(None));
         let calls: Vec<_> = (0..50u32)
             .map(|t| {
-                let core = core.clone();
-                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+                let channel = channel.clone();
+                tokio::spawn(async move { channel.request(tagged(t), LONG).await })
             })
             .collect();
         let mut got = Vec::new();
@@ -441,11 +464,11 @@ mod tests {
         // get id 0 again if the orphan were released at timeout.
         let mut cfg = config(None);
         cfg.mux.max_streams = 1;
-        let (core, _task, mut server) = pair(cfg);
-        let first = core.request(tagged(1), Duration::from_millis(50)).await;
+        let (channel, _task, mut server) = pair(cfg);
+        let first = channel.request(tagged(1), Duration::from_millis(50)).await;
         assert!(matches!(first, Err(Error::Timeout { .. })), "{first:?}");
         let f1 = server.read().await;
-        let c2 = core.clone();
+        let c2 = channel.clone();
         let second = tokio::spawn(async move { c2.request(tagged(2), LONG).await });
         // The second request must not be written while id 0 is orphaned.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -460,11 +483,11 @@ mod tests {
 
     #[tokio::test]
     async fn broken_connection_fails_every_request_at_once() {
-        let (core, task, mut server) = pair(config(None));
+        let (channel, task, mut server) = pair(config(None));
         let calls: Vec<_> = (0..10u32)
             .map(|t| {
-                let core = core.clone();
-                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+                let channel = channel.clone();
+                tokio::spawn(async move { channel.request(tagged(t), LONG).await })
             })
             .collect();
         for _ in 0..10 {
@@ -482,14 +505,14 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
         assert!(task.await.unwrap().is_err());
         // Later requests fail at once with the same reason.
-        let e = core.request(tagged(99), LONG).await.unwrap_err();
+        let e = channel.request(tagged(99), LONG).await.unwrap_err();
         assert!(e.to_string().contains("closed the connection"), "{e}");
     }
 
     #[tokio::test]
     async fn response_on_an_unused_stream_closes_the_connection() {
-        let (core, task, mut server) = pair(config(None));
-        let c = core.clone();
+        let (channel, task, mut server) = pair(config(None));
+        let c = channel.clone();
         let call = tokio::spawn(async move { c.request(tagged(1), LONG).await });
         let f = server.read().await;
         server.send(f.header.stream + 7, 0x08, b"junk").await;
@@ -500,8 +523,8 @@ mod tests {
 
     #[tokio::test]
     async fn lone_request_is_written_without_delay() {
-        let (core, _task, mut server) = pair(config(None));
-        let c = core.clone();
+        let (channel, _task, mut server) = pair(config(None));
+        let c = channel.clone();
         let _call = tokio::spawn(async move { c.request(tagged(5), LONG).await });
         let f = tokio::time::timeout(Duration::from_millis(200), server.read())
             .await
@@ -511,7 +534,7 @@ mod tests {
 
     #[tokio::test]
     async fn idle_connection_sends_heartbeat_and_closes_when_unanswered() {
-        let (core, task, mut server) = pair(config(Some(Duration::from_millis(50))));
+        let (channel, task, mut server) = pair(config(Some(Duration::from_millis(50))));
         let hb = tokio::time::timeout(Duration::from_secs(2), server.read())
             .await
             .unwrap();
@@ -529,16 +552,16 @@ mod tests {
             .unwrap();
         let e = result.unwrap_err();
         assert!(e.to_string().contains("heartbeat"), "{e}");
-        assert!(core.is_closed());
+        assert!(channel.is_closed());
     }
 
     #[tokio::test]
     async fn events_on_negative_stream_go_to_the_event_channel() {
-        let (core, _task, mut server) = pair(config(None));
+        let (channel, _task, mut server) = pair(config(None));
         let (tx, mut rx) = mpsc::channel(4);
-        core.set_events(tx).unwrap();
+        channel.set_events(tx).unwrap();
         // Make sure the command was processed before the event arrives.
-        let c = core.clone();
+        let c = channel.clone();
         let call = tokio::spawn(async move { c.request(tagged(1), LONG).await });
         let f = server.read().await;
         server.send(-1, 0x0C, b"event!").await;
@@ -551,16 +574,16 @@ mod tests {
     #[tokio::test]
     async fn dropped_connection_future_is_named_in_the_error() {
         let (client, _server) = tokio::io::duplex(1024);
-        let (core, conn) = start(Box::new(client), BytesMut::new(), config(None));
+        let (channel, conn) = start(Box::new(client), BytesMut::new(), config(None));
         drop(conn);
-        let e = core.request(tagged(1), LONG).await.unwrap_err();
+        let e = channel.request(tagged(1), LONG).await.unwrap_err();
         assert!(e.to_string().contains("spawn it"), "{e}");
     }
 
     #[tokio::test]
     async fn dropping_every_client_ends_the_task_cleanly() {
-        let (core, task, _server) = pair(config(None));
-        drop(core);
+        let (channel, task, _server) = pair(config(None));
+        drop(channel);
         let r = tokio::time::timeout(Duration::from_secs(2), task)
             .await
             .unwrap()
@@ -572,9 +595,9 @@ mod tests {
     async fn too_many_orphans_close_the_connection() {
         let mut cfg = config(None);
         cfg.mux.max_orphans = 2;
-        let (core, task, _server) = pair(cfg);
+        let (channel, task, _server) = pair(cfg);
         for t in 0..3 {
-            let e = core
+            let e = channel
                 .request(tagged(t), Duration::from_millis(20))
                 .await
                 .unwrap_err();
@@ -635,7 +658,7 @@ mod tests {
             inner: client,
             writes: writes.clone(),
         };
-        let (core, conn) = start(Box::new(io), BytesMut::new(), config(None));
+        let (channel, conn) = start(Box::new(io), BytesMut::new(), config(None));
         let mut server = Server {
             io: server,
             buf: BytesMut::new(),
@@ -643,8 +666,8 @@ mod tests {
         // 100 requests queued before the I/O task first runs (current-thread runtime).
         let calls: Vec<_> = (0..100u32)
             .map(|t| {
-                let core = core.clone();
-                tokio::spawn(async move { core.request(tagged(t), LONG).await })
+                let channel = channel.clone();
+                tokio::spawn(async move { channel.request(tagged(t), LONG).await })
             })
             .collect();
         tokio::task::yield_now().await;
@@ -667,7 +690,7 @@ mod tests {
         // One at a time: each request is written on its own, immediately.
         for t in 0..5u32 {
             let before = writes.load(std::sync::atomic::Ordering::SeqCst);
-            let c = core.clone();
+            let c = channel.clone();
             let call = tokio::spawn(async move { c.request(tagged(t), LONG).await });
             let f = server.read().await;
             assert_eq!(writes.load(std::sync::atomic::Ordering::SeqCst), before + 1);

@@ -22,26 +22,30 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layers: `mux` is the pure stream-id table (no I/O, `now` passed in); a private I/O task
-//! (the [`Connection`] future) moves bytes and wakes callers; [`Client`] serializes requests
-//! once and decodes answers in the caller's task. See `docs/architecture.md` ("cql4-conn").
+//! Layers: `mux` is the pure stream-id table (no I/O, `now` passed in); a private sans-io
+//! connection state puts the heartbeat on top of it and makes every decision of the I/O task;
+//! the I/O task (the [`Connection`] future) only moves bytes, arms one timer and wakes callers;
+//! [`Client`] serializes requests once and decodes answers in the caller's task. See
+//! `docs/architecture.md` ("cql4-conn").
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod client;
 pub mod config;
-mod core;
+mod conn_state;
 pub mod credential_process;
 mod driver;
 pub mod error;
 mod events;
 pub mod file_reader;
 mod handshake;
+mod heartbeat;
 pub mod http;
 mod mux;
 mod options;
 mod paging;
 mod prepared;
+mod request_channel;
 pub mod tls;
 mod transport;
 
@@ -49,7 +53,6 @@ mod transport;
 #[doc(hidden)]
 pub mod testkit;
 
-pub use crate::core::Connection;
 pub use client::{connect, BatchRequest, Client, QueryResult};
 pub use config::Config;
 pub use error::{CloseReason, Error, Result};
@@ -59,4 +62,5 @@ pub use mux::MuxConfig;
 pub use options::{QueryOptions, Values};
 pub use paging::{Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
+pub use request_channel::Connection;
 pub use tls::{TlsConfig, TlsError};

@@ -234,18 +234,30 @@ impl<T> Multiplexer<T> {
     /// Queues a request that must be answered by `deadline`. It gets a stream id from
     /// [`Self::poll_transmit`] as soon as one is free.
     pub fn submit(&mut self, request: T, deadline: Instant) -> Result<(), (SubmitError, T)> {
+        self.submit_as(request, deadline, |request| request)
+    }
+
+    /// [`Self::submit`] of `wrap(input)`: a refused `input` comes back as it was given, so a
+    /// wrapper around the caller's requests (`T` = caller's request or heartbeat) never has to
+    /// unwrap one.
+    pub(crate) fn submit_as<U>(
+        &mut self,
+        input: U,
+        deadline: Instant,
+        wrap: impl FnOnce(U) -> T,
+    ) -> Result<(), (SubmitError, U)> {
         if self.health() != Health::Healthy {
-            return Err((SubmitError::Closed, request));
+            return Err((SubmitError::Closed, input));
         }
         if self.queued_live >= self.config.max_queued {
-            return Err((SubmitError::QueueFull, request));
+            return Err((SubmitError::QueueFull, input));
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push_back(Waiting {
             seq,
             deadline,
-            request: Some(request),
+            request: Some(wrap(input)),
         });
         self.queued_live += 1;
         self.push_timer(deadline, TimerTarget::Queued { seq });

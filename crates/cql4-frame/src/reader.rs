@@ -306,6 +306,30 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Reads an `[option]`: the id, then `value` reads the id-specific value.
+pub fn read_option<'a, T>(
+    r: &mut Reader<'a>,
+    what: &'static str,
+    value: impl FnOnce(u16, &mut Reader<'a>) -> DecodeResult<T>,
+) -> DecodeResult<(u16, T)> {
+    let id = r.u16(what)?;
+    Ok((id, value(id, r)?))
+}
+
+/// Reads an `[option list]`, each value read by `value`.
+pub fn read_option_list<'a, T>(
+    r: &mut Reader<'a>,
+    what: &'static str,
+    mut value: impl FnMut(u16, &mut Reader<'a>) -> DecodeResult<T>,
+) -> DecodeResult<Vec<(u16, T)>> {
+    let n = usize::from(r.u16(what)?);
+    let mut out = Vec::with_capacity(r.capacity_for(n, 2));
+    for _ in 0..n {
+        out.push(read_option(r, what, &mut value)?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +386,31 @@ mod tests {
         assert!(r.string_list("l").is_err());
         let r = Reader::new(&[0; 10]);
         assert_eq!(r.capacity_for(usize::MAX, 4), 2);
+    }
+
+    #[test]
+    fn option_list_reads_each_value_and_refuses_counts_past_the_bytes() {
+        // Two options: id 0x0000 with a [string] "x", id 0x0009 with no value.
+        let b = [0, 2, 0, 0, 0, 1, b'x', 0, 9];
+        let mut r = Reader::new(&b);
+        let read = read_option_list(&mut r, "ol", |id, r| match id {
+            0 => Ok(Some(r.string("v")?)),
+            _ => Ok(None),
+        })
+        .unwrap();
+        assert_eq!(read, [(0, Some("x")), (9, None)]);
+        assert!(r.is_empty());
+        let (id, inner) = read_option(&mut Reader::new(&[0, 0x20, 0, 9]), "o", |_, r| {
+            r.u16("inner")
+        })
+        .unwrap();
+        assert_eq!((id, inner), (0x20, 9));
+        // A list claiming more options than bytes fails instead of reserving.
+        let err = read_option_list(&mut Reader::new(&[0xff, 0xff, 0, 1]), "ol", |_, _| Ok(()))
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), DecodeErrorKind::Truncated { .. }),
+            "{err:?}"
+        );
     }
 }

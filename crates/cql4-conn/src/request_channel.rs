@@ -15,14 +15,15 @@ use crate::error::Error;
 
 /// Sends serialized frames to the I/O task and awaits their answers.
 #[derive(Debug, Clone)]
-pub(crate) struct Core {
+pub(crate) struct RequestChannel {
     commands: mpsc::UnboundedSender<Command>,
     shared: Arc<Shared>,
 }
 
-impl Core {
-    /// Sends `frame` (its stream id is patched by the I/O task) and waits for the answer
-    /// frame, at most `timeout`.
+impl RequestChannel {
+    /// Sends `frame` and waits for the answer frame, at most `timeout`. The stream id in
+    /// `frame`'s header is ignored: the I/O task writes the id it assigns while copying the
+    /// frame into its write buffer.
     pub(crate) async fn request(
         &self,
         frame: Vec<u8>,
@@ -63,7 +64,7 @@ pub(crate) fn start(
     io: BoxIo,
     read_buf: bytes::BytesMut,
     config: DriverConfig,
-) -> (Core, Connection) {
+) -> (RequestChannel, Connection) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared::default());
     let driver = Driver {
@@ -74,7 +75,7 @@ pub(crate) fn start(
         config,
     };
     (
-        Core {
+        RequestChannel {
             commands: tx,
             shared,
         },
