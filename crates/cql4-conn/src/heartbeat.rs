@@ -65,7 +65,7 @@ impl Heartbeat {
     /// When the next heartbeat is due; `None` when heartbeats are off or one is outstanding.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         match (self.config.interval, self.outstanding) {
-            (Some(every), false) => Some(self.idle_since + every),
+            (Some(every), false) => Some(crate::deadline::after(self.idle_since, every)),
             _ => None,
         }
     }
@@ -78,7 +78,7 @@ impl Heartbeat {
             return None;
         }
         self.outstanding = true;
-        Some(now + self.config.timeout)
+        Some(crate::deadline::after(now, self.config.timeout))
     }
 
     /// How long an answer is awaited (named in the close reason).

@@ -34,6 +34,7 @@ mod client;
 pub mod config;
 mod conn_state;
 pub mod credential_process;
+mod deadline;
 mod driver;
 pub mod error;
 mod events;

@@ -32,7 +32,7 @@ impl RequestChannel {
         let (reply, answer) = oneshot::channel();
         let command = Command::Request {
             frame,
-            deadline: Instant::now() + timeout,
+            deadline: crate::deadline::after(Instant::now(), timeout),
             timeout,
             reply,
         };
