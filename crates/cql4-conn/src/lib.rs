@@ -35,6 +35,13 @@ pub mod config;
 mod conn_state;
 pub mod credential_process;
 mod deadline;
+#[cfg_attr(
+    not(feature = "testkit"),
+    expect(
+        unreachable_pub,
+        reason = "pub for the testkit feature (src/testkit.rs)"
+    )
+)]
 mod driver;
 pub mod error;
 mod events;
@@ -42,6 +49,20 @@ pub mod file_reader;
 mod handshake;
 mod heartbeat;
 pub mod http;
+#[cfg_attr(
+    not(feature = "testkit"),
+    expect(
+        unreachable_pub,
+        reason = "pub for the testkit feature (src/testkit.rs)"
+    )
+)]
+#[cfg_attr(
+    not(any(test, feature = "testkit")),
+    expect(
+        dead_code,
+        reason = "inspection methods for tests and the testkit feature"
+    )
+)]
 mod mux;
 mod options;
 mod paging;
