@@ -34,7 +34,7 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
     if skip_lint {
         eprintln!("xtask: --skip-lint: not running fmt and clippy (CI always does)");
     } else {
-        let lints: [(&str, &[&str]); 3] = [
+        let lints: [(&str, &[&str]); 4] = [
             ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
             (
                 "cargo clippy --workspace --all-targets -- -D warnings",
@@ -60,6 +60,12 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
                     "-D",
                     "warnings",
                 ],
+            ),
+            // As a user builds it: without the hidden `testkit` feature that the workspace
+            // build turns on through cql4-testkit.
+            (
+                "cargo clippy -p cql4-conn -- -D warnings",
+                &["clippy", "-p", "cql4-conn", "--", "-D", "warnings"],
             ),
         ];
         for (name, args) in lints {
