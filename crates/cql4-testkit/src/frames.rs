@@ -1,7 +1,7 @@
 //! The frame builder shared by every fake server, proxy and raw-connection test: whole frames
 //! from cql4-frame's messages ([`request`], [`response`]), the common responses as
 //! [`Response`] values ([`supported`], [`ready`], [`rows`], [`error`], …), and frames no
-//! encoder would make ([`Frame`], [`raw`]): any version byte, flags, opcode, stream and
+//! encoder would make ([`Frame`], [`raw_frame`]): any version byte, flags, opcode, stream and
 //! declared length, for the hostile tests.
 //!
 //! ```
@@ -83,13 +83,20 @@ pub fn request(stream: i16, message: Request) -> Vec<u8> {
 
 /// Any frame at all: the header fields as given (the declared `length` need not match the
 /// body), then the body.
-pub fn raw(version: u8, flags: u8, stream: i16, opcode: u8, length: u32, body: &[u8]) -> Vec<u8> {
+pub fn raw_frame(
+    version: u8,
+    flags: u8,
+    stream: i16,
+    opcode: u8,
+    length: u32,
+    body: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     write_raw(&mut out, version, flags, stream, opcode, length, body);
     out
 }
 
-/// [`raw`], appended to `out`: a server that answers from prebuilt bodies can reuse one
+/// [`raw_frame`], appended to `out`: a server that answers from prebuilt bodies can reuse one
 /// buffer and allocate nothing per frame.
 pub fn write_raw(
     out: &mut Vec<u8>,
@@ -116,13 +123,13 @@ pub fn length_of(body: &[u8]) -> u32 {
 
 /// A v4 response frame around `body`, with a truthful length and no flags.
 pub fn response_frame(stream: i16, opcode: Opcode, body: &[u8]) -> Vec<u8> {
-    raw(RESPONSE_V4, 0, stream, opcode.0, length_of(body), body)
+    raw_frame(RESPONSE_V4, 0, stream, opcode.0, length_of(body), body)
 }
 
 /// A v4 request frame (version 0x04) with the caller's flags, stream, opcode and body, and a
 /// truthful length. This is `raw::frame`.
 pub fn request_frame(flags: u8, stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
-    raw(REQUEST_V4, flags, stream, opcode, length_of(body), body)
+    raw_frame(REQUEST_V4, flags, stream, opcode, length_of(body), body)
 }
 
 /// A frame built field by field (h2's `tests/h2-support` style): start from a v4 request or
@@ -207,7 +214,7 @@ impl Frame {
     /// The frame's bytes.
     pub fn bytes(&self) -> Vec<u8> {
         let length = self.length.unwrap_or_else(|| length_of(&self.body));
-        raw(
+        raw_frame(
             self.version,
             self.flags,
             self.stream,

@@ -450,16 +450,18 @@ impl Peer {
     /// Like [`Self::handshake`], offering these COMPRESSION algorithms; what STARTUP asks for
     /// is used from then on to decode requests and encode [`Self::respond`]'s answers.
     pub async fn handshake_offering(&mut self, compression: &[&str]) {
-        let startup = self.options_and_startup(compression).await;
+        let (startup, negotiated) = self.options_and_startup(compression).await;
         self.respond(startup, frames::ready()).await;
+        self.compression = negotiated;
     }
 
     /// OPTIONS → SUPPORTED, STARTUP → AUTHENTICATE `authenticator`, AUTH_RESPONSE →
     /// AUTH_SUCCESS. Returns the client's token.
     pub async fn handshake_authenticated(&mut self, authenticator: &str) -> Option<Bytes> {
-        let startup = self.options_and_startup(&[]).await;
+        let (startup, negotiated) = self.options_and_startup(&[]).await;
         self.respond(startup, frames::authenticate(authenticator))
             .await;
+        self.compression = negotiated;
         let answer = self.expect_request(Opcode::AUTH_RESPONSE).await;
         let Request::AuthResponse(auth) = answer.message else {
             unreachable!("expect_request checked the opcode")
@@ -469,8 +471,9 @@ impl Peer {
         auth.token
     }
 
-    /// Answers OPTIONS and reads STARTUP (taking its compression); leaves STARTUP unanswered.
-    async fn options_and_startup(&mut self, compression: &[&str]) -> i16 {
+    /// Answers OPTIONS and reads STARTUP; leaves STARTUP unanswered. Returns its stream and
+    /// the compression it asked for, which applies to the frames after the answer to STARTUP.
+    async fn options_and_startup(&mut self, compression: &[&str]) -> (i16, Compression) {
         let s = self.expect(Opcode::OPTIONS).await;
         let mut options: Vec<(&str, &[&str])> = vec![("CQL_VERSION", &["3.4.7"])];
         if !compression.is_empty() {
@@ -478,10 +481,11 @@ impl Peer {
         }
         self.respond(s, frames::supported(&options)).await;
         let startup = self.expect_request(Opcode::STARTUP).await;
+        let mut negotiated = Compression::None;
         if let Request::Startup(st) = &startup.message {
             for (key, value) in &st.options {
                 if key == "COMPRESSION" {
-                    self.compression = match value.as_str() {
+                    negotiated = match value.as_str() {
                         "lz4" => Compression::Lz4,
                         "snappy" => Compression::Snappy,
                         other => panic!("STARTUP asked for compression {other:?}"),
@@ -489,7 +493,7 @@ impl Peer {
                 }
             }
         }
-        startup.stream
+        (startup.stream, negotiated)
     }
 
     /// Reads (and records) requests until the client closes or stays silent for the
