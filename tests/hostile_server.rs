@@ -1,4 +1,5 @@
-//! A misbehaving server (`cql4_testkit::server::FakeServer`) against the real client (`cql4_conn::Client` over plain TCP).
+//! A misbehaving server (the kit's `FakeServer`) against the real client (`cql4_conn::Client`
+//! over plain TCP).
 //!
 //! Each test scripts one hostile behaviour and asserts that the client ends in a typed error
 //! within the configured timeouts (800 ms per request, 1.5 s to connect), that the other
