@@ -429,9 +429,9 @@ mod tests {
     }
 
     fn response(stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
-        let mut f = frame(0, stream, opcode, body);
-        f[0] = 0x84;
-        f
+        crate::frames::Frame::response(stream, cql4_frame::Opcode(opcode))
+            .body(body)
+            .bytes()
     }
 
     async fn read_exactly(server: &mut DuplexStream, n: usize) -> Vec<u8> {
