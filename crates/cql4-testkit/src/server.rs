@@ -1,5 +1,6 @@
-//! The scriptable fake server: plain TCP on 127.0.0.1:0, any number of connections, a script
-//! per connection (or the test drives each [`Peer`] itself), every decoded request recorded.
+//! The scriptable fake server: 127.0.0.1:0, plain TCP or TLS ([`FakeServer::builder`]), any
+//! number of connections, a script per connection (or the test drives each [`Peer`] itself),
+//! every decoded request recorded.
 //!
 //! ```no_run
 //! # async fn run() {
@@ -37,6 +38,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -44,10 +46,11 @@ use cql4_frame::frame::{decode_frame, RawFrame};
 use cql4_frame::request::{Request, RequestFrame};
 use cql4_frame::response::Response;
 use cql4_frame::{Compression, DecodeLimits, Opcode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
+use tokio_rustls::TlsAcceptor;
 
 use crate::frames;
 
@@ -112,11 +115,75 @@ enum Script {
     Each(EachScript),
 }
 
+/// Options of a [`FakeServer`]: TLS, the timeout of every wait. The plain-TCP, default-timeout
+/// servers are [`FakeServer::start`], [`FakeServer::once`] and [`FakeServer::each`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct Builder {
+    tls: Option<Arc<rustls::ServerConfig>>,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("tls", &self.tls.is_some())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Builder {
+    /// Every connection starts with a TLS handshake under `config`; a connection whose
+    /// handshake fails (or takes longer than the timeout) is closed and never reaches a script.
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// How long each wait lasts ([`DEFAULT_TIMEOUT`] unless set): a [`Peer`]'s reads and
+    /// writes, [`FakeServer::accept`], [`FakeServer::finish`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// See [`FakeServer::start`].
+    pub async fn start(self) -> FakeServer {
+        FakeServer::spawn(Script::None, self).await
+    }
+
+    /// See [`FakeServer::once`].
+    pub async fn once<F, Fut>(self, script: F) -> FakeServer
+    where
+        F: FnOnce(Peer) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let script: OnceScript = Box::new(move |peer| Box::pin(script(peer)));
+        FakeServer::spawn(Script::Once(Some(script)), self).await
+    }
+
+    /// See [`FakeServer::each`].
+    pub async fn each<F, Fut>(self, script: F) -> FakeServer
+    where
+        F: Fn(Peer) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let script: EachScript = Arc::new(move |peer| Box::pin(script(peer)));
+        FakeServer::spawn(Script::Each(script), self).await
+    }
+}
+
 impl FakeServer {
+    /// Options: TLS, another timeout.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
     /// A server without a script: the test takes each connection with [`Self::accept`] and
     /// drives it itself.
     pub async fn start() -> Self {
-        Self::spawn(Script::None, DEFAULT_TIMEOUT).await
+        Builder::default().start().await
     }
 
     /// A server that runs `script` on its first connection; later connections are left to
@@ -126,8 +193,7 @@ impl FakeServer {
         F: FnOnce(Peer) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let script: OnceScript = Box::new(move |peer| Box::pin(script(peer)));
-        Self::spawn(Script::Once(Some(script)), DEFAULT_TIMEOUT).await
+        Builder::default().once(script).await
     }
 
     /// A server that runs `script` on every connection; [`Peer::index`] tells them apart
@@ -137,11 +203,12 @@ impl FakeServer {
         F: Fn(Peer) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let script: EachScript = Arc::new(move |peer| Box::pin(script(peer)));
-        Self::spawn(Script::Each(script), DEFAULT_TIMEOUT).await
+        Builder::default().each(script).await
     }
 
-    async fn spawn(mut script: Script, timeout: Duration) -> Self {
+    async fn spawn(mut script: Script, options: Builder) -> Self {
+        let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let tls = options.tls.map(TlsAcceptor::from);
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -157,15 +224,6 @@ impl FakeServer {
                     // Answers go out frame by frame, as a server writes them.
                     let _ = stream.set_nodelay(true);
                     let index = shared.connections.fetch_add(1, Ordering::SeqCst);
-                    let peer = Peer {
-                        index,
-                        stream,
-                        buf: BytesMut::new(),
-                        compression: Compression::None,
-                        timeout,
-                        limits: DecodeLimits::default(),
-                        shared: shared.clone(),
-                    };
                     let run = match &mut script {
                         Script::None => None,
                         Script::Once(once) => once.take(),
@@ -174,12 +232,38 @@ impl FakeServer {
                             Some(Box::new(move |peer| each(peer)) as OnceScript)
                         }
                     };
-                    match run {
-                        Some(run) => lock(&monitors).push(monitor(run(peer), &shared)),
-                        None => {
-                            let _ = tx.send(peer);
+                    let peer = |io| Peer::new(index, io, timeout, shared.clone());
+                    let Some(acceptor) = &tls else {
+                        match run {
+                            Some(run) => {
+                                let task = monitor(run(peer(Io::Plain(stream))), &shared);
+                                lock(&monitors).push(task);
+                            }
+                            None => {
+                                let _ = tx.send(peer(Io::Plain(stream)));
+                            }
                         }
-                    }
+                        continue;
+                    };
+                    // The TLS handshake runs in the connection's own task: a client that
+                    // stalls it holds up no other connection.
+                    let (acceptor, tx, shared2) = (acceptor.clone(), tx.clone(), shared.clone());
+                    let setup = async move {
+                        let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await
+                        {
+                            Ok(Ok(tls)) => tls,
+                            _ => return,
+                        };
+                        let peer = Peer::new(index, Io::Tls(Box::new(tls)), timeout, shared2);
+                        match run {
+                            Some(run) => run(peer).await,
+                            None => {
+                                let _ = tx.send(peer);
+                            }
+                        }
+                    };
+                    let task = monitor(Box::pin(setup), &shared);
+                    lock(&monitors).push(task);
                 }
             })
         };
@@ -295,10 +379,65 @@ fn monitor(run: BoxFuture, shared: &Arc<Shared>) -> JoinHandle<()> {
     })
 }
 
+/// A connection's socket, TLS or not.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl Io {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(tls) => tls.get_ref().0,
+        }
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
 /// One accepted connection, seen from the server.
 pub struct Peer {
     index: usize,
-    stream: TcpStream,
+    stream: Io,
     buf: BytesMut,
     compression: Compression,
     timeout: Duration,
@@ -316,6 +455,23 @@ impl std::fmt::Debug for Peer {
 }
 
 impl Peer {
+    fn new(index: usize, stream: Io, timeout: Duration, shared: Arc<Shared>) -> Self {
+        Self {
+            index,
+            stream,
+            buf: BytesMut::new(),
+            compression: Compression::None,
+            timeout,
+            limits: DecodeLimits::default(),
+            shared,
+        }
+    }
+
+    /// Whether the connection is TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Io::Tls(_))
+    }
+
     /// Which connection this is: 0 for the first the server accepted, then 1, 2, …
     pub fn index(&self) -> usize {
         self.index
@@ -330,11 +486,6 @@ impl Peer {
     /// How long each wait for the client lasts.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
-    }
-
-    /// The socket, for anything the other methods do not do.
-    pub fn socket(&mut self) -> &mut TcpStream {
-        &mut self.stream
     }
 
     /// The next whole frame, undecoded and not recorded (nothing is allocated per frame once
@@ -509,15 +660,19 @@ impl Peer {
         let _ = tokio::time::timeout(self.timeout, self.stream.shutdown()).await;
     }
 
-    /// Resets the connection (RST: SO_LINGER 0, then close).
+    /// Resets the connection (RST: SO_LINGER 0, then close; no TLS close_notify).
     pub fn reset(self) {
-        reset(self.stream);
+        linger_zero(self.stream.tcp());
     }
 }
 
-/// Closes `stream` with an RST rather than a FIN (SO_LINGER 0), as a crashed peer or a
-/// middlebox would.
+/// Makes the socket's close an RST rather than a FIN, as a crashed peer or a middlebox would.
+fn linger_zero(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+}
+
+/// Closes `stream` with an RST (see [`linger_zero`]).
 pub(crate) fn reset(stream: TcpStream) {
-    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    linger_zero(&stream);
     drop(stream);
 }

@@ -221,3 +221,65 @@ async fn raw_bytes_go_out_as_they_are() {
     let err = query(&client).await.unwrap_err();
     assert!(matches!(err, Error::Closed(_)), "{err:?}");
 }
+
+/// A CA and a server certificate for `localhost` signed by it: (CA PEM, server config).
+fn tls_pair() -> (String, Arc<rustls::ServerConfig>) {
+    let ca_key = rcgen::KeyPair::generate().expect("test certificates");
+    let mut ca_params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).expect("test certificates");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("test certificates");
+    let key = rcgen::KeyPair::generate().expect("test certificates");
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("test certificates");
+    let cert = params
+        .signed_by(&key, &ca, &ca_key)
+        .expect("test certificates");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("test certificates")
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("test certificates"),
+    )
+    .expect("test certificates");
+    (ca.pem(), Arc::new(config))
+}
+
+#[tokio::test]
+async fn tls_when_given_a_server_config() {
+    let (ca, tls) = tls_pair();
+    let server = FakeServer::builder()
+        .tls(tls)
+        .each(|mut peer| async move {
+            assert!(peer.is_tls());
+            peer.handshake().await;
+            let s = peer.expect(Opcode::QUERY).await;
+            peer.respond(s, frames::void()).await;
+            peer.drain().await;
+        })
+        .await;
+    // Plain TCP to the TLS server: no handshake, so no script runs for it.
+    let mut plain = server.config();
+    plain.connect_timeout = Duration::from_millis(500);
+    assert!(Client::connect(&plain).await.is_err());
+    let mut config = server.config();
+    config.tls = Some(
+        cql4_conn::TlsConfig::new()
+            .with_ca_pem(ca)
+            .with_server_name("localhost"),
+    );
+    let client = Client::connect(&config).await.unwrap();
+    assert!(matches!(
+        query(&client).await.unwrap().result,
+        ResultResponse::Void
+    ));
+    assert_eq!(server.connections(), 2);
+    let queries = server.requests_of(Opcode::QUERY);
+    assert_eq!(queries.len(), 1);
+    assert_eq!(queries[0].connection, 1);
+    assert!(server.failures().is_empty(), "{:?}", server.failures());
+}
