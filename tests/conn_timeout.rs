@@ -6,8 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Mode, Proxy};
 use cql4::{Client, Error, QueryOptions};
+use cql4_testkit::proxy::{Mode, Proxy};
 use futures_util::StreamExt;
 
 async fn setup(rows: i32) -> (common::Node, Client, String) {
@@ -28,7 +28,7 @@ async fn setup(rows: i32) -> (common::Node, Client, String) {
 async fn proxied(node: &common::Node, proxy: &Proxy, heartbeat: Option<Duration>) -> Client {
     let mut config = node.password_config();
     config.host = "127.0.0.1".to_owned();
-    config.port = proxy.port;
+    config.port = proxy.port();
     config.heartbeat_interval = heartbeat;
     config.heartbeat_timeout = Duration::from_millis(400);
     Client::connect(&config)

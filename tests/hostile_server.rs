@@ -1,4 +1,5 @@
-//! A misbehaving server against the real client (`cql4_conn::Client` over plain TCP).
+//! A misbehaving server (the kit's `FakeServer`) against the real client (`cql4_conn::Client`
+//! over plain TCP).
 //!
 //! Each test scripts one hostile behaviour and asserts that the client ends in a typed error
 //! within the configured timeouts (800 ms per request, 1.5 s to connect), that the other
@@ -7,8 +8,6 @@
 //! meanwhile stay within a few MiB whatever the server declares (a counting global allocator;
 //! the tests run one at a time so the count is theirs). Durations are asserted with up to 1 s
 //! of slack over the configured timeout, for loaded CI machines.
-
-mod hostile;
 
 use std::alloc::System;
 use std::future::Future;
@@ -23,14 +22,32 @@ use cql4::frame::response::{
     AuthChallenge, Authenticate, ErrorCode, ErrorDetails, ErrorResponse, Response, ResultResponse,
 };
 use cql4::frame::{DecodeErrorKind, Opcode};
+use cql4::Config;
 use cql4::{Client, Error, QueryOptions};
-use hostile::{config, frame, raw_frame, rows_body, serial, serve, ty, Peer};
+use cql4_testkit::frames::{self, put_string, raw_frame, response_frame as frame, rows_body, ty};
+use cql4_testkit::server::{FakeServer, Peer};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use tokio::sync::{Mutex, MutexGuard};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const MIB: usize = 1024 * 1024;
+
+/// The tests measure the process's allocations, so they run one at a time.
+async fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::const_new(());
+    LOCK.lock().await
+}
+
+/// A connection config for the fake server on `port`: small timeouts, no heartbeat.
+fn config(port: u16) -> Config {
+    let mut config = Config::new("127.0.0.1", port);
+    config.connect_timeout = Duration::from_millis(1_500);
+    config.request_timeout = Duration::from_millis(800);
+    config.heartbeat_interval = None;
+    config
+}
 
 /// Bytes allocated (and grown by realloc) since `region` started: an upper bound of the peak.
 fn allocated(region: &Region<'_, System>) -> usize {
@@ -119,8 +136,8 @@ fn decode_kind(e: &Error) -> Option<&DecodeErrorKind> {
 
 /// A server that completes the handshake, answers each QUERY with `answer(stream)`, then waits
 /// for the client to go.
-async fn answering(answer: impl Fn(i16) -> Vec<u8> + Send + 'static) -> hostile::Script {
-    serve(move |mut peer: Peer| async move {
+async fn answering(answer: impl Fn(i16) -> Vec<u8> + Send + 'static) -> FakeServer {
+    FakeServer::once(move |mut peer: Peer| async move {
         peer.handshake().await;
         while let Some(request) = peer.request().await {
             let bytes = answer(request.stream);
@@ -131,7 +148,7 @@ async fn answering(answer: impl Fn(i16) -> Vec<u8> + Send + 'static) -> hostile:
 }
 
 fn void(stream: i16) -> Vec<u8> {
-    hostile::response(stream, Response::Result(ResultResponse::Void))
+    frames::response(stream, Response::Result(ResultResponse::Void))
 }
 
 // ---- frame header -------------------------------------------------------------------------
@@ -141,7 +158,7 @@ async fn body_length_near_i32_max_closes_without_allocating() {
     let _serial = serial().await;
     let server =
         answering(|s| raw_frame(0x84, 0, s, Opcode::RESULT.0, i32::MAX as u32, &[0; 32])).await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let region = Region::new(GLOBAL);
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
@@ -161,7 +178,7 @@ async fn body_length_above_configured_limit_closes() {
     let _serial = serial().await;
     let server =
         answering(|s| raw_frame(0x84, 0, s, Opcode::RESULT.0, 2 * MIB as u32, &[0; 8])).await;
-    let mut cfg = config(server.port);
+    let mut cfg = config(server.port());
     cfg.limits.max_frame_body = MIB;
     let client = Client::connect(&cfg).await.unwrap();
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
@@ -180,7 +197,7 @@ async fn declared_body_under_the_limit_is_not_reserved() {
     let _serial = serial().await;
     let server =
         answering(|s| raw_frame(0x84, 0, s, Opcode::RESULT.0, 255 * MIB as u32, &[0; 100])).await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let region = Region::new(GLOBAL);
     let (result, took) = within(Duration::from_secs(3), query(&client)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
@@ -194,7 +211,7 @@ async fn declared_body_under_the_limit_is_not_reserved() {
 #[tokio::test]
 async fn truncated_frame_then_close() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         let s = peer.expect(Opcode::QUERY).await;
         let whole = void(s);
@@ -202,7 +219,7 @@ async fn truncated_frame_then_close() {
         peer.close().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert!(
@@ -216,7 +233,7 @@ async fn truncated_frame_then_close() {
 async fn wrong_protocol_version_in_the_handshake() {
     let _serial = serial().await;
     for version in [0x83u8, 0x85, 0x04, 0x42] {
-        let server = serve(move |mut peer: Peer| async move {
+        let server = FakeServer::once(move |mut peer: Peer| async move {
             let s = peer.expect(Opcode::OPTIONS).await;
             peer.send(&raw_frame(version, 0, s, Opcode::SUPPORTED.0, 2, &[0, 0]))
                 .await;
@@ -225,7 +242,7 @@ async fn wrong_protocol_version_in_the_handshake() {
         .await;
         let (result, _) = within(
             Duration::from_secs(3),
-            Client::connect(&config(server.port)),
+            Client::connect(&config(server.port())),
         )
         .await;
         let err = result.unwrap_err();
@@ -248,7 +265,7 @@ async fn wrong_protocol_version_in_the_handshake() {
 async fn wrong_protocol_version_mid_connection_closes() {
     let _serial = serial().await;
     let server = answering(|s| raw_frame(0x85, 0, s, Opcode::RESULT.0, 4, &[0, 0, 0, 1])).await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert!(
@@ -264,7 +281,7 @@ async fn wrong_protocol_version_mid_connection_closes() {
 #[tokio::test]
 async fn unknown_opcode_fails_the_request_only() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         let s = peer.expect(Opcode::QUERY).await;
         peer.send(&frame(s, Opcode(0x42), &[1, 2, 3])).await;
@@ -273,7 +290,7 @@ async fn unknown_opcode_fails_the_request_only() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert!(
@@ -294,7 +311,7 @@ async fn unknown_opcode_fails_the_request_only() {
 async fn response_on_a_stream_never_used_closes() {
     let _serial = serial().await;
     let server = answering(|s| void(s.wrapping_add(1000))).await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert_protocol_close(&err);
@@ -306,7 +323,7 @@ async fn response_on_a_stream_never_used_closes() {
 #[tokio::test]
 async fn response_on_a_stream_used_twice_closes() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         let first = peer.expect(Opcode::QUERY).await;
         let second = peer.expect(Opcode::QUERY).await;
@@ -317,7 +334,7 @@ async fn response_on_a_stream_used_twice_closes() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (a, b) = within(Duration::from_secs(2), async {
         tokio::join!(query(&client), query(&client))
     })
@@ -336,11 +353,11 @@ async fn response_on_a_stream_used_twice_closes() {
 async fn event_on_a_request_stream_fails_that_request() {
     let _serial = serial().await;
     let mut event = Vec::new();
-    hostile::string(&mut event, "STATUS_CHANGE");
-    hostile::string(&mut event, "UP");
+    put_string(&mut event, "STATUS_CHANGE");
+    put_string(&mut event, "UP");
     event.extend_from_slice(&[4, 127, 0, 0, 1, 0, 0, 0x23, 0x52]);
     let server = answering(move |s| frame(s, Opcode::EVENT, &event)).await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert!(
@@ -353,7 +370,7 @@ async fn event_on_a_request_stream_fails_that_request() {
 async fn event_on_an_unused_stream_closes() {
     let _serial = serial().await;
     let server = answering(|_| frame(77, Opcode::EVENT, &[0, 0])).await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert_protocol_close(&err);
@@ -389,7 +406,7 @@ async fn row_and_column_counts_beyond_the_body() {
         (rows_body(&[], i32::MAX, &[]), "zero columns"),
     ];
     let count = bodies.len();
-    let server = serve(move |mut peer: Peer| async move {
+    let server = FakeServer::once(move |mut peer: Peer| async move {
         peer.handshake().await;
         for (body, _) in &bodies {
             let s = peer.expect(Opcode::QUERY).await;
@@ -398,7 +415,7 @@ async fn row_and_column_counts_beyond_the_body() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     for i in 0..count {
         let region = Region::new(GLOBAL);
         let (result, _) = within(Duration::from_secs(2), query(&client)).await;
@@ -448,7 +465,7 @@ async fn negative_lengths() {
         negative_paging,
         negative_cell,
     ];
-    let server = serve(move |mut peer: Peer| async move {
+    let server = FakeServer::once(move |mut peer: Peer| async move {
         peer.handshake().await;
         for body in &bodies {
             let s = peer.expect(Opcode::QUERY).await;
@@ -457,7 +474,7 @@ async fn negative_lengths() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     for case in ["columns_count", "rows_count"] {
         let (result, _) = within(Duration::from_secs(2), query(&client)).await;
         let err = result.unwrap_err();
@@ -502,7 +519,7 @@ async fn invalid_utf8_in_text() {
         (Opcode::RESULT, keyspace),
         (Opcode::ERROR, error),
     ];
-    let server = serve(move |mut peer: Peer| async move {
+    let server = FakeServer::once(move |mut peer: Peer| async move {
         peer.handshake().await;
         for (op, body) in &bodies {
             let s = peer.expect(Opcode::QUERY).await;
@@ -511,7 +528,7 @@ async fn invalid_utf8_in_text() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     // Cells are validated when read, with the cell's offset.
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let page = result.unwrap().into_rows().unwrap();
@@ -546,7 +563,7 @@ async fn unknown_type_id() {
         )
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert!(
@@ -569,7 +586,7 @@ async fn types_nested_past_the_limit() {
     deep.extend_from_slice(ty::INT);
     let server =
         answering(move |s| frame(s, Opcode::RESULT, &rows_body(&[("a", &deep)], 0, &[]))).await;
-    let mut cfg = config(server.port);
+    let mut cfg = config(server.port());
     cfg.limits.max_type_depth = 16;
     let client = Client::connect(&cfg).await.unwrap();
     warm_up().await;
@@ -600,7 +617,7 @@ async fn compression_flag_without_negotiation() {
         )
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, _) = within(Duration::from_secs(2), query(&client)).await;
     let err = result.unwrap_err();
     assert!(
@@ -614,7 +631,7 @@ async fn compression_flag_without_negotiation() {
 #[tokio::test]
 async fn lz4_bodies_that_lie() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake_offering(&["snappy", "lz4"]).await;
         // 200 MiB declared for a 12-byte block.
         let s = peer.expect(Opcode::QUERY).await;
@@ -649,7 +666,7 @@ async fn lz4_bodies_that_lie() {
         peer.drain().await;
     })
     .await;
-    let mut cfg = config(server.port);
+    let mut cfg = config(server.port());
     cfg.compression = cql4::frame::Compression::Lz4;
     cfg.limits.max_decompressed_body = MIB;
     let client = Client::connect(&cfg).await.unwrap();
@@ -679,12 +696,12 @@ async fn lz4_bodies_that_lie() {
 async fn garbage_inside_an_error_body() {
     let _serial = serial().await;
     let mut truncated_unavailable = 0x1000i32.to_be_bytes().to_vec();
-    hostile::string(&mut truncated_unavailable, "not enough replicas");
+    put_string(&mut truncated_unavailable, "not enough replicas");
     truncated_unavailable.extend_from_slice(&[0, 1, 0, 0]);
     let mut string_past_end = 0x2200i32.to_be_bytes().to_vec();
     string_past_end.extend_from_slice(&[0xff, 0xff, b'x']);
     let mut bad_write_type = 0x1100i32.to_be_bytes().to_vec();
-    hostile::string(&mut bad_write_type, "timeout");
+    put_string(&mut bad_write_type, "timeout");
     bad_write_type.extend_from_slice(&[0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0x00]);
     let bodies = vec![
         truncated_unavailable,
@@ -693,7 +710,7 @@ async fn garbage_inside_an_error_body() {
         vec![0, 0],
     ];
     let n = bodies.len();
-    let server = serve(move |mut peer: Peer| async move {
+    let server = FakeServer::once(move |mut peer: Peer| async move {
         peer.handshake().await;
         for body in &bodies {
             let s = peer.expect(Opcode::QUERY).await;
@@ -716,7 +733,7 @@ async fn garbage_inside_an_error_body() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     for i in 0..n {
         let (result, _) = within(Duration::from_secs(2), query(&client)).await;
         let err = result.unwrap_err();
@@ -737,8 +754,8 @@ async fn garbage_inside_an_error_body() {
 #[tokio::test]
 async fn silent_server_connect_timeout() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move { peer.drain().await }).await;
-    let cfg = config(server.port);
+    let server = FakeServer::once(|mut peer: Peer| async move { peer.drain().await }).await;
+    let cfg = config(server.port());
     let (result, took) = within(Duration::from_secs(4), Client::connect(&cfg)).await;
     assert!(
         matches!(result, Err(Error::ConnectTimeout { .. })),
@@ -753,7 +770,7 @@ async fn silent_server_connect_timeout() {
 #[tokio::test]
 async fn silent_server_handshake_timeout_after_supported() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         let s = peer.expect(Opcode::OPTIONS).await;
         peer.respond(
             s,
@@ -763,7 +780,7 @@ async fn silent_server_handshake_timeout_after_supported() {
         peer.drain().await;
     })
     .await;
-    let cfg = config(server.port);
+    let cfg = config(server.port());
     let (result, took) = within(Duration::from_secs(4), Client::connect(&cfg)).await;
     assert!(
         matches!(result, Err(Error::ConnectTimeout { .. })),
@@ -778,7 +795,7 @@ async fn silent_server_handshake_timeout_after_supported() {
 #[tokio::test]
 async fn silent_server_request_timeout_keeps_the_connection() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         let late = peer.expect(Opcode::QUERY).await;
         let s = peer.expect(Opcode::QUERY).await;
@@ -794,7 +811,7 @@ async fn silent_server_request_timeout_keeps_the_connection() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, took) = within(Duration::from_secs(3), query(&client)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     assert!(
@@ -814,12 +831,12 @@ async fn silent_server_request_timeout_keeps_the_connection() {
 #[tokio::test]
 async fn silent_server_fails_the_heartbeat_and_closes() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         peer.drain().await;
     })
     .await;
-    let mut cfg = config(server.port);
+    let mut cfg = config(server.port());
     cfg.heartbeat_interval = Some(Duration::from_millis(200));
     cfg.heartbeat_timeout = Duration::from_millis(300);
     let client = Client::connect(&cfg).await.unwrap();
@@ -842,10 +859,10 @@ async fn silent_server_fails_the_heartbeat_and_closes() {
 #[tokio::test]
 async fn close_after_accept() {
     let _serial = serial().await;
-    let server = serve(|peer: Peer| async move { drop(peer) }).await;
+    let server = FakeServer::once(|peer: Peer| async move { drop(peer) }).await;
     let (result, took) = within(
         Duration::from_secs(3),
-        Client::connect(&config(server.port)),
+        Client::connect(&config(server.port())),
     )
     .await;
     let err = result.unwrap_err();
@@ -859,7 +876,7 @@ async fn close_after_accept() {
 #[tokio::test]
 async fn close_mid_response_with_100_requests_in_flight() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         let streams = peer.requests(100).await;
         // Ten answered, then half a frame, then the socket closes.
@@ -871,7 +888,7 @@ async fn close_mid_response_with_100_requests_in_flight() {
         peer.close().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let region = Region::new(GLOBAL);
     let start = Instant::now();
     let (results, _) = within(Duration::from_secs(2), async {
@@ -911,7 +928,7 @@ async fn close_mid_response_with_100_requests_in_flight() {
 #[tokio::test]
 async fn slowloris_response_ends_within_the_request_timeout() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         peer.handshake().await;
         let s = peer.expect(Opcode::QUERY).await;
         let answer = frame(
@@ -926,7 +943,7 @@ async fn slowloris_response_ends_within_the_request_timeout() {
         peer.drain().await;
     })
     .await;
-    let client = connect(server.port).await;
+    let client = connect(server.port()).await;
     let (result, took) = within(Duration::from_secs(3), query(&client)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     assert!(took < Duration::from_millis(1_800), "{took:?}");
@@ -935,9 +952,9 @@ async fn slowloris_response_ends_within_the_request_timeout() {
 #[tokio::test]
 async fn slowloris_handshake_ends_within_the_connect_timeout() {
     let _serial = serial().await;
-    let server = serve(|mut peer: Peer| async move {
+    let server = FakeServer::once(|mut peer: Peer| async move {
         let s = peer.expect(Opcode::OPTIONS).await;
-        let answer = hostile::response(
+        let answer = frames::response(
             s,
             Response::Supported(cql4::frame::Supported { options: vec![] }),
         );
@@ -948,7 +965,7 @@ async fn slowloris_handshake_ends_within_the_connect_timeout() {
         peer.drain().await;
     })
     .await;
-    let cfg = config(server.port);
+    let cfg = config(server.port());
     let (result, took) = within(Duration::from_secs(4), Client::connect(&cfg)).await;
     assert!(
         matches!(result, Err(Error::ConnectTimeout { .. })),
@@ -995,8 +1012,8 @@ impl AuthProvider for PatientProvider {
 }
 
 /// Challenges every AUTH_RESPONSE forever; returns how many AUTH_RESPONSEs it saw.
-async fn challenging_forever(rounds: Arc<std::sync::atomic::AtomicUsize>) -> hostile::Script {
-    serve(move |mut peer: Peer| async move {
+async fn challenging_forever(rounds: Arc<std::sync::atomic::AtomicUsize>) -> FakeServer {
+    FakeServer::once(move |mut peer: Peer| async move {
         let s = peer.expect(Opcode::OPTIONS).await;
         peer.respond(
             s,
@@ -1032,7 +1049,7 @@ async fn auth_challenge_loop_is_bounded() {
     let _serial = serial().await;
     let rounds = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let server = challenging_forever(rounds.clone()).await;
-    let mut cfg = config(server.port);
+    let mut cfg = config(server.port());
     cfg.max_auth_challenges = 3;
     cfg.auth = Some(Arc::new(PatientProvider));
     let (result, _) = within(Duration::from_secs(3), Client::connect(&cfg)).await;
@@ -1051,7 +1068,7 @@ async fn auth_challenge_to_plain_fails_at_once() {
     let _serial = serial().await;
     let rounds = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let server = challenging_forever(rounds.clone()).await;
-    let mut cfg = config(server.port);
+    let mut cfg = config(server.port());
     cfg.auth = Some(Arc::new(
         PasswordAuthenticator::new("user", "secret-password").unwrap(),
     ));

@@ -2,6 +2,8 @@
 //! and exports the `CQL4_TEST_*` variables read here).
 //!
 //! Nothing here is skipped: without the variables every node test fails and says how to run it.
+//! A few tests need no node and read no variable; the silent server one uses the kit's fake
+//! server.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -10,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use cql4_testkit::server::FakeServer;
 use serde_json::Value;
 
 /// The local test node, from the environment `cargo xtask test` sets.
@@ -971,18 +974,20 @@ fn connection_refused_is_reported() {
 
 #[test]
 fn silent_server_times_out() {
-    // Accepts the connection and never answers: the handshake must time out, not hang.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let holder = std::thread::spawn(move || {
-        let conn = listener.accept();
-        std::thread::sleep(Duration::from_secs(5));
-        drop(conn);
-    });
+    // The kit's fake server accepts the connection and never answers: the handshake must time
+    // out, not hang. Its tasks run on the runtime's worker while this thread waits for cql4.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the fake server");
+    let server = runtime.block_on(FakeServer::once(|mut peer| async move {
+        peer.drain().await;
+    }));
     let start = Instant::now();
     let out = run(cql4().args([
         "127.0.0.1",
-        &port.to_string(),
+        &server.port().to_string(),
         "--connect-timeout",
         "0.5",
         "-e",
@@ -995,7 +1000,11 @@ fn silent_server_times_out() {
         "{:?}",
         start.elapsed()
     );
-    holder.join().expect("holder thread");
+    // The client got as far as OPTIONS, which was never answered.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].opcode, cql4_frame::Opcode::OPTIONS);
+    drop(server);
 }
 
 #[test]

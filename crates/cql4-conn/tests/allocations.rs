@@ -1,106 +1,72 @@
 //! Heap allocations per request on the whole client path — serialize, hand to the I/O task,
-//! route by stream id, decode the rows — counted with dhat against a scripted TCP server that
-//! allocates nothing per request. PEERS.md: scylla made 14–15 allocations per insert and 27–28
-//! per select (2022).
+//! route by stream id, decode the rows — counted with dhat against the kit's fake server,
+//! scripted to allocate nothing per request. PEERS.md: scylla made 14–15 allocations per insert
+//! and 27–28 per select (2022).
 
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
-use cql4_conn::{Client, Config, QueryOptions};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use cql4_conn::{Client, QueryOptions};
+use cql4_frame::types::ColumnType;
+use cql4_frame::Opcode;
+use cql4_testkit::frames::{self, RESPONSE_V4};
+use cql4_testkit::server::FakeServer;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
-fn string(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&u16::try_from(s.len()).expect("short string").to_be_bytes());
-    out.extend_from_slice(s.as_bytes());
+/// The body of `message` as the codec encodes it (the frame less its header).
+fn body_of(message: cql4_frame::response::Response) -> Vec<u8> {
+    frames::response(0, message)[frames::HEADER_LEN..].to_vec()
 }
 
-/// `<global_table_spec>` ks.t and one int column `name`.
-fn one_int_column(out: &mut Vec<u8>, name: &str) {
-    string(out, "ks");
-    string(out, "t");
-    string(out, name);
-    out.extend_from_slice(&9u16.to_be_bytes()); // int
-}
-
-fn rows_body(with_metadata: bool) -> Vec<u8> {
+/// A Rows page of one int `42` sent with No_metadata (skip-metadata EXECUTE): no builder
+/// makes one, the codec never sends it on its own.
+fn rows_without_metadata() -> Vec<u8> {
     let mut b = 2i32.to_be_bytes().to_vec(); // Rows
-    if with_metadata {
-        b.extend_from_slice(&1i32.to_be_bytes()); // Global_tables_spec
-        b.extend_from_slice(&1i32.to_be_bytes());
-        one_int_column(&mut b, "v");
-    } else {
-        b.extend_from_slice(&4i32.to_be_bytes()); // No_metadata
-        b.extend_from_slice(&1i32.to_be_bytes());
-    }
+    b.extend_from_slice(&4i32.to_be_bytes()); // No_metadata
+    b.extend_from_slice(&1i32.to_be_bytes()); // columns_count
     b.extend_from_slice(&1i32.to_be_bytes()); // one row
-    b.extend_from_slice(&4i32.to_be_bytes());
-    b.extend_from_slice(&42i32.to_be_bytes());
+    frames::put_cells(&mut b, [Some(&42i32.to_be_bytes()[..])]);
     b
 }
 
-fn prepared_body() -> Vec<u8> {
-    let mut b = 4i32.to_be_bytes().to_vec(); // Prepared
-    string(&mut b, "ID"); // [short bytes] id
-    b.extend_from_slice(&1i32.to_be_bytes()); // flags
-    b.extend_from_slice(&1i32.to_be_bytes()); // columns
-    b.extend_from_slice(&1i32.to_be_bytes()); // pk count
-    b.extend_from_slice(&0u16.to_be_bytes());
-    one_int_column(&mut b, "k");
-    b.extend_from_slice(&1i32.to_be_bytes()); // result metadata flags
-    b.extend_from_slice(&1i32.to_be_bytes());
-    one_int_column(&mut b, "v");
-    b
-}
-
-fn frame(out: &mut Vec<u8>, stream: [u8; 2], opcode: u8, body: &[u8]) {
-    out.extend_from_slice(&[0x84, 0, stream[0], stream[1], opcode]);
-    out.extend_from_slice(
-        &u32::try_from(body.len())
-            .expect("body length")
-            .to_be_bytes(),
-    );
-    out.extend_from_slice(body);
-}
-
-/// Answers OPTIONS, STARTUP, QUERY, PREPARE and EXECUTE from bodies built once.
-async fn serve(listener: TcpListener) {
-    let (mut sock, _) = listener.accept().await.expect("accept");
-    sock.set_nodelay(true).expect("nodelay");
-    let (with_meta, without_meta, prepared) = (rows_body(true), rows_body(false), prepared_body());
-    let mut buf = BytesMut::with_capacity(1 << 20);
-    let mut out = Vec::with_capacity(1 << 20);
-    loop {
-        while buf.len() >= 9 {
-            let len = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) as usize;
-            if buf.len() < 9 + len {
-                break;
-            }
-            let stream = [buf[2], buf[3]];
-            match buf[4] {
-                0x05 => frame(&mut out, stream, 0x06, &[0, 0]),
-                0x01 => frame(&mut out, stream, 0x02, &[]),
-                0x07 => frame(&mut out, stream, 0x08, &with_meta),
-                0x09 => frame(&mut out, stream, 0x08, &prepared),
-                0x0A => frame(&mut out, stream, 0x08, &without_meta),
-                op => panic!("unexpected opcode {op:#x}"),
-            }
-            buf.advance(9 + len);
-        }
-        if !out.is_empty() {
-            sock.write_all(&out).await.expect("write");
+/// Answers OPTIONS, STARTUP, QUERY, PREPARE and EXECUTE from bodies built once, reading raw
+/// frames (nothing decoded, nothing recorded) into one reused buffer: nothing allocated per
+/// request on the server's side.
+async fn serve() -> FakeServer {
+    FakeServer::once(|mut peer| async move {
+        let int = |name| [(name, ColumnType::Int)];
+        let with_meta = body_of(frames::rows(
+            &int("v"),
+            &[vec![Some(42i32.to_be_bytes().to_vec())]],
+            None,
+        ));
+        let prepared = body_of(frames::prepared(b"ID", &int("k"), &int("v")));
+        let without_meta = rows_without_metadata();
+        let mut out = Vec::with_capacity(1 << 20);
+        while let Some(frame) = peer.recv_raw().await {
+            let (opcode, body): (Opcode, &[u8]) = match frame.header.opcode {
+                Opcode::OPTIONS => (Opcode::SUPPORTED, &[0, 0]),
+                Opcode::STARTUP => (Opcode::READY, &[]),
+                Opcode::QUERY => (Opcode::RESULT, &with_meta),
+                Opcode::PREPARE => (Opcode::RESULT, &prepared),
+                Opcode::EXECUTE => (Opcode::RESULT, &without_meta),
+                op => panic!("unexpected opcode {op:?}"),
+            };
+            frames::write_raw(
+                &mut out,
+                RESPONSE_V4,
+                0,
+                frame.header.stream,
+                opcode.0,
+                frames::length_of(body),
+                body,
+            );
+            peer.send(&out).await;
             out.clear();
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(1 << 20);
-        }
-        if sock.read_buf(&mut buf).await.expect("read") == 0 {
-            return;
-        }
-    }
+    })
+    .await
 }
 
 const N: u64 = 2000;
@@ -113,11 +79,8 @@ fn a_handful_of_allocations_per_request() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(serve(listener));
-        let mut config = Config::new("127.0.0.1", port);
-        config.heartbeat_interval = None;
+        let server = serve().await;
+        let mut config = server.config();
         config.request_timeout = Duration::from_secs(10);
         let client = Client::connect(&config).await.unwrap();
         let options = QueryOptions::new();

@@ -62,8 +62,7 @@ use cql4_frame::DecodeError;
 
 type BoxIo = Box<dyn AsyncIo>;
 
-/// Length of a v3, v4 or v5 frame header (native_protocol_v4.spec §2).
-const HEADER_LEN: usize = 9;
+use crate::frames::HEADER_LEN;
 /// Reads ask for at least this much room.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -179,21 +178,10 @@ impl std::error::Error for RawError {
 }
 
 /// Builds a v4 request frame (version 0x04) with the caller's flags, stream id, opcode and
-/// body; the length field is the body's length. Patch the bytes afterwards for anything else
-/// (a lying length, another version byte).
-pub fn frame(flags: u8, stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.push(0x04);
-    out.push(flags);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.push(opcode);
-    // A body over 4 GiB cannot be described by §2.5's [int] length; saturate so the frame is
-    // merely a lie (which this module exists to send) rather than a panic.
-    let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&length.to_be_bytes());
-    out.extend_from_slice(body);
-    out
-}
+/// body; the length field is the body's length. The same builder as
+/// [`crate::frames::request_frame`]; use [`crate::frames::Frame`] for anything else (a lying
+/// length, another version byte).
+pub use crate::frames::request_frame as frame;
 
 /// Splits `bytes` into frames by their headers without decoding anything: [`Framing::Frames`]
 /// when they are a whole number of v3–v5 frames (9-byte headers, version byte `0x03..=0x05`
@@ -441,9 +429,9 @@ mod tests {
     }
 
     fn response(stream: i16, opcode: u8, body: &[u8]) -> Vec<u8> {
-        let mut f = frame(0, stream, opcode, body);
-        f[0] = 0x84;
-        f
+        crate::frames::Frame::response(stream, cql4_frame::Opcode(opcode))
+            .body(body)
+            .bytes()
     }
 
     async fn read_exactly(server: &mut DuplexStream, n: usize) -> Vec<u8> {

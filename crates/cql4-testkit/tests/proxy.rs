@@ -1,0 +1,203 @@
+//! The fault proxy in front of the fake server (no node needed): every mode, switched at run
+//! time, for all connections or one.
+
+use std::time::{Duration, Instant};
+
+use cql4_conn::{Client, CloseReason, Config, Error, QueryOptions};
+use cql4_frame::response::{ErrorCode, ResultResponse};
+use cql4_frame::Opcode;
+use cql4_testkit::frames;
+use cql4_testkit::proxy::{Injection, Mode, Proxy};
+use cql4_testkit::server::FakeServer;
+
+/// Answers every QUERY with Void, on every connection.
+async fn void_server() -> FakeServer {
+    FakeServer::each(|mut peer| async move {
+        peer.handshake().await;
+        while let Some(request) = peer.request().await {
+            peer.respond(request.stream, frames::void()).await;
+        }
+    })
+    .await
+}
+
+fn config(proxy: &Proxy) -> Config {
+    let mut config = Config::new("127.0.0.1", proxy.port());
+    config.heartbeat_interval = None;
+    config.connect_timeout = Duration::from_millis(1_000);
+    config.request_timeout = Duration::from_millis(1_000);
+    config
+}
+
+async fn query(client: &Client) -> Result<cql4_conn::QueryResult, Error> {
+    client
+        .query("INSERT INTO ks.t (k) VALUES (1)", (), &QueryOptions::new())
+        .await
+}
+
+async fn timed(client: &Client) -> (Result<cql4_conn::QueryResult, Error>, Duration) {
+    let started = Instant::now();
+    let r = query(client).await;
+    (r, started.elapsed())
+}
+
+async fn setup(framed: bool) -> (FakeServer, Proxy, Client) {
+    let server = void_server().await;
+    let proxy = if framed {
+        Proxy::start_framed("127.0.0.1", server.port()).await
+    } else {
+        Proxy::start("127.0.0.1", server.port()).await
+    };
+    let client = Client::connect(&config(&proxy))
+        .await
+        .expect("connect through the proxy");
+    (server, proxy, client)
+}
+
+#[tokio::test]
+async fn pass_forwards_both_ways() {
+    for framed in [false, true] {
+        let (server, proxy, client) = setup(framed).await;
+        assert!(matches!(
+            query(&client).await.unwrap().result,
+            ResultResponse::Void
+        ));
+        assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+        assert_eq!(proxy.connections(), 1);
+    }
+}
+
+#[tokio::test]
+async fn latency_delays_each_answer() {
+    let (_server, proxy, client) = setup(true).await;
+    proxy.set(Mode::Latency(Duration::from_millis(300)));
+    let (r, took) = timed(&client).await;
+    r.unwrap();
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    proxy.set(Mode::Pass);
+    let (r, took) = timed(&client).await;
+    r.unwrap();
+    assert!(took < Duration::from_millis(250), "{took:?}");
+}
+
+#[tokio::test]
+async fn hold_keeps_the_answer_until_pass() {
+    let (server, proxy, client) = setup(false).await;
+    proxy.set(Mode::Hold);
+    let asking = tokio::spawn({
+        let client = client.clone();
+        async move { query(&client).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server answered; the proxy holds the answer.
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+    assert!(!asking.is_finished());
+    proxy.set(Mode::Pass);
+    let r = tokio::time::timeout(Duration::from_millis(200), asking)
+        .await
+        .expect("released at once");
+    r.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn blackhole_drops_answers_and_never_forwards_new_connections() {
+    let (server, proxy, client) = setup(true).await;
+    proxy.set(Mode::Blackhole);
+    let (r, _) = timed(&client).await;
+    assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
+    // The request did reach the server: only its answer was dropped.
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+    let err = Client::connect(&config(&proxy)).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectTimeout { .. }), "{err:?}");
+    assert_eq!(proxy.connections(), 2);
+    assert_eq!(
+        server.connections(),
+        1,
+        "a blackholed connection is never forwarded"
+    );
+}
+
+#[tokio::test]
+async fn reset_sends_an_rst() {
+    let (_server, proxy, client) = setup(false).await;
+    proxy.set(Mode::Reset);
+    let (r, _) = timed(&client).await;
+    let err = r.unwrap_err();
+    assert!(
+        matches!(&err, Error::Closed(reason) if matches!(&**reason, CloseReason::Io(e) if e.kind() == std::io::ErrorKind::ConnectionReset)),
+        "{err:?}"
+    );
+    let err = Client::connect(&config(&proxy)).await.unwrap_err();
+    assert!(
+        !matches!(err, Error::ConnectTimeout { .. }),
+        "reset at once: {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn cut_frame_forwards_part_of_the_answer_then_closes() {
+    let (server, proxy, client) = setup(true).await;
+    proxy.set(Mode::CutFrame { keep: 5 });
+    let (r, took) = timed(&client).await;
+    let err = r.unwrap_err();
+    assert!(
+        matches!(&err, Error::Closed(reason) if matches!(**reason, CloseReason::EndOfStream)),
+        "{err:?}"
+    );
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+}
+
+#[tokio::test]
+async fn inject_answers_matching_requests_without_forwarding_them() {
+    let (server, proxy, client) = setup(true).await;
+    proxy.set(Mode::inject(Opcode::QUERY, frames::write_timeout("SIMPLE")));
+    let err = query(&client).await.unwrap_err();
+    assert_eq!(
+        err.server_error().map(|e| e.code),
+        Some(ErrorCode::WRITE_TIMEOUT),
+        "{err:?}"
+    );
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 0);
+    // Other opcodes pass: PREPARE reaches the server (which answers Void, so the client
+    // refuses it; what matters is where it went).
+    let _ = client.prepare("SELECT 1").await;
+    assert_eq!(server.requests_of(Opcode::PREPARE).len(), 1);
+    proxy.set(Mode::Pass);
+    query(&client).await.unwrap();
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+}
+
+#[tokio::test]
+async fn modes_apply_per_connection() {
+    let server = void_server().await;
+    let proxy = Proxy::start_framed("127.0.0.1", server.port()).await;
+    let first = Client::connect(&config(&proxy)).await.unwrap();
+    let second = Client::connect(&config(&proxy)).await.unwrap();
+    proxy.set_for(
+        1,
+        Mode::Inject(Injection::new(Opcode::QUERY, |stream| {
+            frames::response(stream, frames::unavailable())
+        })),
+    );
+    query(&first).await.unwrap();
+    let err = query(&second).await.unwrap_err();
+    assert_eq!(
+        err.server_error().map(|e| e.code),
+        Some(ErrorCode::UNAVAILABLE)
+    );
+    // A connection not yet accepted can be told in advance.
+    proxy.set_for(2, Mode::Reset);
+    assert!(Client::connect(&config(&proxy)).await.is_err());
+    query(&first).await.unwrap();
+    // `set` applies to all and forgets the per-connection modes.
+    proxy.set(Mode::Pass);
+    query(&second).await.unwrap();
+}
+
+#[tokio::test]
+#[should_panic(expected = "framed proxy")]
+async fn a_transparent_proxy_refuses_injection() {
+    let proxy = Proxy::start("127.0.0.1", 9).await;
+    proxy.set(Mode::inject(Opcode::QUERY, frames::void()));
+}
