@@ -12,82 +12,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
 use cql4_auth::{
     BoxFuture, MapEnv, ProcessOutput, ProcessRequest, ProcessRunner, SigV4AuthProvider,
 };
-use cql4_conn::{Client, Config, QueryOptions};
-use cql4_frame::request::{Request, RequestFrame};
-use cql4_frame::response::{
-    AuthChallenge, AuthSuccess, Authenticate, Response, ResponseFrame, ResultResponse, Supported,
-};
-use cql4_frame::{decode_frame, Compression, DecodeLimits};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use cql4_conn::{Client, QueryOptions};
+use cql4_frame::request::Request;
+use cql4_frame::Opcode;
+use cql4_testkit::frames;
+use cql4_testkit::server::{FakeServer, Peer};
 
 /// How long the credential process sleeps before printing its credentials.
 const PROCESS_SLEEP: Duration = Duration::from_secs(2);
 
-struct Peer {
-    stream: TcpStream,
-    buf: BytesMut,
-}
-
-impl Peer {
-    async fn accept(listener: &TcpListener) -> Self {
-        let (stream, _) = listener.accept().await.expect("accept");
-        Self {
-            stream,
-            buf: BytesMut::new(),
-        }
-    }
-
-    /// The next request, or `None` when the client closed the connection.
-    async fn request(&mut self) -> Option<RequestFrame> {
-        loop {
-            if let Some(raw) = decode_frame(&mut self.buf, &DecodeLimits::default()).expect("frame")
-            {
-                let frame = RequestFrame::decode(raw, Compression::None, &DecodeLimits::default())
-                    .expect("request");
-                return Some(frame);
-            }
-            if self.stream.read_buf(&mut self.buf).await.expect("read") == 0 {
-                return None;
-            }
-        }
-    }
-
-    async fn respond(&mut self, stream: i16, message: Response) {
-        let mut out = Vec::new();
-        ResponseFrame::new(stream, message)
-            .encode(Compression::None, &mut out)
-            .expect("encode");
-        self.stream.write_all(&out).await.expect("write");
-    }
-
-    /// OPTIONS → SUPPORTED, STARTUP → `after_startup`.
-    async fn startup(&mut self, after_startup: Response) {
-        let options = self.request().await.expect("OPTIONS");
-        assert!(matches!(options.message, Request::Options));
-        self.respond(
-            options.stream,
-            Response::Supported(Supported { options: vec![] }),
-        )
-        .await;
-        let startup = self.request().await.expect("STARTUP");
-        assert!(matches!(startup.message, Request::Startup(_)));
-        self.respond(startup.stream, after_startup).await;
-    }
-}
-
 /// A node without authentication that answers every QUERY with a Void result.
-async fn serve_queries(listener: TcpListener) {
-    let mut peer = Peer::accept(&listener).await;
-    peer.startup(Response::Ready).await;
+async fn serve_queries(mut peer: Peer) {
+    peer.handshake().await;
     while let Some(frame) = peer.request().await {
         assert!(matches!(frame.message, Request::Query(_)), "{frame:?}");
-        peer.respond(frame.stream, Response::Result(ResultResponse::Void))
-            .await;
+        peer.respond(frame.stream, frames::void()).await;
     }
 }
 
@@ -99,39 +41,37 @@ struct AuthWindow {
 }
 
 /// A SigV4 node (as Amazon Keyspaces speaks it) that accepts any signature.
-async fn serve_sigv4(listener: TcpListener) -> AuthWindow {
-    let mut peer = Peer::accept(&listener).await;
-    peer.startup(Response::Authenticate(Authenticate {
-        authenticator: "com.amazonaws.cassandra.auth.SigV4".into(),
-    }))
+async fn serve_sigv4(mut peer: Peer) -> AuthWindow {
+    let options = peer.expect(Opcode::OPTIONS).await;
+    peer.respond(options, frames::supported(&[])).await;
+    let startup = peer.expect(Opcode::STARTUP).await;
+    peer.respond(
+        startup,
+        frames::authenticate("com.amazonaws.cassandra.auth.SigV4"),
+    )
     .await;
     let authenticate_sent = Instant::now();
-    let initial = peer.request().await.expect("initial AUTH_RESPONSE");
+    let initial = peer.expect_request(Opcode::AUTH_RESPONSE).await;
     let first_response = Instant::now();
     let Request::AuthResponse(token) = &initial.message else {
-        panic!("{initial:?}")
+        unreachable!("expect_request checked the opcode")
     };
     assert_eq!(token.token.as_deref(), Some(&b"SigV4\0\0"[..]));
     let nonce = "0123456789abcdef0123456789abcdef";
     peer.respond(
         initial.stream,
-        Response::AuthChallenge(AuthChallenge {
-            token: Some(Bytes::from(format!("nonce={nonce}"))),
-        }),
+        frames::auth_challenge(Some(format!("nonce={nonce}").as_bytes())),
     )
     .await;
-    let signed = peer.request().await.expect("signed AUTH_RESPONSE");
+    let signed = peer.expect_request(Opcode::AUTH_RESPONSE).await;
     let Request::AuthResponse(token) = &signed.message else {
-        panic!("{signed:?}")
+        unreachable!("expect_request checked the opcode")
     };
     let token = String::from_utf8_lossy(token.token.as_deref().unwrap_or_default()).into_owned();
     // The signature was made with the credentials the process printed.
     assert!(token.contains("access_key=AKIDSLOWPROCESS,"), "{token}");
-    peer.respond(
-        signed.stream,
-        Response::AuthSuccess(AuthSuccess { token: None }),
-    )
-    .await;
+    peer.respond(signed.stream, frames::auth_success(None))
+        .await;
     AuthWindow {
         authenticate_sent,
         first_response,
@@ -198,22 +138,24 @@ struct Measured {
 /// Connects client A, then connects B with SigV4 credentials from `chain` while A sends
 /// requests one after another; returns what A saw during B's credentials window.
 async fn measure(chain: cql4_auth::DefaultChain) -> Measured {
-    let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let sigv4 = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let mut config_a = Config::new("127.0.0.1", plain.local_addr().expect("addr").port());
-    config_a.heartbeat_interval = None;
-    let mut config_b = Config::new("127.0.0.1", sigv4.local_addr().expect("addr").port());
-    config_b.heartbeat_interval = None;
+    let plain = FakeServer::start().await;
+    let sigv4 = FakeServer::builder()
+        .timeout(Duration::from_secs(30))
+        .start()
+        .await;
+    let config_a = plain.config();
+    let mut config_b = sigv4.config();
     config_b.connect_timeout = Duration::from_secs(30);
     config_b.auth = Some(Arc::new(SigV4AuthProvider::new(
         Arc::new(chain.build()),
         "us-east-1",
     )));
 
-    tokio::spawn(serve_queries(plain));
-    let a = Client::connect(&config_a).await.expect("connect A");
-    let server_b = tokio::spawn(serve_sigv4(sigv4));
+    let a = tokio::spawn(async move { Client::connect(&config_a).await });
+    tokio::spawn(serve_queries(plain.accept().await));
+    let a = a.await.expect("join A").expect("connect A");
     let b = tokio::spawn(async move { Client::connect(&config_b).await });
+    let server_b = tokio::spawn(serve_sigv4(sigv4.accept().await));
 
     let options = QueryOptions::new().with_timeout(Duration::from_secs(30));
     let mut answered = Vec::new();
