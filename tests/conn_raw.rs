@@ -71,7 +71,7 @@ async fn unknown_opcode_is_refused_with_protocol_error_or_a_close() {
 
 #[tokio::test]
 async fn opcode_with_the_high_bit_set_gets_an_error_answer() {
-    // Found by examples/fuzz_server.rs: Cassandra 5.0 looks opcodes up with a signed byte, so
+    // Found by the server fuzzer (cql4-fuzz-server): Cassandra 5.0 looks opcodes up with a signed byte, so
     // 0x80..=0xff fail inside its frame decoder (SERVER_ERROR "ArrayIndexOutOfBoundsException:
     // Index -63 out of bounds for length 17") rather than as PROTOCOL_ERROR, and the answer may
     // not carry the request's stream id. What the raw API must deliver is that typed answer,
