@@ -31,7 +31,7 @@
 #![deny(missing_docs)]
 
 mod client;
-pub mod config;
+mod config;
 mod conn_state;
 pub mod credential_process;
 mod deadline;
@@ -43,7 +43,7 @@ mod deadline;
     )
 )]
 mod driver;
-pub mod error;
+mod error;
 mod events;
 pub mod file_reader;
 mod handshake;
@@ -68,7 +68,7 @@ mod options;
 mod paging;
 mod prepared;
 mod request_channel;
-pub mod tls;
+mod tls;
 mod transport;
 
 #[cfg(feature = "testkit")]

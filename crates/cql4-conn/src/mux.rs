@@ -40,14 +40,15 @@ pub(crate) const MAX_STREAMS: usize = 32_768;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MuxConfig {
-    /// Stream ids handed out, at most [`MAX_STREAMS`] (the default). Requests beyond this many
+    /// Stream ids handed out, at most 32,768 (the default: every non-negative v4 stream id,
+    /// native_protocol_v4.spec §2.3). Requests beyond this many
     /// in flight wait in a queue, bounded by their own timeout.
     pub max_streams: usize,
     /// Orphaned ids (requests timed out whose response has not arrived) tolerated before the
     /// connection is declared unhealthy. Default 1,024 (scylla's limit; Java uses 256).
     pub max_orphans: usize,
     /// Requests waiting for a free stream id before new requests are refused with
-    /// [`SubmitError::QueueFull`]. Default 65,536.
+    /// [`crate::Error::Overloaded`]. Default 65,536.
     pub max_queued: usize,
 }
 
