@@ -16,7 +16,7 @@ use super::{assembled, compression_of, small_limits};
 ///
 /// The message must come back equal (Rows: same columns, count, paging state and cells byte
 /// for byte, and same flags), and a second encoding must give the same bytes.
-pub fn response_frame(
+pub(super) fn response_frame(
     raw: RawFrame,
     compression: Compression,
     cached: Option<&Arc<ResultMetadata>>,

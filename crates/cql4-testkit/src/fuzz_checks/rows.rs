@@ -57,7 +57,7 @@ fn check_rows_fixpoint(rows: &Rows, cached: Option<&Arc<ResultMetadata>>) {
 }
 
 /// Every cell of every row, raw, typed and owned.
-pub fn walk_rows(rows: &Rows) {
+pub(super) fn walk_rows(rows: &Rows) {
     let mut seen = 0usize;
     for row in rows.iter() {
         assert_eq!(row.index(), seen);
