@@ -83,9 +83,15 @@ proptest! {
 
     #[test]
     fn rows_pages_round_trip(
-        (global, columns) in strategy(gen::rows::columns),
-        paging_state in strategy(gen::notations::opt_bytes),
-        cells in vec(strategy(gen::notations::opt_bytes), 0..12),
+        ((global, columns), paging_state, cells) in strategy(|u| {
+            let columns = gen::rows::columns(u)?;
+            let paging_state = gen::notations::opt_bytes(u)?;
+            let n = u.int_in_range(0..=11)?;
+            let cells = (0..n)
+                .map(|_| gen::notations::opt_bytes(u))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((columns, paging_state, cells))
+        }),
     ) {
         // A page of blob columns: re-encoding the decoded page gives the same bytes.
         let n = columns.len();
