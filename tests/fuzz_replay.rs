@@ -1,6 +1,6 @@
 //! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`) and the seeds through the same
-//! checks the fuzz targets run (`fuzz/src/lib.rs`), on stable Rust: every input a fuzzer ever
-//! kept, and every regression it found, is re-checked by `cargo test`.
+//! checks the fuzz targets run (`cql4_testkit::fuzz_checks`), on stable Rust: every input a
+//! fuzzer ever kept, and every regression it found, is re-checked by `cargo test`.
 //!
 //! With `CQL4_FUZZ_SEED_DIR=<dir>` set, the seeds (built from the golden vectors under
 //! `tests/vectors/`, from frames captured from a real node under `fuzz/captures/`, and from
@@ -12,11 +12,10 @@
     reason = "test helpers: an unreadable corpus is a failed test"
 )]
 
-#[path = "../fuzz/src/lib.rs"]
-mod cql4_fuzz;
-
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use cql4_testkit::fuzz_checks::{self, TARGETS};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -39,6 +38,7 @@ fn replay(target: &str, check: fn(&[u8])) {
         let outcome = std::panic::catch_unwind(|| check(&data));
         assert!(outcome.is_ok(), "{target}: {} failed", file.display());
     }
+    println!("{target}: replayed {} inputs", files.len());
 }
 
 macro_rules! replay_targets {
@@ -46,16 +46,11 @@ macro_rules! replay_targets {
         $(
             #[test]
             fn $target() {
-                replay(stringify!($target), cql4_fuzz::$target);
+                replay(stringify!($target), fuzz_checks::$target);
             }
         )*
 
-        fn check_of(target: &str) -> fn(&[u8]) {
-            match target {
-                $(stringify!($target) => cql4_fuzz::$target,)*
-                other => panic!("no fuzz target {other}"),
-            }
-        }
+        const REPLAYED: &[&str] = &[$(stringify!($target)),*];
     };
 }
 
@@ -75,6 +70,28 @@ replay_targets!(
     stream_table,
     type_text,
 );
+
+/// Every target of the kit has a test above, and every corpus a target.
+#[test]
+fn every_target_is_replayed() {
+    let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names, REPLAYED,
+        "replay_targets! and fuzz_checks::TARGETS differ"
+    );
+    for dir in fs::read_dir(root().join("fuzz/corpus")).unwrap() {
+        let name = dir.unwrap().file_name().into_string().unwrap();
+        assert!(names.contains(&name.as_str()), "no check for corpus {name}");
+    }
+}
+
+fn check_of(target: &str) -> fn(&[u8]) {
+    TARGETS
+        .iter()
+        .find(|(name, _)| *name == target)
+        .map(|(_, check)| *check)
+        .unwrap_or_else(|| panic!("no fuzz target {target}"))
+}
 
 fn hex_frames(file: &Path, list: &str) -> Vec<Vec<u8>> {
     let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
@@ -123,11 +140,11 @@ fn golden_frames() -> Vec<(String, Vec<u8>)> {
 fn seeds_pass_every_check() {
     let mut seeds: Vec<(String, &'static str, Vec<u8>)> = Vec::new();
     for (name, frame) in golden_frames() {
-        for (target, data) in cql4_fuzz::seeds_from_frame(&frame) {
+        for (target, data) in fuzz_checks::seeds_from_frame(&frame) {
             seeds.push((name.clone(), target, data));
         }
     }
-    for (i, (target, data)) in cql4_fuzz::seeds().into_iter().enumerate() {
+    for (i, (target, data)) in fuzz_checks::seeds().into_iter().enumerate() {
         seeds.push((format!("seed-{i}"), target, data));
     }
     // Every golden frame yields at least the frame seed; the response vectors hold Rows, so

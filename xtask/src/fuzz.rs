@@ -41,7 +41,7 @@ const MAX_RUNS: u64 = 50_000_000;
 pub(crate) enum Sanitizer {
     /// No sanitizer: several times the executions per second. The crates under test forbid
     /// `unsafe`; panics, aborts, stack overflows, timeouts and RSS are still caught by
-    /// libFuzzer, and `fuzz/src/lib.rs` installs a global allocator that refuses any single
+    /// libFuzzer, and `fuzz/src/capped_alloc.rs` installs a global allocator that refuses any single
     /// allocation above 256 MiB (what `-malloc_limit_mb` does under a sanitizer).
     None,
     /// AddressSanitizer (also catches memory errors inside dependencies' `unsafe`).

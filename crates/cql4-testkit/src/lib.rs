@@ -4,6 +4,9 @@
 //! - [`frames`]: the frame builder (messages, common responses, frames no encoder would make);
 //! - [`server`]: the scriptable fake server (per-connection scripts, recorded requests);
 //! - [`proxy`]: the loopback fault proxy (latency, blackhole, reset, cut frames, injection);
+//! - [`gen`]: generators of types, values, metadata and messages, for the fuzz targets and
+//!   (with feature `proptest`) the property tests;
+//! - [`fuzz_checks`]: the checks behind every cargo-fuzz target, replayed by `cargo test`;
 //!
 //! Nothing here is meant for production code: the crate is not published, and its API follows
 //! the tests' needs.
@@ -15,3 +18,5 @@ pub mod raw;
 pub mod frames;
 pub mod proxy;
 pub mod server;
+pub mod fuzz_checks;
+pub mod gen;
