@@ -134,9 +134,9 @@ impl Finding {
     /// The file's text (format in the [module documentation](self)).
     pub fn to_text(&self) -> String {
         let one_line = |s: &str| s.replace("\r\n", " | ").replace(['\n', '\r'], " | ");
-        let mut s = format!(
+        let mut s = String::from(
             "# cql4-fuzz-server finding; send it again with: cql4-fuzz-server --replay <this file> \
-             (plus the connection flags)\n"
+             (plus the connection flags)\n",
         );
         let _ = writeln!(s, "kind: {}", self.kind);
         let _ = writeln!(s, "signature: {}", one_line(&self.signature));
