@@ -218,8 +218,9 @@ fn encode(message: Request) -> Result<Vec<u8>, Error> {
 
 /// The requests of a session after its handshake, encoded by cql4's codec (what the driver
 /// sends): OPTIONS, QUERY with paging / positional / named values, PREPARE, EXECUTE of
-/// `prepared_id`, BATCH mixing a query and `prepared_id`, REGISTER.
-pub(crate) fn session_requests(prepared_id: Bytes) -> Result<Vec<Template>, Error> {
+/// `select_id` (`SELECT v FROM cql4_fuzz.t WHERE k = ?`), BATCH mixing a query and `update_id`
+/// (`UPDATE cql4_fuzz.t SET v = ? WHERE k = ?`: a batch takes no SELECT), REGISTER.
+pub(crate) fn session_requests(select_id: Bytes, update_id: Bytes) -> Result<Vec<Template>, Error> {
     let one = Consistency::ONE;
     let mut paged = QueryParameters::new(one);
     paged.page_size = Some(2);
@@ -273,7 +274,7 @@ pub(crate) fn session_requests(prepared_id: Bytes) -> Result<Vec<Template>, Erro
         (
             "EXECUTE",
             Request::Execute(Execute {
-                id: prepared_id.clone(),
+                id: select_id,
                 params: exec,
             }),
         ),
@@ -290,10 +291,11 @@ pub(crate) fn session_requests(prepared_id: Bytes) -> Result<Vec<Template>, Erro
                         ]),
                     },
                     BatchStatement {
-                        query: BatchQuery::Prepared(prepared_id),
-                        values: QueryValues::Positional(vec![BoundValue::Bytes(
-                            Bytes::from_static(&[0, 0, 0, 10]),
-                        )]),
+                        query: BatchQuery::Prepared(update_id),
+                        values: QueryValues::Positional(vec![
+                            BoundValue::Bytes(Bytes::from_static(b"batch")),
+                            BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 10])),
+                        ]),
                     },
                 ],
                 consistency: one,
@@ -340,14 +342,17 @@ pub(crate) async fn capture(config: &Config, deadline: Duration) -> Result<Vec<T
             &ddl,
         )
         .await?;
-    let prepared = setup
+    let select = setup
         .prepare("SELECT v FROM cql4_fuzz.t WHERE k = ?")
+        .await?;
+    let update = setup
+        .prepare("UPDATE cql4_fuzz.t SET v = ? WHERE k = ?")
         .await?;
     drop(setup);
 
     let mut raw = RawConnection::connect(config).await?;
     let mut kept = Vec::new();
-    for t in session_requests(prepared.id())? {
+    for t in session_requests(select.id(), update.id())? {
         match exchange(&mut raw, &t.frame, deadline, deadline).await {
             Observation::Answer { key, .. } if !key.starts_with("ERROR") => kept.push(t),
             other => eprintln!(
@@ -369,7 +374,11 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample_templates() -> Vec<Template> {
-        session_requests(Bytes::from_static(b"0123456789abcdef")).unwrap()
+        session_requests(
+            Bytes::from_static(b"0123456789abcdef"),
+            Bytes::from_static(b"fedcba9876543210"),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -425,7 +434,7 @@ pub(crate) mod tests {
                 ("QUERY named values", 1),
                 ("PREPARE", 0),
                 ("EXECUTE", 1),
-                ("BATCH", 3),
+                ("BATCH", 4),
                 ("REGISTER", 0),
             ]
         );
