@@ -89,7 +89,8 @@ pub struct Args {
     /// Write the templates used (captured or loaded) to FILE.
     #[arg(long, value_name = "FILE", help_heading = "Run")]
     pub save_templates: Option<PathBuf>,
-    /// Directory for findings and summary.txt (default: target/fuzz-server/<seed>-<unix time>).
+    /// Directory for findings and summary.txt (default: target/fuzz-server/SEED-TIME, TIME being
+    /// the Unix time).
     #[arg(long, value_name = "DIR", help_heading = "Run")]
     pub out: Option<PathBuf>,
 

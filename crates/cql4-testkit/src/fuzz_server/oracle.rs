@@ -2,7 +2,7 @@
 //!
 //! Per request: an answer (histogram key: opcode and error code), a close, silence after
 //! bytes that are not whole frames (expected: the server waits for the rest of a body), or a
-//! hang. Findings, in [`judge`]'s order of precedence:
+//! hang. Findings, in order of precedence:
 //!
 //! - **hang**: whole frames were sent and nothing came back, neither answer nor close, within
 //!   the deadline;
@@ -280,10 +280,13 @@ const PATH_ROOTS: [&str; 9] = [
 /// What an error message shows of the server's internals, one `pattern: snippet` per distinct
 /// match, sorted (digits in snippets folded to `#`). The patterns:
 ///
-/// - `java-class`: a dotted name in one of the [`PACKAGES`] (`java.lang.NullPointerException`);
+/// - `java-class`: a dotted name under `java.`, `javax.`, `jdk.`, `sun.`, `io.netty.`,
+///   `org.apache.`, `com.datastax.`, `com.google.` or `org.slf4j.`
+///   (`java.lang.NullPointerException`);
 /// - `exception`: a CamelCase word ending in `Exception` or `Error` (`DecoderException`);
 /// - `stack-frame`: `at ` followed by such a dotted name, or a `File.java:123` location;
-/// - `file-path`: an absolute path under one of the [`PATH_ROOTS`], or `C:\…`;
+/// - `file-path`: an absolute path under `/home/`, `/opt/`, `/usr/`, `/var/`, `/tmp/`, `/etc/`,
+///   `/root/`, `/srv/` or `/Users/`, or `C:\…`;
 /// - `netty-buffer`: Netty buffer internals (`…ByteBuf`, `readerIndex(…)`, `ridx:`).
 pub fn leaks(message: &str) -> Vec<String> {
     let mut out = Vec::new();
