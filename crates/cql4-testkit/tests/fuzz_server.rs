@@ -293,3 +293,40 @@ async fn crash_is_detected_with_candidates_and_replay_isolates_the_culprit() {
     let r = replay(healthy.addr, &path).await;
     assert!(!r.reproduced, "{}", r.observed);
 }
+
+#[tokio::test]
+async fn unauthenticated_stage_sends_after_startup_and_detects_the_crash_without_logins() {
+    let server = fake().await;
+    let dir = scratch("before-auth");
+    let templates = dir.join("templates.txt");
+    std::fs::write(&templates, format!("QUERY die {}\n", hex(&query("DIE!")))).unwrap();
+    let out = dir.join("out");
+    // No credentials at all: the stage needs none, and liveness is a connection + OPTIONS.
+    let port = server.addr.port().to_string();
+    let a = Args::try_parse_from([
+        "cql4-fuzz-server",
+        "--port",
+        &port,
+        "--no-tls",
+        "--stage",
+        "before-auth",
+        "--templates",
+        templates.to_str().unwrap(),
+        "--crash-logins",
+        "2",
+        "--deadline-ms",
+        "300",
+        "--max-requests",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    let report = match run(&a).await.unwrap() {
+        Outcome::Campaign(r) => r,
+        other => panic!("{other:?}"),
+    };
+    assert!(report.crash.is_some(), "{}", report.summary());
+    let f = file_of(&report.files, Kind::Crash);
+    assert!(contains(&f.frame, b"DIE!"), "{}", hex(&f.frame));
+}

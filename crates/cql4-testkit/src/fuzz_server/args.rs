@@ -83,6 +83,10 @@ pub struct Args {
     /// Send iteration I only.
     #[arg(long, value_name = "I", conflicts_with_all = ["start", "max_requests"], help_heading = "Run")]
     pub only_iteration: Option<u64>,
+    /// Where requests are sent: on a logged-in connection, or on a fresh unauthenticated one
+    /// (as its first frame, or after STARTUP).
+    #[arg(long, value_enum, default_value_t = Stage::LoggedIn, help_heading = "Run")]
+    pub stage: Stage,
     /// Load the templates from FILE (one `NAME HEX` per line) instead of capturing them.
     #[arg(long, value_name = "FILE", help_heading = "Run")]
     pub templates: Option<PathBuf>,
@@ -137,6 +141,19 @@ pub struct Args {
     /// then, while the server stays up, each candidate newest first).
     #[arg(long, value_name = "FILE", help_heading = "Replay")]
     pub replay: Option<PathBuf>,
+}
+
+/// Where on a connection the mutated requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[non_exhaustive]
+pub enum Stage {
+    /// After a full login, on a connection reused while its framing is known.
+    LoggedIn,
+    /// As the first frame of a fresh TCP/TLS connection (no OPTIONS, no STARTUP).
+    BeforeStartup,
+    /// On a fresh connection, after STARTUP was answered (AUTHENTICATE or READY): before any
+    /// credentials.
+    BeforeAuth,
 }
 
 impl Args {
@@ -202,6 +219,19 @@ mod tests {
         assert!(Args::try_parse_from(["x", "--only-iteration", "1", "--start", "2"]).is_err());
         assert!(Args::try_parse_from(["x", "--health-every", "0"]).is_err());
         Args::command_for_tests().debug_assert();
+    }
+
+    /// Where on a connection the mutated requests go.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+    #[non_exhaustive]
+    pub enum Stage {
+        /// After a full login, on a connection reused while its framing is known.
+        LoggedIn,
+        /// As the first frame of a fresh TCP/TLS connection (no OPTIONS, no STARTUP).
+        BeforeStartup,
+        /// On a fresh connection, after STARTUP was answered (AUTHENTICATE or READY): before any
+        /// credentials.
+        BeforeAuth,
     }
 
     impl Args {

@@ -11,14 +11,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use cql4_conn::Config;
 
-use super::args::Args;
+use super::args::{Args, Stage};
 use super::findings::{Finding, Kind};
 use super::minimize::minimize;
 use super::mutations::generate;
 use super::oracle::{exchange, judge, Observation};
 use super::probe::{Probe, ServerDown};
 use super::report::{CampaignReport, CrashInfo};
-use super::templates::{capture, format_templates, parse_templates, Template};
+use super::templates::{
+    capture, format_templates, parse_templates, unauthenticated_requests, Template,
+};
 use super::Error;
 use crate::raw::{RawConnection, RawState, Reaction};
 
@@ -39,7 +41,8 @@ pub(crate) async fn campaign(args: &Args, config: &Config) -> Result<CampaignRep
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             parse_templates(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
-        None => capture(config, args.deadline()).await?,
+        None if args.stage == Stage::LoggedIn => capture(config, args.deadline()).await?,
+        None => unauthenticated_requests()?,
     };
     if let Some(path) = &args.save_templates {
         std::fs::write(path, format_templates(&templates))?;
@@ -57,6 +60,7 @@ pub(crate) async fn campaign(args: &Args, config: &Config) -> Result<CampaignRep
         deadline: args.deadline(),
         unknown_wait: args.unknown_wait(),
         crash_logins: args.crash_logins,
+        stage: args.stage,
     };
     let range = match args.only_iteration {
         Some(i) => i..i.saturating_add(1),
@@ -124,7 +128,13 @@ pub(crate) async fn campaign(args: &Args, config: &Config) -> Result<CampaignRep
                     r.close().await;
                 }
             }
-            Observation::Answer { .. } => {}
+            // Unauthenticated stages: a fresh connection per request.
+            Observation::Answer { .. } if args.stage == Stage::LoggedIn => {}
+            Observation::Answer { .. } => {
+                if let Some(mut r) = raw.take() {
+                    r.close().await;
+                }
+            }
             _ => raw = None,
         }
         let template = templates[plan.template].name.clone();

@@ -7,6 +7,7 @@
 //!
 //! - [`args`]: the flags;
 //! - `target`: the loopback check (after resolution) and the connection configuration;
+//! - `connect`: connections at each `--stage` (logged in, before STARTUP, before auth);
 //! - [`templates`]: the valid requests mutated, captured from a session or loaded from a file;
 //! - `mutations`: the seeded generator and the edits;
 //! - [`oracle`]: what counts as a finding (hangs, undecodable answers, leaked internals…);
@@ -20,6 +21,7 @@
 
 pub mod args;
 mod campaign;
+mod connect;
 pub mod findings;
 mod minimize;
 mod mutations;
@@ -30,7 +32,7 @@ pub mod report;
 mod target;
 pub mod templates;
 
-pub use args::Args;
+pub use args::{Args, Stage};
 pub use findings::{Finding, Kind};
 pub use replay::ReplayReport;
 pub use report::CampaignReport;

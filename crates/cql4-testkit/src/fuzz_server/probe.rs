@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use cql4_conn::Config;
 
+use super::args::Stage;
+use super::connect::open;
 use super::oracle::{exchange, judge, Detection, Observation};
 use crate::raw::RawConnection;
 
@@ -18,6 +20,8 @@ pub(crate) struct Probe<'a> {
     pub(crate) unknown_wait: Duration,
     /// Logins failing in a row that mean the server is down.
     pub(crate) crash_logins: u32,
+    /// Where frames are sent.
+    pub(crate) stage: Stage,
 }
 
 /// The server stopped accepting logins; the last login error.
@@ -37,32 +41,37 @@ impl Probe<'_> {
         Ok((observation, detection))
     }
 
-    /// A login, retried up to `crash_logins` times.
+    /// A connection at the stage (a login when logged in), retried up to `crash_logins` times.
     pub(crate) async fn login(&self) -> Result<RawConnection, ServerDown> {
         let mut last = String::new();
         for attempt in 0..self.crash_logins.max(1) {
             if attempt > 0 {
                 tokio::time::sleep(LOGIN_PAUSE).await;
             }
-            match RawConnection::connect(self.config).await {
+            match open(self.config, self.stage).await {
                 Ok(raw) => return Ok(raw),
-                Err(e) => last = e.to_string(),
+                Err(e) => last = e,
             }
         }
         Err(ServerDown(last))
     }
 
-    /// Whether the server still logs a client in and answers OPTIONS with SUPPORTED.
+    /// Whether the server still logs a client in (unauthenticated stages: still accepts a
+    /// connection) and answers OPTIONS with SUPPORTED.
     pub(crate) async fn alive(&self) -> Result<(), ServerDown> {
         let mut last = String::new();
         for attempt in 0..self.crash_logins.max(1) {
             if attempt > 0 {
                 tokio::time::sleep(LOGIN_PAUSE).await;
             }
-            let mut raw = match RawConnection::connect(self.config).await {
+            let stage = match self.stage {
+                Stage::LoggedIn => Stage::LoggedIn,
+                _ => Stage::BeforeStartup,
+            };
+            let mut raw = match open(self.config, stage).await {
                 Ok(raw) => raw,
                 Err(e) => {
-                    last = e.to_string();
+                    last = e;
                     continue;
                 }
             };

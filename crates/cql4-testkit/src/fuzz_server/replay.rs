@@ -43,6 +43,7 @@ pub(crate) async fn replay(
         deadline: args.deadline(),
         unknown_wait: args.unknown_wait(),
         crash_logins: args.crash_logins,
+        stage: args.stage,
     };
     if finding.kind != Kind::Crash {
         let (observation, detection) = probe

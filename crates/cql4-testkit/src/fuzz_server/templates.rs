@@ -24,8 +24,8 @@ use cql4_conn::{Client, Config, QueryOptions};
 use cql4_frame::compression::Compression;
 use cql4_frame::consistency::Consistency;
 use cql4_frame::request::{
-    Batch, BatchQuery, BatchStatement, BatchType, BoundValue, Execute, Prepare, Query,
-    QueryParameters, QueryValues, Register, Request, RequestFrame,
+    AuthResponse, Batch, BatchQuery, BatchStatement, BatchType, BoundValue, Execute, Prepare,
+    Query, QueryParameters, QueryValues, Register, Request, RequestFrame, Startup,
 };
 
 use super::mutations::{hex, HEADER_LEN};
@@ -112,8 +112,8 @@ pub(crate) fn unhex(s: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Offsets of the `[int]` length of every bound `[value]` in a QUERY (0x07), EXECUTE (0x0A)
-/// or BATCH (0x0D) frame, found by walking the body as native_protocol_v4.spec §4.1.4–4.1.7
-/// lays it out (the header's length field is ignored: the bytes present are walked). Parsing
+/// or BATCH (0x0D) frame, and of an AUTH_RESPONSE's (0x0F) `[bytes]` token, found by walking
+/// the body as native_protocol_v4.spec §4.1.2–4.1.7 lay it out (the header's length field is ignored: the bytes present are walked). Parsing
 /// stops at the first field that does not fit; what was found until then is returned.
 pub(crate) fn value_length_offsets(frame: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
@@ -128,6 +128,7 @@ pub(crate) fn value_length_offsets(frame: &[u8]) -> Vec<usize> {
         0x07 => c.long_string().and_then(|()| c.params(&mut out)),
         0x0A => c.short_bytes().and_then(|()| c.params(&mut out)),
         0x0D => c.batch(&mut out),
+        0x0F => c.value(&mut out),
         _ => None,
     };
     out
@@ -319,6 +320,43 @@ pub(crate) fn session_requests(select_id: Bytes, update_id: Bytes) -> Result<Vec
         .collect()
 }
 
+/// What an unauthenticated client may send (for `--stage before-startup|before-auth`):
+/// OPTIONS, STARTUP (without and with LZ4), an AUTH_RESPONSE carrying a SASL PLAIN token of
+/// made-up credentials, REGISTER, and a QUERY.
+pub(crate) fn unauthenticated_requests() -> Result<Vec<Template>, Error> {
+    let query = QueryParameters::new(Consistency::ONE);
+    let list = vec![
+        ("OPTIONS", Request::Options),
+        ("STARTUP", Request::Startup(Startup::new(Compression::None))),
+        (
+            "STARTUP lz4",
+            Request::Startup(Startup::new(Compression::Lz4)),
+        ),
+        (
+            "AUTH_RESPONSE",
+            Request::AuthResponse(AuthResponse {
+                token: Some(Bytes::from_static(b"\0cql4-fuzz\0not-a-password")),
+            }),
+        ),
+        (
+            "REGISTER",
+            Request::Register(Register {
+                event_types: vec!["SCHEMA_CHANGE".to_owned()],
+            }),
+        ),
+        (
+            "QUERY system.local",
+            Request::Query(Query {
+                query: "SELECT release_version FROM system.local".to_owned(),
+                params: query,
+            }),
+        ),
+    ];
+    list.into_iter()
+        .map(|(name, message)| Ok(Template::new(name, encode(message)?)))
+        .collect()
+}
+
 /// Captures templates from a real session: creates the keyspace `cql4_fuzz` and its table
 /// through the driver, prepares a statement for a real id, then sends each of
 /// [`session_requests`] once on a raw connection and keeps those the server answers without
@@ -447,6 +485,10 @@ pub(crate) mod tests {
         let batch = &t[6].frame;
         let at = value_length_offsets(batch)[1];
         assert_eq!(batch[at..at + 4], [0xff; 4]);
+        // An AUTH_RESPONSE's token is a [bytes] at the start of the body.
+        let auth = unauthenticated_requests().unwrap();
+        assert_eq!(auth[3].name, "AUTH_RESPONSE");
+        assert_eq!(value_length_offsets(&auth[3].frame), [9]);
         // A truncated frame yields what fits, without panicking.
         for cut in 0..insert.len() {
             assert!(value_length_offsets(&insert[..cut]).len() <= 2);
