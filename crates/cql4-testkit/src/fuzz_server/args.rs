@@ -221,19 +221,6 @@ mod tests {
         Args::command_for_tests().debug_assert();
     }
 
-    /// Where on a connection the mutated requests go.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-    #[non_exhaustive]
-    pub enum Stage {
-        /// After a full login, on a connection reused while its framing is known.
-        LoggedIn,
-        /// As the first frame of a fresh TCP/TLS connection (no OPTIONS, no STARTUP).
-        BeforeStartup,
-        /// On a fresh connection, after STARTUP was answered (AUTHENTICATE or READY): before any
-        /// credentials.
-        BeforeAuth,
-    }
-
     impl Args {
         fn command_for_tests() -> clap::Command {
             <Self as clap::CommandFactory>::command()
