@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Parser;
-use cql4_testkit::fuzz_server::{run, Args, Finding, Kind, Outcome};
+use cql4_testkit::fuzz_server::{run, Args, Finding, Kind, Outcome, Stage};
 use cql4_testkit::raw::{frame, framing, Framing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -329,4 +329,11 @@ async fn unauthenticated_stage_sends_after_startup_and_detects_the_crash_without
     assert!(report.crash.is_some(), "{}", report.summary());
     let f = file_of(&report.files, Kind::Crash);
     assert!(contains(&f.frame, b"DIE!"), "{}", hex(&f.frame));
+    assert_eq!(f.stage, Stage::BeforeAuth);
+    // The replay takes the stage from the file: no --stage, and the credentials it is given
+    // are never used.
+    let fresh = fake().await;
+    let path = out.join(format!("crash-{:08}.txt", f.iteration));
+    let r = replay(fresh.addr, &path).await;
+    assert!(r.reproduced, "{}", r.observed);
 }

@@ -156,6 +156,27 @@ pub enum Stage {
     BeforeAuth,
 }
 
+impl Stage {
+    /// The name used on the command line and in finding files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LoggedIn => "logged-in",
+            Self::BeforeStartup => "before-startup",
+            Self::BeforeAuth => "before-auth",
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Self::LoggedIn, Self::BeforeStartup, Self::BeforeAuth]
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown stage {s:?}"))
+    }
+}
+
 impl Args {
     /// The hang deadline.
     pub fn deadline(&self) -> Duration {

@@ -159,6 +159,7 @@ pub(crate) async fn campaign(args: &Args, config: &Config) -> Result<CampaignRep
                 let m = minimize(&probe, &templates, &plan, &d, args.minimize_attempts).await;
                 let mut f = Finding::new(d.kind, args.seed, iteration, m.frame.clone());
                 f.signature = d.signature;
+                f.stage = args.stage;
                 f.template = template;
                 f.mutations = super::mutations::Plan {
                     template: plan.template,
@@ -245,6 +246,7 @@ fn crash_finding(
         }
     };
     f.signature = "the server stopped accepting logins".to_owned();
+    f.stage = args.stage;
     f.minimized = format!(
         "not minimized: that needs a server restart per attempt; the last {} requests are the \
          candidates, and --replay on a fresh server isolates the one that stops it",

@@ -11,6 +11,7 @@
 //! | `kind` | `hang`, `crash`, `undecodable`, `leak`, `server-error` or `oversized-length-waits` |
 //! | `signature` | what must be observed again for the finding to reproduce |
 //! | `seed`, `iteration` | where the run drew the frame (`--seed S --only-iteration I` redraws it) |
+//! | `stage` | `logged-in`, `before-startup` or `before-auth`: where the frame was sent (default `logged-in`) |
 //! | `template`, `mutations` | the template's name and the edits that remain after minimization |
 //! | `observed` | what the server did |
 //! | `minimized` | what minimization did (attempts, bytes before and after) |
@@ -26,6 +27,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use super::args::Stage;
 use super::mutations::hex;
 use super::templates::unhex;
 
@@ -96,6 +98,8 @@ pub struct Finding {
     pub seed: u64,
     /// The iteration that drew the frame.
     pub iteration: u64,
+    /// Where on a connection the frame was sent; `--replay` sends it there again.
+    pub stage: Stage,
     /// The template's name.
     pub template: String,
     /// The edits applied to the template (after minimization).
@@ -121,6 +125,7 @@ impl Finding {
             signature: String::new(),
             seed,
             iteration,
+            stage: Stage::LoggedIn,
             template: String::new(),
             mutations: String::new(),
             observed: String::new(),
@@ -142,6 +147,7 @@ impl Finding {
         let _ = writeln!(s, "signature: {}", one_line(&self.signature));
         let _ = writeln!(s, "seed: {}", self.seed);
         let _ = writeln!(s, "iteration: {}", self.iteration);
+        let _ = writeln!(s, "stage: {}", self.stage.name());
         let _ = writeln!(s, "template: {}", one_line(&self.template));
         let _ = writeln!(s, "mutations: {}", one_line(&self.mutations));
         let _ = writeln!(s, "observed: {}", one_line(&self.observed));
@@ -180,6 +186,7 @@ impl Finding {
                 "signature" => f.signature = value,
                 "seed" => seed = Some(number(&value)?),
                 "iteration" => iteration = Some(number(&value)?),
+                "stage" => f.stage = value.trim().parse::<Stage>().map_err(at)?,
                 "template" => f.template = value,
                 "mutations" => f.mutations = value,
                 "observed" => f.observed = value,
@@ -235,6 +242,7 @@ mod tests {
         f.mutations = "value#1 length=0x7fffffff; length fixed".to_owned();
         f.observed = "close: I/O ConnectionReset\nthen 5 logins refused: key: value".to_owned();
         f.minimized = "not minimized: the server is down".to_owned();
+        f.stage = Stage::BeforeAuth;
         f.original = Some(vec![4, 0]);
         f.candidates = vec![(3997, vec![4, 0, 0, 1, 5, 0, 0, 0, 0]), (3998, vec![1])];
         f
@@ -273,6 +281,7 @@ mod tests {
             ("candidate: 3997 ", "candidate: x ", "candidate"),
             ("iteration: 3998\n", "", "no `iteration:` line"),
             ("kind: crash\n", "kind crash\n", "expected `key: value`"),
+            ("stage: before-auth", "stage: later", "unknown stage"),
         ] {
             let e = Finding::parse(&text.replacen(from, to, 1)).unwrap_err();
             assert!(e.contains(needle), "{from} -> {to}: {e}");

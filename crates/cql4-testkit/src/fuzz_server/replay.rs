@@ -1,4 +1,5 @@
-//! `--replay FILE`: sends a finding again and says whether it reproduces.
+//! `--replay FILE`: sends a finding again and says whether it reproduces, at the file's
+//! `stage` (logged in, before STARTUP or before authentication; `--stage` is ignored).
 //!
 //! - hang, undecodable, leak, server-error, oversized-length-waits: the frame on a fresh
 //!   login; it reproduces when the same kind with the same signature is observed (one
@@ -43,7 +44,7 @@ pub(crate) async fn replay(
         deadline: args.deadline(),
         unknown_wait: args.unknown_wait(),
         crash_logins: args.crash_logins,
-        stage: args.stage,
+        stage: finding.stage,
     };
     if finding.kind != Kind::Crash {
         let (observation, detection) = probe
@@ -87,6 +88,7 @@ pub(crate) async fn replay(
         };
         if let Err(down) = probe.alive().await {
             let mut isolated = Finding::new(Kind::Crash, finding.seed, *iteration, frame.to_vec());
+            isolated.stage = finding.stage;
             isolated.signature = finding.signature.clone();
             isolated.template = if n == 0 {
                 finding.template.clone()
