@@ -37,7 +37,7 @@ pub struct CampaignReport {
     pub seen: BTreeMap<Kind, u64>,
     /// Finding files written (one per kind and signature).
     pub files: Vec<PathBuf>,
-    /// Raw logins and liveness checks made.
+    /// Connections opened for requests (logins at `--stage logged-in`).
     pub logins: u64,
     /// Liveness checks made.
     pub health_checks: u64,
