@@ -62,7 +62,7 @@ impl CampaignReport {
         );
         let _ = writeln!(
             s,
-            "raw logins {}; liveness checks {}",
+            "connections opened {}; liveness checks {}",
             self.logins, self.health_checks
         );
         if let Some(c) = &self.crash {
