@@ -7,16 +7,17 @@
 //! - [`gen`]: generators of types, values, metadata and messages, for the fuzz targets and
 //!   (with feature `proptest`) the property tests;
 //! - [`fuzz_checks`]: the checks behind every cargo-fuzz target, replayed by `cargo test`;
+//! - [`fuzz_server`]: the seeded server fuzzer behind the `cql4-fuzz-server` binary.
 //!
 //! Nothing here is meant for production code: the crate is not published, and its API follows
 //! the tests' needs.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod raw;
-
 pub mod frames;
-pub mod proxy;
-pub mod server;
 pub mod fuzz_checks;
+pub mod fuzz_server;
 pub mod gen;
+pub mod proxy;
+pub mod raw;
+pub mod server;
