@@ -3,7 +3,7 @@
 //! Each `fuzz_targets/<name>.rs` is one line calling the function of the same name here, which
 //! prepares the process (`overflow_guard`) and runs the check of the same name in
 //! `cql4_testkit::fuzz_checks`: the properties, the input layout of every target and the
-//! generators of the structured targets (`cql4_testkit::gen`) live there, so the root test
+//! generators of the structured targets (`cql4_testkit::generators`) live there, so the root test
 //! `tests/fuzz_replay.rs` replays the committed corpora `fuzz/corpus/<name>/` through the same
 //! code on stable Rust. What only a fuzzing process needs stays here: `capped_alloc` (the
 //! allocation cap) and `overflow_guard` (stack overflows recorded with their input), the

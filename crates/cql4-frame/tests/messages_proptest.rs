@@ -1,6 +1,6 @@
 //! Property tests: encode → decode is the identity for every request and response message,
 //! whole frames included; and arbitrary bytes never panic the decoders. The messages come from
-//! the fuzz targets' generators (`cql4_testkit::gen`), driven by proptest's bytes.
+//! the fuzz targets' generators (`cql4_testkit::generators`), driven by proptest's bytes.
 #![expect(
     clippy::unwrap_used,
     reason = "test helpers outside #[test] functions unwrap too"
@@ -9,7 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use cql4_frame::rows::ColumnSpec;
 use cql4_frame::*;
-use cql4_testkit::gen::{self, strategy, Messages};
+use cql4_testkit::generators::{self, strategy, Messages};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -34,7 +34,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn named_batch_values_are_refused(b in strategy(|u| gen::requests::batch(u, true))) {
+    fn named_batch_values_are_refused(b in strategy(|u| generators::requests::batch(u, true))) {
         let named = b.statements.iter().any(|s| matches!(s.values, QueryValues::Named(_)));
         let result = Request::Batch(b).serialize(Compression::None);
         if named {
@@ -49,7 +49,7 @@ proptest! {
 
     #[test]
     fn request_frames_round_trip(
-        frame in strategy(|u| gen::requests::request_frame(u, Messages::Encodable)),
+        frame in strategy(|u| generators::requests::request_frame(u, Messages::Encodable)),
         compression in compression(),
     ) {
         let stream = frame.stream;
@@ -69,7 +69,7 @@ proptest! {
 
     #[test]
     fn response_frames_round_trip(
-        frame in strategy(|u| gen::responses::response_frame(u, Messages::Encodable)),
+        frame in strategy(|u| generators::responses::response_frame(u, Messages::Encodable)),
         compression in compression(),
     ) {
         let mut wire = Vec::new();
@@ -84,11 +84,11 @@ proptest! {
     #[test]
     fn rows_pages_round_trip(
         ((global, columns), paging_state, cells) in strategy(|u| {
-            let columns = gen::rows::columns(u)?;
-            let paging_state = gen::notations::opt_bytes(u)?;
+            let columns = generators::rows::columns(u)?;
+            let paging_state = generators::notations::opt_bytes(u)?;
             let n = u.int_in_range(0..=11)?;
             let cells = (0..n)
-                .map(|_| gen::notations::opt_bytes(u))
+                .map(|_| generators::notations::opt_bytes(u))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((columns, paging_state, cells))
         }),
@@ -157,7 +157,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_valid_frames_never_panic(message in strategy(|u| gen::responses::response(u, Messages::Encodable)), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+    fn mutated_valid_frames_never_panic(message in strategy(|u| generators::responses::response(u, Messages::Encodable)), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let mut wire = Vec::new();
         ResponseFrame::new(0, message).encode(Compression::None, &mut wire).unwrap();
         let body_len = wire.len() - HEADER_LEN;

@@ -1,6 +1,6 @@
 //! proptest round-trips: every CQL value type (nested collections, UDTs and tuples of bounded
 //! depth), column types, result and prepared metadata, and whole Rows pages. The generators
-//! are the fuzz targets' (`cql4_testkit::gen`), driven by proptest's bytes.
+//! are the fuzz targets' (`cql4_testkit::generators`), driven by proptest's bytes.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use cql4_frame::rows::{MetadataFlags, PreparedMetadata, ResultMetadata, Rows};
 use cql4_frame::types::ColumnType;
 use cql4_frame::value::{write_value, CqlValue};
 use cql4_frame::{DecodeLimits, Reader};
-use cql4_testkit::gen::{self, strategy};
+use cql4_testkit::generators::{self, strategy};
 use proptest::prelude::*;
 
 /// Whether `ty` has no CQL syntax of its own: a UDT displays as its name (which needs the
@@ -33,7 +33,7 @@ proptest! {
     })]
 
     #[test]
-    fn value_round_trip((ty, v) in strategy(gen::values::typed_value)) {
+    fn value_round_trip((ty, v) in strategy(generators::values::typed_value)) {
         let mut bytes = Vec::new();
         v.serialize(&ty, &mut bytes).unwrap();
         let back = CqlValue::deserialize(&bytes, &ty, &DecodeLimits::default()).unwrap();
@@ -46,7 +46,7 @@ proptest! {
     }
 
     #[test]
-    fn value_truncation_never_panics((ty, v) in strategy(gen::values::typed_value)) {
+    fn value_truncation_never_panics((ty, v) in strategy(generators::values::typed_value)) {
         let mut bytes = Vec::new();
         v.serialize(&ty, &mut bytes).unwrap();
         for len in 0..bytes.len() {
@@ -55,7 +55,7 @@ proptest! {
     }
 
     #[test]
-    fn column_type_round_trip(ty in strategy(gen::types::column_type)) {
+    fn column_type_round_trip(ty in strategy(generators::types::column_type)) {
         let mut bytes = Vec::new();
         ty.encode(&mut bytes);
         let mut r = Reader::new(&bytes);
@@ -73,7 +73,7 @@ proptest! {
     }
 
     #[test]
-    fn result_metadata_round_trip(md in strategy(gen::rows::result_metadata)) {
+    fn result_metadata_round_trip(md in strategy(generators::rows::result_metadata)) {
         let mut bytes = Vec::new();
         md.encode(&mut bytes);
         let mut r = Reader::new(&bytes);
@@ -83,7 +83,7 @@ proptest! {
     }
 
     #[test]
-    fn prepared_metadata_round_trip(md in strategy(gen::rows::prepared_metadata)) {
+    fn prepared_metadata_round_trip(md in strategy(generators::rows::prepared_metadata)) {
         let mut bytes = Vec::new();
         md.encode(&mut bytes);
         let mut r = Reader::new(&bytes);
@@ -93,8 +93,8 @@ proptest! {
     }
 
     #[test]
-    fn rows_round_trip(page in strategy(gen::rows::page)) {
-        let gen::rows::Page { metadata: md, rows } = page;
+    fn rows_round_trip(page in strategy(generators::rows::page)) {
+        let generators::rows::Page { metadata: md, rows } = page;
         let columns = md.columns.clone();
         let mut body = Vec::new();
         md.encode(&mut body);

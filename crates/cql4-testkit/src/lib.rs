@@ -4,7 +4,7 @@
 //! - [`frames`]: the frame builder (messages, common responses, frames no encoder would make);
 //! - [`server`]: the scriptable fake server (per-connection scripts, recorded requests);
 //! - [`proxy`]: the loopback fault proxy (latency, blackhole, reset, cut frames, injection);
-//! - [`gen`]: generators of types, values, metadata and messages, for the fuzz targets and
+//! - [`generators`]: generators of types, values, metadata and messages, for the fuzz targets and
 //!   (with feature `proptest`) the property tests;
 //! - [`fuzz_checks`]: the checks behind every cargo-fuzz target, replayed by `cargo test`;
 //! - [`fuzz_server`]: the seeded server fuzzer behind the `cql4-fuzz-server` binary.
@@ -17,7 +17,7 @@
 pub mod frames;
 pub mod fuzz_checks;
 pub mod fuzz_server;
-pub mod gen;
+pub mod generators;
 pub mod proxy;
 pub mod raw;
 pub mod server;

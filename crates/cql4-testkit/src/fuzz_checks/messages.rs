@@ -7,9 +7,9 @@ use cql4_frame::request::{QueryValues, Request, RequestFrame};
 use cql4_frame::response::ResponseFrame;
 use cql4_frame::{Compression, DecodeLimits};
 
-use crate::gen::requests::request_frame;
-use crate::gen::responses::response_frame;
-use crate::gen::Messages;
+use crate::generators::requests::request_frame;
+use crate::generators::responses::response_frame;
+use crate::generators::Messages;
 
 /// A request or response built from the fuzzer's choices, encoded (possibly LZ4), decoded.
 pub fn roundtrip_message(data: &[u8]) {

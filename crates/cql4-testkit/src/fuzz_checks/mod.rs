@@ -17,7 +17,7 @@
 //! - the stream table never hands out an id that is in flight or orphaned.
 //!
 //! Each target's input layout is what its committed corpus means: a change to how a check
-//! reads its bytes (or to the generators of [`crate::gen`] that `roundtrip_value` and
+//! reads its bytes (or to the generators of [`crate::generators`] that `roundtrip_value` and
 //! `roundtrip_message` read them with) changes the meaning of every input in it.
 
 mod auth;

@@ -7,7 +7,7 @@ use cql4_frame::value::CqlValue;
 use cql4_frame::{DecodeLimits, Reader};
 
 use super::small_limits;
-use crate::gen::types::column_type;
+use crate::generators::types::column_type;
 
 /// An `[option]` type, then a value of that type.
 pub fn type_value(data: &[u8]) {

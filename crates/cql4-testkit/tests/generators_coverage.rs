@@ -9,8 +9,8 @@ use cql4_frame::request::{QueryValues, Request};
 use cql4_frame::response::{Response, ResultResponse};
 use cql4_frame::types::ColumnType;
 use cql4_frame::value::CqlValue;
-use cql4_testkit::gen::arbitrary::{self, Unstructured};
-use cql4_testkit::gen::{requests, responses, rows, types, values, Messages};
+use cql4_testkit::generators::arbitrary::{self, Unstructured};
+use cql4_testkit::generators::{requests, responses, rows, types, values, Messages};
 
 /// Inputs per property: about what a proptest run sees.
 const CASES: usize = 2_000;
