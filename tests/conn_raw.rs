@@ -37,7 +37,7 @@ fn query_frame(stream: i16, cql: &str) -> Vec<u8> {
     out
 }
 
-fn decode(f: cql4::frame::frame::RawFrame) -> ResponseFrame {
+fn decode(f: cql4::frame::framing::RawFrame) -> ResponseFrame {
     ResponseFrame::decode(f, Compression::None, &DecodeLimits::default())
         .expect("the node's answer decodes")
 }

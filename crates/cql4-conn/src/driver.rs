@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
-use cql4_frame::frame::{decode_frame, RawFrame};
+use cql4_frame::framing::{decode_frame, RawFrame};
 use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -352,7 +352,7 @@ pub(crate) type DriverFuture = Pin<Box<dyn std::future::Future<Output = Result<(
 mod tests {
     use super::*;
     use crate::request_channel::{start, RequestChannel};
-    use cql4_frame::frame::decode_frame;
+    use cql4_frame::framing::decode_frame;
     use tokio::io::DuplexStream;
 
     #[test]

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use cql4_frame::compression::Compression;
 use cql4_frame::event::Event;
-use cql4_frame::frame::RawFrame;
+use cql4_frame::framing::RawFrame;
 use cql4_frame::response::{Response, ResponseFrame};
 use cql4_frame::DecodeLimits;
 use tokio::sync::mpsc;

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use cql4_auth::{AwaitingServer, Exchange, ExchangeLimits, ServerMessage, Step};
 use cql4_frame::compression::Compression;
-use cql4_frame::frame::decode_frame;
+use cql4_frame::framing::decode_frame;
 use cql4_frame::request::{AuthResponse, Request, RequestFrame, Startup};
 use cql4_frame::response::{ErrorCode, ErrorResponse, Response, ResponseFrame};
 use cql4_frame::{DecodeErrorKind, DecodeLimits};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use cql4_frame::frame::RawFrame;
+use cql4_frame::framing::RawFrame;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::driver::{BoxIo, Command, Driver, DriverConfig, DriverFuture, Shared};

@@ -11,7 +11,7 @@ pub mod compression;
 pub mod consistency;
 pub mod error;
 pub mod event;
-pub mod frame;
+pub mod framing;
 pub mod limits;
 pub mod opcode;
 pub mod reader;
@@ -28,7 +28,7 @@ pub use error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 pub use event::{
     Event, SchemaChange, SchemaChangeTarget, SchemaChangeType, StatusChange, TopologyChange,
 };
-pub use frame::{
+pub use framing::{
     bytes_needed, decode_frame, Direction, FrameFlags, FrameHeader, RawFrame, HEADER_LEN,
 };
 pub use limits::DecodeLimits;

@@ -13,7 +13,7 @@ use crate::codes::open_code;
 use crate::compression::Compression;
 use crate::consistency::Consistency;
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
-use crate::frame::{write_frame, Direction, FrameFlags, FrameHeader, RawFrame, HEADER_LEN};
+use crate::framing::{write_frame, Direction, FrameFlags, FrameHeader, RawFrame, HEADER_LEN};
 use crate::limits::DecodeLimits;
 use crate::opcode::Opcode;
 use crate::reader::{RawValue, Reader};

@@ -14,7 +14,7 @@ pub use self::error::{ErrorCode, ErrorDetails, ErrorResponse};
 use crate::compression::Compression;
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::event::{Event, SchemaChange};
-use crate::frame::{write_frame, Direction, FrameFlags, FrameHeader, RawFrame};
+use crate::framing::{write_frame, Direction, FrameFlags, FrameHeader, RawFrame};
 use crate::limits::DecodeLimits;
 use crate::opcode::Opcode;
 use crate::reader::Reader;

@@ -2,7 +2,7 @@
 //! caught (see docs/fuzzing.md).
 
 use bytes::BytesMut;
-use cql4_frame::frame::{decode_frame, MAX_RESERVE_AHEAD};
+use cql4_frame::framing::{decode_frame, MAX_RESERVE_AHEAD};
 use cql4_frame::DecodeLimits;
 
 /// `decode_frame` reserved the whole declared body as soon as the header arrived: a server

@@ -459,7 +459,7 @@ pub mod ty {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cql4_frame::frame::decode_frame;
+    use cql4_frame::framing::decode_frame;
     use cql4_frame::response::ResponseFrame;
 
     fn decode(bytes: &[u8]) -> ResponseFrame {

@@ -9,7 +9,7 @@
 //! task and both bounded by a timeout.
 //!
 //! What stays safe however hostile the bytes in either direction:
-//! - reads are split into frames by `cql4_frame::frame::decode_frame` under the configured
+//! - reads are split into frames by `cql4_frame::framing::decode_frame` under the configured
 //!   [`DecodeLimits`] (a server frame over `max_frame_body` closes the connection before
 //!   anything is allocated for it);
 //! - every write and every wait for an answer is bounded (default: [`Config::request_timeout`]);
@@ -52,7 +52,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use cql4_frame::frame::{decode_frame, RawFrame};
+use cql4_frame::framing::{decode_frame, RawFrame};
 use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

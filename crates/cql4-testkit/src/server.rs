@@ -42,7 +42,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use cql4_frame::frame::{decode_frame, RawFrame};
+use cql4_frame::framing::{decode_frame, RawFrame};
 use cql4_frame::request::{Request, RequestFrame};
 use cql4_frame::response::Response;
 use cql4_frame::{Compression, DecodeLimits, Opcode};

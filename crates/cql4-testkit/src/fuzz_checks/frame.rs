@@ -1,7 +1,7 @@
 //! `frame`: raw bytes → `decode_frame` (whole and in chunks) → a response or request frame.
 
 use bytes::BytesMut;
-use cql4_frame::frame::{bytes_needed, decode_frame, Direction, RawFrame};
+use cql4_frame::framing::{bytes_needed, decode_frame, Direction, RawFrame};
 use cql4_frame::DecodeLimits;
 
 use super::compression_of;

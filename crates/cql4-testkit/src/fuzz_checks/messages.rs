@@ -2,7 +2,7 @@
 
 use arbitrary::Unstructured;
 use bytes::BytesMut;
-use cql4_frame::frame::decode_frame;
+use cql4_frame::framing::decode_frame;
 use cql4_frame::request::{QueryValues, Request, RequestFrame};
 use cql4_frame::response::ResponseFrame;
 use cql4_frame::{Compression, DecodeLimits};

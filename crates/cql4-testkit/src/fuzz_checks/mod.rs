@@ -32,7 +32,7 @@ mod stream_table;
 mod types;
 
 use bytes::Bytes;
-use cql4_frame::frame::{Direction, FrameFlags, FrameHeader, RawFrame};
+use cql4_frame::framing::{Direction, FrameFlags, FrameHeader, RawFrame};
 use cql4_frame::{Compression, DecodeLimits, Opcode};
 
 pub use auth::{aws_profile, sigv4_challenge};

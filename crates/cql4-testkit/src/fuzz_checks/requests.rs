@@ -1,7 +1,7 @@
 //! `request`: request frames (what a proxy or fake server decodes).
 
 use bytes::BytesMut;
-use cql4_frame::frame::{decode_frame, Direction, RawFrame};
+use cql4_frame::framing::{decode_frame, Direction, RawFrame};
 use cql4_frame::request::RequestFrame;
 use cql4_frame::Compression;
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use cql4_frame::frame::{decode_frame, Direction, RawFrame};
+use cql4_frame::framing::{decode_frame, Direction, RawFrame};
 use cql4_frame::response::{Response, ResponseFrame, ResultResponse};
 use cql4_frame::rows::ResultMetadata;
 use cql4_frame::{Compression, Opcode};

@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 use cql4_frame::compression::{self, Compression};
-use cql4_frame::frame::{decode_frame, Direction};
+use cql4_frame::framing::{decode_frame, Direction};
 use cql4_frame::response::{Response, ResponseFrame, ResultResponse};
 use cql4_frame::{DecodeLimits, Opcode};
 

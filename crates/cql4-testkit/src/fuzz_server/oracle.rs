@@ -19,7 +19,7 @@
 use std::time::{Duration, Instant};
 
 use cql4_frame::compression::Compression;
-use cql4_frame::frame::RawFrame;
+use cql4_frame::framing::RawFrame;
 use cql4_frame::response::{Response, ResponseFrame};
 use cql4_frame::{DecodeErrorKind, DecodeLimits};
 
