@@ -1,9 +1,12 @@
 //! Request messages (native_protocol_v4.spec §4.1): encoding for the client, decoding for
 //! proxies, fake servers and round-trip tests.
 //!
-//! A request is serialized once into a [`SerializedRequest`] (header + body); the connection
-//! patches the stream id when it writes it ([`SerializedRequest::set_stream`]), as scylla-cql's
-//! `SerializedRequest::set_stream` does.
+//! A request is encoded once, header and body ([`RequestFrame::encode`] into a caller-owned
+//! `Vec<u8>`). cql4-conn encodes with stream 0 and writes the assigned id in place of header
+//! bytes 2..4 while it copies the frame into its write buffer; the encoded frame itself is never
+//! modified. [`SerializedRequest`], whose [`SerializedRequest::set_stream`] rewrites those bytes
+//! in place (as scylla-cql's `SerializedRequest::set_stream` does), is for other users of the
+//! codec: cql4-conn does not use it.
 
 use std::fmt;
 
@@ -586,7 +589,7 @@ impl Request {
         Ok(msg)
     }
 
-    /// Serializes the request once, with stream 0 (patch it with
+    /// Serializes the request once, with stream 0 (set another with
     /// [`SerializedRequest::set_stream`]), no tracing and no custom payload.
     pub fn serialize(&self, compression: Compression) -> Result<SerializedRequest, EncodeError> {
         self.serialize_with(compression, false, None)
@@ -665,7 +668,8 @@ impl RequestFrame {
         )
     }
 
-    /// Serializes the frame once; patch the stream id at write time.
+    /// Serializes the frame once, with its own stream id ([`SerializedRequest::set_stream`]
+    /// changes it in place).
     pub fn serialize(&self, compression: Compression) -> Result<SerializedRequest, EncodeError> {
         let mut bytes = Vec::new();
         self.encode(compression, &mut bytes)?;
@@ -710,8 +714,10 @@ pub(crate) fn read_custom_payload(r: &mut Reader<'_>) -> DecodeResult<CustomPayl
         .collect())
 }
 
-/// A fully encoded request frame (header + body), serialized once. The stream id is patched
-/// in place by [`SerializedRequest::set_stream`] when the connection assigns one.
+/// A fully encoded request frame (header + body), serialized once, whose stream id can be
+/// rewritten in place ([`SerializedRequest::set_stream`]) by whoever assigns ids. cql4-conn
+/// does not use it: it encodes into a plain `Vec<u8>` and writes the id while copying the frame
+/// into its write buffer.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SerializedRequest {
     bytes: Vec<u8>,
