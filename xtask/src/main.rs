@@ -1,10 +1,12 @@
 //! `cargo xtask …`: the project's build, test and harness commands.
 //!
-//! - `cargo xtask test`: fmt, clippy, a Keyspaces-like Cassandra node, the Python cross-check
-//!   and `cargo test --workspace` against that node (see docs/testing.md).
+//! - `cargo xtask test`: fmt, clippy, the sans-io check, a Keyspaces-like Cassandra node, the
+//!   Python cross-check, `cargo test --workspace` against that node, rustdoc and the benchmark
+//!   smoke run (see docs/testing.md).
 //! - `cargo xtask cassandra start|stop|status|logs|kill|stop-node|start-node`: the local Apache
 //!   Cassandra node, or a local cluster (`start --nodes 3`).
 //! - `cargo xtask demo`: the `cql4` CLI against the node, with a password and with SigV4.
+//! - `cargo xtask bench`, `cargo xtask fuzz`: docs/benchmarks.md, docs/fuzzing.md.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -34,7 +36,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// fmt --check, clippy -D warnings, then the integration suite against a local node.
+    /// fmt --check, clippy -D warnings, the sans-io check, then the test suite against a local
+    /// node, rustdoc and a benchmark smoke run.
     Test {
         /// Skip fmt and clippy (local iteration only; CI always runs them).
         #[arg(long)]

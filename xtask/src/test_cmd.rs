@@ -1,8 +1,9 @@
 //! `cargo xtask test`: what CI runs (`.ci/run`).
 //!
 //! 1. `cargo fmt --all --check`
-//! 2. `cargo clippy --workspace --all-targets -- -D warnings`, and the sans-io check: `cargo tree`
-//!    of `cql4-frame` and `cql4-auth` (normal edges) must not list tokio or mio
+//! 2. `cargo clippy -- -D warnings` three times (the workspace with all targets, `cql4-frame`
+//!    with all features, `cql4-conn` without the testkit feature), and the sans-io check:
+//!    `cargo tree` of `cql4-frame` and `cql4-auth` (normal edges) must not list tokio or mio
 //! 3. the Python venv (AWS's driver plugin) and a keyspaces-mode Cassandra node
 //! 4. the Python cross-check, `cargo test --workspace` (and `-p cql4-frame --all-features`),
 //!    `cargo doc` with warnings denied, and `cargo xtask bench --quick`, with the node's `CQL4_TEST_*`
