@@ -152,7 +152,7 @@ impl Connection {
         self.query_at(cql, CONSISTENCY_ONE).map(drop)
     }
 
-    /// Runs a SELECT at `consistency` (§3 [consistency] codes: 1 ONE, 2 TWO, 3 THREE) and
+    /// Runs a SELECT at `consistency` (§3 `[consistency]` codes: 1 ONE, 2 TWO, 3 THREE) and
     /// returns its rows, each cell as raw bytes (`None` for null). Only simple column types.
     pub(crate) fn select(
         &mut self,
@@ -273,7 +273,7 @@ impl<'a> Cursor<'a> {
         let n = self.short(what)?;
         self.take(usize::from(n), what).map(drop)
     }
-    /// [bytes]: a negative length is null.
+    /// `[bytes]`: a negative length is null.
     fn bytes(&mut self, what: &str) -> Result<Option<&'a [u8]>, ProbeError> {
         match usize::try_from(self.int(what)?) {
             Ok(n) => self.take(n, what).map(Some),
@@ -283,7 +283,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// §4.2.5.2 Rows: metadata (flags, column count, optional paging state, table spec, column
-/// specs of simple types only) then `rows_count` rows of [bytes] cells.
+/// specs of simple types only) then `rows_count` rows of `[bytes]` cells.
 fn parse_rows(body: &[u8]) -> Result<Vec<Vec<Option<Vec<u8>>>>, ProbeError> {
     const ROWS: i32 = 2;
     const GLOBAL_TABLES_SPEC: i32 = 0x01;
