@@ -278,4 +278,4 @@ fn network_topology<'a>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

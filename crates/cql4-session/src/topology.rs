@@ -74,6 +74,8 @@ impl Topology {
             }
         };
         map.keyspaces.insert(name, replicas);
+        // The keyspace's previous strategy may now be unused.
+        map.by_strategy.retain(|_, r| Arc::strong_count(r) > 1);
     }
 
     /// Forgets a dropped keyspace. A strategy map no keyspace uses any more is freed.
