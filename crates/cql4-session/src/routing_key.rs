@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn null_or_unset_component_means_no_key() {
         for missing in [BoundValue::Null, BoundValue::NotSet] {
-            assert_eq!(routing_key_from_indexes(&[0], &[missing.clone()]), None);
+            assert_eq!(
+                routing_key_from_indexes(&[0], std::slice::from_ref(&missing)),
+                None
+            );
             assert_eq!(
                 routing_key_from_indexes(&[0, 1], &[v(b"a"), missing.clone()]),
                 None

@@ -224,3 +224,222 @@ fn nine_keyspaces_style_peers() {
     assert!(c.ignored.is_empty());
     assert!(c.nodes.iter().skip(1).all(|n| n.address.port() == 9142));
 }
+
+mod from_rows {
+    use bytes::Bytes;
+    use cql4_frame::rows::{ColumnSpec, ResultMetadata, Rows, TableSpec};
+    use cql4_frame::types::ColumnType;
+    use cql4_frame::value::CqlValue;
+    use cql4_frame::{DecodeLimits, Reader};
+
+    use super::*;
+
+    /// A Rows page as the server would send it, decoded by the codec.
+    fn page(table: &str, columns: &[(&str, ColumnType)], rows: &[Vec<Option<CqlValue>>]) -> Rows {
+        let metadata = ResultMetadata::new(
+            Some(TableSpec {
+                keyspace: "system".into(),
+                table: table.into(),
+            }),
+            columns
+                .iter()
+                .map(|(name, ty)| ColumnSpec::new(*name, ty.clone()))
+                .collect(),
+        );
+        let mut body = Vec::new();
+        metadata.encode(&mut body);
+        body.extend_from_slice(&i32::try_from(rows.len()).expect("few rows").to_be_bytes());
+        for row in rows {
+            for (value, (_, ty)) in row.iter().zip(columns) {
+                match value {
+                    None => body.extend_from_slice(&(-1i32).to_be_bytes()),
+                    Some(v) => {
+                        let mut cell = Vec::new();
+                        v.serialize(ty, &mut cell).expect("serializable");
+                        body.extend_from_slice(
+                            &i32::try_from(cell.len()).expect("small").to_be_bytes(),
+                        );
+                        body.extend_from_slice(&cell);
+                    }
+                }
+            }
+        }
+        let body = Bytes::from(body);
+        let mut r = Reader::new(&body);
+        Rows::decode(&body, &mut r, &DecodeLimits::default()).expect("valid page")
+    }
+
+    fn set_text() -> ColumnType {
+        ColumnType::Set(Box::new(ColumnType::Text))
+    }
+
+    fn text(s: &str) -> Option<CqlValue> {
+        Some(CqlValue::Text(s.into()))
+    }
+
+    fn inet(s: &str) -> Option<CqlValue> {
+        Some(CqlValue::Inet(ip(s)))
+    }
+
+    fn tokens(ts: &[&str]) -> Option<CqlValue> {
+        Some(CqlValue::Set(
+            ts.iter().map(|t| CqlValue::Text((*t).into())).collect(),
+        ))
+    }
+
+    fn local_page() -> Rows {
+        page(
+            "local",
+            &[
+                ("key", ColumnType::Text),
+                ("host_id", ColumnType::Uuid),
+                ("rpc_address", ColumnType::Inet),
+                ("data_center", ColumnType::Text),
+                ("rack", ColumnType::Text),
+                ("tokens", set_text()),
+                ("release_version", ColumnType::Text),
+                ("partitioner", ColumnType::Text),
+            ],
+            &[vec![
+                text("local"),
+                Some(CqlValue::Uuid([1; 16])),
+                inet("127.0.0.1"),
+                text("dc1"),
+                text("rack1"),
+                tokens(&["-3", "7"]),
+                text("5.0.8"),
+                text("org.apache.cassandra.dht.Murmur3Partitioner"),
+            ]],
+        )
+    }
+
+    #[test]
+    fn system_local_and_peers_v2() {
+        let peers_v2 = page(
+            "peers_v2",
+            &[
+                ("peer", ColumnType::Inet),
+                ("peer_port", ColumnType::Int),
+                ("native_address", ColumnType::Inet),
+                ("native_port", ColumnType::Int),
+                ("host_id", ColumnType::Uuid),
+                ("data_center", ColumnType::Text),
+                ("rack", ColumnType::Text),
+                ("tokens", set_text()),
+                ("release_version", ColumnType::Text),
+            ],
+            &[
+                vec![
+                    inet("10.0.0.2"),
+                    Some(CqlValue::Int(7000)),
+                    inet("fd00::2"),
+                    Some(CqlValue::Int(19042)),
+                    Some(CqlValue::Uuid([2; 16])),
+                    text("dc2"),
+                    text("rack2"),
+                    tokens(&["11"]),
+                    text("5.0.8"),
+                ],
+                // A native_port out of range: the contact's port is used.
+                vec![
+                    inet("10.0.0.3"),
+                    None,
+                    inet("10.0.0.3"),
+                    Some(CqlValue::Int(70_000)),
+                    Some(CqlValue::Uuid([3; 16])),
+                    None,
+                    None,
+                    None,
+                    None,
+                ],
+            ],
+        );
+        let c = ClusterInfo::from_rows(sock("10.0.0.1:9042"), &local_page(), &peers_v2);
+        assert!(c.ignored.is_empty(), "{c:?}");
+        assert_eq!(
+            c.partitioner.as_deref(),
+            Some("org.apache.cassandra.dht.Murmur3Partitioner")
+        );
+        let control = &c.nodes[0];
+        assert_eq!(control.address, sock("10.0.0.1:9042"));
+        assert_eq!(control.host_id, Some([1; 16]));
+        assert_eq!(control.datacenter.as_deref(), Some("dc1"));
+        assert_eq!(control.rack.as_deref(), Some("rack1"));
+        assert_eq!(control.tokens, vec!["-3".to_owned(), "7".to_owned()]);
+        assert_eq!(control.release_version.as_deref(), Some("5.0.8"));
+        let p = &c.nodes[1];
+        assert_eq!(p.address, sock("[fd00::2]:19042"));
+        assert_eq!(p.host_id, Some([2; 16]));
+        assert_eq!(p.datacenter.as_deref(), Some("dc2"));
+        assert_eq!(p.tokens, vec!["11".to_owned()]);
+        let q = &c.nodes[2];
+        assert_eq!(q.address, sock("10.0.0.3:9042"));
+        assert_eq!((q.datacenter.as_deref(), q.tokens.len()), (None, 0));
+    }
+
+    /// What Amazon Keyspaces returns: its own partitioner, tokens that are not numbers, the
+    /// control node among its peers, and fewer columns.
+    #[test]
+    fn keyspaces_style_system_peers() {
+        let local = page(
+            "local",
+            &[
+                ("key", ColumnType::Text),
+                ("host_id", ColumnType::Uuid),
+                ("rpc_address", ColumnType::Inet),
+                ("tokens", set_text()),
+                ("partitioner", ColumnType::Text),
+            ],
+            &[vec![
+                text("local"),
+                Some(CqlValue::Uuid([1; 16])),
+                inet("127.0.0.1"),
+                tokens(&["AAAAAAAAAAAAAAAAAAAAAA=="]),
+                text("com.amazonaws.cassandra.DefaultPartitioner"),
+            ]],
+        );
+        let peers = page(
+            "peers",
+            &[
+                ("peer", ColumnType::Inet),
+                ("rpc_address", ColumnType::Inet),
+                ("host_id", ColumnType::Uuid),
+                // A column of an unexpected type reads as absent, never as an error.
+                ("data_center", ColumnType::Int),
+            ],
+            &[
+                vec![
+                    inet("10.0.0.1"),
+                    inet("10.0.0.1"),
+                    Some(CqlValue::Uuid([1; 16])),
+                    Some(CqlValue::Int(1)),
+                ],
+                vec![
+                    inet("10.0.0.2"),
+                    inet("10.0.0.2"),
+                    Some(CqlValue::Uuid([2; 16])),
+                    None,
+                ],
+            ],
+        );
+        let c = ClusterInfo::from_rows(sock("10.0.0.1:9142"), &local, &peers);
+        assert_eq!(
+            addresses(&c),
+            vec![sock("10.0.0.1:9142"), sock("10.0.0.2:9142")]
+        );
+        assert_eq!(reasons(&c), vec![IgnoredReason::ControlNode]);
+        assert_eq!(c.nodes[1].datacenter, None);
+        let t = crate::Topology::new(c, []);
+        assert!(t.token_ring().is_none());
+        assert_eq!(t.nodes().len(), 2);
+    }
+
+    #[test]
+    fn empty_local_page() {
+        let local = page("local", &[("key", ColumnType::Text)], &[]);
+        let peers = page("peers", &[("peer", ColumnType::Inet)], &[]);
+        let c = ClusterInfo::from_rows(sock("10.0.0.1:9042"), &local, &peers);
+        assert_eq!(addresses(&c), vec![sock("10.0.0.1:9042")]);
+        assert_eq!(c.nodes[0].host_id, None);
+    }
+}
