@@ -5,8 +5,8 @@
 //! reconnection and no load-balancing policy in this crate; it holds what those will be built
 //! on, each piece a pure function or value with unit tests:
 //!
-//! - [`murmur3_token`] — the token Cassandra's `Murmur3Partitioner` gives a partition key;
-//! - [`routing_key`] — the partition key of a bound prepared statement, from its
+//! - [`murmur3_token()`] — the token Cassandra's `Murmur3Partitioner` gives a partition key;
+//! - [`routing_key()`] — the partition key of a bound prepared statement, from its
 //!   `pk_indexes` and serialized values;
 //! - [`TokenRing`] — every node's tokens, and the primary owner of a token;
 //! - [`ReplicationStrategy`] / [`ReplicaMap`] — `SimpleStrategy` and
