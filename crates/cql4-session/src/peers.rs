@@ -184,24 +184,24 @@ impl ClusterInfo {
         let mut ignored = Vec::new();
         for row in peers {
             let address = dial_address(&row, contact.port());
-            let reason = match (row.host_id, address) {
-                (None, _) => Some(IgnoredReason::NoHostId),
-                (Some(id), _) if local.host_id == Some(id) => Some(IgnoredReason::ControlNode),
-                (_, None) => Some(IgnoredReason::NoAddress),
-                (_, Some(a)) if same_address(a, contact) => Some(IgnoredReason::ControlNode),
+            let verdict = match (row.host_id, address) {
+                (None, _) => Err(IgnoredReason::NoHostId),
+                (Some(id), _) if local.host_id == Some(id) => Err(IgnoredReason::ControlNode),
+                (_, None) => Err(IgnoredReason::NoAddress),
+                (_, Some(a)) if same_address(a, contact) => Err(IgnoredReason::ControlNode),
                 (Some(id), _) if nodes.iter().any(|n| n.host_id == Some(id)) => {
-                    Some(IgnoredReason::DuplicateHostId)
+                    Err(IgnoredReason::DuplicateHostId)
                 }
                 (_, Some(a)) if nodes.iter().any(|n| same_address(n.address, a)) => {
-                    Some(IgnoredReason::DuplicateAddress)
+                    Err(IgnoredReason::DuplicateAddress)
                 }
                 (_, Some(a)) if canonical(a.ip()).is_loopback() && !contact_is_loopback => {
-                    Some(IgnoredReason::Loopback)
+                    Err(IgnoredReason::Loopback)
                 }
-                _ => None,
+                (Some(_), Some(a)) => Ok(a),
             };
-            match (reason, address) {
-                (None, Some(address)) => nodes.push(NodeInfo {
+            match verdict {
+                Ok(address) => nodes.push(NodeInfo {
                     host_id: row.host_id,
                     address,
                     datacenter: row.datacenter,
@@ -209,10 +209,10 @@ impl ClusterInfo {
                     tokens: row.tokens,
                     release_version: row.release_version,
                 }),
-                (reason, address) => ignored.push(IgnoredPeer {
+                Err(reason) => ignored.push(IgnoredPeer {
                     host_id: row.host_id,
                     address,
-                    reason: reason.unwrap_or(IgnoredReason::NoAddress),
+                    reason,
                 }),
             }
         }
