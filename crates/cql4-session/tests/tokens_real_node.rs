@@ -1,7 +1,9 @@
 //! The topology core against a real Cassandra node: for hundreds of keys of several types,
 //! single-column and composite, the token computed from the routing key equals the node's
-//! `token(...)`; the node's own `system.local` row parses into a one-node Murmur3 token map
-//! whose replicas are that node.
+//! `token(...)`; `system.local` and `system.peers_v2` parse into a Murmur3 token map (one node
+//! under `cargo xtask test`, three with `cargo xtask cassandra start --nodes 3`), and the
+//! replicas it computes for SimpleStrategy and NetworkTopologyStrategy keyspaces are the nodes
+//! that trace the read.
 //!
 //! Needs the CQL4_TEST_* variables (`cargo xtask test` exports them; or
 //! `source /work/notes/testenv.sh`): a missing one fails the test, it never skips.
@@ -47,16 +49,43 @@ fn node() -> Node {
         cql4_auth::PasswordAuthenticator::new(var("CQL4_TEST_USER"), var("CQL4_TEST_PASSWORD"))
             .expect("valid credentials"),
     ));
+    // The keyspaces have one replica: in a two-DC cluster, LOCAL_QUORUM (the default) cannot
+    // be met for a key whose replica is in the other DC.
+    config.default_consistency = cql4_frame::Consistency::ONE;
     config.connect_timeout = Duration::from_secs(20);
     config.request_timeout = Duration::from_secs(60);
     Node { host, port, config }
 }
 
+/// Runs a schema change, then waits until every node has the same schema version: in a
+/// cluster, a write to a table that another replica does not know yet fails
+/// (INCOMPATIBLE_SCHEMA).
 async fn exec(client: &Client, cql: &str) {
     client
         .query(cql, (), &QueryOptions::new())
         .await
         .unwrap_or_else(|e| panic!("{cql}: {e}"));
+    let version = |cql: &'static str| async move {
+        let result = client
+            .query(cql, (), &QueryOptions::new())
+            .await
+            .unwrap_or_else(|e| panic!("{cql}: {e}"));
+        result
+            .rows()
+            .expect("rows")
+            .iter()
+            .map(|row| row.get::<Option<[u8; 16]>>(0).expect("schema_version"))
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..150 {
+        let mut versions = version("SELECT schema_version FROM system.local").await;
+        versions.extend(version("SELECT schema_version FROM system.peers_v2").await);
+        if versions.windows(2).all(|w| w[0] == w[1]) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no schema agreement 30 s after {cql}");
 }
 
 /// A small deterministic generator (xorshift64*): the same keys on every run.
@@ -342,92 +371,194 @@ async fn checks(client: &Client, node: &Node, ks: &str) {
     checked += check_keys(client, &insert, &select, &composite, &[2, 1, 0]).await;
     assert_eq!(checked, 696, "keys checked");
 
-    // The node's own system.local row: one node, Murmur3, 16 or 256 tokens.
+    // The cluster as the control node describes it.
     let local = client
         .query("SELECT * FROM system.local", (), &QueryOptions::new())
         .await
         .expect("system.local");
     let peers = client
-        .query("SELECT * FROM system.peers", (), &QueryOptions::new())
+        .query("SELECT * FROM system.peers_v2", (), &QueryOptions::new())
         .await
-        .expect("system.peers");
+        .expect("system.peers_v2");
+    let peer_rows = peers.rows().expect("peer rows");
     let contact: SocketAddr = (node.host.as_str(), node.port)
         .to_socket_addrs()
         .expect("resolve contact")
         .next()
         .expect("an address");
-    let cluster = ClusterInfo::from_rows(
-        contact,
-        local.rows().expect("local rows"),
-        peers.rows().expect("peer rows"),
-    );
-    assert_eq!(cluster.nodes.len(), 1, "{cluster:?}");
+    let cluster = ClusterInfo::from_rows(contact, local.rows().expect("local rows"), peer_rows);
     assert!(cluster.ignored.is_empty(), "{cluster:?}");
+    assert_eq!(cluster.nodes.len(), 1 + peer_rows.len(), "{cluster:?}");
+    // `cargo xtask test` exports every node's address; with it, the count is known.
+    if let Ok(nodes) = std::env::var("CQL4_TEST_NODES") {
+        assert_eq!(cluster.nodes.len(), nodes.split(',').count(), "{cluster:?}");
+    }
     assert_eq!(
         cluster.partitioner.as_deref(),
         Some("org.apache.cassandra.dht.Murmur3Partitioner")
     );
-    let control = &cluster.nodes[0];
-    assert_eq!(control.address, contact);
-    assert!(control.host_id.is_some());
-    assert!(control.datacenter.is_some() && control.rack.is_some());
-    assert!(
-        control
-            .release_version
-            .as_deref()
-            .is_some_and(|v| v.starts_with("5.")),
-        "{control:?}"
-    );
-    // The test harness starts its nodes with `num_tokens: 1` (xtask/src/cassandra/config.rs)
-    // so that cluster tests know who owns what; a default node would list 16.
-    let vnodes = control.tokens.len();
-    assert!(vnodes >= 1, "{control:?}");
-    assert!(
-        control.tokens.iter().all(|t| Token::parse(t).is_some()),
-        "{control:?}"
-    );
+    assert_eq!(cluster.nodes[0].address, contact);
+    for n in &cluster.nodes {
+        assert!(n.host_id.is_some(), "{n:?}");
+        assert!(n.datacenter.is_some() && n.rack.is_some(), "{n:?}");
+        assert!(
+            n.release_version
+                .as_deref()
+                .is_some_and(|v| v.starts_with("5.")),
+            "{n:?}"
+        );
+        assert_eq!(n.address.port(), node.port, "{n:?}");
+        // The test harness starts its nodes with `num_tokens: 1` (xtask/src/cassandra/config.rs)
+        // so that cluster tests know who owns what; a default node would list 16.
+        assert!(!n.tokens.is_empty(), "{n:?}");
+        assert!(n.tokens.iter().all(|t| Token::parse(t).is_some()), "{n:?}");
+    }
+    let vnodes: usize = cluster.nodes.iter().map(|n| n.tokens.len()).sum();
 
     // The keyspace's replication, as system_schema stores it.
-    let replication = client
-        .query(
-            &format!(
-                "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '{ks}'"
-            ),
-            (),
-            &QueryOptions::new(),
-        )
-        .await
-        .expect("system_schema.keyspaces");
-    let map: std::collections::BTreeMap<String, String> = replication
-        .rows()
-        .and_then(|r| r.row(0))
-        .expect("keyspace row")
-        .get(0)
-        .expect("replication map");
-    let strategy = ReplicationStrategy::from_replication_map(
-        map.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    );
+    let replication = |ks: String| async move {
+        let result = client
+            .query(
+                &format!(
+                    "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '{ks}'"
+                ),
+                (),
+                &QueryOptions::new(),
+            )
+            .await
+            .expect("system_schema.keyspaces");
+        let map: std::collections::BTreeMap<String, String> = result
+            .rows()
+            .and_then(|r| r.row(0))
+            .expect("keyspace row")
+            .get(0)
+            .expect("replication map");
+        ReplicationStrategy::from_replication_map(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    };
+    let strategy = replication(ks.to_owned()).await;
     assert_eq!(
         strategy,
         ReplicationStrategy::Simple {
             replication_factor: 1
         }
     );
-    let topology = Topology::new(cluster.clone(), [(ks.to_owned(), strategy)]);
+    // A second keyspace with NetworkTopologyStrategy, one replica in each DC.
+    let dcs: std::collections::BTreeSet<&str> = cluster
+        .nodes
+        .iter()
+        .filter_map(|n| n.datacenter.as_deref())
+        .collect();
+    let nts_ks = format!("{ks}_nts");
+    let dc_factors: Vec<String> = dcs.iter().map(|dc| format!("'{dc}': 1")).collect();
+    exec(
+        client,
+        &format!(
+            "CREATE KEYSPACE {nts_ks} WITH replication = {{'class': 'NetworkTopologyStrategy', {}}}",
+            dc_factors.join(", ")
+        ),
+    )
+    .await;
+    let nts_strategy = replication(nts_ks.clone()).await;
+    assert_eq!(
+        nts_strategy,
+        ReplicationStrategy::NetworkTopology {
+            datacenters: dcs.iter().map(|dc| ((*dc).to_owned(), 1)).collect()
+        }
+    );
+    let topology = Topology::new(
+        cluster.clone(),
+        [(ks.to_owned(), strategy), (nts_ks.clone(), nts_strategy)],
+    );
     let ring = topology.token_ring().expect("a token map");
     assert_eq!(ring.len(), vnodes);
-    for key in composite.iter().take(50) {
-        let insert_values: Vec<Option<CqlValue>> = vec![
-            Some(key[2].clone()),
-            Some(key[1].clone()),
-            Some(key[0].clone()),
-            Some(CqlValue::Int(0)),
-        ];
-        let values = insert.bind(&insert_values).expect("bind");
-        let routing = routing_key(&insert.bind_metadata(), &bound(&values)).expect("routing key");
-        let replicas = topology.replicas(ks, &routing).expect("replicas");
-        let addresses: Vec<SocketAddr> = replicas.iter().map(|n| n.address).collect();
-        assert_eq!(addresses, vec![contact]);
+
+    // Where the data really is: read each key at ALL with tracing; every replica logs
+    // "Executing single-partition query" under its own address. The set of those addresses
+    // must be the replicas we compute.
+    for keyspace in [ks.to_owned(), nts_ks.clone()] {
+        let table = format!("{keyspace}.placed");
+        exec(
+            client,
+            &format!("CREATE TABLE {table} (k int PRIMARY KEY, v int)"),
+        )
+        .await;
+        let select = client
+            .prepare(&format!("SELECT v FROM {table} WHERE k = ?"))
+            .await
+            .expect("prepare traced select");
+        for k in 0..12 {
+            let values = select.bind(&[Some(CqlValue::Int(k))]).expect("bind");
+            let routing =
+                routing_key(&select.bind_metadata(), &bound(&values)).expect("routing key");
+            let ours: std::collections::BTreeSet<std::net::IpAddr> = topology
+                .replicas(&keyspace, &routing)
+                .expect("replicas")
+                .iter()
+                .map(|n| n.address.ip())
+                .collect();
+            let result = client
+                .execute(
+                    &select,
+                    values,
+                    &QueryOptions::new()
+                        .with_consistency(cql4_frame::Consistency::ALL)
+                        .with_tracing(true),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("traced SELECT {k}: {e}"));
+            let session = result.tracing_id.expect("a tracing session id");
+            let theirs = traced_replicas(client, session, ours.len()).await;
+            assert_eq!(ours, theirs, "replicas of k = {k} in {keyspace}");
+        }
     }
+    exec(client, &format!("DROP KEYSPACE IF EXISTS {nts_ks}")).await;
     assert!(topology.replicas("no_such_keyspace", b"k").is_none());
+}
+
+/// The addresses that traced "Executing single-partition query" in tracing session `id`,
+/// polled until `expected` of them appear (trace events are written asynchronously) or 20 s
+/// pass.
+async fn traced_replicas(
+    client: &Client,
+    id: [u8; 16],
+    expected: usize,
+) -> std::collections::BTreeSet<std::net::IpAddr> {
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    );
+    let cql =
+        format!("SELECT source, activity FROM system_traces.events WHERE session_id = {uuid}");
+    let mut sources = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        // system_traces has two replicas: the default LOCAL_QUORUM fails on a single node.
+        let result = client
+            .query(
+                &cql,
+                (),
+                &QueryOptions::new().with_consistency(cql4_frame::Consistency::ONE),
+            )
+            .await
+            .expect("system_traces.events");
+        sources = result
+            .rows()
+            .expect("rows")
+            .iter()
+            .filter(|row| {
+                row.get::<&str>(1)
+                    .is_ok_and(|a| a.starts_with("Executing single-partition query"))
+            })
+            .map(|row| row.get::<std::net::IpAddr>(0).expect("source inet"))
+            .collect();
+        if sources.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    sources
 }
