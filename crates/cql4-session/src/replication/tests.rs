@@ -289,3 +289,89 @@ fn memory_100_nodes_16_vnodes_three_dcs_rf3() {
     assert_eq!(map.heap_bytes(), 1600 * 9 * 4 + 1601 * 4);
     assert!(map.heap_bytes() < 80 * 1024, "{}", map.heap_bytes());
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Up to 12 nodes, each with 1..6 tokens, a DC among 3 and a rack among 3.
+    fn cluster() -> impl Strategy<Value = Vec<(Vec<i64>, usize, usize)>> {
+        prop::collection::vec(
+            (
+                prop::collection::vec(any::<i64>(), 1..6),
+                0..3usize,
+                0..3usize,
+            ),
+            1..12,
+        )
+    }
+
+    const DCS: [&str; 3] = ["dc0", "dc1", "dc2"];
+    const RACKS: [&str; 3] = ["r0", "r1", "r2"];
+
+    proptest! {
+        #[test]
+        fn simple_gives_distinct_nodes_primary_first(nodes in cluster(), rf in 0..6usize) {
+            let tokens: Vec<Vec<Token>> =
+                nodes.iter().map(|(ts, _, _)| ts.iter().map(|t| Token(*t)).collect()).collect();
+            let ring = TokenRing::new(tokens.iter());
+            let members: HashSet<NodeIndex> = ring.walk(0).collect();
+            let map = ReplicaMap::new(
+                &ReplicationStrategy::Simple { replication_factor: rf },
+                &ring,
+                &vec![Location::default(); nodes.len()],
+            );
+            for p in 0..ring.len() {
+                let replicas = map.at(p);
+                prop_assert_eq!(replicas.len(), rf.min(members.len()));
+                let distinct: HashSet<_> = replicas.iter().collect();
+                prop_assert_eq!(distinct.len(), replicas.len());
+                if rf > 0 {
+                    prop_assert_eq!(Some(replicas[0]), ring.owner_at(p));
+                }
+            }
+        }
+
+        #[test]
+        fn network_topology_fills_each_dc_on_distinct_racks_first(
+            nodes in cluster(),
+            factors in prop::collection::vec(0..5usize, 3),
+        ) {
+            let tokens: Vec<Vec<Token>> =
+                nodes.iter().map(|(ts, _, _)| ts.iter().map(|t| Token(*t)).collect()).collect();
+            let ring = TokenRing::new(tokens.iter());
+            let members: HashSet<NodeIndex> = ring.walk(0).collect();
+            let locations: Vec<Location<'_>> = nodes
+                .iter()
+                .map(|(_, dc, rack)| loc(DCS[*dc], RACKS[*rack]))
+                .collect();
+            let strategy = ReplicationStrategy::NetworkTopology {
+                datacenters: DCS.iter().zip(&factors).map(|(d, rf)| ((*d).to_owned(), *rf)).collect(),
+            };
+            let map = ReplicaMap::new(&strategy, &ring, &locations);
+            for p in 0..ring.len() {
+                let replicas = map.at(p);
+                let distinct: HashSet<_> = replicas.iter().collect();
+                prop_assert_eq!(distinct.len(), replicas.len());
+                for (dc, rf) in DCS.iter().zip(&factors) {
+                    let in_dc: Vec<NodeIndex> = members
+                        .iter()
+                        .copied()
+                        .filter(|n| locations[n.get()].datacenter == Some(*dc))
+                        .collect();
+                    let racks: HashSet<_> = in_dc.iter().map(|n| locations[n.get()].rack).collect();
+                    let chosen: Vec<&NodeIndex> = replicas
+                        .iter()
+                        .filter(|n| locations[n.get()].datacenter == Some(*dc))
+                        .collect();
+                    prop_assert_eq!(chosen.len(), (*rf).min(in_dc.len()));
+                    let chosen_racks: HashSet<_> =
+                        chosen.iter().map(|n| locations[n.get()].rack).collect();
+                    // Every rack is used before any is used twice.
+                    prop_assert_eq!(chosen_racks.len(), chosen.len().min(racks.len()));
+                }
+            }
+        }
+    }
+}
