@@ -134,13 +134,16 @@ impl ReplicaMap {
             }
             _ => Vec::new(),
         };
+        // A factor above the node count (a typo, or a shrunken cluster) must not make every
+        // position walk the whole ring looking for nodes that do not exist.
+        let nodes = ring.walk(0).collect::<HashSet<_>>().len();
         for position in 0..ring.len() {
             match strategy {
                 ReplicationStrategy::Simple { replication_factor } => {
                     simple(
                         ring,
                         position,
-                        *replication_factor,
+                        (*replication_factor).min(nodes),
                         &mut map.replicas,
                         &mut scratch,
                     );
