@@ -4,11 +4,16 @@ use std::time::{Duration, Instant};
 
 /// Far enough to mean "never" for a connection, near enough not to overflow `Instant`.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// The cap where an `Instant` cannot hold a century: still "never" in practice.
+const ONE_YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
-/// `start + wait`, capped at a century so that a huge timeout means "never" instead of the
-/// panic of `Instant + Duration` overflow.
+/// `start + wait`, capped at a century (or a year, where `Instant` cannot hold a century) so
+/// that a huge timeout means "never" instead of the panic of `Instant + Duration` overflow.
 pub(crate) fn after(start: Instant, wait: Duration) -> Instant {
-    start.checked_add(wait.min(NEVER)).unwrap_or(start)
+    start
+        .checked_add(wait.min(NEVER))
+        .or_else(|| start.checked_add(wait.min(ONE_YEAR)))
+        .unwrap_or(start)
 }
 
 #[cfg(test)]
