@@ -1,7 +1,8 @@
 //! The server fuzzer against a fake server of its own (plain TCP, no authentication) that
 //! misbehaves on purpose: a QUERY whose body holds `HANG` gets no answer, `BAD!` gets a RESULT
-//! cql4's codec cannot decode, `DIE!` makes the server stop accepting connections. Each is
-//! detected, minimized to the bytes that matter, written as a file, and replayed.
+//! cql4's codec cannot decode, `ERR!` gets a SERVER_ERROR whose message spans lines, `DIE!`
+//! makes the server stop accepting connections. Each is detected, minimized to the bytes that
+//! matter, written as a file, and replayed.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::net::SocketAddr;
@@ -62,25 +63,37 @@ async fn serve(mut s: TcpStream, benign: Arc<AtomicBool>, dead: Arc<AtomicBool>)
         }
         let stream = i16::from_be_bytes([header[2], header[3]]);
         let odd = !benign.load(Ordering::SeqCst) && header[4] == 0x07;
-        let (opcode, answer): (u8, &[u8]) = match header[4] {
-            0x05 => (0x06, &[0, 0]),
-            0x01 => (0x02, &[]),
+        let (opcode, answer): (u8, Vec<u8>) = match header[4] {
+            0x05 => (0x06, vec![0, 0]),
+            0x01 => (0x02, vec![]),
             _ if odd && contains(&body, b"HANG") => continue,
-            _ if odd && contains(&body, b"BAD!") => (0x08, &[0, 0]),
+            _ if odd && contains(&body, b"BAD!") => (0x08, vec![0, 0]),
+            _ if odd && contains(&body, b"ERR!") => (0x00, multi_line_server_error()),
             _ if odd && contains(&body, b"DIE!") => {
                 dead.store(true, Ordering::SeqCst);
                 // Wake the accept loop so that it sees the flag and drops the listener.
                 let _ = TcpStream::connect(s.local_addr().unwrap()).await;
                 return;
             }
-            _ => (0x08, &[0, 0, 0, 1]),
+            _ => (0x08, vec![0, 0, 0, 1]),
         };
-        let mut out = frame(0, stream, opcode, answer);
+        let mut out = frame(0, stream, opcode, &answer);
         out[0] = 0x84;
         if s.write_all(&out).await.is_err() {
             return;
         }
     }
+}
+
+/// An ERROR body: SERVER_ERROR (0x0000), a message with line breaks and a number that varies.
+fn multi_line_server_error() -> Vec<u8> {
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = CALLS.fetch_add(1, Ordering::SeqCst);
+    let message = format!("Unexpected failure\nwhile handling request {n}\r\n\r\nretry later");
+    let mut body = 0i32.to_be_bytes().to_vec();
+    body.extend_from_slice(&(message.len() as u16).to_be_bytes());
+    body.extend_from_slice(message.as_bytes());
+    body
 }
 
 fn query(text: &str) -> Vec<u8> {
@@ -115,8 +128,11 @@ fn args(addr: SocketAddr, extra: &[&str]) -> Args {
         "u",
         "--password",
         "p",
+        // Generous: a hang frame never gets an answer whatever the deadline (only the run
+        // grows), while a harmless request answered late on a loaded machine would count as a
+        // hang, and a replay against the benign server would wrongly reproduce one.
         "--deadline-ms",
-        "300",
+        "2000",
         "--unknown-wait-ms",
         "100",
         "--crash-logins",
@@ -223,6 +239,51 @@ async fn hang_and_undecodable_answer_are_detected_minimized_and_replayable() {
 }
 
 #[tokio::test]
+async fn a_server_error_spanning_lines_is_written_on_one_line_and_replays() {
+    let server = fake().await;
+    let dir = scratch("server-error");
+    let templates = dir.join("templates.txt");
+    std::fs::write(
+        &templates,
+        format!("QUERY err {}\n", hex(&query("SELECT ERR! FROM t"))),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let a = args(
+        server.addr,
+        &[
+            "--templates",
+            templates.to_str().unwrap(),
+            "--seed",
+            "3",
+            "--max-requests",
+            "20",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let report = match run(&a).await.unwrap() {
+        Outcome::Campaign(r) => r,
+        other => panic!("{other:?}"),
+    };
+    let f = file_of(&report.files, Kind::ServerError);
+    assert_eq!(
+        f.signature,
+        "Unexpected failure | while handling request # | retry later",
+        "{}",
+        report.summary()
+    );
+    let path = out.join(format!("server-error-{:08}.txt", f.iteration));
+    // The fake numbers its messages: the replay's answer differs from the run's but for the
+    // number, which the signature folds.
+    let r = replay(server.addr, &path).await;
+    assert!(r.reproduced, "{}", r.observed);
+    server.benign.store(true, Ordering::SeqCst);
+    let r = replay(server.addr, &path).await;
+    assert!(!r.reproduced, "{}", r.observed);
+}
+
+#[tokio::test]
 async fn crash_is_detected_with_candidates_and_replay_isolates_the_culprit() {
     let server = fake().await;
     let dir = scratch("crash");
@@ -315,7 +376,7 @@ async fn unauthenticated_stage_sends_after_startup_and_detects_the_crash_without
         "--crash-logins",
         "2",
         "--deadline-ms",
-        "300",
+        "2000",
         "--max-requests",
         "50",
         "--out",

@@ -215,14 +215,11 @@ pub(crate) fn judge(frame: &[u8], observation: &Observation) -> Option<Detection
             ..
         } => {
             let leaked = leaks(message);
+            let observed = format!("{key}: {}", clip(message, OBSERVED_MAX));
             if !leaked.is_empty() {
-                found(Kind::Leak, leaked.join(", "), format!("{key}: {message}"))
+                found(Kind::Leak, leaked.join(", "), observed)
             } else if *code == 0 {
-                found(
-                    Kind::ServerError,
-                    shape(message),
-                    format!("{key}: {message}"),
-                )
+                found(Kind::ServerError, shape(message), observed)
             } else {
                 None
             }
@@ -243,21 +240,58 @@ pub(crate) fn judge(frame: &[u8], observation: &Observation) -> Option<Detection
     }
 }
 
-/// The message with digit runs folded to `#` and cut at 120 characters, so that offsets and
-/// sizes do not make every message new.
+/// How much of a server's message a finding file keeps: enough for a stack trace's top, not a
+/// whole 256 MiB frame per finding.
+const OBSERVED_MAX: usize = 4096;
+
+/// `message` cut to at most `max` bytes (on a character boundary), saying how much was cut.
+fn clip(message: &str, max: usize) -> String {
+    if message.len() <= max {
+        return message.to_owned();
+    }
+    let mut end = max;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &message[..end], message.len() - end)
+}
+
+/// The message with digit runs folded to `#`, each run of line breaks written as ` | ` (as
+/// the finding file writes them: a signature must read back from it unchanged to reproduce),
+/// and cut at 120 characters, so that offsets and sizes do not make every message new.
 pub(crate) fn shape(message: &str) -> String {
     let mut out = String::new();
-    for c in message.chars() {
-        if out.chars().count() >= 120 {
+    let mut count = 0;
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        if count >= 120 {
             break;
         }
-        if !c.is_ascii_digit() {
+        let piece = if is_line_break(c) {
+            while chars.next_if(|&c| is_line_break(c)).is_some() {}
+            " | "
+        } else if c.is_ascii_digit() {
+            if out.ends_with('#') {
+                continue;
+            }
+            "#"
+        } else {
             out.push(c);
-        } else if !out.ends_with('#') {
-            out.push('#');
-        }
+            count += 1;
+            continue;
+        };
+        out.push_str(piece);
+        count += piece.chars().count();
     }
     out
+}
+
+/// What `str::lines` or a reader of the finding file may take for the end of a line.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 /// Package prefixes of the server's and its libraries' classes.
@@ -390,6 +424,30 @@ mod tests {
         ] {
             assert_eq!(leaks(message), Vec::<String>::new(), "{message}");
         }
+    }
+
+    #[test]
+    fn shapes_are_one_line_and_observed_messages_are_clipped() {
+        assert_eq!(shape("a\r\nb 12\n\nc\u{2028}d"), "a | b # | c | d");
+        assert!(shape(&"x\n".repeat(500)).chars().count() <= 122);
+        let huge = format!("boom {}", "é".repeat(1 << 20));
+        let d = judge(
+            &[4, 0, 0, 1, 7, 0, 0, 0, 0],
+            &Observation::Answer {
+                key: "ERROR".to_owned(),
+                undecodable: None,
+                error: Some((0, huge)),
+            },
+        )
+        .unwrap();
+        assert!(
+            d.observed.len() < OBSERVED_MAX + 100,
+            "{}",
+            d.observed.len()
+        );
+        assert!(d.observed.ends_with("more bytes)"), "{}", d.observed.len());
+        assert_eq!(clip("short", 4), "shor… (1 more bytes)");
+        assert_eq!(clip("é", 1), "… (2 more bytes)");
     }
 
     #[test]

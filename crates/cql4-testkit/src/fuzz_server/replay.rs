@@ -18,6 +18,7 @@ use cql4_conn::Config;
 
 use super::args::Args;
 use super::findings::{Finding, Kind};
+use super::oracle::Detection;
 use super::probe::Probe;
 use super::Error;
 
@@ -51,9 +52,7 @@ pub(crate) async fn replay(
             .send(&finding.frame)
             .await
             .map_err(|down| format!("cannot log in: {}", down.0))?;
-        let reproduced = detection
-            .as_ref()
-            .is_some_and(|d| d.kind == finding.kind && d.signature == finding.signature);
+        let reproduced = reproduces(&finding, detection.as_ref());
         let observed = match detection {
             Some(d) => format!("{} [{}]: {}", d.kind, d.signature, d.observed),
             None => format!("no finding: {}", observation.key()),
@@ -134,10 +133,53 @@ pub(crate) async fn replay(
     })
 }
 
+/// Whether `detection` is `finding` seen again: the same kind and signature (as read back
+/// from the file).
+fn reproduces(finding: &Finding, detection: Option<&Detection>) -> bool {
+    detection.is_some_and(|d| d.kind == finding.kind && d.signature == finding.signature)
+}
+
 fn isolated_path(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map_or_else(|| "crash".into(), |s| s.to_string_lossy().into_owned());
     let stem = stem.trim_end_matches("-isolated");
     path.with_file_name(format!("{stem}-isolated.txt"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::oracle::{judge, Observation};
+    use super::*;
+
+    #[test]
+    fn a_server_error_with_line_breaks_reproduces_from_its_file() {
+        let query = [4, 0, 0, 1, 7, 0, 0, 0, 0];
+        let answer = |message: &str| Observation::Answer {
+            key: "ERROR 0x0000 SERVER_ERROR".to_owned(),
+            undecodable: None,
+            error: Some((0, message.to_owned())),
+        };
+        let first = answer("Unexpected failure\nwhile reading 12 bytes\r\n\r\nretry later");
+        let d = judge(&query, &first).unwrap();
+        assert_eq!(d.kind, Kind::ServerError);
+        assert_eq!(
+            d.signature,
+            "Unexpected failure | while reading # bytes | retry later"
+        );
+        let mut f = Finding::new(d.kind, 1, 2, query.to_vec());
+        f.signature = d.signature.clone();
+        f.observed = d.observed.clone();
+        let back = Finding::parse(&f.to_text()).unwrap();
+        assert_eq!(back.signature, f.signature);
+        // The replay's fresh observation: other numbers, the same shape.
+        let again = judge(
+            &query,
+            &answer("Unexpected failure\nwhile reading 7 bytes\r\n\r\nretry later"),
+        );
+        assert!(reproduces(&back, again.as_ref()));
+        let other = judge(&query, &answer("Unexpected failure\nelsewhere"));
+        assert!(!reproduces(&back, other.as_ref()));
+        assert!(!reproduces(&back, None));
+    }
 }
