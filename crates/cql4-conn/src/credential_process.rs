@@ -5,9 +5,20 @@
 //! The command goes through the platform shell (`sh -c` / `cmd /C`), as the AWS SDKs run it.
 //! Stdout is read up to [`ProcessRequest::max_stdout`] bytes: one byte more kills the process
 //! and fails the run. Stderr keeps its first [`ProcessRequest::max_stderr`] bytes and the rest is
-//! read and dropped, so a chatty process never blocks on a full pipe. Past the timeout the
-//! process is killed and reaped; if the future is dropped, `kill_on_drop` kills it. Errors name
-//! what went wrong, never the command line or the output.
+//! read and dropped, so a chatty process never blocks on a full pipe. Errors name what went
+//! wrong, never the command line or the output.
+//!
+//! Killing. On unix the shell leads a process group of its own, so a compound command
+//! (`helper | jq`, `a; b`, `helper &`) is killed as a whole: killing only the shell would leave
+//! the real helper running. Past the timeout or on too much output, the group gets SIGKILL and
+//! the shell is reaped. If the future is dropped while the command runs, a guard sends the same
+//! SIGKILL from `Drop` (kill(2) does not block) and tokio reaps the shell in the background
+//! (`kill_on_drop`); the other members are reparented to init, which reaps them. A command that
+//! exits on its own is not signalled: what it left running in the background (having closed
+//! stdout) is its business, as with the AWS SDKs. The price of the own group: the command is not
+//! in the terminal's foreground group, so Ctrl-C does not reach it and a helper that reads the
+//! terminal (`/dev/tty`) is stopped by SIGTTIN until the timeout kills it. Elsewhere only the
+//! shell itself is killed.
 
 use std::error::Error as StdError;
 use std::process::Stdio;
@@ -52,13 +63,18 @@ fn shell(command: &str) -> Command {
 }
 
 async fn run(request: ProcessRequest) -> Result<ProcessOutput, BoxError> {
-    let mut child = shell(request.command.expose())
+    let mut command = shell(request.command.expose());
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("could not start the shell: {}", e.kind()))?;
+    let mut group = ProcessGroup::of(&child);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let work = async {
@@ -74,18 +90,22 @@ async fn run(request: ProcessRequest) -> Result<ProcessOutput, BoxError> {
         )
     };
     match tokio::time::timeout(request.timeout, work).await {
-        Ok(Ok((stdout, stderr, status))) => Ok(ProcessOutput::new(
-            status.success(),
-            status.to_string(),
-            stdout.to_vec(),
-            stderr,
-        )),
+        Ok(Ok((mut stdout, stderr, status))) => {
+            group.exited();
+            Ok(ProcessOutput::new(
+                status.success(),
+                status.to_string(),
+                // Moved, not copied: `Secret` zeroes it on drop.
+                std::mem::take(&mut *stdout),
+                stderr,
+            ))
+        }
         Ok(Err(e)) => {
-            kill(&mut child).await;
+            kill(&mut group, &mut child).await;
             Err(e)
         }
         Err(_) => {
-            kill(&mut child).await;
+            kill(&mut group, &mut child).await;
             Err(format!(
                 "killed after the {} s timeout",
                 request.timeout.as_secs_f64()
@@ -95,32 +115,98 @@ async fn run(request: ProcessRequest) -> Result<ProcessOutput, BoxError> {
     }
 }
 
-/// Kills and reaps the process. A grandchild that inherited the pipes is not waited for: the
-/// pipes were dropped with the readers.
-async fn kill(child: &mut Child) {
+/// Kills the process group, then kills (again, for platforms without groups) and reaps the
+/// shell. The other members are not waited for: the pipes were dropped with the readers and
+/// init reaps them.
+async fn kill(group: &mut ProcessGroup, child: &mut Child) {
+    group.kill();
     if let Err(e) = child.kill().await {
         tracing::debug!(error = %e, "killing credential_process failed (it may have exited)");
     }
 }
 
+/// SIGKILL for the process group a command's shell leads, sent when the run fails or when this
+/// guard is dropped before [`ProcessGroup::exited`] (the run's future was dropped).
+struct ProcessGroup {
+    #[cfg(unix)]
+    leader: Option<rustix::process::Pid>,
+}
+
+impl ProcessGroup {
+    /// The group `child` leads (spawned with `process_group(0)`, so its pid is the group id).
+    fn of(child: &Child) -> Self {
+        #[cfg(unix)]
+        {
+            Self {
+                leader: child
+                    .id()
+                    .and_then(|id| i32::try_from(id).ok())
+                    .and_then(rustix::process::Pid::from_raw),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = child;
+            Self {}
+        }
+    }
+
+    /// The command ran to the end: nothing to kill.
+    fn exited(&mut self) {
+        #[cfg(unix)]
+        {
+            self.leader = None;
+        }
+    }
+
+    /// Sends SIGKILL to the whole group, once. The shell may already have been reaped if only a
+    /// background member kept the pipes open; the group id stays taken while any member lives.
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Some(leader) = self.leader.take() {
+            if let Err(e) =
+                rustix::process::kill_process_group(leader, rustix::process::Signal::KILL)
+            {
+                tracing::debug!(error = %e, "killing credential_process's group failed (it may have exited)");
+            }
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Stdout up to `max` bytes; more is an error (the caller kills the process at once).
+///
+/// The buffer is allocated once at `max + 1` bytes and never grows, so no reallocation leaves
+/// part of the credentials behind in freed memory; `Zeroizing` clears it if the run fails.
 async fn read_stdout(
     pipe: Option<impl AsyncRead + Unpin>,
     max: usize,
 ) -> Result<Zeroizing<Vec<u8>>, BoxError> {
-    let mut kept = Zeroizing::new(Vec::new());
-    if let Some(pipe) = pipe {
-        let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-        pipe.take(limit)
-            .read_to_end(&mut kept)
-            .await
-            .map_err(|e| format!("reading its output: {}", e.kind()))?;
+    let mut kept = Zeroizing::new(vec![0u8; max.saturating_add(1)]);
+    let mut filled = 0;
+    if let Some(mut pipe) = pipe {
+        while filled < kept.len() {
+            let n = pipe
+                .read(&mut kept[filled..])
+                .await
+                .map_err(|e| format!("reading its output: {}", e.kind()))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
     }
-    if kept.len() > max {
+    if filled > max {
         return Err(
             format!("it printed more than {max} bytes (limit {max}) and was killed").into(),
         );
     }
+    kept.truncate(filled);
     Ok(kept)
 }
 
@@ -229,29 +315,147 @@ mod tests {
         }
     }
 
+    /// A temporary directory for the pid files a test command writes.
+    struct PidDir(std::path::PathBuf);
+
+    impl PidDir {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("cql4-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            Self(dir)
+        }
+
+        fn file(&self) -> String {
+            self.0.join("pids").display().to_string()
+        }
+
+        /// The pids written so far, waiting up to 5 s for `count` of them (the command may be
+        /// slow to start on a loaded machine).
+        fn pids(&self, count: usize) -> Vec<i32> {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let pids: Vec<i32> = std::fs::read_to_string(self.0.join("pids"))
+                    .unwrap_or_default()
+                    .lines()
+                    .map(|l| l.trim().parse().expect("pid"))
+                    .collect();
+                if pids.len() >= count || Instant::now() > deadline {
+                    assert_eq!(pids.len(), count, "pid file: {pids:?}");
+                    return pids;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    impl Drop for PidDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Whether `pid` is a live process (a zombie is dead: this container's init may never reap
+    /// the orphans it inherits).
+    #[cfg(target_os = "linux")]
+    fn alive(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            // `pid (comm) S ...`: the state follows the last `)`.
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+        })
+    }
+
+    /// Waits up to 2 s for every pid to die (SIGKILL is delivered asynchronously); on failure
+    /// kills the survivors so the test leaves nothing behind.
+    #[cfg(target_os = "linux")]
+    fn assert_all_gone(pids: &[i32]) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let survivors: Vec<i32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+        for &p in &survivors {
+            if let Some(pid) = rustix::process::Pid::from_raw(p) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        assert!(survivors.is_empty(), "still running: {survivors:?}");
+    }
+
+    /// A command that starts two long sleepers the shell does not `exec`: one in the background
+    /// (`&`), one in a pipeline; both write their pids to `file` first.
+    fn compound_sleepers(file: &str) -> String {
+        format!(
+            "sleep 30 & echo $! >> {file}; sh -c 'echo $$ >> {file}; exec sleep 30' | cat; wait"
+        )
+    }
+
     #[test]
     fn hung_process_is_killed_after_the_timeout() {
-        let dir = std::env::temp_dir().join(format!("cql4-process-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let pid_file = dir.join("pid");
+        let dir = PidDir::new("process-timeout");
+        let file = dir.file();
         let started = Instant::now();
         // `exec` makes the shell's pid the sleeper's, so the pid file names the process killed.
+        // 2 s leaves the shell time to write the pid file on a loaded machine.
         let e = run_raw(
-            &format!("echo $$ > {}; exec sleep 30", pid_file.display()),
-            Duration::from_millis(300),
+            &format!("echo $$ > {file}; exec sleep 30"),
+            Duration::from_secs(2),
         )
         .expect_err("timeout");
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(e.to_string(), "killed after the 0.3 s timeout");
-        let pid = std::fs::read_to_string(&pid_file).expect("pid file");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(e.to_string(), "killed after the 2 s timeout");
+        let pid = dir.pids(1)[0];
         if cfg!(target_os = "linux") {
             // Killed and reaped: no /proc entry, not even a zombie.
             assert!(
-                !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+                !std::path::Path::new(&format!("/proc/{pid}")).exists(),
                 "process {pid} still exists"
             );
         }
-        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn timeout_kills_everything_the_command_started() {
+        let dir = PidDir::new("process-group-timeout");
+        let e =
+            run_raw(&compound_sleepers(&dir.file()), Duration::from_secs(2)).expect_err("timeout");
+        assert_eq!(e.to_string(), "killed after the 2 s timeout");
+        assert_all_gone(&dir.pids(2));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn too_much_output_kills_everything_the_command_started() {
+        let dir = PidDir::new("process-group-overflow");
+        let file = dir.file();
+        // `yes` waits for both sleepers to have written their pids, so none is missed.
+        let command = format!(
+            "sleep 30 & echo $! >> {file}; sh -c 'echo $$ >> {file}; exec sleep 30' | cat & \
+             while [ $(wc -l < {file}) -lt 2 ]; do sleep 0.05; done; yes"
+        );
+        let e = run_raw(&command, DEFAULT_PROCESS_TIMEOUT).expect_err("too much output");
+        assert!(e.to_string().contains("limit 65536"), "{e}");
+        assert_all_gone(&dir.pids(2));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dropping_the_run_kills_everything_the_command_started() {
+        let dir = PidDir::new("process-group-drop");
+        let file = dir.file();
+        let request = ProcessRequest::new(
+            SecretString::from(compound_sleepers(&file).as_str()),
+            DEFAULT_PROCESS_TIMEOUT,
+        );
+        let rt = runtime();
+        // The caller gives up (its own timeout) and drops the run while the command is running.
+        let dropped = rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(2), TokioProcessRunner.run(request)).await
+        });
+        assert!(dropped.is_err(), "the command cannot finish in 2 s");
+        assert_all_gone(&dir.pids(2));
     }
 
     #[test]
