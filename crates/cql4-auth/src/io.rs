@@ -40,7 +40,8 @@ pub struct ProcessRequest {
     /// Kill the process (and report a failure) if it has not exited within this time.
     pub timeout: Duration,
     /// Kill the process (and report a failure) as soon as it prints more than this many bytes
-    /// on stdout.
+    /// on stdout. A runner may allocate this many bytes (plus one) up front, so that reading
+    /// never reallocates and leaves parts of the credentials behind.
     pub max_stdout: usize,
     /// Keep at most this many bytes of stderr; the rest is read and discarded, so a chatty
     /// process never blocks on a full pipe and never makes the runner buffer without bound.
@@ -62,7 +63,10 @@ impl ProcessRequest {
 }
 
 /// What a `credential_process` run produced (all of it, within [`ProcessRequest`]'s bounds).
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the status and the output lengths only: helpers print tokens on stderr too
+/// (errors quote only its first line, capped).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ProcessOutput {
     /// Whether it exited successfully (status 0).
@@ -84,6 +88,17 @@ impl ProcessOutput {
             stdout: Secret::new(stdout),
             stderr,
         }
+    }
+}
+
+impl fmt::Debug for ProcessOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessOutput")
+            .field("success", &self.success)
+            .field("status", &self.status)
+            .field("stdout_len", &self.stdout.expose().len())
+            .field("stderr_len", &self.stderr.len())
+            .finish_non_exhaustive()
     }
 }
 

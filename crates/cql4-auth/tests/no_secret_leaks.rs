@@ -266,6 +266,29 @@ fn secrets_never_reach_debug_errors_or_logs() {
             "{:?}",
             HttpResponse::new(200, HTTP_SECRET.as_bytes().to_vec())
         ));
+        // Helpers print tokens on stderr as well as stdout.
+        let output = ProcessOutput::new(
+            false,
+            "exit status: 1",
+            PROCESS_SECRET.as_bytes().to_vec(),
+            format!("refreshing\ntoken {TOKEN} expired\n").into_bytes(),
+        );
+        let shown = format!("{output:?}");
+        // A derived Debug prints the bytes as numbers, which `assert_clean` would not see.
+        let as_numbers = format!("{:?}", TOKEN.as_bytes());
+        assert!(
+            !shown.contains(as_numbers.trim_matches(['[', ']'])),
+            "{shown}"
+        );
+        assert!(shown.contains("exit status: 1"), "{shown}");
+        debug.push(shown);
+        debug.push(format!(
+            "{:?}",
+            ProcessRequest::new(
+                SecretString::from(format!("helper --secret {SECRET_KEY}").as_str()),
+                std::time::Duration::from_secs(1)
+            )
+        ));
         debug.push(format!(
             "{:?} {} {:?}",
             SecretString::from(SECRET_KEY),
