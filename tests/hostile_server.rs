@@ -754,7 +754,10 @@ async fn garbage_inside_an_error_body() {
 #[tokio::test]
 async fn silent_server_connect_timeout() {
     let _serial = serial().await;
-    let server = FakeServer::once(|mut peer: Peer| async move { peer.drain().await }).await;
+    let server = FakeServer::once(|mut peer: Peer| async move {
+        peer.drain().await;
+    })
+    .await;
     let cfg = config(server.port());
     let (result, took) = within(Duration::from_secs(4), Client::connect(&cfg)).await;
     assert!(

@@ -981,8 +981,10 @@ fn silent_server_times_out() {
         .enable_all()
         .build()
         .expect("a runtime for the fake server");
+    let (drained, client_gone) = std::sync::mpsc::channel();
     let server = runtime.block_on(FakeServer::once(|mut peer| async move {
-        peer.drain().await;
+        let closed = peer.drain().await;
+        let _ = drained.send(closed);
     }));
     let start = Instant::now();
     let out = run(cql4().args([
@@ -1000,7 +1002,16 @@ fn silent_server_times_out() {
         "{:?}",
         start.elapsed()
     );
-    // The client got as far as OPTIONS, which was never answered.
+    // The client got as far as OPTIONS, which was never answered. The script records what
+    // it reads on the runtime's thread: wait until it saw the client go (the process exited,
+    // its socket closed) before reading the record.
+    let closed = client_gone
+        .recv_timeout(Duration::from_secs(15))
+        .expect("the fake server's script ends once cql4 exits");
+    assert!(
+        closed,
+        "the script's drain timed out instead of seeing the client close"
+    );
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert_eq!(requests[0].opcode, cql4_frame::Opcode::OPTIONS);

@@ -21,3 +21,4 @@ pub mod generators;
 pub mod proxy;
 pub mod raw;
 pub mod server;
+mod time;

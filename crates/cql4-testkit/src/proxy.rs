@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use cql4_frame::response::Response;
-use cql4_frame::Opcode;
+use cql4_frame::{DecodeLimits, Opcode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -47,6 +47,7 @@ use tokio::time::Instant;
 
 use crate::frames::{self, HEADER_LEN};
 use crate::server::reset;
+use crate::time::deadline_after;
 
 /// What the proxy does with a connection.
 #[derive(Clone, Debug)]
@@ -253,18 +254,30 @@ impl Drop for Proxy {
     }
 }
 
+/// A framed proxy read a header declaring a body over the codec's limit
+/// (`DecodeLimits::max_frame_body`): it closes that connection instead of buffering up to
+/// 4 GiB waiting for the body.
+#[derive(Debug, PartialEq, Eq)]
+struct Oversized;
+
 /// The next unit to act on: a whole frame when `framed`, else every byte read so far.
-fn next_unit(buf: &mut BytesMut, framed: bool) -> Option<BytesMut> {
+fn next_unit(buf: &mut BytesMut, framed: bool) -> Result<Option<BytesMut>, Oversized> {
     if buf.is_empty() {
-        return None;
+        return Ok(None);
     }
     if !framed {
-        return Some(buf.split());
+        return Ok(Some(buf.split()));
     }
-    let header = buf.get(..HEADER_LEN)?;
+    let Some(header) = buf.get(..HEADER_LEN) else {
+        return Ok(None);
+    };
     let length = u32::from_be_bytes([header[5], header[6], header[7], header[8]]);
-    let total = HEADER_LEN.checked_add(usize::try_from(length).ok()?)?;
-    (buf.len() >= total).then(|| buf.split_to(total))
+    let length = usize::try_from(length).map_err(|_| Oversized)?;
+    if length > DecodeLimits::default().max_frame_body {
+        return Err(Oversized);
+    }
+    let total = HEADER_LEN.checked_add(length).ok_or(Oversized)?;
+    Ok((buf.len() >= total).then(|| buf.split_to(total)))
 }
 
 /// What the client side does after flushing the server's units.
@@ -307,9 +320,20 @@ async fn connection(
                 Ok(_) => {}
             }
             let now = Instant::now();
-            while let Some(unit) = next_unit(&mut buf, framed) {
-                if tx.send(Some((now, unit))).is_err() {
-                    return;
+            loop {
+                match next_unit(&mut buf, framed) {
+                    Ok(Some(unit)) => {
+                        if tx.send(Some((now, unit))).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    // Ends the server's side as its EOF would: the frames before it still go
+                    // to the client, then the client's connection is closed.
+                    Err(Oversized) => {
+                        let _ = tx.send(None);
+                        return;
+                    }
                 }
             }
         }
@@ -331,7 +355,7 @@ async fn connection(
             break;
         }
         let due = match (&mode, pending.front()) {
-            (Mode::Latency(d), Some((at, _))) => Some(*at + *d),
+            (Mode::Latency(d), Some((at, _))) => Some(deadline_after(*at, *d)),
             _ => None,
         };
         tokio::select! {
@@ -339,7 +363,15 @@ async fn connection(
                 if !matches!(read, Ok(n) if n > 0) {
                     break;
                 }
-                while let Some(unit) = next_unit(&mut from_client, framed) {
+                loop {
+                    let unit = match next_unit(&mut from_client, framed) {
+                        Ok(Some(unit)) => unit,
+                        Ok(None) => break,
+                        Err(Oversized) => {
+                            let _ = client.shutdown().await;
+                            return;
+                        }
+                    };
                     let injected = match &mode {
                         Mode::Inject(i) if unit.get(4) == Some(&i.opcode.0) => {
                             let stream = i16::from_be_bytes([unit[2], unit[3]]);
@@ -393,7 +425,7 @@ async fn flush(
         };
         match mode {
             Mode::Pass | Mode::Inject(_) => {}
-            Mode::Latency(d) if *at + *d <= now => {}
+            Mode::Latency(d) if deadline_after(*at, *d) <= now => {}
             Mode::Latency(_) | Mode::Hold => return Flow::Go,
             Mode::Blackhole => {
                 pending.clear();
@@ -418,5 +450,40 @@ struct AbortOnDrop(AbortHandle);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(length: u32) -> BytesMut {
+        let mut h = BytesMut::from(&[4u8, 0, 0, 1, 7][..]);
+        h.extend_from_slice(&length.to_be_bytes());
+        h
+    }
+
+    #[test]
+    fn framed_units_are_whole_frames_within_the_codec_limit() {
+        let mut buf = header(2);
+        assert_eq!(next_unit(&mut buf, true), Ok(None));
+        buf.extend_from_slice(&[1, 2, 3]);
+        assert_eq!(
+            next_unit(&mut buf, true).unwrap().unwrap().len(),
+            HEADER_LEN + 2
+        );
+        assert_eq!(&buf[..], &[3]);
+        let max = u32::try_from(DecodeLimits::default().max_frame_body).unwrap();
+        assert_eq!(next_unit(&mut header(max), true), Ok(None));
+        assert_eq!(next_unit(&mut header(max + 1), true), Err(Oversized));
+        assert_eq!(next_unit(&mut header(u32::MAX), true), Err(Oversized));
+        // Transparent: whatever was read, whatever it declares.
+        assert_eq!(
+            next_unit(&mut header(u32::MAX), false)
+                .unwrap()
+                .unwrap()
+                .len(),
+            9
+        );
     }
 }

@@ -324,7 +324,8 @@ impl RawConnection {
     /// buffered are returned first, even after the server closed.
     pub async fn recv_within(&mut self, timeout: Duration) -> Reaction {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let deadline =
+            crate::time::deadline_after(tokio::time::Instant::from_std(started), timeout);
         loop {
             match decode_frame(&mut self.read_buf, &self.limits) {
                 Ok(Some(frame)) => return Reaction::Frame(frame),

@@ -502,7 +502,7 @@ impl Peer {
     }
 
     async fn recv_raw_within(&mut self, timeout: Duration) -> Result<Option<RawFrame>, ()> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = crate::time::deadline_after(tokio::time::Instant::now(), timeout);
         loop {
             match decode_frame(&mut self.buf, &self.limits) {
                 Ok(Some(frame)) => return Ok(Some(frame)),
@@ -648,10 +648,18 @@ impl Peer {
     }
 
     /// Reads (and records) requests until the client closes or stays silent for the
-    /// timeout.
-    pub async fn drain(&mut self) {
-        while let Ok(Some(raw)) = self.recv_raw_within(self.timeout).await {
-            self.decode(raw);
+    /// timeout. Returns whether the client closed: once it has, every later call returns
+    /// `true` at once, so a script waiting for the client to go loops only while this is
+    /// `false`.
+    pub async fn drain(&mut self) -> bool {
+        loop {
+            match self.recv_raw_within(self.timeout).await {
+                Ok(Some(raw)) => {
+                    self.decode(raw);
+                }
+                Ok(None) => return true,
+                Err(()) => return false,
+            }
         }
     }
 

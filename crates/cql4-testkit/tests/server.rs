@@ -181,10 +181,8 @@ async fn a_script_that_never_gets_its_request_times_out_instead_of_hanging() {
 async fn dropping_the_server_closes_its_connections() {
     let server = FakeServer::once(|mut peer| async move {
         peer.handshake().await;
-        // Never answers: only the drop ends this script.
-        loop {
-            peer.drain().await;
-        }
+        // Never answers: only the drop (or the client going) ends this script.
+        while !peer.drain().await {}
     })
     .await;
     let client = Client::connect(&server.config()).await.unwrap();
@@ -192,14 +190,47 @@ async fn dropping_the_server_closes_its_connections() {
         let client = client.clone();
         async move { query(&client).await }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The request is in flight (the server has it) when the server goes.
+    let started = Instant::now();
+    while server.requests_of(Opcode::QUERY).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "no QUERY came");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     drop(server);
-    let err = tokio::time::timeout(Duration::from_secs(2), asking)
+    let err = tokio::time::timeout(Duration::from_secs(5), asking)
         .await
         .expect("the request ends when the server goes")
         .unwrap()
         .unwrap_err();
     assert!(matches!(err, Error::Closed(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn drain_says_whether_the_client_closed() {
+    let (silent_tx, silent_rx) = tokio::sync::oneshot::channel();
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+    let server = FakeServer::once(|mut peer| async move {
+        peer.handshake().await;
+        peer.set_timeout(Duration::from_millis(100));
+        let _ = silent_tx.send(peer.drain().await);
+        peer.set_timeout(Duration::from_secs(10));
+        let closed = peer.drain().await;
+        // Once closed, at once: a `while !drain()` loop ends instead of spinning.
+        let started = Instant::now();
+        let again = peer.drain().await;
+        let _ = closed_tx.send((closed, again, started.elapsed()));
+    })
+    .await;
+    let client = Client::connect(&server.config()).await.unwrap();
+    assert!(
+        !silent_rx.await.unwrap(),
+        "silent for the timeout, not closed"
+    );
+    drop(client);
+    let (closed, again, took) = closed_rx.await.unwrap();
+    assert!(closed && again);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    server.finish().await;
 }
 
 #[tokio::test]
