@@ -471,8 +471,12 @@ mod tests {
         let c2 = channel.clone();
         let second = tokio::spawn(async move { c2.request(tagged(2), LONG).await });
         // The second request must not be written while id 0 is orphaned.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(server.buf.is_empty());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), server.read())
+                .await
+                .is_err(),
+            "a request was written on the orphaned stream id"
+        );
         server.send(f1.header.stream, 0x08, &f1.body).await; // late answer to tag 1
         let f2 = server.read().await;
         assert_eq!(tag_of(&f2), 2);
