@@ -577,6 +577,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_absurd_timeout_waits_instead_of_panicking() {
+        // `--deadline-ms 18446744073709551615` reaches here as the wait.
+        let (mut raw, mut server) = pair(1 << 16, Duration::MAX);
+        raw.send(&frame(0, 1, 0x05, b"")).await.unwrap();
+        server.write_all(&response(1, 0x06, b"\0\0")).await.unwrap();
+        let waits = [Duration::MAX, Duration::from_millis(u64::MAX)];
+        assert!(matches!(
+            raw.recv_within(waits[0]).await,
+            Reaction::Frame(_)
+        ));
+        server.write_all(&response(1, 0x06, b"\0\0")).await.unwrap();
+        assert!(matches!(
+            raw.recv_within(waits[1]).await,
+            Reaction::Frame(_)
+        ));
+    }
+
+    #[tokio::test]
     async fn partial_frame_makes_framing_unknown_then_silence_closes() {
         let (mut raw, mut server) = pair(1 << 16, Duration::from_millis(50));
         let mut lying = frame(0, 1, 0x07, b"0123");

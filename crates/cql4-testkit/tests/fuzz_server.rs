@@ -284,6 +284,40 @@ async fn a_server_error_spanning_lines_is_written_on_one_line_and_replays() {
 }
 
 #[tokio::test]
+async fn an_absurd_deadline_runs_instead_of_panicking() {
+    let server = fake().await;
+    server.benign.store(true, Ordering::SeqCst);
+    let dir = scratch("absurd-deadline");
+    let templates = dir.join("templates.txt");
+    std::fs::write(
+        &templates,
+        format!("QUERY plain {}\n", hex(&query("SELECT 1"))),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let mut a = args(
+        server.addr,
+        &[
+            "--templates",
+            templates.to_str().unwrap(),
+            "--only-iteration",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    a.deadline_ms = u64::MAX;
+    // A benign server answers every whole frame: the deadline is never reached.
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), run(&a))
+        .await
+        .expect("the run ends");
+    match outcome.unwrap() {
+        Outcome::Campaign(r) => assert_eq!(r.requests, 1, "{}", r.summary()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn crash_is_detected_with_candidates_and_replay_isolates_the_culprit() {
     let server = fake().await;
     let dir = scratch("crash");

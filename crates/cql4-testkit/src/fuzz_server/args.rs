@@ -7,7 +7,14 @@ use clap::Parser;
 
 /// A password that never shows in Debug output.
 #[derive(Clone)]
-pub struct Password(pub String);
+pub struct Password(String);
+
+impl Password {
+    /// The secret itself, for the authenticator only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -24,9 +31,11 @@ impl std::str::FromStr for Password {
 
 /// Mutation fuzzer for a Cassandra-protocol (v4) server you own.
 ///
-/// Logs in, captures the requests of a real session (or loads them with --templates), sends
-/// mutated copies one by one, and reports hangs, crashes, undecodable answers and error
-/// messages leaking server internals. Each finding is minimized and written as a file that
+/// Takes valid requests as templates (by default captured from a logged-in session; with
+/// --stage before-startup|before-auth, built-in requests an unauthenticated client may send,
+/// without logging in; or loaded with --templates), sends mutated copies one by one at that
+/// stage of a connection, and reports hangs, crashes, undecodable answers and error messages
+/// leaking server internals. Each finding is minimized and written as a file that
 /// --replay sends again. Iteration I of seed S always draws the same frame.
 ///
 /// Only loopback targets unless --allow-remote names the host. Exit status: 0 when the run
@@ -237,6 +246,7 @@ mod tests {
         .unwrap();
         assert_eq!((a.port, a.only_iteration), (19142, Some(7)));
         assert!(!format!("{a:?}").contains("hunter2"));
+        assert_eq!(a.password.as_ref().map(Password::expose), Some("hunter2"));
         assert!(Args::try_parse_from(["x", "--only-iteration", "1", "--start", "2"]).is_err());
         assert!(Args::try_parse_from(["x", "--health-every", "0"]).is_err());
         Args::command_for_tests().debug_assert();

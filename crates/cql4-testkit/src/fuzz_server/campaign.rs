@@ -21,6 +21,7 @@ use super::report::{CampaignReport, CrashInfo};
 use super::templates::{
     capture, format_templates, parse_templates, unauthenticated_requests, Template,
 };
+use super::text_file::read_text;
 use super::Error;
 use crate::raw::{RawConnection, RawState, Reaction};
 
@@ -37,8 +38,7 @@ struct Sent {
 pub(crate) async fn campaign(args: &Args, config: &Config) -> Result<CampaignReport, Error> {
     let templates: Vec<Template> = match &args.templates {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = read_text(path)?;
             parse_templates(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None if args.stage == Stage::LoggedIn => capture(config, args.deadline()).await?,

@@ -30,6 +30,7 @@ use std::str::FromStr;
 use super::args::Stage;
 use super::mutations::hex;
 use super::templates::unhex;
+use super::text_file::read_text;
 
 /// What kind of misbehaviour a finding is (see [`super::oracle`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -213,8 +214,7 @@ impl Finding {
 
     /// Reads and parses a finding file.
     pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_text(path)?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 

@@ -14,6 +14,7 @@
 //! - `campaign`: the loop, and crash detection (logins failing in a row);
 //! - `minimize`: shrinking a finding while it reproduces;
 //! - [`findings`]: the replayable finding file;
+//! - `text_file`: reading the files given (templates, findings), at most 16 MiB;
 //! - [`replay`]: `--replay FILE`;
 //! - [`report`]: counters and the summary.
 //!
@@ -31,6 +32,7 @@ pub mod replay;
 pub mod report;
 mod target;
 pub mod templates;
+mod text_file;
 
 pub use args::{Args, Stage};
 pub use findings::{Finding, Kind};

@@ -74,7 +74,7 @@ pub(crate) async fn config(args: &Args) -> Result<Config, Error> {
     let password = args
         .password
         .as_ref()
-        .map(|p| p.0.clone())
+        .map(|p| p.expose().to_owned())
         .or_else(|| env_first(&["CQL4_TEST_PASSWORD"]));
     match (user, password) {
         (Some(user), Some(password)) => {
