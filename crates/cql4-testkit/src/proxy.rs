@@ -12,7 +12,9 @@
 //!   [`Mode::Inject`] is refused (the frames are encrypted).
 //! - [`Proxy::start_framed`] splits both directions into CQL frames (9-byte headers, plain TCP
 //!   targets only): faults act on whole frames, [`Mode::CutFrame`] cuts a server frame, and
-//!   [`Mode::Inject`] answers matching requests itself instead of forwarding them.
+//!   [`Mode::Inject`] answers matching requests itself instead of forwarding them. A header
+//!   from either side declaring a body over the codec's limit (`DecodeLimits::max_frame_body`)
+//!   closes the client's connection rather than be buffered.
 //!
 //! ```no_run
 //! # async fn run() {
