@@ -15,10 +15,13 @@
 //! SIGKILL from `Drop` (kill(2) does not block) and tokio reaps the shell in the background
 //! (`kill_on_drop`); the other members are reparented to init, which reaps them. A command that
 //! exits on its own is not signalled: what it left running in the background (having closed
-//! stdout) is its business, as with the AWS SDKs. The price of the own group: the command is not
-//! in the terminal's foreground group, so Ctrl-C does not reach it and a helper that reads the
-//! terminal (`/dev/tty`) is stopped by SIGTTIN until the timeout kills it. Elsewhere only the
-//! shell itself is killed.
+//! stdout) is its business, as with the AWS SDKs. An own group is not in the terminal's
+//! foreground group, so Ctrl-C would not reach it and a helper that reads the terminal
+//! (`/dev/tty`, an MFA prompt) would be stopped by SIGTTIN until the timeout: so by default the
+//! own group is used only when this process has no controlling terminal (a service); with one
+//! (the `cql4` shell, a developer's program), the command stays in the foreground group as the
+//! AWS SDKs run it, and only the shell is killed. [`TokioProcessRunner::own_process_group`]
+//! overrides the choice. Elsewhere than unix only the shell itself is killed.
 
 use std::error::Error as StdError;
 use std::process::Stdio;
@@ -32,19 +35,46 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// Runs `credential_process` as a tokio child process.
 #[derive(Clone, Copy, Debug, Default)]
-#[non_exhaustive]
-pub struct TokioProcessRunner;
+pub struct TokioProcessRunner {
+    /// `None`: an own process group unless this process has a controlling terminal.
+    own_group: Option<bool>,
+}
 
 impl TokioProcessRunner {
-    /// The runner.
+    /// The runner, with the default process-group choice (see the module documentation).
     pub fn new() -> Self {
-        Self
+        Self::default()
     }
+
+    /// Runs the command in a process group of its own (killed as a whole on timeout, but cut
+    /// off from the terminal) or not, instead of deciding by the controlling terminal.
+    pub fn own_process_group(mut self, on: bool) -> Self {
+        self.own_group = Some(on);
+        self
+    }
+
+    fn uses_own_group(self) -> bool {
+        self.own_group
+            .unwrap_or_else(|| !has_controlling_terminal())
+    }
+}
+
+/// Whether this process has a controlling terminal that a prompting helper could use: decided
+/// once (an `open` of `/dev/tty`, which fails with ENXIO without one).
+fn has_controlling_terminal() -> bool {
+    static TTY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TTY.get_or_init(|| {
+        cfg!(unix)
+            && std::fs::OpenOptions::new()
+                .read(true)
+                .open("/dev/tty")
+                .is_ok()
+    })
 }
 
 impl ProcessRunner for TokioProcessRunner {
     fn run(&self, request: ProcessRequest) -> BoxFuture<'_, Result<ProcessOutput, BoxError>> {
-        Box::pin(run(request))
+        Box::pin(run(request, self.uses_own_group()))
     }
 }
 
@@ -62,7 +92,7 @@ fn shell(command: &str) -> Command {
     c
 }
 
-async fn run(request: ProcessRequest) -> Result<ProcessOutput, BoxError> {
+async fn run(request: ProcessRequest, own_group: bool) -> Result<ProcessOutput, BoxError> {
     let mut command = shell(request.command.expose());
     command
         .stdin(Stdio::null())
@@ -70,11 +100,17 @@ async fn run(request: ProcessRequest) -> Result<ProcessOutput, BoxError> {
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     #[cfg(unix)]
-    command.process_group(0);
+    if own_group {
+        command.process_group(0);
+    }
     let mut child = command
         .spawn()
         .map_err(|e| format!("could not start the shell: {}", e.kind()))?;
-    let mut group = ProcessGroup::of(&child);
+    let mut group = if own_group {
+        ProcessGroup::of(&child)
+    } else {
+        ProcessGroup::none()
+    };
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let work = async {
@@ -148,6 +184,14 @@ impl ProcessGroup {
         {
             let _ = child;
             Self {}
+        }
+    }
+
+    /// No group of its own: only the shell is killed.
+    fn none() -> Self {
+        Self {
+            #[cfg(unix)]
+            leader: None,
         }
     }
 
@@ -250,13 +294,27 @@ mod tests {
             .expect("runtime")
     }
 
+    /// Runs `command` in a process group of its own (what a service without a terminal gets),
+    /// whatever terminal the test runs in.
     fn run_raw(command: &str, timeout: Duration) -> Result<ProcessOutput, BoxError> {
+        run_with(
+            TokioProcessRunner::new().own_process_group(true),
+            command,
+            timeout,
+        )
+    }
+
+    fn run_with(
+        runner: TokioProcessRunner,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<ProcessOutput, BoxError> {
         let request = ProcessRequest::new(SecretString::from(command), timeout);
         assert_eq!(
             (request.max_stdout, request.max_stderr),
             (MAX_PROCESS_OUTPUT, MAX_PROCESS_STDERR)
         );
-        runtime().block_on(TokioProcessRunner.run(request))
+        runtime().block_on(runner.run(request))
     }
 
     /// The whole path: a profile whose `credential_process` is `command`, run by this runner
@@ -268,7 +326,7 @@ mod tests {
         ));
         let provider = ProfileProvider::new(env.clone())
             .with_file_reader(env)
-            .with_process_runner(Arc::new(TokioProcessRunner));
+            .with_process_runner(Arc::new(TokioProcessRunner::new()));
         runtime().block_on(provider.load())
     }
 
@@ -415,6 +473,31 @@ mod tests {
         }
     }
 
+    /// In the terminal's foreground group (as with a controlling terminal), a timeout still
+    /// kills and reaps the shell; the command's output is still read the same way.
+    #[test]
+    fn without_an_own_group_the_shell_is_killed_and_output_read() {
+        let runner = TokioProcessRunner::new().own_process_group(false);
+        let out = run_with(runner, "printf ok", Duration::from_secs(10)).expect("output");
+        assert!(out.success);
+        let dir = PidDir::new("process-no-group");
+        let file = dir.file();
+        let e = run_with(
+            runner,
+            &format!("echo $$ > {file}; exec sleep 30"),
+            Duration::from_secs(2),
+        )
+        .expect_err("timeout");
+        assert_eq!(e.to_string(), "killed after the 2 s timeout");
+        let pid = dir.pids(1)[0];
+        if cfg!(target_os = "linux") {
+            assert!(
+                !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                "process {pid} still exists"
+            );
+        }
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn timeout_kills_everything_the_command_started() {
@@ -452,7 +535,13 @@ mod tests {
         let rt = runtime();
         // The caller gives up (its own timeout) and drops the run while the command is running.
         let dropped = rt.block_on(async {
-            tokio::time::timeout(Duration::from_secs(2), TokioProcessRunner.run(request)).await
+            tokio::time::timeout(
+                Duration::from_secs(2),
+                TokioProcessRunner::new()
+                    .own_process_group(true)
+                    .run(request),
+            )
+            .await
         });
         assert!(dropped.is_err(), "the command cannot finish in 2 s");
         assert_all_gone(&dir.pids(2));

@@ -104,7 +104,7 @@ impl HttpFetcher for TokioHttpFetcher {
 pub fn default_chain() -> DefaultChain {
     DefaultChain::new()
         .with_file_reader(Arc::new(TokioFileReader))
-        .with_process_runner(Arc::new(TokioProcessRunner))
+        .with_process_runner(Arc::new(TokioProcessRunner::new()))
         .with_http_fetcher(Arc::new(TokioHttpFetcher::default()))
         .with_instance_metadata(true)
 }
