@@ -110,7 +110,7 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) ssl: bool,
 
-    /// PEM file of CA certificates to trust instead of the system roots; implies --ssl.
+    /// PEM file of CA certificates to trust instead of the bundled Mozilla roots; implies --ssl.
     /// With --ssl alone, the SSL_CERTFILE environment variable is used as this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) ssl_ca: Option<PathBuf>,
@@ -182,7 +182,7 @@ pub(crate) enum AuthSettings {
 /// TLS settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TlsSettings {
-    /// CA file to trust instead of the system roots.
+    /// CA file to trust instead of the bundled Mozilla roots.
     pub(crate) ca_file: Option<PathBuf>,
     /// Name to verify the certificate against instead of the host.
     pub(crate) server_name: Option<String>,

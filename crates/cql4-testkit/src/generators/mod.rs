@@ -2,7 +2,7 @@
 //!
 //! Each generator turns bytes into a value through [`arbitrary::Unstructured`]: the fuzz
 //! targets feed it libFuzzer's input, the property tests the bytes of a proptest strategy
-//! ([`strategy`], feature `proptest`), so both explore the same space. Fewer bytes make smaller
+//! (`strategy`, feature `proptest`), so both explore the same space. Fewer bytes make smaller
 //! values (every choice falls back to its first option when the bytes run out), which is what
 //! proptest's shrinking of the byte vector needs.
 //!
