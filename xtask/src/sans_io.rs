@@ -1,11 +1,11 @@
-//! The sans-io check of `cargo xtask test`: `cql4-frame`, `cql4-auth` and `cql4-session` must
+//! The sans-io check of `cargo xtask test`: `cql4-frame`, `cql4-auth` and `cql4-topology` must
 //! not depend on an async runtime (docs/architecture.md). One `cargo tree` over them, with every feature
 //! and every target so an optional or platform-specific dependency cannot slip in unseen.
 use crate::test_cmd::cargo;
 use crate::util::{describe, run_captured, Result};
 
 /// The crates that must stay free of I/O runtimes.
-const SANS_IO_CRATES: [&str; 3] = ["cql4-frame", "cql4-auth", "cql4-session"];
+const SANS_IO_CRATES: [&str; 3] = ["cql4-frame", "cql4-auth", "cql4-topology"];
 /// Dependencies that mean a runtime (tokio) or its event loop (mio) came in.
 const FORBIDDEN: [&str; 2] = ["tokio", "mio"];
 

@@ -3,7 +3,7 @@
 //! 1. `cargo fmt --all --check`
 //! 2. `cargo clippy -- -D warnings` three times (the workspace with all targets, `cql4-frame`
 //!    with all features, `cql4-conn` without the testkit feature), and the sans-io check:
-//!    `cargo tree` of `cql4-frame`, `cql4-auth` and `cql4-session` (normal edges) must not list tokio or mio
+//!    `cargo tree` of `cql4-frame`, `cql4-auth` and `cql4-topology` (normal edges) must not list tokio or mio
 //! 3. the Python venv (AWS's driver plugin) and a keyspaces-mode Cassandra node
 //! 4. the Python cross-check, `cargo test --workspace` (and `-p cql4-frame --all-features`),
 //!    `cargo doc` with warnings denied, and `cargo xtask bench --quick`, with the node's `CQL4_TEST_*`
@@ -76,7 +76,7 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
             }
         }
         let name =
-            "sans-io: no tokio or mio under cql4-frame, cql4-auth and cql4-session (cargo tree)";
+            "sans-io: no tokio or mio under cql4-frame, cql4-auth and cql4-topology (cargo tree)";
         if let Err(e) = sans_io::check() {
             eprintln!("xtask: FAILED: {name}: {e}");
             failures.push(name);

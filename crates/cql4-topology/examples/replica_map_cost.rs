@@ -2,13 +2,13 @@
 //! lookup (precomputed), and the time one on-demand computation would take (building a map
 //! for a one-position ring walk is what "compute on demand" costs per request).
 //!
-//! `cargo run --release -p cql4-session --example replica_map_cost`
+//! `cargo run --release -p cql4-topology --example replica_map_cost`
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-use cql4_session::{murmur3_token, Location, ReplicaMap, ReplicationStrategy, Token, TokenRing};
+use cql4_topology::{murmur3_token, Location, ReplicaMap, ReplicationStrategy, Token, TokenRing};
 
 fn tokens(nodes: usize, vnodes: usize) -> Vec<Vec<Token>> {
     let mut s: u64 = 0x9e37_79b9_7f4a_7c15;

@@ -1,9 +1,9 @@
-//! The topology and routing core of the future cql4 `Session`: pure logic, no sockets, no
+//! The topology and routing core of cql4's coming `Session`: pure logic, no sockets, no
 //! clocks, no async runtime.
 //!
-//! **The `Session` itself is not here yet.** There are no pools, no control connection, no
-//! reconnection and no load-balancing policy in this crate; it holds what those will be built
-//! on, each piece a pure function or value with unit tests:
+//! **The `Session` itself is not here and not built yet**: pools, the control connection,
+//! reconnection and load balancing will live in a tokio crate on top of this one. This crate
+//! holds what they are built on, each piece a pure function or value with unit tests:
 //!
 //! - [`murmur3_token()`] — the token Cassandra's `Murmur3Partitioner` gives a partition key;
 //! - [`routing_key()`] — the partition key of a bound prepared statement, from its
@@ -19,7 +19,7 @@
 //!   `None` when the cluster has no usable token map (then: round robin).
 //!
 //! ```
-//! use cql4_session::{murmur3_token, Token};
+//! use cql4_topology::{murmur3_token, Token};
 //! // The token of the int partition key 1, as `SELECT token(k)` returns it.
 //! assert_eq!(murmur3_token(&1i32.to_be_bytes()), Token(-4069959284402364209));
 //! ```

@@ -15,7 +15,9 @@ use std::time::Duration;
 use cql4_conn::{Client, Config, PreparedStatement, QueryOptions, TlsConfig};
 use cql4_frame::request::{BoundValue, QueryValues};
 use cql4_frame::value::CqlValue;
-use cql4_session::{murmur3_token, routing_key, ClusterInfo, ReplicationStrategy, Token, Topology};
+use cql4_topology::{
+    murmur3_token, routing_key, ClusterInfo, ReplicationStrategy, Token, Topology,
+};
 
 fn var(name: &str) -> String {
     match std::env::var(name) {
@@ -186,7 +188,7 @@ async fn tokens_and_topology_match_the_node() {
         .await
         .unwrap_or_else(|e| panic!("connecting to {}:{}: {e}", node.host, node.port));
     let ks = format!(
-        "cql4_session_tokens_{}_{}",
+        "cql4_topology_tokens_{}_{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
