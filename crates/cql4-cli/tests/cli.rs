@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use cql4_testkit::server::FakeServer;
 use serde_json::Value;
 
-/// The local test node, from the environment `cargo xtask test` sets.
+/// The local test node, as strings for the command line.
 struct Node {
     host: String,
     port: String,
@@ -29,31 +29,21 @@ struct Node {
     aws_region: String,
 }
 
-fn required(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v,
-        _ => panic!(
-            "{name} is not set: these tests need the local test node; run them with \
-             `cargo xtask test` (or start it with `cargo xtask cassandra start` and export the \
-             CQL4_TEST_* variables it prints, see docs/testing.md)"
-        ),
-    }
-}
-
+/// The node as the CLI's flags take it, from the kit's reading of the `CQL4_TEST_*` variables
+/// (a missing one fails the test and says how to run it).
 fn node() -> Node {
+    let n = cql4_testkit::node::node();
     Node {
-        host: required("CQL4_TEST_HOST"),
-        port: required("CQL4_TEST_PORT"),
-        ca: required("CQL4_TEST_CA"),
-        server_name: required("CQL4_TEST_SERVER_NAME"),
-        user: required("CQL4_TEST_USER"),
-        password: required("CQL4_TEST_PASSWORD"),
-        aws_access_key_id: required("CQL4_TEST_AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key: required("CQL4_TEST_AWS_SECRET_ACCESS_KEY"),
-        aws_session_token: std::env::var("CQL4_TEST_AWS_SESSION_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty()),
-        aws_region: required("CQL4_TEST_AWS_REGION"),
+        host: n.host,
+        port: n.port.to_string(),
+        ca: n.ca,
+        server_name: n.server_name,
+        user: n.user,
+        password: n.password,
+        aws_access_key_id: n.access_key_id,
+        aws_secret_access_key: n.secret_access_key,
+        aws_session_token: Some(n.session_token).filter(|t| !t.is_empty()),
+        aws_region: n.region,
     }
 }
 

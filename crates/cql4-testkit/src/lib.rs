@@ -1,5 +1,6 @@
 //! What cql4's tests, benchmarks and fuzzers share, kept out of the driver's API:
 //!
+//! - [`node`]: the test node (or cluster) of `cargo xtask test`, from its `CQL4_TEST_*` variables;
 //! - [`raw`]: an authenticated connection that sends any bytes and reads raw frames;
 //! - [`frames`]: the frame builder (messages, common responses, frames no encoder would make);
 //! - [`server`]: the scriptable fake server (per-connection scripts, recorded requests);
@@ -18,6 +19,7 @@ pub mod frames;
 pub mod fuzz_checks;
 pub mod fuzz_server;
 pub mod generators;
+pub mod node;
 pub mod proxy;
 pub mod raw;
 pub mod server;

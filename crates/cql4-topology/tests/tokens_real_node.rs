@@ -9,26 +9,14 @@
 //! `source /work/notes/testenv.sh`): a missing one fails the test, it never skips.
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::Duration;
 
-use cql4_conn::{Client, Config, PreparedStatement, QueryOptions, TlsConfig};
+use cql4_conn::{Client, Config, PreparedStatement, QueryOptions};
 use cql4_frame::request::{BoundValue, QueryValues};
 use cql4_frame::value::CqlValue;
 use cql4_topology::{
     murmur3_token, routing_key, ClusterInfo, ReplicationStrategy, Token, Topology,
 };
-
-fn var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v,
-        _ => panic!(
-            "{name} is not set: run the integration tests with `cargo xtask test` (it starts the \
-             local Cassandra node and exports CQL4_TEST_*), or export them by hand as \
-             docs/testing.md describes"
-        ),
-    }
-}
 
 struct Node {
     host: String,
@@ -36,27 +24,20 @@ struct Node {
     config: Config,
 }
 
+/// The test node (`cql4_testkit::node`, from the CQL4_TEST_* variables), logged in with the
+/// password.
 fn node() -> Node {
-    let host = var("CQL4_TEST_HOST");
-    let port: u16 = var("CQL4_TEST_PORT")
-        .parse()
-        .expect("CQL4_TEST_PORT is a port number");
-    let mut config = Config::new(host.clone(), port);
-    config.tls = Some(
-        TlsConfig::new()
-            .with_ca_file(var("CQL4_TEST_CA"))
-            .with_server_name(var("CQL4_TEST_SERVER_NAME")),
-    );
-    config.auth = Some(Arc::new(
-        cql4_auth::PasswordAuthenticator::new(var("CQL4_TEST_USER"), var("CQL4_TEST_PASSWORD"))
-            .expect("valid credentials"),
-    ));
+    let node = cql4_testkit::node::node();
+    let mut config = node.password_config();
     // The keyspaces have one replica: in a two-DC cluster, LOCAL_QUORUM (the default) cannot
     // be met for a key whose replica is in the other DC.
     config.default_consistency = cql4_frame::Consistency::ONE;
-    config.connect_timeout = Duration::from_secs(20);
     config.request_timeout = Duration::from_secs(60);
-    Node { host, port, config }
+    Node {
+        host: node.host,
+        port: node.port,
+        config,
+    }
 }
 
 /// Runs a schema change, then waits until every node has the same schema version: in a
@@ -392,9 +373,11 @@ async fn checks(client: &Client, node: &Node, ks: &str) {
     assert!(cluster.ignored.is_empty(), "{cluster:?}");
     assert_eq!(cluster.nodes.len(), 1 + peer_rows.len(), "{cluster:?}");
     // `cargo xtask test` exports every node's address; with it, the count is known.
-    if let Ok(nodes) = std::env::var("CQL4_TEST_NODES") {
-        assert_eq!(cluster.nodes.len(), nodes.split(',').count(), "{cluster:?}");
-    }
+    assert_eq!(
+        cluster.nodes.len(),
+        cql4_testkit::node::node().nodes.len(),
+        "{cluster:?}"
+    );
     assert_eq!(
         cluster.partitioner.as_deref(),
         Some("org.apache.cassandra.dht.Murmur3Partitioner")
