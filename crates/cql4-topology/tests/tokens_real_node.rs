@@ -5,8 +5,8 @@
 //! replicas it computes for SimpleStrategy and NetworkTopologyStrategy keyspaces are the nodes
 //! that trace the read.
 //!
-//! Needs the CQL4_TEST_* variables (`cargo xtask test` exports them; or
-//! `source /work/notes/testenv.sh`): a missing one fails the test, it never skips.
+//! Needs the CQL4_TEST_* variables (`cargo xtask test` exports them; by hand, docs/testing.md
+//! "Environment given to the tests"): a missing one fails the test, it never skips.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
