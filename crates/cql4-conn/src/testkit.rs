@@ -11,6 +11,24 @@ use crate::error::{Error, Result};
 pub use crate::driver::AsyncIo;
 pub use crate::mux::{Delivery, Expired, Health, Multiplexer, MuxConfig, StreamViolation};
 
+/// The byte stream alone, as [`crate::connect`] opens it (DNS, TCP, then TLS when configured),
+/// within [`Config::connect_timeout`]: no OPTIONS, no STARTUP, no login.
+pub async fn open_transport(config: &Config) -> Result<Box<dyn AsyncIo>> {
+    match tokio::time::timeout(config.connect_timeout, crate::transport::open(config)).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::ConnectTimeout {
+            addr: config.address(),
+            timeout: config.connect_timeout,
+        }),
+    }
+}
+
+/// `start + wait` without the overflow panic: a huge wait means "never" (the driver's own rule
+/// for user timeouts).
+pub fn deadline_after(start: std::time::Instant, wait: std::time::Duration) -> std::time::Instant {
+    crate::deadline::after(start, wait)
+}
+
 /// Opens a connection as [`crate::connect`] does (TCP, TLS, OPTIONS/STARTUP, authentication,
 /// within [`Config::connect_timeout`]) but without compression, and hands over the socket and
 /// the bytes read past the handshake: no multiplexer, no heartbeat, no I/O task.

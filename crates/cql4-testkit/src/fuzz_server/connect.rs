@@ -2,13 +2,10 @@
 //! (TCP and TLS only, then optionally STARTUP), where a server's decoder meets bytes from
 //! anyone who can reach its port.
 
-use std::time::Duration;
-
 use bytes::BytesMut;
 use cql4_conn::Config;
 use cql4_frame::compression::Compression;
 use cql4_frame::request::{Request, RequestFrame, Startup};
-use tokio::net::TcpStream;
 
 use super::args::Stage;
 use crate::raw::{RawConnection, Reaction};
@@ -20,14 +17,8 @@ pub(crate) async fn open(config: &Config, stage: Stage) -> Result<RawConnection,
             .await
             .map_err(|e| e.to_string());
     }
-    let mut raw = tokio::time::timeout(config.connect_timeout, unauthenticated(config))
-        .await
-        .map_err(|_| {
-            format!(
-                "connecting took over {} ms",
-                config.connect_timeout.as_millis()
-            )
-        })??;
+    // Bounded by the connect timeout inside the transport.
+    let mut raw = unauthenticated(config).await?;
     if stage == Stage::BeforeAuth {
         let mut startup = Vec::new();
         RequestFrame {
@@ -54,31 +45,15 @@ pub(crate) async fn open(config: &Config, stage: Stage) -> Result<RawConnection,
     Ok(raw)
 }
 
-/// TCP, then TLS when configured, and nothing else.
+/// TCP, then TLS when configured, and nothing else: the driver's own transport.
 async fn unauthenticated(config: &Config) -> Result<RawConnection, String> {
-    let tcp = TcpStream::connect((config.host.as_str(), config.port))
+    let io = cql4_conn::testkit::open_transport(config)
         .await
-        .map_err(|e| format!("connecting to {}: {e}", config.address()))?;
-    let _ = tcp.set_nodelay(true);
-    let timeout: Duration = config.request_timeout;
-    let io: Box<dyn cql4_conn::testkit::AsyncIo> = match &config.tls {
-        None => Box::new(tcp),
-        Some(tls) => {
-            let client = tls.build().map_err(|e| e.to_string())?;
-            let name = tls
-                .server_name_for(&config.host)
-                .map_err(|e| e.to_string())?;
-            let stream = tokio_rustls::TlsConnector::from(client)
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS with {}: {e}", config.address()))?;
-            Box::new(stream)
-        }
-    };
+        .map_err(|e| e.to_string())?;
     Ok(RawConnection::from_parts(
         io,
         BytesMut::new(),
         config.limits.clone(),
-        timeout,
+        config.request_timeout,
     ))
 }
