@@ -103,10 +103,6 @@ fn query(text: &str) -> Vec<u8> {
     frame(0, 1, 0x07, &body)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fuzz-server-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -175,9 +171,9 @@ async fn hang_and_undecodable_answer_are_detected_minimized_and_replayable() {
         &templates,
         format!(
             "# test templates\nOPTIONS {}\nQUERY hang {}\nQUERY bad {}\n",
-            hex(&frame(0, 1, 0x05, b"")),
-            hex(&query(&format!("{padding} HANG"))),
-            hex(&query(&format!("{padding} BAD!"))),
+            hex::encode(frame(0, 1, 0x05, b"")),
+            hex::encode(query(&format!("{padding} HANG"))),
+            hex::encode(query(&format!("{padding} BAD!"))),
         ),
     )
     .unwrap();
@@ -212,11 +208,15 @@ async fn hang_and_undecodable_answer_are_detected_minimized_and_replayable() {
         let f = file_of(&report.files, kind);
         assert_eq!(f.seed, 5);
         // Minimized: the padding is gone, the trigger stays, the frame is still whole.
-        assert!(contains(&f.frame, trigger), "{kind}: {}", hex(&f.frame));
+        assert!(
+            contains(&f.frame, trigger),
+            "{kind}: {}",
+            hex::encode(&f.frame)
+        );
         assert!(
             f.frame.len() <= 9 + 8,
             "{kind} not minimized: {} ({})",
-            hex(&f.frame),
+            hex::encode(&f.frame),
             f.minimized
         );
         assert_eq!(framing(&f.frame), Framing::Frames(1));
@@ -245,7 +245,7 @@ async fn a_server_error_spanning_lines_is_written_on_one_line_and_replays() {
     let templates = dir.join("templates.txt");
     std::fs::write(
         &templates,
-        format!("QUERY err {}\n", hex(&query("SELECT ERR! FROM t"))),
+        format!("QUERY err {}\n", hex::encode(query("SELECT ERR! FROM t"))),
     )
     .unwrap();
     let out = dir.join("out");
@@ -291,7 +291,7 @@ async fn an_absurd_deadline_runs_instead_of_panicking() {
     let templates = dir.join("templates.txt");
     std::fs::write(
         &templates,
-        format!("QUERY plain {}\n", hex(&query("SELECT 1"))),
+        format!("QUERY plain {}\n", hex::encode(query("SELECT 1"))),
     )
     .unwrap();
     let out = dir.join("out");
@@ -327,8 +327,8 @@ async fn crash_is_detected_with_candidates_and_replay_isolates_the_culprit() {
         &templates,
         format!(
             "OPTIONS {}\nQUERY die {}\n",
-            hex(&frame(0, 1, 0x05, b"")),
-            hex(&die)
+            hex::encode(frame(0, 1, 0x05, b"")),
+            hex::encode(&die)
         ),
     )
     .unwrap();
@@ -358,7 +358,7 @@ async fn crash_is_detected_with_candidates_and_replay_isolates_the_culprit() {
     assert!(
         contains(&f.frame, b"DIE!"),
         "prime suspect {}",
-        hex(&f.frame)
+        hex::encode(&f.frame)
     );
     assert_eq!(f.candidates.last().map(|c| &c.1), Some(&f.frame));
     assert!(
@@ -394,7 +394,11 @@ async fn unauthenticated_stage_sends_after_startup_and_detects_the_crash_without
     let server = fake().await;
     let dir = scratch("before-auth");
     let templates = dir.join("templates.txt");
-    std::fs::write(&templates, format!("QUERY die {}\n", hex(&query("DIE!")))).unwrap();
+    std::fs::write(
+        &templates,
+        format!("QUERY die {}\n", hex::encode(query("DIE!"))),
+    )
+    .unwrap();
     let out = dir.join("out");
     // No credentials at all: the stage needs none, and liveness is a connection + OPTIONS.
     let port = server.addr.port().to_string();
@@ -423,7 +427,7 @@ async fn unauthenticated_stage_sends_after_startup_and_detects_the_crash_without
     };
     assert!(report.crash.is_some(), "{}", report.summary());
     let f = file_of(&report.files, Kind::Crash);
-    assert!(contains(&f.frame, b"DIE!"), "{}", hex(&f.frame));
+    assert!(contains(&f.frame, b"DIE!"), "{}", hex::encode(&f.frame));
     assert_eq!(f.stage, Stage::BeforeAuth);
     // The replay takes the stage from the file: no --stage, and the credentials it is given
     // are never used.

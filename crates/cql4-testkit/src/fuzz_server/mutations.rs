@@ -156,13 +156,9 @@ impl fmt::Display for Mutation {
     }
 }
 
+/// Lowercase hex, as the finding and template files write frames.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 impl Mutation {

@@ -96,19 +96,13 @@ pub fn format_templates(templates: &[Template]) -> String {
 /// Decodes lowercase or uppercase hex with no separators.
 pub(crate) fn unhex(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
-        return Err(format!("odd number of hex digits ({})", s.len()));
-    }
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(format!("{:?} is not a hex digit", char::from(c))),
-    };
-    s.as_bytes()
-        .chunks(2)
-        .map(|p| Ok((digit(p[0])? << 4) | digit(p[1])?))
-        .collect()
+    hex::decode(s).map_err(|e| match e {
+        hex::FromHexError::OddLength => format!("odd number of hex digits ({})", s.len()),
+        hex::FromHexError::InvalidHexCharacter { c, .. } => {
+            format!("{c:?} is not a hex digit")
+        }
+        other => other.to_string(),
+    })
 }
 
 /// Offsets of the `[int]` length of every bound `[value]` in a QUERY (0x07), EXECUTE (0x0A)
