@@ -217,6 +217,11 @@ impl Client {
         self.inner.channel.is_closed()
     }
 
+    /// True when both handles are of the same connection.
+    pub fn same_connection(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The compression negotiated in the handshake.
     pub fn compression(&self) -> Compression {
         self.inner.compression

@@ -68,6 +68,16 @@ pub enum Error {
         /// The queue limit.
         queued: usize,
     },
+    /// A session found no node to run the request on: every node of its plan has no open
+    /// connection (down, or still connecting).
+    NoNodeAvailable {
+        /// How many nodes the plan held.
+        tried: usize,
+        /// The last connection failure seen, if any, as text.
+        last_error: Option<String>,
+    },
+    /// The session was closed ([`Error::Closed`] is one connection's end).
+    SessionClosed,
 }
 
 /// Why a connection closed.
@@ -155,6 +165,14 @@ impl fmt::Display for Error {
                 f,
                 "{queued} requests already wait for a stream id on this connection"
             ),
+            Self::NoNodeAvailable { tried, last_error } => {
+                write!(f, "no node available ({tried} in the plan, none connected)")?;
+                match last_error {
+                    Some(e) => write!(f, "; last connection error: {e}"),
+                    None => Ok(()),
+                }
+            }
+            Self::SessionClosed => f.write_str("the session is closed"),
         }
     }
 }

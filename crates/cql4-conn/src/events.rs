@@ -39,9 +39,19 @@ impl EventType {
 /// connection closes. Events are decoded here, in the receiver's task.
 #[derive(Debug)]
 pub struct Events {
-    rx: mpsc::Receiver<RawFrame>,
-    compression: Compression,
-    limits: DecodeLimits,
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    /// EVENT frames of this connection, decoded by the receiver.
+    Frames {
+        rx: mpsc::Receiver<RawFrame>,
+        compression: Compression,
+        limits: DecodeLimits,
+    },
+    /// Events decoded by another layer (a session's control connection).
+    Decoded(mpsc::Receiver<Event>),
 }
 
 impl Events {
@@ -51,27 +61,56 @@ impl Events {
         limits: DecodeLimits,
     ) -> Self {
         Self {
-            rx,
-            compression,
-            limits,
+            source: Source::Frames {
+                rx,
+                compression,
+                limits,
+            },
+        }
+    }
+
+    /// Events forwarded from a channel, already decoded: how a session hands out the events
+    /// of its control connection, which may change while the stream lives. The stream ends
+    /// when every sender is dropped.
+    pub fn from_channel(rx: mpsc::Receiver<Event>) -> Self {
+        Self {
+            source: Source::Decoded(rx),
         }
     }
 
     /// The next event; `None` once the connection has closed.
     pub async fn recv(&mut self) -> Option<Result<Event, Error>> {
-        let frame = self.rx.recv().await?;
-        Some(self.decode(frame))
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
 
-    fn decode(&self, frame: RawFrame) -> Result<Event, Error> {
-        let response = ResponseFrame::decode(frame, self.compression, &self.limits)?;
-        match response.message {
-            Response::Event(e) => Ok(e),
-            other => Err(Error::Protocol(format!(
-                "{} on the event stream (-1)",
-                other.opcode().name().unwrap_or("unknown opcode")
-            ))),
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Event, Error>>> {
+        match &mut self.source {
+            Source::Frames {
+                rx,
+                compression,
+                limits,
+            } => match rx.poll_recv(cx) {
+                Poll::Ready(Some(frame)) => Poll::Ready(Some(decode(frame, *compression, limits))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            Source::Decoded(rx) => rx.poll_recv(cx).map(|e| e.map(Ok)),
         }
+    }
+}
+
+fn decode(
+    frame: RawFrame,
+    compression: Compression,
+    limits: &DecodeLimits,
+) -> Result<Event, Error> {
+    let response = ResponseFrame::decode(frame, compression, limits)?;
+    match response.message {
+        Response::Event(e) => Ok(e),
+        other => Err(Error::Protocol(format!(
+            "{} on the event stream (-1)",
+            other.opcode().name().unwrap_or("unknown opcode")
+        ))),
     }
 }
 
@@ -79,10 +118,6 @@ impl futures_core::Stream for Events {
     type Item = Result<Event, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(frame)) => Poll::Ready(Some(self.decode(frame))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        self.poll_event(cx)
     }
 }

@@ -82,7 +82,7 @@ pub use events::{EventType, Events};
 pub use handshake::{DRIVER_NAME, DRIVER_VERSION};
 pub use mux::MuxConfig;
 pub use options::{QueryOptions, Values};
-pub use paging::{Pager, RowRef, RowStream};
+pub use paging::{PageFetcher, PageFuture, Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use request_channel::Connection;
 pub use tls::{TlsConfig, TlsError};

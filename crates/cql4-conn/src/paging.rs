@@ -20,6 +20,49 @@ use crate::error::{Error, Result};
 use crate::options::{QueryOptions, Values};
 use crate::prepared::PreparedStatement;
 
+/// A boxed request future, as [`PageFetcher`] returns it.
+pub type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<QueryResult>> + Send + 'a>>;
+
+/// What runs the requests of a [`Pager`] or a [`RowStream`]: a [`Client`] (every page on its
+/// connection) or a session (each page on the node its routing picks).
+pub trait PageFetcher: Send + Sync + std::fmt::Debug + 'static {
+    /// Runs a CQL string; `options.paging_state` says which page.
+    fn fetch_query<'a>(
+        &'a self,
+        cql: &'a str,
+        values: Values,
+        options: &'a QueryOptions,
+    ) -> PageFuture<'a>;
+
+    /// Executes a prepared statement; `options.paging_state` says which page.
+    fn fetch_execute<'a>(
+        &'a self,
+        statement: &'a PreparedStatement,
+        values: Values,
+        options: &'a QueryOptions,
+    ) -> PageFuture<'a>;
+}
+
+impl PageFetcher for Client {
+    fn fetch_query<'a>(
+        &'a self,
+        cql: &'a str,
+        values: Values,
+        options: &'a QueryOptions,
+    ) -> PageFuture<'a> {
+        Box::pin(self.query(cql, values, options))
+    }
+
+    fn fetch_execute<'a>(
+        &'a self,
+        statement: &'a PreparedStatement,
+        values: Values,
+        options: &'a QueryOptions,
+    ) -> PageFuture<'a> {
+        Box::pin(self.execute(statement, values, options))
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Statement {
     Query(Arc<str>),
@@ -29,20 +72,34 @@ enum Statement {
 /// What is needed to fetch any page of one statement.
 #[derive(Debug, Clone)]
 struct PageSource {
-    client: Client,
+    fetcher: Arc<dyn PageFetcher>,
     statement: Statement,
     values: Values,
     options: QueryOptions,
 }
 
 impl PageSource {
+    fn new(
+        fetcher: Arc<dyn PageFetcher>,
+        statement: Statement,
+        values: Values,
+        options: &QueryOptions,
+    ) -> Self {
+        Self {
+            fetcher,
+            statement,
+            values,
+            options: options.clone(),
+        }
+    }
+
     /// Fetches the page at `paging_state` (the first page for `None`).
     async fn fetch(self, paging_state: Option<Bytes>) -> Result<QueryResult> {
         let mut options = self.options;
         options.paging_state = paging_state;
         match &self.statement {
-            Statement::Query(cql) => self.client.query(cql, self.values, &options).await,
-            Statement::Prepared(p) => self.client.execute(p, self.values, &options).await,
+            Statement::Query(cql) => self.fetcher.fetch_query(cql, self.values, &options).await,
+            Statement::Prepared(p) => self.fetcher.fetch_execute(p, self.values, &options).await,
         }
     }
 }
@@ -55,6 +112,42 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// Pages of a CQL string fetched by `fetcher`, starting at `options.paging_state`.
+    pub fn for_query(
+        fetcher: Arc<dyn PageFetcher>,
+        cql: &str,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Self {
+        Self {
+            next: Some(options.paging_state.clone()),
+            source: PageSource::new(
+                fetcher,
+                Statement::Query(cql.into()),
+                values.into(),
+                options,
+            ),
+        }
+    }
+
+    /// Pages of a prepared statement fetched by `fetcher`.
+    pub fn for_execute(
+        fetcher: Arc<dyn PageFetcher>,
+        statement: &PreparedStatement,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Self {
+        Self {
+            next: Some(options.paging_state.clone()),
+            source: PageSource::new(
+                fetcher,
+                Statement::Prepared(statement.clone()),
+                values.into(),
+                options,
+            ),
+        }
+    }
+
     /// The next page, `None` after the last one. The paging state of each page is also in
     /// its [`QueryResult::paging_state`], to resume later with
     /// [`QueryOptions::with_paging_state`].
@@ -122,6 +215,36 @@ pub struct RowStream {
 }
 
 impl RowStream {
+    /// Every row of a CQL string, its pages fetched by `fetcher`.
+    pub fn for_query(
+        fetcher: Arc<dyn PageFetcher>,
+        cql: &str,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Self {
+        Self::new(PageSource::new(
+            fetcher,
+            Statement::Query(cql.into()),
+            values.into(),
+            options,
+        ))
+    }
+
+    /// Every row of a prepared statement, its pages fetched by `fetcher`.
+    pub fn for_execute(
+        fetcher: Arc<dyn PageFetcher>,
+        statement: &PreparedStatement,
+        values: impl Into<Values>,
+        options: &QueryOptions,
+    ) -> Self {
+        Self::new(PageSource::new(
+            fetcher,
+            Statement::Prepared(statement.clone()),
+            values.into(),
+            options,
+        ))
+    }
+
     fn new(source: PageSource) -> Self {
         Self {
             source,
@@ -213,15 +336,6 @@ impl Drop for RowStream {
 }
 
 impl Client {
-    fn source(&self, statement: Statement, values: Values, options: &QueryOptions) -> PageSource {
-        PageSource {
-            client: self.clone(),
-            statement,
-            values,
-            options: options.clone(),
-        }
-    }
-
     /// Pages of a CQL string, one request per [`Pager::next_page`]. Starts at
     /// `options.paging_state` if set.
     pub fn query_pages(
@@ -230,10 +344,7 @@ impl Client {
         values: impl Into<Values>,
         options: &QueryOptions,
     ) -> Pager {
-        Pager {
-            next: Some(options.paging_state.clone()),
-            source: self.source(Statement::Query(cql.into()), values.into(), options),
-        }
+        Pager::for_query(Arc::new(self.clone()), cql, values, options)
     }
 
     /// Pages of a prepared statement.
@@ -243,14 +354,7 @@ impl Client {
         values: impl Into<Values>,
         options: &QueryOptions,
     ) -> Pager {
-        Pager {
-            next: Some(options.paging_state.clone()),
-            source: self.source(
-                Statement::Prepared(statement.clone()),
-                values.into(),
-                options,
-            ),
-        }
+        Pager::for_execute(Arc::new(self.clone()), statement, values, options)
     }
 
     /// Every row of a CQL string as a stream, prefetching one page ahead.
@@ -260,7 +364,7 @@ impl Client {
         values: impl Into<Values>,
         options: &QueryOptions,
     ) -> RowStream {
-        RowStream::new(self.source(Statement::Query(cql.into()), values.into(), options))
+        RowStream::for_query(Arc::new(self.clone()), cql, values, options)
     }
 
     /// Every row of a prepared statement as a stream, prefetching one page ahead.
@@ -270,10 +374,6 @@ impl Client {
         values: impl Into<Values>,
         options: &QueryOptions,
     ) -> RowStream {
-        RowStream::new(self.source(
-            Statement::Prepared(statement.clone()),
-            values.into(),
-            options,
-        ))
+        RowStream::for_execute(Arc::new(self.clone()), statement, values, options)
     }
 }

@@ -119,6 +119,21 @@ pub struct NodeInfo {
     pub release_version: Option<String>,
 }
 
+impl NodeInfo {
+    /// A node known only by its address (a single-host session's node, before or without
+    /// reading `system.local`).
+    pub fn at(address: SocketAddr) -> Self {
+        Self {
+            host_id: None,
+            address,
+            datacenter: None,
+            rack: None,
+            tokens: Vec::new(),
+            release_version: None,
+        }
+    }
+}
+
 /// Why a peer row was not turned into a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
