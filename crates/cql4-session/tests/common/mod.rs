@@ -43,17 +43,18 @@ pub async fn wait_up(session: &Session, n: usize, within: Duration) {
     }
 }
 
-/// Runs a schema change, then waits until every node reports the same schema version (read
-/// on one connection: `system.local` and `system.peers_v2` of the same node cover them all).
-pub async fn schema(session: &Session, cql: &str) {
+/// Runs a schema change on node 1, then waits until every node reports the same schema
+/// version as node 1 (its `system.local` and `system.peers_v2` cover them all; running the
+/// change elsewhere could show agreement on the old version before gossip carries the new).
+pub async fn schema(_session: &Session, cql: &str) {
+    let session = cql4_conn::Client::connect(&cql4_testkit::node::node().password_config())
+        .await
+        .expect("connection to node 1");
     session
         .query(cql, (), &QueryOptions::new())
         .await
         .unwrap_or_else(|e| panic!("{cql}: {e}"));
     let one = QueryOptions::new().with_consistency(Consistency::ONE);
-    let session = cql4_conn::Client::connect(&cql4_testkit::node::node().password_config())
-        .await
-        .expect("connection to node 1");
     for _ in 0..150 {
         let mut versions = Vec::new();
         for table in ["system.local", "system.peers_v2"] {
@@ -79,4 +80,23 @@ pub fn keyspace(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+/// Runs `xtask cassandra <args>` (the harness's own binary, `CQL4_TEST_XTASK`, which the cluster
+/// stage of `cargo xtask test` exports), failing the test with its output when it fails.
+pub fn cassandra(args: &[&str]) {
+    let xtask = std::env::var("CQL4_TEST_XTASK").unwrap_or_else(|_| {
+        panic!("CQL4_TEST_XTASK is not set: run the cluster tests with `cargo xtask test`")
+    });
+    let out = std::process::Command::new(&xtask)
+        .arg("cassandra")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {xtask}: {e}"));
+    assert!(
+        out.status.success(),
+        "xtask cassandra {args:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
