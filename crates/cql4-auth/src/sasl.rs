@@ -69,6 +69,11 @@ pub trait AuthProvider: Send + Sync + fmt::Debug {
         &'a self,
         authenticator_class: &'a str,
     ) -> BoxFuture<'a, Result<Box<dyn SaslMechanism>, AuthError>>;
+
+    /// The server refused the last handshake's credentials: forget cached ones so that the
+    /// next [`AuthProvider::start`] resolves them again (a session calls this before its one
+    /// retry). Default: nothing cached.
+    fn invalidate(&self) {}
 }
 
 /// Bounds on one exchange.

@@ -325,6 +325,13 @@ impl SigV4AuthProvider {
         &self.region
     }
 
+    #[cfg(test)]
+    pub(crate) fn credentials_for_test(
+        &self,
+    ) -> crate::BoxFuture<'_, Result<Credentials, CredentialsError>> {
+        self.credentials.provide_credentials()
+    }
+
     async fn mechanism(&self, class: &str) -> Result<Box<dyn SaslMechanism>, AuthError> {
         tracing::debug!(authenticator_class = class, region = %self.region, "starting SigV4");
         let credentials = self.credentials.provide_credentials().await?;
@@ -349,6 +356,10 @@ impl AuthProvider for SigV4AuthProvider {
         authenticator_class: &'a str,
     ) -> BoxFuture<'a, Result<Box<dyn SaslMechanism>, AuthError>> {
         Box::pin(self.mechanism(authenticator_class))
+    }
+
+    fn invalidate(&self) {
+        self.credentials.invalidate();
     }
 }
 

@@ -237,13 +237,17 @@ impl NodePool {
     }
 
     /// Opens one connection: handshake (credentials resolved afresh by the provider), then
-    /// the session's keyspace, then adds it to the pool. An authentication failure is tried
-    /// once more at once, since temporary credentials may have rotated between the two
-    /// handshakes.
+    /// the session's keyspace, then adds it to the pool. After an authentication failure the
+    /// provider forgets its cached credentials ([`cql4_auth::AuthProvider::invalidate`]) and
+    /// the handshake is tried once more at once, since temporary credentials may have rotated;
+    /// only then does the attempt count as failed.
     async fn open(self: &Arc<Self>) -> Result<(), Error> {
         let client = match self.connect().await {
             Err(e @ (Error::Auth(_) | Error::AuthRejected { .. })) => {
                 tracing::debug!(node = %self.address, error = %e, "authentication failed: resolving credentials again");
+                if let Some(auth) = &self.config.auth {
+                    auth.invalidate();
+                }
                 self.connect().await?
             }
             other => other?,

@@ -221,6 +221,15 @@ impl<P: CredentialsProvider> CredentialsProvider for CachingProvider<P> {
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
         Box::pin(self.load())
     }
+
+    /// Forgets the cached credentials (a refresh under way keeps running and fills the cache
+    /// again with what it loads) and passes the word on.
+    fn invalidate(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.cached = None;
+        }
+        self.inner.invalidate();
+    }
 }
 
 #[cfg(test)]
@@ -284,6 +293,29 @@ mod tests {
         let p3 = at(datetime!(2026-01-01 11:54:59 UTC));
         lock(&p3.state).cached = lock(&p.state).cached.clone();
         assert_eq!(get(&p3).unwrap().access_key_id(), "AKID1");
+    }
+
+    #[test]
+    fn invalidate_makes_the_next_call_load_again() {
+        let inner = Arc::new(Counting {
+            calls: AtomicU32::new(0),
+            expiry: datetime!(2026-01-01 12:00 UTC),
+            fail_after: 100,
+        });
+        let p = CachingProvider::new(Arc::clone(&inner))
+            .with_clock(Arc::new(FixedClock(datetime!(2026-01-01 11:00 UTC))));
+        assert_eq!(get(&p).unwrap().access_key_id(), "AKID1");
+        assert_eq!(get(&p).unwrap().access_key_id(), "AKID1", "cached");
+        // Through the AuthProvider a session holds.
+        let auth = crate::SigV4AuthProvider::new(Arc::new(p), "us-east-1");
+        crate::AuthProvider::invalidate(&auth);
+        let again = now_or_never(auth.credentials_for_test()).unwrap().unwrap();
+        assert_eq!(
+            again.access_key_id(),
+            "AKID2",
+            "loaded again after invalidate"
+        );
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -115,6 +115,11 @@ impl fmt::Debug for Credentials {
 pub trait CredentialsProvider: Send + Sync + fmt::Debug {
     /// Loads (or returns cached) credentials.
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>>;
+
+    /// The server refused the credentials last provided: a cache forgets them, so that the
+    /// next call loads them again (temporary credentials may have rotated). Default: nothing
+    /// to forget.
+    fn invalidate(&self) {}
 }
 
 /// Explicit credentials are a provider that always returns them.
@@ -127,6 +132,10 @@ impl CredentialsProvider for Credentials {
 impl<P: CredentialsProvider + ?Sized> CredentialsProvider for Arc<P> {
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
         (**self).provide_credentials()
+    }
+
+    fn invalidate(&self) {
+        (**self).invalidate();
     }
 }
 
