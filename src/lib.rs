@@ -1,15 +1,16 @@
 //! cql4: a client for the Cassandra native protocol v4, built first for Amazon Keyspaces.
 //!
 //! This facade re-exports the layers: [`frame`] (the sans-io codec), [`auth`] (SASL PLAIN,
-//! SigV4, AWS credentials) and [`conn`] (the tokio connection), and lifts the connection API
-//! most programs need to the top level:
+//! SigV4, AWS credentials), [`conn`] (one tokio connection) and [`session`] (a pool per node,
+//! topology, routing, reconnection), and lifts the API most programs need to the top level:
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut config = cql4::Config::new("127.0.0.1", 9042);
 //! config.auth = Some(std::sync::Arc::new(cql4::auth::PasswordAuthenticator::new("user", "pw")?));
-//! let client = cql4::Client::connect(&config).await?;
-//! let result = client
+//! // Every node of the cluster, reconnecting on its own; `Client::connect` for one connection.
+//! let session = cql4::Session::connect(&config).await?;
+//! let result = session
 //!     .query("SELECT release_version FROM system.local", (), &cql4::QueryOptions::new())
 //!     .await?;
 //! # Ok(()) }
@@ -20,8 +21,10 @@
 pub use cql4_auth as auth;
 pub use cql4_conn as conn;
 pub use cql4_frame as frame;
+pub use cql4_session as session;
 
 pub use cql4_conn::{
     connect, BatchRequest, Client, Config, Connection, Error, EventType, Events, PreparedStatement,
     QueryOptions, QueryResult, RowRef, RowStream, TlsConfig, Values,
 };
+pub use cql4_session::{Session, SessionConfig};

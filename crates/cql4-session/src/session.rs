@@ -26,7 +26,7 @@ use crate::pool::{NodePool, Pooled};
 use crate::shared::Shared;
 use crate::view::View;
 
-/// Connections to every node of a cluster, with the requests of [`Client`]: moving code from
+/// Connections to every node of a cluster, with the requests of [`Client`](cql4_conn::Client): moving code from
 /// `Client::connect(&config)` to `Session::connect(&config)` changes that line only.
 ///
 /// Cheap to clone; usable from many tasks at once. See the crate documentation for what it
@@ -101,7 +101,7 @@ impl Session {
     /// can take requests (the others open in the background), within
     /// [`Config::connect_timeout`] per contact point.
     ///
-    /// Accepts a [`SessionConfig`] or, as [`Client::connect`] does, a [`Config`].
+    /// Accepts a [`SessionConfig`] or, as [`Client::connect`](cql4_conn::Client::connect) does, a [`Config`].
     pub async fn connect(config: impl Into<SessionConfig>) -> Result<Self> {
         let config: SessionConfig = config.into();
         let contacts = resolve_contacts(&config).await?;
@@ -361,7 +361,7 @@ impl Session {
         Ok(())
     }
 
-    /// Subscribes to server events, as [`Client::register`]; the events come from the
+    /// Subscribes to server events, as [`Client::register`](cql4_conn::Client::register); the events come from the
     /// session's control connection (whichever node it is on, across reconnections). A
     /// single-host session registers on its connection.
     pub async fn register(&self, event_types: &[EventType]) -> Result<Events> {
