@@ -130,7 +130,8 @@ async fn refresh(inner: &Inner, client: &Client, contact: SocketAddr) -> Result<
     Ok(())
 }
 
-/// Until the control connection closes (or the session goes away).
+/// Until the control connection closes (or the session goes away). The session is held only
+/// while an event or a refresh is handled, so dropping every `Session` handle ends this task.
 async fn serve(session: &Weak<Inner>, client: &Client, events: &mut Events, contact: SocketAddr) {
     let interval = match session.upgrade() {
         Some(inner) => inner
@@ -143,28 +144,32 @@ async fn serve(session: &Weak<Inner>, client: &Client, events: &mut Events, cont
     let mut pending: Option<Instant> = None;
     loop {
         let at = pending.map_or(next_refresh, |p| p.min(next_refresh));
-        let Some(inner) = session.upgrade() else {
-            return;
-        };
         tokio::select! {
-            event = events.recv() => match event {
-                None => return,
-                Some(Err(e)) => tracing::warn!(error = %e, "undecodable event"),
-                Some(Ok(event)) => {
-                    tracing::debug!(?event, "event");
-                    inner.forward(&event);
-                    if needs_refresh(&event) {
-                        pending.get_or_insert(Instant::now() + DEBOUNCE);
-                    }
-                    if let Event::StatusChange { change: StatusChange::Up, address } = &event {
-                        if let Some(pool) = inner.view().pool_at(*address) {
-                            pool.reconnect_now();
+            event = events.recv() => {
+                let Some(inner) = session.upgrade() else {
+                    return;
+                };
+                match event {
+                    None => return,
+                    Some(Err(e)) => tracing::warn!(error = %e, "undecodable event"),
+                    Some(Ok(event)) => {
+                        tracing::debug!(?event, "event");
+                        inner.forward(&event);
+                        if needs_refresh(&event) {
+                            pending.get_or_insert(Instant::now() + DEBOUNCE);
+                        }
+                        if let Event::StatusChange { change: StatusChange::Up, address } = &event {
+                            if let Some(pool) = inner.view().pool_at(*address) {
+                                pool.reconnect_now();
+                            }
                         }
                     }
                 }
             },
-            () = inner.refresh_now.notified() => pending = Some(Instant::now()),
             () = tokio::time::sleep_until(at) => {
+                let Some(inner) = session.upgrade() else {
+                    return;
+                };
                 if let Err(e) = refresh(&inner, client, contact).await {
                     tracing::warn!(error = %e, "topology refresh failed");
                     if client.is_closed() {

@@ -13,7 +13,7 @@ use cql4_frame::event::Event;
 use cql4_frame::request::QueryValues;
 use cql4_topology::{routing_key, NodeIndex, NodeInfo};
 use futures_util::future::select_ok;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::SessionConfig;
@@ -50,8 +50,6 @@ pub(crate) struct Inner {
     subscribers: Mutex<Vec<(mpsc::Sender<Event>, Vec<EventType>)>>,
     closing: AtomicBool,
     control: Mutex<Option<JoinHandle<()>>>,
-    /// Asks the control task for a topology refresh now.
-    pub(crate) refresh_now: Notify,
 }
 
 impl std::fmt::Debug for Session {
@@ -142,7 +140,6 @@ impl Session {
             subscribers: Mutex::new(Vec::new()),
             closing: AtomicBool::new(false),
             control: Mutex::new(None),
-            refresh_now: Notify::new(),
             shared,
             config,
         });
@@ -190,7 +187,6 @@ impl Session {
                         subscribers: Mutex::new(Vec::new()),
                         closing: AtomicBool::new(false),
                         control: Mutex::new(None),
-                        refresh_now: Notify::new(),
                         shared,
                         config,
                     });
