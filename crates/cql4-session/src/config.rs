@@ -64,6 +64,10 @@ pub struct SessionConfig {
     pub token_aware: bool,
     /// `USE` this keyspace on every connection, including those opened later.
     pub keyspace: Option<String>,
+    /// Nodes the session connects to at most; further peer rows are ignored with a warning,
+    /// so a server listing thousands of peers cannot make the client open thousands of
+    /// connections. Default 1,024.
+    pub max_nodes: usize,
 }
 
 /// Exponential backoff with full jitter between reconnection attempts: the n-th wait is a
@@ -111,6 +115,7 @@ impl SessionConfig {
             single_host: false,
             token_aware: true,
             keyspace: None,
+            max_nodes: 1024,
         }
     }
 

@@ -124,6 +124,7 @@ impl Session {
         };
         let (view, _) = View::build(
             topology,
+            config.max_nodes,
             &empty,
             local_dc.as_deref(),
             &config.connection,
@@ -517,6 +518,7 @@ impl Inner {
         let old = self.view();
         let (view, removed) = View::build(
             topology,
+            self.config.max_nodes,
             &old,
             self.local_dc.as_deref(),
             &self.config.connection,

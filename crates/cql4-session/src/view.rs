@@ -39,6 +39,7 @@ impl View {
     /// starting pools for new ones. Returns the pools no longer used, for the caller to stop.
     pub(crate) fn build(
         topology: Topology,
+        max_nodes: usize,
         old: &Self,
         local_dc: Option<&str>,
         template: &Config,
@@ -50,7 +51,17 @@ impl View {
             .iter()
             .map(|p| (p.address, Arc::clone(p)))
             .collect();
-        let nodes: Vec<NodeInfo> = topology.nodes().to_vec();
+        let all = topology.nodes();
+        if all.len() > max_nodes {
+            tracing::warn!(
+                nodes = all.len(),
+                max_nodes,
+                "more nodes than max_nodes: the rest are ignored"
+            );
+        }
+        // Pools are indexed like the topology's nodes: a node past the cap has no pool and
+        // routing skips it.
+        let nodes: Vec<NodeInfo> = all.iter().take(max_nodes.max(1)).cloned().collect();
         let pools = nodes
             .iter()
             .map(|n| {
