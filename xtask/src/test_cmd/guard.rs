@@ -11,6 +11,17 @@ use crate::util::{describe, Result};
 static OWN_NODE: AtomicBool = AtomicBool::new(false);
 /// PID of the test step running now (0: none), so a SIGTERM to xtask does not orphan it.
 static CURRENT_STEP: AtomicU32 = AtomicU32::new(0);
+/// Set by the Ctrl-C handler, which then stops the nodes and exits.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// After Ctrl-C the handler owns the exit: the main thread must neither start the next step or
+/// cluster nor stop the nodes a second time, nor return from `main` (which would end the
+/// process while the handler is still stopping them).
+fn park_if_interrupted() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+}
 
 /// Like `util::run`, but records the child's PID for the interrupt handler.
 pub(super) fn run_step(cmd: &mut Command) -> Result<()> {
@@ -21,6 +32,7 @@ pub(super) fn run_step(cmd: &mut Command) -> Result<()> {
     CURRENT_STEP.store(child.id(), Ordering::SeqCst);
     let status = child.wait();
     CURRENT_STEP.store(0, Ordering::SeqCst);
+    park_if_interrupted();
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("{} failed with {s}", describe(cmd))),
@@ -45,6 +57,7 @@ impl<'a> NodeGuard<'a> {
             None => cassandra::start(layout, Mode::Keyspaces, Some(port)),
             Some(t) => cassandra::start_cluster(layout, Mode::Keyspaces, Some(port), t),
         };
+        park_if_interrupted();
         let started = started.inspect_err(|_| OWN_NODE.store(false, Ordering::SeqCst))?;
         // A node that was already running belongs to whoever started it: leave it running.
         OWN_NODE.store(started.launched, Ordering::SeqCst);
@@ -84,6 +97,7 @@ fn install_interrupt_handler() {
 
 fn set_interrupt_handler() {
     let result = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
         eprintln!("xtask: interrupted");
         let step = CURRENT_STEP.swap(0, Ordering::SeqCst);
         if step != 0 {
