@@ -1,8 +1,8 @@
 //! `cargo xtask …`: the project's build, test and harness commands.
 //!
 //! - `cargo xtask test`: fmt, clippy, the sans-io check, a Keyspaces-like Cassandra node, the
-//!   Python cross-check, `cargo test --workspace` against that node, rustdoc and the benchmark
-//!   smoke run (see docs/testing.md).
+//!   Python cross-check, `cargo test --workspace` against that node, rustdoc, the benchmark
+//!   smoke run, then the session tests against local 3-node clusters (see docs/testing.md).
 //! - `cargo xtask cassandra start|stop|status|logs|kill|stop-node|start-node`: the local Apache
 //!   Cassandra node, or a local cluster (`start --nodes 3`).
 //! - `cargo xtask demo`: the `cql4` CLI against the node, with a password and with SigV4.
@@ -37,12 +37,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// fmt --check, clippy -D warnings, the sans-io check, then the test suite against a local
-    /// node, rustdoc and a benchmark smoke run.
+    /// node, rustdoc, a benchmark smoke run, and the tests against local 3-node clusters.
     Test {
         /// Skip fmt and clippy (local iteration only; CI always runs them).
         #[arg(long)]
         skip_lint: bool,
-        /// Native port of the keyspaces-mode node.
+        /// Only the cluster stage: no fmt, clippy or single-node stage (local iteration; CI
+        /// runs everything).
+        #[arg(long)]
+        cluster_only: bool,
+        /// Native port of the keyspaces-mode node and of every cluster node.
         #[arg(long, default_value_t = 9142)]
         port: u16,
     },
@@ -174,7 +178,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let layout = layout::Layout::discover();
     let result = match cli.command {
-        Command::Test { skip_lint, port } => test_cmd::run(&layout, skip_lint, port),
+        Command::Test {
+            skip_lint,
+            cluster_only,
+            port,
+        } => test_cmd::run(
+            &layout,
+            &test_cmd::Options {
+                skip_lint,
+                cluster_only,
+                port,
+            },
+        ),
         Command::Demo { keep } => demo::run(&layout, keep),
         Command::Bench {
             quick,

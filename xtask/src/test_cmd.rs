@@ -8,86 +8,143 @@
 //! 4. the Python cross-check, `cargo test --workspace` (and `-p cql4-frame --all-features`),
 //!    `cargo doc` with warnings denied, and `cargo xtask bench --quick`, with the node's `CQL4_TEST_*`
 //!    environment (docs/testing.md)
-//! 5. stop the node, also when a step failed or on Ctrl-C; print the node's log tail on failure.
+//! 5. stop the node, also when a step failed or on Ctrl-C; print the node's log tail on failure
+//! 6. the cluster stage ([`cluster`]): for each cluster of its table, start it, run its tests
+//!    with its `CQL4_TEST_*` environment, stop it (every node's log tail on failure).
 //!
 //! Every step runs even when an earlier one failed; the command fails if any did.
-//! Integration tests never skip: if the node cannot start, this command fails with the log tail.
-use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+//! Integration tests never skip: if a node or cluster cannot start, this command fails with the
+//! log tail.
+mod cluster;
+mod guard;
 
-use crate::cassandra::{self, Mode, NodeState};
+use std::process::Command;
+
+use crate::cassandra;
 use crate::layout::Layout;
-use crate::util::{run as run_cmd, Result};
+use crate::util::run as run_cmd;
+use crate::util::Result;
 use crate::{sans_io, venv};
 
-/// Set while a node this process launched may be running; read by the Ctrl-C handler.
-static OWN_NODE: AtomicBool = AtomicBool::new(false);
-/// PID of the test step running now (0: none), so a SIGTERM to xtask does not orphan it.
-static CURRENT_STEP: AtomicU32 = AtomicU32::new(0);
+pub(crate) use guard::guard_interrupts;
+use guard::{run_step, NodeGuard};
+
+/// Names of the failed steps, in order.
+type Failures = Vec<String>;
+
+/// What `cargo xtask test` runs.
+pub(crate) struct Options {
+    /// Skip fmt, clippy and the sans-io check.
+    pub(crate) skip_lint: bool,
+    /// Only the cluster stage (no lints, no single node).
+    pub(crate) cluster_only: bool,
+    /// Native port of the single node and of every cluster node.
+    pub(crate) port: u16,
+}
 
 pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
+/// This xtask's executable, for steps and tests that run xtask commands (`CQL4_TEST_XTASK`).
+fn xtask_exe() -> String {
+    std::env::current_exe().map_or_else(|_| "xtask".into(), |p| p.display().to_string())
+}
+
+pub(crate) fn run(layout: &Layout, options: &Options) -> Result<()> {
     // Every step runs even after a failure, so one CI log shows everything that is wrong.
-    let mut failures: Vec<&str> = Vec::new();
-    if skip_lint {
-        eprintln!("xtask: --skip-lint: not running fmt and clippy (CI always does)");
+    let mut failures = Failures::new();
+    if options.cluster_only {
+        eprintln!("xtask: --cluster-only: no fmt, clippy or single-node stage (CI runs them)");
     } else {
-        let lints: [(&str, &[&str]); 4] = [
-            ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
-            (
-                "cargo clippy --workspace --all-targets -- -D warnings",
-                &[
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-            // The optional big-number conversions are not in the default feature set.
-            (
-                "cargo clippy -p cql4-frame --all-features --all-targets -- -D warnings",
-                &[
-                    "clippy",
-                    "-p",
-                    "cql4-frame",
-                    "--all-features",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-            // As a user builds it: without the hidden `testkit` feature that the workspace
-            // build turns on through cql4-testkit.
-            (
-                "cargo clippy -p cql4-conn -- -D warnings",
-                &["clippy", "-p", "cql4-conn", "--", "-D", "warnings"],
-            ),
-        ];
-        for (name, args) in lints {
-            if let Err(e) = run_cmd(cargo().args(args)) {
-                eprintln!("xtask: FAILED: {name}: {e}");
-                failures.push(name);
-            }
+        if options.skip_lint {
+            eprintln!("xtask: --skip-lint: not running fmt and clippy (CI always does)");
+        } else {
+            lint(&mut failures);
         }
-        let name =
-            "sans-io: no tokio or mio under cql4-frame, cql4-auth and cql4-topology (cargo tree)";
-        if let Err(e) = sans_io::check() {
+        single_node_stage(layout, options.port, &mut failures);
+    }
+    cluster::run_all(layout, options.port, &mut failures);
+    if failures.is_empty() {
+        eprintln!("xtask: all steps passed");
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failures.join(", ")))
+    }
+}
+
+fn lint(failures: &mut Failures) {
+    let lints: [(&str, &[&str]); 4] = [
+        ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
+        (
+            "cargo clippy --workspace --all-targets -- -D warnings",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        // The optional big-number conversions are not in the default feature set.
+        (
+            "cargo clippy -p cql4-frame --all-features --all-targets -- -D warnings",
+            &[
+                "clippy",
+                "-p",
+                "cql4-frame",
+                "--all-features",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        // As a user builds it: without the hidden `testkit` feature that the workspace
+        // build turns on through cql4-testkit.
+        (
+            "cargo clippy -p cql4-conn -- -D warnings",
+            &["clippy", "-p", "cql4-conn", "--", "-D", "warnings"],
+        ),
+    ];
+    for (name, args) in lints {
+        if let Err(e) = run_cmd(cargo().args(args)) {
             eprintln!("xtask: FAILED: {name}: {e}");
-            failures.push(name);
+            failures.push(name.into());
         }
     }
-    let lint_failures = failures.len();
-    let python = venv::ensure(layout).map_err(|e| with_failures(e, &failures))?;
-    let node = NodeGuard::start(layout, port).map_err(|e| with_failures(e, &failures))?;
+    let name =
+        "sans-io: no tokio or mio under cql4-frame, cql4-auth and cql4-topology (cargo tree)";
+    if let Err(e) = sans_io::check() {
+        eprintln!("xtask: FAILED: {name}: {e}");
+        failures.push(name.into());
+    }
+}
+
+/// The venv, the single keyspaces-mode node, the tests against it, then the node stopped. Without
+/// the venv or the node the stage stops there (a failure; the cluster stage still runs).
+fn single_node_stage(layout: &Layout, port: u16, failures: &mut Failures) {
+    let python = match venv::ensure(layout) {
+        Ok(python) => python,
+        Err(e) => {
+            eprintln!("xtask: FAILED: Python venv: {e}");
+            failures.push("Python venv".into());
+            return;
+        }
+    };
+    let node = match NodeGuard::start(layout, port, None) {
+        Ok(node) => node,
+        Err(e) => {
+            eprintln!("xtask: FAILED: keyspaces-mode node: {e}");
+            failures.push("keyspaces-mode node (start)".into());
+            return;
+        }
+    };
 
     let mut env = node.state.test_env();
     env.push(("CQL4_PYTHON", python.display().to_string()));
+    env.push(("CQL4_TEST_XTASK", xtask_exe()));
     let steps: [(&str, Command); 5] = [
         ("Python cross-check (cassandra-driver + cassandra-sigv4)", {
             let mut c = Command::new(&python);
@@ -112,129 +169,26 @@ pub(crate) fn run(layout: &Layout, skip_lint: bool, port: u16) -> Result<()> {
         }),
         // Smoke run of the driver benchmarks so the bench code cannot rot (docs/benchmarks.md).
         ("cargo xtask bench --quick", {
-            let mut c = Command::new(std::env::current_exe().unwrap_or_else(|_| "xtask".into()));
+            let mut c = Command::new(xtask_exe());
             c.args(["bench", "--quick"]);
             c
         }),
     ];
+    let mut failed = false;
     for (name, mut cmd) in steps {
         eprintln!("xtask: ==== {name} ====");
         cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
         if let Err(e) = run_step(&mut cmd) {
             eprintln!("xtask: FAILED: {name}: {e}");
-            failures.push(name);
+            failures.push(name.into());
+            failed = true;
         }
     }
-    if failures.len() > lint_failures {
+    if failed {
         cassandra::print_log_tail(layout);
     }
-    node.stop()?;
-    if failures.is_empty() {
-        eprintln!("xtask: all steps passed");
-        Ok(())
-    } else {
-        Err(format!("failed: {}", failures.join(", ")))
+    if let Err(e) = node.stop() {
+        eprintln!("xtask: FAILED: stopping the keyspaces-mode node: {e}");
+        failures.push("keyspaces-mode node (stop)".into());
     }
-}
-
-/// Like `util::run`, but records the child's PID for the interrupt handler.
-fn run_step(cmd: &mut Command) -> Result<()> {
-    eprintln!("xtask: running {}", crate::util::describe(cmd));
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", crate::util::describe(cmd)))?;
-    CURRENT_STEP.store(child.id(), Ordering::SeqCst);
-    let status = child.wait();
-    CURRENT_STEP.store(0, Ordering::SeqCst);
-    match status {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("{} failed with {s}", crate::util::describe(cmd))),
-        Err(e) => Err(format!("waiting for {}: {e}", crate::util::describe(cmd))),
-    }
-}
-
-fn with_failures(error: String, failures: &[&str]) -> String {
-    if failures.is_empty() {
-        error
-    } else {
-        format!("{error} (also failed: {})", failures.join(", "))
-    }
-}
-
-/// Stops the node on drop (panic, early return) if this process launched it.
-struct NodeGuard<'a> {
-    layout: &'a Layout,
-    state: NodeState,
-    launched: bool,
-}
-
-impl<'a> NodeGuard<'a> {
-    fn start(layout: &'a Layout, port: u16) -> Result<Self> {
-        install_interrupt_handler();
-        OWN_NODE.store(true, Ordering::SeqCst);
-        let started = cassandra::start(layout, Mode::Keyspaces, Some(port));
-        let started = started.inspect_err(|_| OWN_NODE.store(false, Ordering::SeqCst))?;
-        // A node that was already running belongs to whoever started it: leave it running.
-        OWN_NODE.store(started.launched, Ordering::SeqCst);
-        Ok(Self {
-            layout,
-            state: started.state,
-            launched: started.launched,
-        })
-    }
-
-    fn stop(mut self) -> Result<()> {
-        self.stop_inner()
-    }
-
-    fn stop_inner(&mut self) -> Result<()> {
-        if !std::mem::take(&mut self.launched) {
-            return Ok(());
-        }
-        OWN_NODE.store(false, Ordering::SeqCst);
-        cassandra::stop(self.layout).map(|_| ())
-    }
-}
-
-impl Drop for NodeGuard<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.stop_inner() {
-            eprintln!("xtask: stopping Cassandra: {e}");
-        }
-    }
-}
-
-fn install_interrupt_handler() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(set_interrupt_handler);
-}
-
-fn set_interrupt_handler() {
-    let result = ctrlc::set_handler(|| {
-        eprintln!("xtask: interrupted");
-        let step = CURRENT_STEP.swap(0, Ordering::SeqCst);
-        if step != 0 {
-            // A terminal's Ctrl-C reached it already; a SIGTERM sent to xtask alone did not.
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(step.to_string())
-                .status();
-        }
-        if OWN_NODE.swap(false, Ordering::SeqCst) {
-            if let Err(e) = cassandra::stop(&Layout::discover()) {
-                eprintln!("xtask: stopping Cassandra: {e}");
-            }
-        }
-        std::process::exit(130);
-    });
-    if let Err(e) = result {
-        // Not fatal: the guard still stops the node on every non-signal exit path.
-        eprintln!("xtask: cannot install the Ctrl-C handler: {e}");
-    }
-}
-
-/// Used by `demo` too: installs the handler and marks the node as ours.
-pub(crate) fn guard_interrupts(own: bool) {
-    install_interrupt_handler();
-    OWN_NODE.store(own, Ordering::SeqCst);
 }

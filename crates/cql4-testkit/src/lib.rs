@@ -1,6 +1,7 @@
 //! What cql4's tests, benchmarks and fuzzers share, kept out of the driver's API:
 //!
 //! - [`node`]: the test node (or cluster) of `cargo xtask test`, from its `CQL4_TEST_*` variables;
+//! - [`cluster`]: the cluster stage's cluster, and killing, stopping and restarting its nodes;
 //! - [`raw`]: an authenticated connection that sends any bytes and reads raw frames;
 //! - [`frames`]: the frame builder (messages, common responses, frames no encoder would make);
 //! - [`server`]: the scriptable fake server (per-connection scripts, recorded requests);
@@ -15,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cluster;
 pub mod frames;
 pub mod fuzz_checks;
 pub mod fuzz_server;

@@ -61,19 +61,28 @@ impl std::fmt::Debug for Node {
 }
 
 fn var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v,
-        _ => panic!(
-            "{name} is not set: run the integration tests with `cargo xtask test` (it starts the \
-             local Cassandra node and exports CQL4_TEST_*), or export them by hand as \
-             docs/testing.md describes"
-        ),
-    }
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("{}", missing(name)))
+}
+
+/// Why `name` must be set, and by whom.
+pub(crate) fn missing(name: &str) -> String {
+    format!(
+        "{name} is not set: run the integration tests with `cargo xtask test` (it starts the \
+         local Cassandra node and exports CQL4_TEST_*), or export them by hand as \
+         docs/testing.md describes"
+    )
 }
 
 fn list(name: &str) -> Vec<String> {
-    std::env::var(name)
-        .unwrap_or_default()
+    split_list(&std::env::var(name).unwrap_or_default())
+}
+
+/// The items of a comma-separated variable, trimmed, empty ones dropped.
+pub(crate) fn split_list(value: &str) -> Vec<String> {
+    value
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())

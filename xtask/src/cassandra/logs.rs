@@ -1,7 +1,7 @@
 //! Reading the nodes' logs: `cargo xtask cassandra logs` and the tail printed on failure.
 use std::fs;
 
-use super::state::read_state;
+use super::state::{read_state, NodeState};
 use crate::layout::{Layout, NodeDirs};
 use crate::util::{tail, Result};
 
@@ -24,6 +24,13 @@ pub(crate) fn logs(layout: &Layout, node: Option<usize>, lines: usize) -> Result
 /// Prints the end of the single node's logs to stderr (used when something failed).
 pub(crate) fn print_log_tail(layout: &Layout) {
     print_node_log_tail(&layout.single_node());
+}
+
+/// Prints the end of every node's logs to stderr (the single node's, or each cluster node's).
+pub(crate) fn print_log_tails(state: &NodeState) {
+    for node in &state.nodes {
+        print_node_log_tail(&node.dirs());
+    }
 }
 
 /// Prints the end of one node's logs to stderr: the last warnings and errors (INFO lines bury

@@ -32,7 +32,7 @@ use crate::util::{on_path, Context, Result};
 use crate::{certs, javac, maven};
 
 pub(crate) use cluster::{kill_node, start_cluster, start_node, stop_node};
-pub(crate) use logs::{logs, print_log_tail};
+pub(crate) use logs::{logs, print_log_tail, print_log_tails};
 pub(crate) use state::{read_state, NodeState};
 pub(crate) use topology::Topology;
 
