@@ -74,7 +74,7 @@ pub(crate) fn run(layout: &Layout, options: &Options) -> Result<()> {
 }
 
 fn lint(failures: &mut Failures) {
-    let lints: [(&str, &[&str]); 4] = [
+    let lints: [(&str, &[&str]); 5] = [
         ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
         (
             "cargo clippy --workspace --all-targets -- -D warnings",
@@ -106,6 +106,21 @@ fn lint(failures: &mut Failures) {
         (
             "cargo clippy -p cql4-conn -- -D warnings",
             &["clippy", "-p", "cql4-conn", "--", "-D", "warnings"],
+        ),
+        // The real-cluster tests are behind a feature the workspace build leaves off.
+        (
+            "cargo clippy -p cql4-session --features cluster-tests --all-targets -- -D warnings",
+            &[
+                "clippy",
+                "-p",
+                "cql4-session",
+                "--features",
+                "cluster-tests",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
     ];
     for (name, args) in lints {

@@ -23,8 +23,8 @@ const TIMEOUT: Duration = Duration::from_secs(4);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_writes_loses_no_acknowledged_write() {
-    let nodes = common::node_addresses();
-    let victim_ip = nodes[2].clone();
+    let cluster = cql4_testkit::cluster::Cluster::from_env();
+    let victim_ip = cluster.addr(3).ip().to_string();
     let mut config = common::config();
     config.connection.request_timeout = TIMEOUT;
     config.connection.connect_timeout = Duration::from_secs(2);
@@ -98,7 +98,7 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let killed_at = Instant::now();
-    common::cassandra(&["kill", "3"]);
+    cluster.kill_async(3).await;
     for w in workers {
         w.await.expect("worker");
     }
@@ -134,7 +134,7 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
     assert!(!victim.up, "node 3 is down for the session: {victim:?}");
 
     // Restart: reconnected within the backoff bound (30 s), or at once on the UP event.
-    common::cassandra(&["start-node", "3"]);
+    let start_node = cluster.start_node_async(3).await;
     let restarted = Instant::now();
     let bound = Duration::from_secs(30) + Duration::from_secs(5);
     loop {
@@ -152,7 +152,8 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     eprintln!(
-        "node 3 reconnected {:?} after start-node returned",
+        "node 3 reconnected {:?} after start-node returned (start-node took {start_node:?}: \
+         JVM start until a login works and every node sees it up)",
         restarted.elapsed()
     );
 

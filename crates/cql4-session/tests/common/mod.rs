@@ -81,22 +81,3 @@ pub fn keyspace(prefix: &str) -> String {
         .map_or(0, |d| d.subsec_nanos());
     format!("{prefix}_{}_{nanos}", std::process::id())
 }
-
-/// Runs `xtask cassandra <args>` (the harness's own binary, `CQL4_TEST_XTASK`, which the cluster
-/// stage of `cargo xtask test` exports), failing the test with its output when it fails.
-pub fn cassandra(args: &[&str]) {
-    let xtask = std::env::var("CQL4_TEST_XTASK").unwrap_or_else(|_| {
-        panic!("CQL4_TEST_XTASK is not set: run the cluster tests with `cargo xtask test`")
-    });
-    let out = std::process::Command::new(&xtask)
-        .arg("cassandra")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running {xtask}: {e}"));
-    assert!(
-        out.status.success(),
-        "xtask cassandra {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
