@@ -79,6 +79,10 @@ pub(crate) async fn serve(node: Arc<NodeState>, mut peer: Peer) {
                 let Some(frame) = request else { return };
                 let stream = frame.stream;
                 let answer = conn.answer(frame);
+                let delay = *lock(&conn.node.delay);
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
                 peer.respond(stream, answer).await;
             }
             Some(event) = incoming.recv() => peer.respond(-1, frames::event(event)).await,
@@ -122,13 +126,14 @@ impl Connection {
                 .map(|p| p.query.clone()),
             _ => None,
         };
-        lock(&self.node.requests).push(SeenRequest {
+        let seen = SeenRequest {
             connection: self.id,
             opcode: frame.message.opcode(),
             consistency,
             cql,
             frame: frame.clone(),
-        });
+        };
+        lock(&self.node.requests).push(seen.clone());
         if let Request::Options = frame.message {
             return frames::supported(&[
                 ("CQL_VERSION", &["3.4.4"]),
@@ -174,7 +179,13 @@ impl Connection {
                     }
                 }
             }
-            (Phase::Ready, message) => self.ready(message, consistency),
+            (Phase::Ready, message) => {
+                let intercept = lock(&self.node.intercept).clone();
+                match intercept.and_then(|answer| answer(&seen)) {
+                    Some(response) => response,
+                    None => self.ready(message, consistency),
+                }
+            }
             (_, message) => protocol_error(&format!(
                 "unexpected {} before the handshake ended",
                 message.opcode().name().unwrap_or("request")

@@ -33,7 +33,9 @@
 //! Controls: [`EmulatedNode::drop_connections`], [`EmulatedNode::stop`] (down: connections
 //! refused), [`EmulatedNode::start`], [`EmulatedNode::push_event`] /
 //! [`EmulatedCluster::push_event`], [`EmulatedNode::forget_prepared`],
-//! [`EmulatedCluster::set_credentials`].
+//! [`EmulatedCluster::set_credentials`], [`EmulatedNode::intercept`] (answer some requests
+//! yourself, e.g. throttling as WriteTimeout), [`EmulatedNode::set_delay`] (slow answers, one
+//! connection's requests in turn).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};

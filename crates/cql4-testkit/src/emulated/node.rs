@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cql4_frame::event::Event;
 use cql4_frame::request::RequestFrame;
+use cql4_frame::response::Response;
 use cql4_frame::{Consistency, Opcode};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -46,6 +47,9 @@ pub struct SeenRequest {
     pub frame: RequestFrame,
 }
 
+/// A test's answer to some requests, before the node's own ([`EmulatedNode::intercept`]).
+pub(crate) type Intercept = Arc<dyn Fn(&SeenRequest) -> Option<Response> + Send + Sync>;
+
 /// A statement a node prepared.
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedEntry {
@@ -72,6 +76,8 @@ pub(crate) struct NodeState {
     /// Bumped to close every open connection.
     pub(crate) drop_epoch: watch::Sender<u64>,
     pub(crate) prepared: Mutex<HashMap<Bytes, PreparedEntry>>,
+    pub(crate) intercept: Mutex<Option<Intercept>>,
+    pub(crate) delay: Mutex<Duration>,
     server: Mutex<Option<FakeServer>>,
     past_failures: Mutex<Vec<String>>,
 }
@@ -107,6 +113,8 @@ impl EmulatedNode {
                 registrations: Mutex::new(Vec::new()),
                 drop_epoch: watch::Sender::new(0),
                 prepared: Mutex::new(HashMap::new()),
+                intercept: Mutex::new(None),
+                delay: Mutex::new(Duration::ZERO),
                 server: Mutex::new(None),
                 past_failures: Mutex::new(Vec::new()),
             }),
@@ -203,6 +211,30 @@ impl EmulatedNode {
     /// Forgets its prepared statements: the next EXECUTE of one gets UNPREPARED.
     pub fn forget_prepared(&self) {
         lock(&self.state.prepared).clear();
+    }
+
+    /// Answers the requests after the handshake for which `answer` returns a response with
+    /// that response instead of the node's own (the request is still recorded): e.g.
+    /// [`crate::frames::write_timeout`] for the writes, as Keyspaces reports throttling
+    /// (KEYSPACES.md "Errors and retries"). Replaces the previous one.
+    pub fn intercept(
+        &self,
+        answer: impl Fn(&SeenRequest) -> Option<Response> + Send + Sync + 'static,
+    ) {
+        *lock(&self.state.intercept) = Some(Arc::new(answer));
+    }
+
+    /// Removes the [interception](Self::intercept).
+    pub fn clear_intercept(&self) {
+        *lock(&self.state.intercept) = None;
+    }
+
+    /// Waits `delay` before writing each answer (zero: none). A connection answers its
+    /// requests one after the other, so this caps each connection at one request per `delay`
+    /// (a per-connection budget, as Keyspaces has) and keeps requests in flight. Events and
+    /// [`Self::drop_connections`] wait for the answer being delayed.
+    pub fn set_delay(&self, delay: Duration) {
+        *lock(&self.state.delay) = delay;
     }
 
     /// Closes every open connection (the node stays up and accepts new ones).

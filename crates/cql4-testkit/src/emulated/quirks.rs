@@ -52,8 +52,10 @@ impl Builder {
     }
 
     /// Every peer row comes twice: the second copy has the same `host_id` and the address
-    /// 127.0.0.1, so only de-duplication by `host_id` avoids dialing it. KEYSPACES.md:
-    /// "`system.local` … shares a `host_id` with a peer row". Turns on the
+    /// 127.0.0.1, so only de-duplication by `host_id` avoids dialing it. A generalization (by
+    /// this kit) of KEYSPACES.md "Over VPC: … `system.local` reports `127.0.0.1` and shares a
+    /// `host_id` with a peer row" (gocql #1873, whose log shows a 127.0.0.1 host carrying a
+    /// peer's `host_id`) and of its rule "de-duplicate by `host_id`". Turns on the
     /// [loopback trap](Self::loopback_trap).
     pub fn duplicate_peer_rows(mut self) -> Self {
         self.quirks.duplicate_peers = true;
@@ -128,18 +130,19 @@ impl Builder {
         self
     }
 
-    /// All the quirks of a Keyspaces VPC endpoint that take no parameter: [`Self::local_rpc_address_loopback`],
-    /// [`Self::self_in_peers`], [`Self::duplicate_peer_rows`], [`Self::keyspaces_tokens`],
-    /// [`Self::keyspaces_consistency`], [`Self::refuse_system_prepare`], [`Self::no_peers_v2`],
-    /// [`Self::empty_first_pages`], and Keyspaces' values in the system tables (`data_center` =
-    /// `rack` = `us-east-1`, `release_version` 3.11.2, `cluster_name` `Amazon Keyspaces`).
-    /// Not included: TLS ([`Self::tls_host_name`]), authentication ([`Self::authenticator`]),
-    /// [`Self::visible_peers`] and [`Self::loopback_peers`].
+    /// What KEYSPACES.md reports of a Keyspaces VPC endpoint, where a switch needs no
+    /// parameter: [`Self::local_rpc_address_loopback`], [`Self::self_in_peers`],
+    /// [`Self::keyspaces_tokens`], [`Self::keyspaces_consistency`],
+    /// [`Self::refuse_system_prepare`], [`Self::no_peers_v2`], [`Self::empty_first_pages`], and
+    /// Keyspaces' values in the system tables (`data_center` = `rack` = `us-east-1`,
+    /// `release_version` 3.11.2, `cluster_name` `Amazon Keyspaces`, user keyspace replication
+    /// `SingleRegionStrategy`). Not included: TLS ([`Self::tls_host_name`]), authentication
+    /// ([`Self::authenticator`]), [`Self::visible_peers`], [`Self::loopback_peers`] and this
+    /// kit's harsher [`Self::duplicate_peer_rows`].
     pub fn keyspaces_vpc_quirks(mut self) -> Self {
         self.keyspaces_values = true;
         self.local_rpc_address_loopback()
             .self_in_peers()
-            .duplicate_peer_rows()
             .keyspaces_tokens()
             .keyspaces_consistency()
             .refuse_system_prepare()

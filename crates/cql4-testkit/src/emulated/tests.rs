@@ -685,8 +685,13 @@ async fn keyspaces_vpc_quirks_together() {
         "Amazon Keyspaces"
     );
     assert_eq!(column::<&str>(&local, 0, "release_version"), "3.11.2");
-    // Self row + 2 peers, each twice.
-    assert_eq!(select(&client, "SELECT * FROM system.peers").await.len(), 6);
+    // The self row, then the 2 peers.
+    let peers = select(&client, "SELECT host_id FROM system.peers").await;
+    assert_eq!(peers.len(), 3);
+    assert_eq!(
+        column::<[u8; 16]>(&peers, 0, "host_id"),
+        column::<[u8; 16]>(&local, 0, "host_id")
+    );
     let ks = select(
         &client,
         "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'ks'",
@@ -709,4 +714,61 @@ async fn keyspaces_vpc_quirks_together() {
     assert_eq!(pages(&client).await.first(), Some(&(0, true)));
     assert_eq!(cluster.trap_connections(), 0);
     assert!(cluster.failures().is_empty());
+}
+
+#[tokio::test]
+async fn intercepted_requests_get_the_test_s_answer_after_the_handshake() {
+    let cluster = EmulatedCluster::builder().nodes(2).start().await;
+    let client = connect(&cluster, 1).await;
+    cluster.node(1).intercept(|r| {
+        let write = r.cql.as_deref().is_some_and(|q| q.starts_with("INSERT"));
+        write.then(|| crate::frames::write_timeout("SIMPLE"))
+    });
+    let insert = "INSERT INTO ks.t (k, v) VALUES (1, 'a')";
+    let (code, _) = server_error(client.query(insert, (), &QueryOptions::new()).await);
+    assert_eq!(code, ErrorCode::WRITE_TIMEOUT);
+    select(&client, "SELECT * FROM system.local").await;
+    // Only node 1, and a new connection still logs in.
+    connect(&cluster, 2)
+        .await
+        .query(insert, (), &QueryOptions::new())
+        .await
+        .expect("node 2 is not intercepted");
+    cluster
+        .node(1)
+        .intercept(|_| Some(crate::frames::unavailable()));
+    let fresh = connect(&cluster, 1).await;
+    let (code, _) = server_error(fresh.query(insert, (), &QueryOptions::new()).await);
+    assert_eq!(code, ErrorCode::UNAVAILABLE);
+    cluster.node(1).clear_intercept();
+    client
+        .query(insert, (), &QueryOptions::new())
+        .await
+        .expect("answered by the node again");
+    assert_eq!(
+        cluster
+            .node(1)
+            .queries()
+            .iter()
+            .filter(|q| *q == insert)
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_delay_answers_one_connection_s_requests_in_turn() {
+    let cluster = EmulatedCluster::builder().start().await;
+    let client = connect(&cluster, 1).await;
+    let delay = Duration::from_millis(60);
+    cluster.node(1).set_delay(delay);
+    let started = tokio::time::Instant::now();
+    let options = QueryOptions::new();
+    let q = || client.query("SELECT * FROM system.local", (), &options);
+    let (a, b, c) = tokio::join!(q(), q(), q());
+    for r in [a, b, c] {
+        r.expect("answered");
+    }
+    assert!(started.elapsed() >= delay * 3, "{:?}", started.elapsed());
+    cluster.node(1).set_delay(Duration::ZERO);
 }
