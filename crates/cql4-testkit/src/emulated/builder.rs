@@ -19,7 +19,7 @@ const BIND_ATTEMPTS: usize = 50;
 
 type SpecEdit = Arc<dyn Fn(&mut NodeSpec) + Send + Sync>;
 
-/// Options of an [`EmulatedCluster`]; the quirks are in [`quirks`].
+/// Options of an [`EmulatedCluster`]; the quirks are in [`super::quirks`].
 #[derive(Clone)]
 #[must_use]
 pub struct Builder {
@@ -97,7 +97,7 @@ impl Builder {
     }
 
     /// Nodes name this authenticator class in AUTHENTICATE (e.g.
-    /// [`crate::frames::PASSWORD_AUTHENTICATOR`] or [`HELENUS_AUTHENTICATOR`]) and accept
+    /// [`crate::frames::PASSWORD_AUTHENTICATOR`] or [`super::HELENUS_AUTHENTICATOR`]) and accept
     /// SASL PLAIN (checked against [`Self::credentials`] when set) and the SigV4 exchange (any
     /// well-formed answer) whatever the class.
     pub fn authenticator(mut self, class: &str) -> Self {
