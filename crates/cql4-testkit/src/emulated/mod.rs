@@ -57,6 +57,8 @@ mod tables;
 #[cfg(test)]
 mod tests;
 mod tls;
+#[cfg(test)]
+mod topology_tests;
 
 pub use auth::{Login, HELENUS_AUTHENTICATOR};
 pub use builder::Builder;
