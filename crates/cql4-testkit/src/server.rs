@@ -307,7 +307,7 @@ impl FakeServer {
     /// A driver config for this server: plain TCP, no heartbeat (a script need not answer
     /// OPTIONS between requests), the driver's other defaults.
     pub fn config(&self) -> cql4_conn::Config {
-        let mut config = cql4_conn::Config::new("127.0.0.1", self.port());
+        let mut config = cql4_conn::Config::new(self.addr.ip().to_string(), self.port());
         config.heartbeat_interval = None;
         config
     }
