@@ -318,8 +318,18 @@ pub fn rows(
     rows: &[Vec<Option<Vec<u8>>>],
     paging_state: Option<&[u8]>,
 ) -> Response {
+    rows_of(table(), columns, rows, paging_state)
+}
+
+/// [`rows`] of another table (e.g. `system.local`).
+pub fn rows_of(
+    table: TableSpec,
+    columns: &[(&str, ColumnType)],
+    rows: &[Vec<Option<Vec<u8>>>],
+    paging_state: Option<&[u8]>,
+) -> Response {
     let mut metadata = ResultMetadata::new(
-        Some(table()),
+        Some(table),
         columns
             .iter()
             .map(|(name, ty)| ColumnSpec::new(*name, ty.clone()))

@@ -5,6 +5,8 @@
 //! - [`raw`]: an authenticated connection that sends any bytes and reads raw frames;
 //! - [`frames`]: the frame builder (messages, common responses, frames no encoder would make);
 //! - [`server`]: the scriptable fake server (per-connection scripts, recorded requests);
+//! - [`emulated`]: an emulated cluster of fake nodes on 127.0.0.x sharing a port, with Amazon
+//!   Keyspaces' quirks as switches, for session tests;
 //! - [`proxy`]: the loopback fault proxy (latency, blackhole, reset, cut frames, injection);
 //! - [`generators`]: generators of types, values, metadata and messages, for the fuzz targets and
 //!   (with feature `proptest`) the property tests;
@@ -17,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+pub mod emulated;
 pub mod frames;
 pub mod fuzz_checks;
 pub mod fuzz_server;

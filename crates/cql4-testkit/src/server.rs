@@ -169,8 +169,21 @@ impl Builder {
         F: Fn(Peer) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        self.each_on(listener, script)
+    }
+
+    /// [`Self::each`] on a listener the caller bound: another loopback address, a port shared
+    /// with other servers (the emulated cluster's nodes), a bind that may fail and be retried.
+    pub fn each_on<F, Fut>(self, listener: TcpListener, script: F) -> FakeServer
+    where
+        F: Fn(Peer) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let script: EachScript = Arc::new(move |peer| Box::pin(script(peer)));
-        FakeServer::spawn(Script::Each(script), self).await
+        FakeServer::serve(listener, Script::Each(script), self)
     }
 }
 
@@ -206,12 +219,16 @@ impl FakeServer {
         Builder::default().each(script).await
     }
 
-    async fn spawn(mut script: Script, options: Builder) -> Self {
-        let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let tls = options.tls.map(TlsAcceptor::from);
+    async fn spawn(script: Script, options: Builder) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
+        Self::serve(listener, script, options)
+    }
+
+    fn serve(listener: TcpListener, mut script: Script, options: Builder) -> Self {
+        let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let tls = options.tls.map(TlsAcceptor::from);
         let addr = listener.local_addr().expect("the listener's address");
         let shared = Arc::new(Shared::default());
         let monitors = Arc::new(Mutex::new(Vec::new()));
@@ -277,7 +294,7 @@ impl FakeServer {
         }
     }
 
-    /// The address it listens on (127.0.0.1).
+    /// The address it listens on (127.0.0.1 unless [`Builder::each_on`] chose another).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -290,7 +307,7 @@ impl FakeServer {
     /// A driver config for this server: plain TCP, no heartbeat (a script need not answer
     /// OPTIONS between requests), the driver's other defaults.
     pub fn config(&self) -> cql4_conn::Config {
-        let mut config = cql4_conn::Config::new("127.0.0.1", self.port());
+        let mut config = cql4_conn::Config::new(self.addr.ip().to_string(), self.port());
         config.heartbeat_interval = None;
         config
     }
@@ -328,6 +345,15 @@ impl FakeServer {
     /// The panics of the scripts so far, as messages.
     pub fn failures(&self) -> Vec<String> {
         lock(&self.shared.failures).clone()
+    }
+
+    /// Stops the server: once this returns the listener is closed (a new connection is
+    /// refused, as by a node that is down), and every script is aborted, which closes its
+    /// connection.
+    pub async fn stop(mut self) {
+        self.accept_task.abort();
+        // The aborted task's future, listener included, is dropped before its handle resolves.
+        let _ = (&mut self.accept_task).await;
     }
 
     /// Waits (at most the timeout) for every script started so far to end, then fails the
