@@ -328,7 +328,7 @@ impl SigV4AuthProvider {
     #[cfg(test)]
     pub(crate) fn credentials_for_test(
         &self,
-    ) -> crate::BoxFuture<'_, Result<Credentials, CredentialsError>> {
+    ) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
         self.credentials.provide_credentials()
     }
 
