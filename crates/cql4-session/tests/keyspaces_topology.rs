@@ -221,3 +221,52 @@ async fn without_peers_v2_peers_is_read_and_v2_is_not_asked_again() {
     assert!(cluster_queries_of(&plain, "SELECT * FROM system.peers_v2") >= 3);
     drop(session);
 }
+
+/// The control node stops: the control connection moves to another node, whose tables show
+/// the same VPC oddities (its `rpc_address` 127.0.0.1, itself among its peers, no
+/// `peers_v2`); the new control node is known by its socket address too, the stopped node stays
+/// listed but gets no requests, and it is used again once it is back.
+#[tokio::test]
+async fn after_the_control_node_stops_the_next_one_is_read_by_the_same_rules() {
+    let cluster = EmulatedCluster::builder()
+        .nodes(3)
+        .local_rpc_address_loopback()
+        .self_in_peers()
+        .no_peers_v2()
+        .keyspaces_tokens()
+        .start()
+        .await;
+    let session = connect(config(&cluster)).await;
+    wait_all_up(&session, 3).await;
+    let first = cluster.node(1).addr();
+    cluster.node(1).stop().await;
+    until("the session sees node 1 down", || {
+        session.nodes().iter().any(|n| n.address == first && !n.up)
+    })
+    .await;
+    until("another node serves the topology reads", || {
+        topology_reads(cluster.node(2)) + topology_reads(cluster.node(3)) >= 3
+    })
+    .await;
+    assert_eq!(
+        session_addresses(&session),
+        node_addresses(&cluster, &[1, 2, 3])
+    );
+    let before = key_reads_per_node(&cluster);
+    read_keys(&session, 10).await;
+    let after = key_reads_per_node(&cluster);
+    assert_eq!(after[0], before[0], "the stopped node got requests");
+    assert_eq!(cluster.trap_connections(), 0, "127.0.0.1 was dialed");
+    assert_eq!(
+        cluster_queries_of(&cluster, "SELECT * FROM system.peers_v2"),
+        1
+    );
+
+    cluster.node(1).start().await;
+    wait_all_up(&session, 3).await;
+    let before = key_reads_per_node(&cluster);
+    read_keys(&session, 30).await;
+    let after = key_reads_per_node(&cluster);
+    assert_eq!(after[0] - before[0], 10);
+    assert_eq!(cluster.trap_connections(), 0);
+}
