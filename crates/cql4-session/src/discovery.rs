@@ -2,14 +2,15 @@
 //! (or `system.peers` where it does not exist, as on Amazon Keyspaces) and every keyspace's
 //! replication.
 //!
-//! These queries run unprepared at `LOCAL_ONE`: Amazon Keyspaces answers QUORUM, ALL and ANY
-//! with Invalid and refuses to PREPARE a system table.
+//! These queries, and the session's `USE`, run unprepared at `LOCAL_ONE`: Amazon Keyspaces
+//! answers QUORUM, ALL and ANY with Invalid and refuses to PREPARE a system table.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cql4_conn::{Client, Error, QueryOptions, Result};
+use cql4_frame::response::ResultResponse;
 use cql4_frame::rows::Rows;
 use cql4_frame::Consistency;
 use cql4_topology::{ClusterInfo, ReplicationStrategy, Topology};
@@ -17,6 +18,19 @@ use cql4_topology::{ClusterInfo, ReplicationStrategy, Topology};
 /// Options of the session's own queries.
 pub(crate) fn system_options() -> QueryOptions {
     QueryOptions::new().with_consistency(Consistency::LOCAL_ONE)
+}
+
+/// `USE keyspace` at `LOCAL_ONE`, not at the connection's default consistency: Amazon
+/// Keyspaces answers `USE` at QUORUM, ALL or ANY with Invalid (gocql #1422), and an
+/// application's default of QUORUM must not keep every pooled connection from opening.
+pub(crate) async fn use_keyspace(client: &Client, keyspace: &str) -> Result<()> {
+    let cql = format!("USE \"{}\"", keyspace.replace('"', "\"\""));
+    match client.query(&cql, (), &system_options()).await?.result {
+        ResultResponse::SetKeyspace(_) => Ok(()),
+        other => Err(Error::Protocol(format!(
+            "USE answered with {other:?} instead of Set_keyspace"
+        ))),
+    }
 }
 
 /// Whether `system.peers_v2` exists, learned on first use.

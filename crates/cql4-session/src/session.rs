@@ -339,9 +339,11 @@ impl Session {
     /// changes and its error is returned. Then on every other open connection; one where it
     /// fails is taken out of its pool (it closes once its requests end) and replaced by a new
     /// connection, which starts with `USE keyspace`, so no connection stays in another keyspace.
+    /// `USE` runs at `LOCAL_ONE` whatever [`Config::default_consistency`] says: Amazon
+    /// Keyspaces refuses it at QUORUM, ALL and ANY.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<()> {
         let conn = self.connection(None).await?;
-        conn.client.use_keyspace(keyspace).await?;
+        crate::discovery::use_keyspace(&conn.client, keyspace).await?;
         self.inner.shared.set_keyspace(keyspace);
         let view = self.inner.view();
         for pool in &view.pools {
@@ -349,7 +351,7 @@ impl Session {
                 if client.same_connection(&conn.client) {
                     continue;
                 }
-                if let Err(e) = client.use_keyspace(keyspace).await {
+                if let Err(e) = crate::discovery::use_keyspace(&client, keyspace).await {
                     tracing::warn!(node = %pool.address, error = %e, "USE failed on one connection: replacing it");
                     pool.discard(&client);
                 }
