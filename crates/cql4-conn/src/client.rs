@@ -353,10 +353,13 @@ impl Client {
         }
     }
 
-    /// Switches the connection's keyspace (`USE`, answered by a Set_keyspace result).
+    /// Switches the connection's keyspace (`USE`, answered by a Set_keyspace result). Runs at
+    /// `LOCAL_ONE` whatever [`Config::default_consistency`] says: `USE` reads nothing, and
+    /// Amazon Keyspaces answers it at QUORUM, ALL or ANY with Invalid (gocql #1422).
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<()> {
         let cql = format!("USE \"{}\"", keyspace.replace('"', "\"\""));
-        let r = self.query(&cql, (), &QueryOptions::new()).await?;
+        let options = QueryOptions::new().with_consistency(Consistency::LOCAL_ONE);
+        let r = self.query(&cql, (), &options).await?;
         match r.result {
             ResultResponse::SetKeyspace(_) => Ok(()),
             other => Err(Error::Protocol(format!(

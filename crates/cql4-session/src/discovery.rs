@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cql4_conn::{Client, Error, QueryOptions, Result};
-use cql4_frame::response::ResultResponse;
+use cql4_frame::response::ErrorCode;
 use cql4_frame::rows::Rows;
 use cql4_frame::Consistency;
 use cql4_topology::{ClusterInfo, ReplicationStrategy, Topology};
@@ -18,19 +18,6 @@ use cql4_topology::{ClusterInfo, ReplicationStrategy, Topology};
 /// Options of the session's own queries.
 pub(crate) fn system_options() -> QueryOptions {
     QueryOptions::new().with_consistency(Consistency::LOCAL_ONE)
-}
-
-/// `USE keyspace` at `LOCAL_ONE`, not at the connection's default consistency: Amazon
-/// Keyspaces answers `USE` at QUORUM, ALL or ANY with Invalid (gocql #1422), and an
-/// application's default of QUORUM must not keep every pooled connection from opening.
-pub(crate) async fn use_keyspace(client: &Client, keyspace: &str) -> Result<()> {
-    let cql = format!("USE \"{}\"", keyspace.replace('"', "\"\""));
-    match client.query(&cql, (), &system_options()).await?.result {
-        ResultResponse::SetKeyspace(_) => Ok(()),
-        other => Err(Error::Protocol(format!(
-            "USE answered with {other:?} instead of Set_keyspace"
-        ))),
-    }
 }
 
 /// Whether `system.peers_v2` exists, learned on first use.
@@ -47,8 +34,7 @@ impl PeersTable {
     }
 
     /// The rows of `system.peers_v2`, or of `system.peers` when the server has no v2 table
-    /// (any server error on v2 counts: Cassandra 3 and Keyspaces answer Invalid, older
-    /// servers a syntax error).
+    /// (Cassandra 3 and Keyspaces answer Invalid, older servers a syntax error).
     async fn read(&self, client: &Client) -> Result<Rows> {
         if !self.v2_missing.load(Ordering::Relaxed) {
             match client
@@ -56,7 +42,11 @@ impl PeersTable {
                 .await
             {
                 Ok(r) => return rows(r.into_rows(), "system.peers_v2"),
-                Err(Error::Server(e)) => {
+                // Only "no such table" answers mean no v2 for good; an overloaded or timed-out
+                // read is an error of this refresh only.
+                Err(Error::Server(e))
+                    if e.code == ErrorCode::INVALID || e.code == ErrorCode::SYNTAX_ERROR =>
+                {
                     tracing::debug!(error = %e.message, "no system.peers_v2: reading system.peers");
                     self.v2_missing.store(true, Ordering::Relaxed);
                 }

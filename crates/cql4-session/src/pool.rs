@@ -259,7 +259,7 @@ impl NodePool {
         loop {
             let (keyspace, generation) = self.shared.keyspace_with_generation();
             if let Some(ks) = &keyspace {
-                crate::discovery::use_keyspace(&client, ks).await?;
+                client.use_keyspace(ks).await?;
             }
             if !self.is_up() {
                 // The node was down (or is new): it may have forgotten the statements.

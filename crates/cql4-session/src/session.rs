@@ -343,7 +343,7 @@ impl Session {
     /// Keyspaces refuses it at QUORUM, ALL and ANY.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<()> {
         let conn = self.connection(None).await?;
-        crate::discovery::use_keyspace(&conn.client, keyspace).await?;
+        conn.client.use_keyspace(keyspace).await?;
         self.inner.shared.set_keyspace(keyspace);
         let view = self.inner.view();
         for pool in &view.pools {
@@ -351,7 +351,7 @@ impl Session {
                 if client.same_connection(&conn.client) {
                     continue;
                 }
-                if let Err(e) = crate::discovery::use_keyspace(&client, keyspace).await {
+                if let Err(e) = client.use_keyspace(keyspace).await {
                     tracing::warn!(node = %pool.address, error = %e, "USE failed on one connection: replacing it");
                     pool.discard(&client);
                 }
