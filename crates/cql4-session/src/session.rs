@@ -434,15 +434,35 @@ impl Session {
             _ => &[],
         };
         let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
-        let mut tried = 0;
-        for i in Plan::new(
+        let take = |i: usize| view.pools.get(i).and_then(|p| p.pick());
+        let mut plan = Plan::new(
             &view.placement,
             replicas,
             counter,
             self.inner.shared.random(),
-        ) {
+        );
+        let Some(first) = plan.next() else {
+            return Err(0);
+        };
+        if let Some(conn) = take(first) {
+            return Ok(conn);
+        }
+        // The first choice is down. Its successor in the plan would take its whole share (with
+        // one of three nodes down: a third and two thirds instead of half each), so two more
+        // first choices are drawn at random before the plan goes on in order.
+        for _ in 0..2 {
+            let r = self.inner.shared.random();
+            if let Some(conn) = Plan::new(&view.placement, replicas, r, r)
+                .next()
+                .and_then(take)
+            {
+                return Ok(conn);
+            }
+        }
+        let mut tried = 1;
+        for i in plan {
             tried += 1;
-            if let Some(conn) = view.pools.get(i).and_then(|p| p.pick()) {
+            if let Some(conn) = take(i) {
                 return Ok(conn);
             }
         }
