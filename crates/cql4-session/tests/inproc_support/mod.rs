@@ -60,6 +60,8 @@ struct State {
     auth: Mutex<Option<AuthCheck>>,
     /// When each connection came, in order (index = the server's connection index).
     arrivals: Mutex<Vec<Instant>>,
+    /// Connections the client closed, with when.
+    closed: Mutex<Vec<(usize, Instant)>>,
 }
 
 /// One fake node. Dropping it stops the listener and closes every connection: from then on
@@ -100,6 +102,7 @@ impl FakeNode {
             handler: Mutex::new(Arc::new(|_, q: &str| default_reply(q))),
             auth: Mutex::new(None),
             arrivals: Mutex::new(Vec::new()),
+            closed: Mutex::new(Vec::new()),
         });
         let script_state = Arc::clone(&state);
         let server = FakeServer::each(move |peer| serve(Arc::clone(&script_state), peer)).await;
@@ -148,6 +151,11 @@ impl FakeNode {
     /// When each connection came.
     pub fn arrivals(&self) -> Vec<Instant> {
         lock(&self.state.arrivals).clone()
+    }
+
+    /// The connections the client closed, and when.
+    pub fn closed(&self) -> Vec<(usize, Instant)> {
+        lock(&self.state.closed).clone()
     }
 
     /// The test's queries (not the session's own), as (connection, text).
@@ -207,7 +215,10 @@ async fn serve(state: Arc<State>, mut peer: Peer) {
                 peer.respond(-1, frames::event(e)).await;
                 continue;
             }
-            Next::Request(None) => return,
+            Next::Request(None) => {
+                lock(&state.closed).push((peer.index(), Instant::now()));
+                return;
+            }
             Next::Request(Some(r)) => r,
         };
         let stream = request.stream;
