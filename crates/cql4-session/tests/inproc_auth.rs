@@ -96,8 +96,8 @@ async fn a_rejected_reconnect_is_retried_at_once_with_fresh_credentials() {
     let auth = Arc::new(CountingAuth::default());
     let mut config = with_auth(&node, &auth);
     config.single_host = true;
-    // Any backoff wait would be 1 s or more.
-    config.reconnect = ReconnectPolicy::new(Duration::from_secs(2), Duration::from_secs(4));
+    // Any backoff wait would be 2 s or more.
+    config.reconnect = ReconnectPolicy::new(Duration::from_secs(4), Duration::from_secs(8));
     let session = Session::connect(config).await.expect("connect");
     node.on_query(|_, _| Reply::Close);
     let r = session
@@ -105,7 +105,7 @@ async fn a_rejected_reconnect_is_retried_at_once_with_fresh_credentials() {
         .await;
     assert!(matches!(r, Err(Error::Closed(_))), "{r:?}");
     // (Not `up` alone: it may still count the dropped connection for a moment.)
-    wait_for("reconnected", Duration::from_millis(900), || {
+    wait_for("reconnected", Duration::from_millis(1500), || {
         node.arrivals().len() == 3 && session.nodes()[0].up
     })
     .await;
@@ -113,7 +113,7 @@ async fn a_rejected_reconnect_is_retried_at_once_with_fresh_credentials() {
     assert_eq!(arrivals.len(), 3);
     let gap = arrivals[2] - arrivals[1];
     assert!(
-        gap < Duration::from_millis(200),
+        gap < Duration::from_millis(700),
         "the retry came {gap:?} after the rejection"
     );
     assert_eq!(auth.starts(), 3);
@@ -135,14 +135,14 @@ async fn a_second_rejection_backs_off() {
     let auth = Arc::new(CountingAuth::default());
     let mut config = with_auth(&node, &auth);
     config.single_host = true;
-    let base = Duration::from_millis(600);
+    let base = Duration::from_secs(2);
     config.reconnect = ReconnectPolicy::new(base, Duration::from_secs(4));
     let session = Session::connect(config).await.expect("connect");
     node.on_query(|_, _| Reply::Close);
     let _ = session
         .query("SELECT n FROM t", (), &QueryOptions::new())
         .await;
-    wait_for("reconnected", Duration::from_secs(3), || {
+    wait_for("reconnected", Duration::from_secs(5), || {
         node.arrivals().len() == 4 && session.nodes()[0].up
     })
     .await;
@@ -152,10 +152,10 @@ async fn a_second_rejection_backs_off() {
         4,
         "two rejected handshakes, then one accepted"
     );
-    assert!(arrivals[2] - arrivals[1] < Duration::from_millis(200));
+    assert!(arrivals[2] - arrivals[1] < Duration::from_millis(700));
     let waited = arrivals[3] - arrivals[2];
     assert!(
-        waited + Duration::from_millis(5) >= base / 2,
+        waited + Duration::from_millis(20) >= base / 2,
         "after two rejections the pool waited only {waited:?}"
     );
     assert_eq!(auth.starts(), 4);

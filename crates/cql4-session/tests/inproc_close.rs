@@ -96,8 +96,9 @@ async fn close_lets_the_request_in_flight_finish(single_host: bool) {
         "close returned before the request in flight ended"
     );
     let took = closed_at - start;
+    // Not the whole deadline: close returns once nothing is in flight.
     assert!(
-        took < Duration::from_millis(800),
+        took < Duration::from_millis(950),
         "close waited {took:?}, longer than the request in flight needed"
     );
     // Every connection closes once close returns.
@@ -115,7 +116,9 @@ async fn close_lets_the_request_in_flight_finish(single_host: bool) {
     println!("close(1 s) returned after {took:?}");
 }
 
-async fn the_deadline_closes_the_connection_under_a_request(single_host: bool) {
+/// One session closed with a 50 ms deadline under a request the node answers after 200 ms.
+/// An `Err` says which timing did not hold.
+async fn deadline_under_a_request(single_host: bool) -> Result<String, String> {
     let (a, b, session) = session_with_a_slow_query(single_host).await;
     let nodes: Vec<&FakeNode> = std::iter::once(&a).chain(b.as_ref()).collect();
     let in_flight = slow_query_in_flight(&session, &nodes).await;
@@ -123,20 +126,26 @@ async fn the_deadline_closes_the_connection_under_a_request(single_host: bool) {
     let deadline = Duration::from_millis(50);
     session.close(deadline).await;
     let took = start.elapsed();
-    assert!(
-        took >= deadline && took < deadline + Duration::from_millis(100),
-        "close took {took:?} with a {deadline:?} deadline"
-    );
     let (result, ended_at) = in_flight.await.expect("the query task");
-    assert!(
-        matches!(result, Err(Error::Closed(_))),
-        "the request in flight at the deadline: {result:?}"
-    );
     let ended = ended_at - start;
-    assert!(
-        ended < SLOW - Duration::from_millis(50),
-        "the request ended {ended:?} after close started: it was not cut at the deadline"
-    );
+    // Before the node's answer: the connection was closed under the request.
+    let error = match result {
+        Err(e @ Error::Closed(_)) => e,
+        other => {
+            return Err(format!(
+                "the request in flight at the deadline ended with {:?}",
+                other.map(|_| "an answer")
+            ))
+        }
+    };
+    if took < deadline || took > deadline + Duration::from_millis(100) {
+        return Err(format!("close took {took:?} with a {deadline:?} deadline"));
+    }
+    if ended > SLOW - Duration::from_millis(50) {
+        return Err(format!(
+            "the request ended {ended:?} after close started: not cut at the deadline"
+        ));
+    }
     for node in &nodes {
         let opened = node.server.connections();
         wait_for("every connection closed", Duration::from_secs(1), || {
@@ -144,10 +153,25 @@ async fn the_deadline_closes_the_connection_under_a_request(single_host: bool) {
         })
         .await;
     }
-    println!(
-        "close(50 ms) returned after {took:?}; the request in flight failed after {ended:?}: {}",
-        result.expect_err("checked above")
-    );
+    Ok(format!(
+        "close(50 ms) returned after {took:?}; the request in flight failed after {ended:?}: {error}"
+    ))
+}
+
+async fn the_deadline_closes_the_connection_under_a_request(single_host: bool) {
+    // Up to three sessions: a close that waits for the request fails every one, while a
+    // loaded machine (which may run the close late) fails only some.
+    let mut misses = Vec::new();
+    for _ in 0..3 {
+        match deadline_under_a_request(single_host).await {
+            Ok(summary) => {
+                println!("{summary} (after {} misses)", misses.len());
+                return;
+            }
+            Err(miss) => misses.push(miss),
+        }
+    }
+    panic!("the deadline did not hold: {misses:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

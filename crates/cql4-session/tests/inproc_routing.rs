@@ -31,7 +31,7 @@ async fn assert_fails_fast(session: &Session) -> String {
         panic!("expected NoNodeAvailable, got {result:?}");
     };
     assert!(
-        took < CONNECT_TIMEOUT + Duration::from_millis(400),
+        took < CONNECT_TIMEOUT + Duration::from_secs(1),
         "failed after {took:?}; connect timeout {CONNECT_TIMEOUT:?}, request timeout {REQUEST_TIMEOUT:?}"
     );
     println!("NoNodeAvailable after {took:?}");
@@ -83,10 +83,12 @@ async fn a_hung_peer_gets_no_request_and_delays_none() {
             .expect("A serves");
         slowest = slowest.max(start.elapsed());
     }
+    // Below B's connect timeout, which a request waiting on B's attempt would pay.
     assert!(
-        slowest < Duration::from_millis(150),
+        slowest < CONNECT_TIMEOUT,
         "a request took {slowest:?}: it waited on B"
     );
+    println!("slowest of 20 requests with B hung: {slowest:?}");
     assert_eq!(a.queries().len(), 20);
     assert!(b.queries().is_empty());
     let b_status = session
