@@ -21,8 +21,6 @@ use crate::input::Executor;
 
 /// A connected session.
 pub(crate) struct Session {
-    // Declared before the runtime so that it is dropped (its pool stopped) while the runtime
-    // still runs.
     session: cql4_session::Session,
     runtime: Runtime,
     options: QueryOptions,
