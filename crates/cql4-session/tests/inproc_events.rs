@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use cql4_conn::EventType;
 use cql4_frame::event::{Event, StatusChange, TopologyChange};
+use cql4_frame::Opcode;
 use cql4_session::{ReconnectPolicy, Session, SessionConfig};
 use inproc_support::{wait_for, FakeNode, Mode};
 
@@ -107,4 +108,38 @@ async fn an_up_event_makes_a_down_node_try_at_once() {
         "B came up {took:?} after the UP event"
     );
     println!("B reconnected {took:?} after the UP event (backoff wait: 5 to 10 s)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscription_outlives_the_control_connection() {
+    let a = FakeNode::start(1).await;
+    let b = FakeNode::start(2).await;
+    a.add_peer(&b);
+    b.add_peer(&a);
+    let session = Session::connect(SessionConfig::new(a.config()))
+        .await
+        .expect("connect");
+    let mut events = session
+        .register(&[EventType::StatusChange])
+        .await
+        .expect("register");
+    wait_for("both nodes up", Duration::from_secs(2), || {
+        session.nodes().iter().all(|n| n.up)
+    })
+    .await;
+    // The control connection is lost; the session opens another (on either node) and
+    // registers it.
+    assert_eq!(a.close_registered(), 1);
+    let registers = |n: &FakeNode| n.server.requests_of(Opcode::REGISTER).len();
+    wait_for("a new control connection", Duration::from_secs(2), || {
+        registers(&a) + registers(&b) == 2 && a.registered() + b.registered() == 1
+    })
+    .await;
+    let control = if a.registered() == 1 { &a } else { &b };
+    let down = Event::StatusChange {
+        change: StatusChange::Down,
+        address: a.addr(),
+    };
+    assert_eq!(control.push(down.clone()), 1);
+    assert_eq!(next_event(&mut events).await, down);
 }

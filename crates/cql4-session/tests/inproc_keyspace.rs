@@ -1,9 +1,11 @@
 //! `Session::use_keyspace`: a USE the server refuses changes nothing and returns the server's
 //! error; an accepted one reaches every pool connection, and a connection opened later starts
-//! with it.
+//! with it; a connection that refuses it after the first accepted it is replaced.
 
 mod inproc_support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cql4_conn::{Error, QueryOptions};
@@ -137,4 +139,59 @@ async fn use_reaches_the_pools_of_every_node_and_their_new_connections() {
     })
     .await;
     assert_eq!(uses(&b, "ks"), [0, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_where_use_fails_is_replaced_by_one_in_the_keyspace() {
+    let node = FakeNode::start(1).await;
+    // The second `USE "ks"` (on the session's second connection) is refused, as by a node
+    // that has not yet seen the keyspace; the others are accepted.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    node.on_query(move |c, q| {
+        if q == "USE \"ks\"" && counter.fetch_add(1, Ordering::SeqCst) == 1 {
+            return Reply::Now(frames::error(
+                ErrorCode::INVALID,
+                &format!("Keyspace 'ks' does not exist (connection {c})"),
+                ErrorDetails::None,
+            ));
+        }
+        keyspaces_good_and_ks(c, q)
+    });
+    let mut config = SessionConfig::new(node.config());
+    config.single_host = true;
+    config.connections_per_node = Some(2);
+    let session = Session::connect(config).await.expect("connect");
+    wait_for("two connections", Duration::from_secs(2), || {
+        session.nodes()[0].connections == 2
+    })
+    .await;
+    session
+        .use_keyspace("ks")
+        .await
+        .expect("USE ks succeeds on the first connection");
+    let refused_on = uses(&node, "ks")[1];
+    // The refusing connection is closed and a third one opens, starting with USE.
+    wait_for("the replacement", Duration::from_secs(2), || {
+        node.server.connections() == 3 && session.nodes()[0].connections == 2
+    })
+    .await;
+    wait_for(
+        "the refusing connection closed",
+        Duration::from_secs(2),
+        || node.closed().iter().any(|(c, _)| *c == refused_on),
+    )
+    .await;
+    let mut connections = uses(&node, "ks");
+    connections.sort_unstable();
+    assert_eq!(connections, [0, 1, 2]);
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        node.queries()
+            .iter()
+            .find(|(c, _)| *c == 2)
+            .map(|(_, q)| q.as_str()),
+        Some("USE \"ks\""),
+        "the replacement's first query"
+    );
 }

@@ -55,7 +55,8 @@ struct State {
     mode: Mutex<Mode>,
     host_id: [u8; 16],
     peers: Mutex<Vec<(SocketAddr, [u8; 16])>>,
-    events: broadcast::Sender<Event>,
+    /// `None`: close the connection (a control connection lost).
+    events: broadcast::Sender<Option<Event>>,
     handler: Mutex<Handler>,
     auth: Mutex<Option<AuthCheck>>,
     /// When each connection came, in order (index = the server's connection index).
@@ -140,7 +141,12 @@ impl FakeNode {
 
     /// Pushes an event to every connection that registered; returns how many there are.
     pub fn push(&self, event: Event) -> usize {
-        self.state.events.send(event).unwrap_or(0)
+        self.state.events.send(Some(event)).unwrap_or(0)
+    }
+
+    /// Closes every connection that registered for events; returns how many there were.
+    pub fn close_registered(&self) -> usize {
+        self.state.events.send(None).unwrap_or(0)
     }
 
     /// Connections that registered for events and are still open.
@@ -177,7 +183,7 @@ fn is_system(query: &str) -> bool {
 
 enum Next {
     Request(Option<RequestFrame>),
-    Event(Event),
+    Event(Option<Event>),
 }
 
 async fn serve(state: Arc<State>, mut peer: Peer) {
@@ -204,17 +210,18 @@ async fn serve(state: Arc<State>, mut peer: Peer) {
             }
         }
     }
-    let mut events: Option<broadcast::Receiver<Event>> = None;
+    let mut events: Option<broadcast::Receiver<Option<Event>>> = None;
     loop {
         let next = tokio::select! {
             r = peer.request() => Next::Request(r),
             e = next_event(&mut events) => Next::Event(e),
         };
         let request = match next {
-            Next::Event(e) => {
+            Next::Event(Some(e)) => {
                 peer.respond(-1, frames::event(e)).await;
                 continue;
             }
+            Next::Event(None) => return,
             Next::Request(None) => {
                 lock(&state.closed).push((peer.index(), Instant::now()));
                 return;
@@ -251,7 +258,7 @@ async fn serve(state: Arc<State>, mut peer: Peer) {
     }
 }
 
-async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Event {
+async fn next_event(events: &mut Option<broadcast::Receiver<Option<Event>>>) -> Option<Event> {
     let Some(rx) = events else {
         return pending().await;
     };
