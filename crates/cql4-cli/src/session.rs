@@ -1,5 +1,7 @@
-//! One connection to the node, driven by a current-thread tokio runtime: connect (TLS,
+//! A session limited to the one host given, as cqlsh stays on one host: connect (TLS,
 //! authentication, `-k` keyspace), then run statements one at a time, fetching every page.
+//! When the server drops the connection, the next statement runs on a new one (in the same
+//! keyspace); a statement in flight at the drop fails.
 
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 use cql4_auth::{AuthProvider, PasswordAuthenticator, ProcessEnv, SecretString, SigV4AuthProvider};
 use cql4_conn::file_reader::TokioFileReader;
-use cql4_conn::{Client, Config, QueryOptions, TlsConfig};
+use cql4_conn::{Config, QueryOptions, TlsConfig};
 use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
 use cql4_frame::response::ResultResponse;
 use tokio::runtime::Runtime;
@@ -19,12 +21,11 @@ use crate::input::Executor;
 
 /// A connected session.
 pub(crate) struct Session {
+    session: cql4_session::Session,
     runtime: Runtime,
-    client: Client,
     options: QueryOptions,
     output: OutputFormat,
-    connect_timeout: Duration,
-    request_timeout: Duration,
+    errors: ErrorContext,
 }
 
 /// The auth provider for the settings: none, SASL PLAIN, or SigV4 with the AWS default
@@ -97,24 +98,46 @@ fn secs(d: Duration) -> String {
     }
 }
 
-/// A connection error as one line; timeouts name the flag that sets them.
-fn conn_error(
-    e: &cql4_conn::Error,
+/// What the one-line rendering of a driver error needs: the host and the flags' values.
+#[derive(Debug, Clone)]
+struct ErrorContext {
+    /// `host:port` as given.
+    address: String,
     connect_timeout: Duration,
     request_timeout: Duration,
-) -> CliError {
-    let msg = match e {
-        cql4_conn::Error::ConnectTimeout { addr, .. } => format!(
-            "connecting to {addr} timed out after {} (--connect-timeout)",
-            secs(connect_timeout)
-        ),
-        cql4_conn::Error::Timeout { .. } => format!(
-            "request timed out after {} (--request-timeout)",
-            secs(request_timeout)
-        ),
-        other => other.to_string(),
-    };
-    CliError::Failed(msg)
+}
+
+impl ErrorContext {
+    /// A driver error as one line; timeouts name the flag that sets them.
+    fn conn_error(&self, e: &cql4_conn::Error) -> CliError {
+        let msg = match e {
+            cql4_conn::Error::ConnectTimeout { addr, .. } => format!(
+                "connecting to {addr} timed out after {} (--connect-timeout)",
+                secs(self.connect_timeout)
+            ),
+            cql4_conn::Error::Timeout { .. } => format!(
+                "request timed out after {} (--request-timeout)",
+                secs(self.request_timeout)
+            ),
+            // The session's own words ("no node available (1 in the plan …)") are about a
+            // cluster; here there is one host, whose connection was lost and not replaced.
+            cql4_conn::Error::NoNodeAvailable { last_error, .. } => {
+                let mut msg = format!(
+                    "lost the connection to {} and could not open a new one within {} \
+                     (--connect-timeout)",
+                    self.address,
+                    secs(self.connect_timeout)
+                );
+                if let Some(last) = last_error {
+                    msg.push_str("; last attempt: ");
+                    msg.push_str(last);
+                }
+                msg
+            }
+            other => other.to_string(),
+        };
+        CliError::Failed(msg)
+    }
 }
 
 /// Adds what to try to a connect error whose cause is likely a missing flag.
@@ -144,43 +167,55 @@ fn schema_change_note(sc: &SchemaChange) -> String {
     format!("{target} {change}")
 }
 
+/// A session on the host of `config` only, over one connection as cqlsh has: no discovery,
+/// no other node, no pool growth (statements run one at a time), whatever the host.
+fn single_host(config: Config) -> cql4_session::SessionConfig {
+    let mut session = cql4_session::SessionConfig::new(config);
+    session.single_host = true;
+    session.connections_per_node = Some(1);
+    session.max_connections_per_node = 1;
+    session
+}
+
 impl Session {
     /// Connects, authenticates and applies `-k`.
     pub(crate) fn connect(settings: &Settings) -> Result<Self, CliError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // One worker runs the connection (and replaces it once dropped) while the main thread
+        // waits for the next statement: on a current-thread runtime nothing would read the
+        // server's close until the next statement, which would then fail on the dead
+        // connection.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
         let config = config(settings, &runtime)?;
         tracing::debug!(?config, "connecting");
-        let (connect_timeout, request_timeout) =
-            (settings.connect_timeout, settings.request_timeout);
-        let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
+        let errors = ErrorContext {
+            address: config.address(),
+            connect_timeout: settings.connect_timeout,
+            request_timeout: settings.request_timeout,
+        };
         let tls = settings.tls.is_some();
-        let (client, connection) = runtime
-            .block_on(cql4_conn::connect(&config))
-            .map_err(|e| with_hint(err(e.clone()), &e, tls))?;
-        runtime.spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended");
-            }
-        });
+        let session = runtime
+            .block_on(cql4_session::Session::connect(single_host(config)))
+            .map_err(|e| with_hint(errors.conn_error(&e), &e, tls))?;
         if let Some(keyspace) = &settings.keyspace {
+            // Through the session: a connection opened later starts in this keyspace too.
             runtime
-                .block_on(client.use_keyspace(keyspace))
-                .map_err(err)?;
+                .block_on(session.use_keyspace(keyspace))
+                .map_err(|e| errors.conn_error(&e))?;
         }
         let options = QueryOptions::new()
             .with_consistency(settings.consistency)
             .with_page_size(settings.page_size)
             .with_timeout(settings.request_timeout);
         Ok(Self {
+            session,
             runtime,
-            client,
             options,
             output: settings.output,
-            connect_timeout,
-            request_timeout,
+            errors,
         })
     }
 
@@ -195,14 +230,15 @@ impl Session {
 
 impl Executor for Session {
     fn execute(&mut self, cql: &str) -> Result<(), CliError> {
-        let (connect_timeout, request_timeout) = (self.connect_timeout, self.request_timeout);
-        let err = |e: cql4_conn::Error| conn_error(&e, connect_timeout, request_timeout);
+        let errors = self.errors.clone();
+        let err = |e: cql4_conn::Error| errors.conn_error(&e);
         let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
-        let mut pager = self.client.query_pages(cql, (), &self.options);
+        let mut pager = self.session.query_pages(cql, (), &self.options);
         let mut printer: Option<Printer> = None;
         let stdout = io::stdout();
         let mut out = BufWriter::new(stdout.lock());
         let mut notes = Vec::new();
+        let mut switched_to = None;
         while let Some(page) = self.runtime.block_on(pager.next_page()) {
             let page = page.map_err(err)?;
             for warning in &page.warnings {
@@ -224,13 +260,24 @@ impl Executor for Session {
                     out.flush().map_err(write_err)?;
                 }
                 ResultResponse::Void => {}
-                ResultResponse::SetKeyspace(ks) => notes.push(format!("using keyspace {ks}")),
+                ResultResponse::SetKeyspace(ks) => {
+                    notes.push(format!("using keyspace {ks}"));
+                    switched_to = Some(ks.clone());
+                }
                 ResultResponse::SchemaChange(sc) => notes.push(schema_change_note(sc)),
                 other => notes.push(format!("{other:?}")),
             }
         }
         if let Some(printer) = printer {
             printer.finish(&mut out).map_err(write_err)?;
+        }
+        if let Some(keyspace) = switched_to {
+            // A USE typed by the user switched one connection; through the session it also
+            // holds for the connection that replaces it after a drop. The server's answer
+            // names the keyspace exactly (case kept), which `use_keyspace` quotes.
+            self.runtime
+                .block_on(self.session.use_keyspace(&keyspace))
+                .map_err(err)?;
         }
         for n in notes {
             self.note(&n);
@@ -269,27 +316,28 @@ mod tests {
         assert!(debug.contains("eu-north-1"), "{debug}");
     }
 
+    fn context(connect_timeout: Duration, request_timeout: Duration) -> ErrorContext {
+        ErrorContext {
+            address: "h:1".into(),
+            connect_timeout,
+            request_timeout,
+        }
+    }
+
     #[test]
     fn timeouts_name_their_flag() {
-        let e = conn_error(
-            &cql4_conn::Error::ConnectTimeout {
-                addr: "h:1".into(),
-                timeout: Duration::from_millis(500),
-            },
-            Duration::from_millis(500),
-            Duration::from_secs(10),
-        );
+        let errors = context(Duration::from_millis(500), Duration::from_secs(10));
+        let e = errors.conn_error(&cql4_conn::Error::ConnectTimeout {
+            addr: "h:1".into(),
+            timeout: Duration::from_millis(500),
+        });
         assert_eq!(
             e.to_string(),
             "connecting to h:1 timed out after 0.5 s (--connect-timeout)"
         );
-        let e = conn_error(
-            &cql4_conn::Error::Timeout {
-                timeout: Duration::from_secs(10),
-            },
-            Duration::from_secs(5),
-            Duration::from_secs(10),
-        );
+        let e = errors.conn_error(&cql4_conn::Error::Timeout {
+            timeout: Duration::from_secs(10),
+        });
         assert_eq!(
             e.to_string(),
             "request timed out after 10 s (--request-timeout)"
@@ -297,18 +345,51 @@ mod tests {
     }
 
     #[test]
+    fn a_lost_connection_not_replaced_names_the_host_and_the_flag() {
+        let errors = context(Duration::from_secs(2), Duration::from_secs(10));
+        let e = errors.conn_error(&cql4_conn::Error::NoNodeAvailable {
+            tried: 1,
+            last_error: Some("connecting to h:1: Connection refused".into()),
+        });
+        assert_eq!(
+            e.to_string(),
+            "lost the connection to h:1 and could not open a new one within 2 s \
+             (--connect-timeout); last attempt: connecting to h:1: Connection refused"
+        );
+        let e = errors.conn_error(&cql4_conn::Error::NoNodeAvailable {
+            tried: 1,
+            last_error: None,
+        });
+        assert!(e.to_string().ends_with("(--connect-timeout)"), "{e}");
+    }
+
+    #[test]
     fn connect_errors_hint_at_the_missing_flag() {
         let t = Duration::from_secs(1);
+        let errors = context(t, t);
         let closed = cql4_conn::Error::Protocol("garbage".into());
-        let e = with_hint(conn_error(&closed, t, t), &closed, false);
+        let e = with_hint(errors.conn_error(&closed), &closed, false);
         assert!(e.to_string().ends_with("add --ssl"), "{e}");
-        let e = with_hint(conn_error(&closed, t, t), &closed, true);
+        let e = with_hint(errors.conn_error(&closed), &closed, true);
         assert!(!e.to_string().contains("--ssl"), "{e}");
         let auth = cql4_conn::Error::AuthRequired {
             authenticator: "PasswordAuthenticator".into(),
         };
-        let e = with_hint(conn_error(&auth, t, t), &auth, true);
+        let e = with_hint(errors.conn_error(&auth), &auth, true);
         assert!(e.to_string().ends_with("give -u/-p or --sigv4"), "{e}");
+    }
+
+    #[test]
+    fn the_session_is_limited_to_the_given_host() {
+        let config = single_host(Config::new("cassandra.us-east-1.amazonaws.com", 9142));
+        assert!(config.single_host);
+        // Not the three connections a session gives an Amazon Keyspaces endpoint.
+        assert_eq!(config.connections_per_node(), 1);
+        assert_eq!(config.max_connections_per_node, 1);
+        assert_eq!(
+            config.connection.address(),
+            "cassandra.us-east-1.amazonaws.com:9142"
+        );
     }
 
     #[test]

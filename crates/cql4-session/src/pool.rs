@@ -13,6 +13,7 @@ use std::time::Duration;
 use cql4_conn::{Client, Config, Error};
 use futures_util::future::join_all;
 use tokio::sync::{watch, Notify};
+use tokio::task::AbortHandle;
 
 use crate::backoff::backoff;
 use crate::load::Load;
@@ -45,6 +46,9 @@ pub(crate) struct NodePool {
     /// Requests routed to this node since the session started.
     requests: AtomicU64,
     last_error: Mutex<Option<String>>,
+    /// The I/O tasks of the connections opened, for [`Self::close_connections`]: a request in
+    /// flight holds its connection's handle, so dropping the pool's does not close it.
+    tasks: Mutex<Vec<AbortHandle>>,
 }
 
 impl NodePool {
@@ -71,6 +75,7 @@ impl NodePool {
             attempts: AtomicU32::new(0),
             requests: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
         })
     }
 
@@ -183,6 +188,16 @@ impl NodePool {
         self.wake.notify_one();
     }
 
+    /// Closes every connection now, requests in flight included (they fail with
+    /// [`Error::Closed`]): the end of [`crate::Session::close`]'s deadline.
+    pub(crate) fn close_connections(&self) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for task in tasks.drain(..) {
+                task.abort();
+            }
+        }
+    }
+
     fn prune(&self) -> usize {
         let Ok(mut conns) = self.conns.lock() else {
             return 0;
@@ -288,13 +303,17 @@ impl NodePool {
         let (client, connection) = cql4_conn::connect(&self.config).await?;
         let pool = Arc::downgrade(self);
         let address = self.address;
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let result = connection.await;
             tracing::debug!(node = %address, result = ?result.err().map(|e| e.to_string()), "connection ended");
             if let Some(pool) = pool.upgrade() {
                 pool.wake.notify_one();
             }
         });
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.retain(|t| !t.is_finished());
+            tasks.push(task.abort_handle());
+        }
         Ok(client)
     }
 

@@ -394,6 +394,11 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         self.inner.shutdown();
+        // `shutdown` drops the pools' handles, but a request still in flight holds its own:
+        // its connection would stay open past the deadline until the answer came.
+        for pool in &self.inner.view().pools {
+            pool.close_connections();
+        }
     }
 
     // ---- routing ----
