@@ -249,7 +249,7 @@ impl Session {
     ) -> Result<QueryResult> {
         let conn = self.connection(None).await?;
         let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        conn.client.query(cql, values, options).await
+        self.closing_error(conn.client.query(cql, values, options).await)
     }
 
     /// Prepares a statement, cached per session by (keyspace, query text): prepared on the
@@ -262,7 +262,7 @@ impl Session {
         let conn = self.connection(None).await?;
         let statement = {
             let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-            conn.client.prepare(cql).await?
+            self.closing_error(conn.client.prepare(cql).await)?
         };
         self.inner
             .shared
@@ -283,14 +283,14 @@ impl Session {
         let values = values.into();
         let conn = self.connection(Some((statement, &values))).await?;
         let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        conn.client.execute(statement, values, options).await
+        self.closing_error(conn.client.execute(statement, values, options).await)
     }
 
     /// Runs a BATCH on the next node.
     pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
         let conn = self.connection(None).await?;
         let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        conn.client.batch(batch, options).await
+        self.closing_error(conn.client.batch(batch, options).await)
     }
 
     /// Pages of a CQL string; each page goes to the node routing picks then.
@@ -520,6 +520,15 @@ impl Session {
         }
         let up = select_ok(waits).await.is_ok();
         up
+    }
+
+    /// A request cut by `close(deadline)` fails with [`Error::SessionClosed`], not with the
+    /// closed connection's own reason.
+    fn closing_error<T>(&self, result: Result<T>) -> Result<T> {
+        match result {
+            Err(Error::Closed(_)) if self.inner.is_closing() => Err(Error::SessionClosed),
+            other => other,
+        }
     }
 
     fn no_node(&self, tried: usize) -> Error {

@@ -128,9 +128,9 @@ async fn deadline_under_a_request(single_host: bool) -> Result<String, String> {
     let took = start.elapsed();
     let (result, ended_at) = in_flight.await.expect("the query task");
     let ended = ended_at - start;
-    // Before the node's answer: the connection was closed under the request.
+    // Before the node's answer: the connection was closed under the request, which says so.
     let error = match result {
-        Err(e @ Error::Closed(_)) => e,
+        Err(e @ Error::SessionClosed) => e,
         other => {
             return Err(format!(
                 "the request in flight at the deadline ended with {:?}",
