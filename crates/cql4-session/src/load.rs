@@ -22,6 +22,14 @@ pub(crate) struct Budget {
 }
 
 impl Load {
+    /// The counters of a connection opened at `now_ms` (idle time counts from then).
+    pub(crate) fn new(now_ms: u64) -> Self {
+        Self {
+            last_used_ms: AtomicU64::new(now_ms),
+            ..Self::default()
+        }
+    }
+
     /// Records a request start at `now_ms` (milliseconds on the session's clock).
     pub(crate) fn start(&self, now_ms: u64) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -138,6 +146,14 @@ mod tests {
         assert!(!load.is_over(BUDGET, 2000));
         drop(InFlight::new(&load, 2500));
         assert_eq!(load.this_second(2600), 1);
+    }
+
+    #[test]
+    fn a_new_connection_is_idle_only_after_the_idle_time() {
+        let load = Load::new(10_000);
+        let idle = Duration::from_secs(2);
+        assert!(!load.is_idle(idle, 11_000), "opened 1 s ago");
+        assert!(load.is_idle(idle, 12_000));
     }
 
     #[test]

@@ -225,7 +225,8 @@ impl NodePool {
         }
         conns.push(Arc::new(Pooled {
             client: client.clone(),
-            load: Load::default(),
+            // Idle time counts from now: a connection just opened for growth is not idle.
+            load: Load::new(self.shared.now_ms()),
         }));
         self.live.send_replace(conns.len());
         true
@@ -238,6 +239,7 @@ impl NodePool {
         let Ok(mut conns) = self.conns.lock() else {
             return;
         };
+        let before = conns.len();
         let mut i = conns.len();
         while conns.len() > core && i > 0 {
             i -= 1;
@@ -247,8 +249,11 @@ impl NodePool {
         }
         let n = conns.len();
         drop(conns);
-        self.target.store(n.max(core), Ordering::Relaxed);
-        self.live.send_replace(n);
+        if n < before {
+            // Only a shrink lowers the target: a growth asked meanwhile must not be undone.
+            self.target.store(n.max(core), Ordering::Relaxed);
+            self.live.send_replace(n);
+        }
     }
 
     /// Opens one connection: handshake (credentials resolved afresh by the provider), then
