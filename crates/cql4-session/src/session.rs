@@ -362,7 +362,8 @@ impl Session {
 
     /// Subscribes to server events, as [`Client::register`](cql4_conn::Client::register); the events come from the
     /// session's control connection (whichever node it is on, across reconnections). A
-    /// single-host session registers on its connection.
+    /// single-host session registers on its one connection (it has no control connection), so
+    /// its stream ends when that connection is lost; register again after a reconnection.
     pub async fn register(&self, event_types: &[EventType]) -> Result<Events> {
         if self.inner.config.single_host {
             let conn = self.connection(None).await?;
