@@ -369,8 +369,18 @@ async fn maintain(pool: Arc<NodePool>) {
                 tracing::warn!(node = %pool.address, error = ?pool.last_error(), "node unreachable: reconnecting in the background");
             }
             let wait = backoff(&pool.shared.reconnect, attempt, pool.shared.random());
-            if !pool.retry_now.swap(false, Ordering::Relaxed) {
-                let _ = tokio::time::timeout(wait, pool.wake.notified()).await;
+            // Only an UP event, a waiting request or `stop` cuts the wait short: other wakes
+            // (a connection that ended, a growth request) leave the backoff as it is.
+            let until = tokio::time::Instant::now() + wait;
+            while !pool.retry_now.swap(false, Ordering::Relaxed)
+                && !pool.stopped.load(Ordering::Relaxed)
+            {
+                if tokio::time::timeout_at(until, pool.wake.notified())
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
             }
             continue;
         }
