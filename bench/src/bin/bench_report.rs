@@ -314,6 +314,66 @@ fn plot(
     Ok(())
 }
 
+/// One (driver, statement, nodes) point of the session benchmark over its passes: means of
+/// the passes that worked.
+struct SessionPoint {
+    passes: Vec<f64>,
+    throughput: f64,
+    p50_us: f64,
+    p99_us: f64,
+    cpu_us: f64,
+    errors: u64,
+    failed: Vec<String>,
+    /// cql4 only: requests routed to each node, summed over the passes.
+    per_node: Vec<(String, u64)>,
+}
+
+impl SessionPoint {
+    fn of<'a>(records: impl Iterator<Item = &'a Value>) -> Self {
+        let mut p = Self {
+            passes: Vec::new(),
+            throughput: f64::NAN,
+            p50_us: f64::NAN,
+            p99_us: f64::NAN,
+            cpu_us: f64::NAN,
+            errors: 0,
+            failed: Vec::new(),
+            per_node: Vec::new(),
+        };
+        let mut ok = Vec::new();
+        for r in records {
+            if let Some(why) = r.get("failed").and_then(Value::as_str) {
+                p.failed.push(why.to_owned());
+                continue;
+            }
+            ok.push(r);
+            p.passes.push(f(r, "throughput"));
+            p.errors += r["errors"].as_u64().unwrap_or(0);
+            for n in r["per_node"].as_array().into_iter().flatten() {
+                let node = s(n, "node").to_owned();
+                let count = n["requests"].as_u64().unwrap_or(0);
+                match p.per_node.iter_mut().find(|(x, _)| *x == node) {
+                    Some((_, c)) => *c += count,
+                    None => p.per_node.push((node, count)),
+                }
+            }
+        }
+        p.per_node.sort();
+        let mean = |k: &str| {
+            if ok.is_empty() {
+                f64::NAN
+            } else {
+                ok.iter().map(|r| f(r, k)).sum::<f64>() / ok.len() as f64
+            }
+        };
+        p.throughput = mean("throughput");
+        p.p50_us = mean("p50_us");
+        p.p99_us = mean("p99_us");
+        p.cpu_us = mean("cpu_us_per_req");
+        p
+    }
+}
+
 fn ms(x: Option<f64>) -> String {
     x.map_or("–".into(), |v| format!("{v:.0}"))
 }
@@ -366,60 +426,70 @@ fn session_section(out: &mut String, v: &Value) {
         "\n**Throughput**: the prepared `INSERT`/`SELECT` of `bench.t` (keyspace replicated to all \
          three nodes, NetworkTopologyStrategy RF 3, LOCAL_QUORUM — both drivers' default), {} \
          requests in flight, {} s warm-up then {} s measured, after 10 s of each statement to warm \
-         the JVMs. *1 node*: cql4 with `SessionConfig::single_host` (one pool, no control \
+         the JVMs; {} passes over all points, the second in reverse order, and the table shows \
+         the mean of the passes. *1 node*: cql4 with `SessionConfig::single_host` (one pool, no control \
          connection), scylla with an `AllowListHostFilter` naming node 1 (its control connection \
          is to node 1 too). *3 nodes*: both discover the cluster from node 1 and route \
          token-aware with one connection per node (both defaults). Which driver runs first \
          alternates from one pair to the next. Ratios are cql4 / scylla.\n",
-        set["concurrency"], set["warmup_s"], set["duration_s"]
+        set["concurrency"], set["warmup_s"], set["duration_s"], set["passes"]
     );
     let empty = Vec::new();
     let rows = v["throughput"].as_array().unwrap_or(&empty);
-    let find = |driver: &str, workload: &str, nodes: u64| {
-        rows.iter().find(|r| {
+    let agg = |driver: &str, workload: &str, nodes: u64| {
+        SessionPoint::of(rows.iter().filter(|r| {
             s(r, "driver") == driver
                 && s(r, "workload") == workload
                 && r["nodes"].as_u64() == Some(nodes)
-        })
+        }))
     };
     let _ = writeln!(
         out,
-        "| statement | nodes | driver | req/s | req/s vs scylla | p50 ms | p50 vs scylla | p99 ms | p99 vs scylla | client CPU µs/req | CPU vs scylla | errors | requests per node (cql4) |"
+        "| statement | nodes | driver | req/s (mean) | req/s vs scylla | req/s per pass | p50 ms | p50 vs scylla | p99 ms | p99 vs scylla | client CPU µs/req | CPU vs scylla | errors | requests per node (cql4, all passes) |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     for workload in ["insert", "select"] {
         for nodes in [1, 3] {
+            let base = agg(BASELINE, workload, nodes);
             for driver in ["cql4", BASELINE] {
-                let Some(r) = find(driver, workload, nodes) else {
-                    continue;
-                };
-                if let Some(why) = r.get("failed").and_then(Value::as_str) {
-                    let _ = writeln!(out, "| {workload} | {nodes} | {driver} | FAILED: {why} |");
+                let r = agg(driver, workload, nodes);
+                if r.passes.is_empty() {
+                    if !r.failed.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "| {workload} | {nodes} | {driver} | FAILED: {} |",
+                            r.failed.join("; ")
+                        );
+                    }
                     continue;
                 }
-                let base = find(BASELINE, workload, nodes).filter(|b| b.get("failed").is_none());
-                let bf = |k: &str| base.map_or(f64::NAN, |b| f(b, k));
-                let spread = r["per_node"].as_array().map_or("–".to_owned(), |a| {
-                    a.iter()
-                        .map(|n| format!("{}", n["requests"].as_u64().unwrap_or(0)))
+                let spread = if r.per_node.is_empty() {
+                    "–".to_owned()
+                } else {
+                    r.per_node
+                        .iter()
+                        .map(|(node, n)| format!("{node}: {n}"))
                         .collect::<Vec<_>>()
-                        .join(" / ")
-                });
+                        .join(", ")
+                };
+                let passes: Vec<String> = r.passes.iter().map(|x| num(*x)).collect();
                 let _ = writeln!(
                     out,
-                    "| {workload} | {nodes} | {driver} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {spread} |",
-                    num(f(r, "throughput")),
-                    ratio(f(r, "throughput"), bf("throughput")),
-                    num(f(r, "p50_us") / 1e3),
-                    ratio(f(r, "p50_us"), bf("p50_us")),
-                    num(f(r, "p99_us") / 1e3),
-                    ratio(f(r, "p99_us"), bf("p99_us")),
-                    num(f(r, "cpu_us_per_req")),
-                    ratio(f(r, "cpu_us_per_req"), bf("cpu_us_per_req")),
-                    f(r, "errors"),
+                    "| {workload} | {nodes} | {driver} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}{} | {spread} |",
+                    num(r.throughput),
+                    ratio(r.throughput, base.throughput),
+                    passes.join(", "),
+                    num(r.p50_us / 1e3),
+                    ratio(r.p50_us, base.p50_us),
+                    num(r.p99_us / 1e3),
+                    ratio(r.p99_us, base.p99_us),
+                    num(r.cpu_us),
+                    ratio(r.cpu_us, base.cpu_us),
+                    r.errors,
+                    if r.failed.is_empty() { String::new() } else { format!(" (failed passes: {})", r.failed.join("; ")) },
                 );
             }
         }
@@ -430,17 +500,16 @@ fn session_section(out: &mut String, v: &Value) {
     );
     for workload in ["insert", "select"] {
         for driver in ["cql4", BASELINE] {
-            let t = |n| {
-                find(driver, workload, n)
-                    .filter(|r| r.get("failed").is_none())
-                    .map_or(f64::NAN, |r| f(r, "throughput"))
-            };
+            let (one, three) = (
+                agg(driver, workload, 1).throughput,
+                agg(driver, workload, 3).throughput,
+            );
             let _ = writeln!(
                 out,
                 "| {workload} | {driver} | {} | {} | {} |",
-                num(t(1)),
-                num(t(3)),
-                ratio(t(3), t(1))
+                num(one),
+                num(three),
+                ratio(three, one)
             );
         }
     }
@@ -526,6 +595,22 @@ fn session_section(out: &mut String, v: &Value) {
         for e in first_errors {
             let _ = writeln!(out, "\n{e}");
         }
+        let counts = |k: &str| {
+            rc[k].as_object().map_or("–".to_owned(), |m| {
+                let mut v: Vec<String> = m
+                    .iter()
+                    .map(|(node, n)| format!("{node}: {}", n.as_u64().unwrap_or(0)))
+                    .collect();
+                v.sort();
+                v.join(", ")
+            })
+        };
+        let _ = writeln!(
+            out,
+            "\nRequests of cql4's light load per node while node 3 was away (from `stop-node` to `start-node`): {}; in the 3 s after both sessions had it back: {}.",
+            counts("cql4_requests_per_node_while_down"),
+            counts("cql4_requests_per_node_after"),
+        );
     }
     if let Some(f) = v["failures"].as_array().filter(|a| !a.is_empty()) {
         let _ = writeln!(out, "\nFailed:\n");

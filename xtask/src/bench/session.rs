@@ -5,8 +5,9 @@
 //! 2. Starts the cluster (`cassandra start --nodes 3 --port P`), creates `bench.t` replicated
 //!    to all three nodes, warms the JVMs up (10 s of each statement).
 //! 3. Throughput: prepared INSERT and SELECT at 256 in flight (2 s warm-up, 10 s measured),
-//!    each driver restricted to node 1 and then on all 3 nodes; the driver that goes first
-//!    alternates from one pair of points to the next.
+//!    each driver restricted to node 1 and on all 3 nodes, in two passes (the second in
+//!    reverse order); the driver that goes first alternates from one pair of points to the
+//!    next.
 //! 4. Start time: 5 fresh sessions per driver, time to `connect`/`build` and to every node
 //!    having a connection.
 //! 5. Reconnection: both sessions open with a light load, `stop-node 3`, `start-node 3`; when
@@ -34,6 +35,9 @@ const CONCURRENCY: u32 = 256;
 const WARMUP_S: f64 = 2.0;
 const DURATION_S: f64 = 10.0;
 const STARTUP_ROUNDS: usize = 5;
+/// Passes over the throughput points; the second runs them in reverse order (3 nodes first),
+/// so a drift in the machine's load does not all land on one side of a comparison.
+const PASSES: usize = 2;
 /// The node `--reconnect` stops and starts again.
 const RESTARTED_NODE: usize = 3;
 
@@ -96,6 +100,7 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
         "warmup_s": WARMUP_S,
         "duration_s": DURATION_S,
         "startup_rounds": STARTUP_ROUNDS,
+        "passes": PASSES,
     });
     session["elapsed_s"] = json!(started_at.elapsed().as_secs_f64());
     let raw = out.join("session.json");
@@ -159,26 +164,39 @@ fn measure(layout: &Layout, client: &Path, env: &[(&'static str, String)]) -> Re
     }
     let mut throughput = Vec::new();
     let mut pair = 0;
-    for nodes in [1, 3] {
-        for workload in ["insert", "select"] {
-            let order = if pair % 2 == 0 {
-                ["cql4", "scylla"]
-            } else {
-                ["scylla", "cql4"]
-            };
-            pair += 1;
-            for driver in order {
-                let args = point_args(driver, nodes, workload, WARMUP_S, DURATION_S);
-                let label = format!("{driver} {workload} on {nodes} node(s) c={CONCURRENCY}");
-                let mut r = point(&mut cmd(&args), &label);
-                if let Some(why) = r.get("failed").and_then(Value::as_str) {
-                    failures.push(why.to_owned());
-                    r["driver"] = json!(driver);
-                    r["workload"] = json!(workload);
-                    r["nodes"] = json!(nodes);
-                }
-                throughput.push(r);
+    let mut plan = Vec::new();
+    for pass in 0..PASSES {
+        let mut points: Vec<(usize, &str)> = [1, 3]
+            .into_iter()
+            .flat_map(|n| ["insert", "select"].map(|w| (n, w)))
+            .collect();
+        if pass % 2 == 1 {
+            points.reverse();
+        }
+        plan.extend(points.into_iter().map(|(n, w)| (pass, n, w)));
+    }
+    for (pass, nodes, workload) in plan {
+        let order = if pair % 2 == 0 {
+            ["cql4", "scylla"]
+        } else {
+            ["scylla", "cql4"]
+        };
+        pair += 1;
+        for driver in order {
+            let args = point_args(driver, nodes, workload, WARMUP_S, DURATION_S);
+            let label = format!(
+                "{driver} {workload} on {nodes} node(s) c={CONCURRENCY}, pass {}",
+                pass + 1
+            );
+            let mut r = point(&mut cmd(&args), &label);
+            if let Some(why) = r.get("failed").and_then(Value::as_str) {
+                failures.push(why.to_owned());
+                r["driver"] = json!(driver);
+                r["workload"] = json!(workload);
+                r["nodes"] = json!(nodes);
             }
+            r["pass"] = json!(pass + 1);
+            throughput.push(r);
         }
     }
     let rounds = STARTUP_ROUNDS.to_string();
