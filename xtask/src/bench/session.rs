@@ -5,14 +5,14 @@
 //! 2. Starts the cluster (`cassandra start --nodes 3 --port P`), creates `bench.t` replicated
 //!    to all three nodes, warms the JVMs up (10 s of each statement).
 //! 3. Throughput: prepared INSERT and SELECT at 256 in flight (2 s warm-up, 10 s measured),
-//!    each driver restricted to node 1 and on all 3 nodes, in two passes (the second in
+//!    each driver restricted to node 1 and on all 3 nodes, in three passes (the second in
 //!    reverse order); the driver that goes first alternates from one pair of points to the
 //!    next.
 //! 4. Start time: 5 fresh sessions per driver, time to `connect`/`build` and to every node
 //!    having a connection.
 //! 5. Reconnection: both sessions open with a light load, `stop-node 3`, `start-node 3`; when
-//!    each session has node 3 back, against when `start-node` returned and when the node's
-//!    port first accepted a TCP connection.
+//!    each session has node 3 back, against when `start-node` returned and when the node
+//!    first accepted a login from a fresh connection.
 //! 6. Stops the cluster it started (also on failure), merges the figures into
 //!    `docs/benchmarks/results.json` under `session` and regenerates `docs/benchmarks.md`.
 //!
@@ -35,9 +35,10 @@ const CONCURRENCY: u32 = 256;
 const WARMUP_S: f64 = 2.0;
 const DURATION_S: f64 = 10.0;
 const STARTUP_ROUNDS: usize = 5;
-/// Passes over the throughput points; the second runs them in reverse order (3 nodes first),
-/// so a drift in the machine's load does not all land on one side of a comparison.
-const PASSES: usize = 2;
+/// Passes over the throughput points; every other one runs them in reverse order (3 nodes
+/// first), so a drift in the machine's load does not all land on one side of a comparison.
+/// The report shows the median of the passes.
+const PASSES: usize = 3;
 /// The node `--reconnect` stops and starts again.
 const RESTARTED_NODE: usize = 3;
 
