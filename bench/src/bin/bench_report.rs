@@ -237,13 +237,16 @@ fn targets_section(out: &mut String, canned: &[Value]) {
     );
 }
 
+/// (requests in flight, req/s, p50 µs).
+type Point = (u32, f64, f64);
+
 fn plot(
     records: &[Value],
     workload: &str,
     title: &str,
     path: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut series: BTreeMap<usize, (String, Vec<(u32, f64, f64)>)> = BTreeMap::new();
+    let mut series: BTreeMap<usize, (String, Vec<Point>)> = BTreeMap::new();
     for r in records {
         if s(r, "workload") != workload || s(r, "pool") != "one" || r.get("failed").is_some() {
             continue;

@@ -1,7 +1,7 @@
 //! `cargo xtask bench --session [--port P]`: cql4's `Session` against scylla's `Session` on a
 //! local 3-node cluster (keyspaces mode: TLS, PasswordAuthenticator), in one run.
 //!
-//! 1. Builds `session_client` and `bench_report` (bench crate, release).
+//! 1. Builds `session_client` and `bench_report` (bench crate, release, feature `session`).
 //! 2. Starts the cluster (`cassandra start --nodes 3 --port P`), creates `bench.t` replicated
 //!    to all three nodes, warms the JVMs up (10 s of each statement).
 //! 3. Throughput: prepared INSERT and SELECT at 256 in flight (2 s warm-up, 10 s measured),
@@ -57,6 +57,8 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
             "session_client",
             "--bin",
             "bench_report",
+            "--features",
+            "session",
             "--manifest-path",
         ])
         .arg(root.join("bench").join("Cargo.toml"))
@@ -164,25 +166,7 @@ fn measure(layout: &Layout, client: &Path, env: &[(&'static str, String)]) -> Re
         );
     }
     let mut throughput = Vec::new();
-    let mut pair = 0;
-    let mut plan = Vec::new();
-    for pass in 0..PASSES {
-        let mut points: Vec<(usize, &str)> = [1, 3]
-            .into_iter()
-            .flat_map(|n| ["insert", "select"].map(|w| (n, w)))
-            .collect();
-        if pass % 2 == 1 {
-            points.reverse();
-        }
-        plan.extend(points.into_iter().map(|(n, w)| (pass, n, w)));
-    }
-    for (pass, nodes, workload) in plan {
-        let order = if pair % 2 == 0 {
-            ["cql4", "scylla"]
-        } else {
-            ["scylla", "cql4"]
-        };
-        pair += 1;
+    for (pass, nodes, workload, order) in plan(PASSES) {
         for driver in order {
             let args = point_args(driver, nodes, workload, WARMUP_S, DURATION_S);
             let label = format!(
@@ -219,6 +203,31 @@ fn measure(layout: &Layout, client: &Path, env: &[(&'static str, String)]) -> Re
         "reconnect": reconnect,
         "failures": failures,
     }))
+}
+
+/// The throughput points in the order they run: (pass, nodes, statement, drivers in order).
+/// Every other pass runs backwards, and the driver that goes first alternates from one pair
+/// to the next, so over two passes each point has each driver first once.
+fn plan(passes: usize) -> Vec<(usize, usize, &'static str, [&'static str; 2])> {
+    let mut out = Vec::new();
+    for pass in 0..passes {
+        let mut points: Vec<(usize, &str)> = [1, 3]
+            .into_iter()
+            .flat_map(|n| ["insert", "select"].map(|w| (n, w)))
+            .collect();
+        if pass % 2 == 1 {
+            points.reverse();
+        }
+        for (nodes, workload) in points {
+            let order = if out.len() % 2 == 0 {
+                ["cql4", "scylla"]
+            } else {
+                ["scylla", "cql4"]
+            };
+            out.push((pass, nodes, workload, order));
+        }
+    }
+    out
 }
 
 fn point_args(
@@ -357,4 +366,40 @@ fn versions(root: &Path, cassandra: &str) -> Value {
         "rustls": lock_version(&lock, "rustls"),
         "cassandra": cassandra,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_two_passes_each_point_has_each_driver_first_once() {
+        let plan = plan(2);
+        assert_eq!(plan.len(), 8);
+        for nodes in [1, 3] {
+            for workload in ["insert", "select"] {
+                let firsts: Vec<&str> = plan
+                    .iter()
+                    .filter(|p| p.1 == nodes && p.2 == workload)
+                    .map(|p| p.3[0])
+                    .collect();
+                assert_eq!(firsts.len(), 2, "{nodes} {workload}");
+                assert!(
+                    firsts.contains(&"cql4") && firsts.contains(&"scylla"),
+                    "{nodes} {workload}: {firsts:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_second_pass_runs_backwards() {
+        let plan = plan(2);
+        let first: Vec<(usize, &str)> = plan[..4].iter().map(|p| (p.1, p.2)).collect();
+        let mut second: Vec<(usize, &str)> = plan[4..].iter().map(|p| (p.1, p.2)).collect();
+        second.reverse();
+        assert_eq!(first, second);
+        assert_eq!(plan[0].1, 1, "the first pass starts on one node");
+        assert_eq!(plan[4].1, 3, "the second pass starts on three nodes");
+    }
 }
