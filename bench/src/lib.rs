@@ -6,6 +6,7 @@
 //! exactly one thing, the `GlobalAlloc` impl that counts allocations.
 
 pub mod alloc;
+pub mod drive;
 pub mod pages;
 pub mod record;
 pub mod schema;

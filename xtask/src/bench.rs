@@ -1,4 +1,6 @@
 //! `cargo xtask bench [--quick] [--no-real] [--real-only]`: cql4 against the mainstream drivers.
+//! (`cargo xtask bench --session [--port P]`, the sessions on a 3-node cluster, is in
+//! [`session`].)
 //!
 //! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
 //!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
@@ -14,7 +16,8 @@
 //!    `docs/benchmarks.md` and its plots (a `--quick` run writes them under `target/bench/`
 //!    instead, so the smoke run in `cargo xtask test` never rewrites the docs).
 //!
-//! `--quick` (~2-3 minutes after builds) fails if any driver fails at any point.
+//! `--quick` (~2-3 minutes after builds) fails if any driver fails at any point. A full run
+//! keeps the `session` figures of the previous report (they come from `--session` only).
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,6 +31,8 @@ use crate::layout::Layout;
 use crate::test_cmd::cargo;
 use crate::util::{run, run_captured, Context, Result};
 use crate::venv;
+
+mod session;
 
 const CANNED_PORT: u16 = 19042;
 const DRIVERS: [&str; 6] = ["cql4", "scylla", "cdrs-tokio", "gocql", "java", "python"];
@@ -44,6 +49,11 @@ pub(crate) struct Options {
     /// Run only the real-server workload and merge it into the last `results.json` (for when
     /// another node was running during the full run).
     pub(crate) real_only: bool,
+    /// Run only the session benchmark on a 3-node cluster ([`session`]) and merge it into the
+    /// committed report.
+    pub(crate) session: bool,
+    /// Native port of that cluster (default: keyspaces mode's).
+    pub(crate) port: Option<u16>,
 }
 
 struct Paths {
@@ -67,6 +77,9 @@ impl Paths {
 
 /// `cargo xtask bench`.
 pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
+    if opts.session {
+        return session::run_session(layout, opts.port);
+    }
     let started = Instant::now();
     let root = layout.root.clone();
     let out = root.join("target").join("bench");
@@ -116,7 +129,7 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
             }
         }
     };
-    let results = json!({
+    let mut results = json!({
         "command": if opts.quick { "cargo xtask bench --quick" } else if opts.no_real { "cargo xtask bench --no-real" } else { "cargo xtask bench" },
         "date": date(),
         "quick": opts.quick,
@@ -129,6 +142,20 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
         "failures": failures,
         "elapsed_s": started.elapsed().as_secs_f64(),
     });
+    if !opts.quick {
+        // The session figures come from `--session` alone: keep the last ones in the report.
+        let committed = paths
+            .root
+            .join("docs")
+            .join("benchmarks")
+            .join("results.json");
+        if let Some(previous) = read_json(&committed)
+            .ok()
+            .and_then(|v| v.get("session").cloned())
+        {
+            results["session"] = previous;
+        }
+    }
     let results_path = paths.out.join("results.json");
     fs::write(
         &results_path,

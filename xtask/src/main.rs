@@ -61,6 +61,14 @@ enum Command {
         /// Only the real-server workload, merged into the last full run's results.
         #[arg(long)]
         real_only: bool,
+        /// Only the session benchmark: cql4's Session against scylla's on a local 3-node
+        /// cluster (keyspaces mode), merged into docs/benchmarks.md. Several minutes; not in CI.
+        #[arg(long, conflicts_with_all = ["quick", "no_real", "real_only"])]
+        session: bool,
+        /// Native port of the --session cluster (default 9142); pick a free one when other
+        /// clusters run on this machine.
+        #[arg(long, requires = "session")]
+        port: Option<u16>,
     },
     /// Manage the local Apache Cassandra node under target/cassandra.
     Cassandra {
@@ -195,12 +203,16 @@ fn main() -> ExitCode {
             quick,
             no_real,
             real_only,
+            session,
+            port,
         } => bench::run_bench(
             &layout,
             &bench::Options {
                 quick,
                 no_real,
                 real_only,
+                session,
+                port,
             },
         ),
         Command::Fuzz {
