@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use cql4_frame::rows::{ColumnSpec, Row, Rows};
+use cql4_frame::rows::{ColumnSpec, FromRow, Row, Rows};
 use cql4_frame::value::{CqlValue, FromCql};
 use cql4_frame::{DecodeError, DecodeErrorKind};
 use tokio::task::JoinHandle;
@@ -188,6 +188,13 @@ impl RowRef {
     /// The value of the column named `name`.
     pub fn get_by_name<'a, T: FromCql<'a>>(&'a self, name: &str) -> Result<T, DecodeError> {
         self.row()?.get_by_name(name)
+    }
+
+    /// The row read as `T`. Unlike [`QueryResult::rows_typed`], the columns are checked
+    /// against `T` for this row alone (a stream's rows do not share a check yet).
+    pub fn typed<'a, T: FromRow<'a>>(&'a self) -> Result<T, DecodeError> {
+        let columns = T::check_columns(self.page.columns())?;
+        T::from_row(&columns, &self.row()?)
     }
 
     /// Every value, owned.

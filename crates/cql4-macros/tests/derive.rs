@@ -182,3 +182,26 @@ fn serialize_row_errors_name_the_marker() {
     // No fields, no markers.
     assert_eq!(Nothing {}.serialize_row(&[], &mut Vec::new()), Ok(()));
 }
+
+/// `cql4_frame` reached under another path, as through the `cql4` facade (`cql4::frame`).
+mod facade {
+    pub(crate) use cql4_frame as frame;
+}
+
+#[derive(Debug, PartialEq, FromRow, SerializeRow)]
+#[cql(crate = "crate::facade::frame")]
+struct ThroughFacade {
+    id: i32,
+}
+
+#[test]
+fn crate_attribute_names_another_path_to_the_codec() {
+    let rows = users();
+    let got: Vec<ThroughFacade> = rows.typed().collect::<DecodeResult<_>>().expect("rows");
+    assert_eq!(got, [ThroughFacade { id: 1 }, ThroughFacade { id: 2 }]);
+    let mut out = Vec::new();
+    ThroughFacade { id: 3 }
+        .serialize_row(&markers(&[("id", ColumnType::Int)]), &mut out)
+        .expect("binds");
+    assert_eq!(out, [0, 0, 0, 4, 0, 0, 0, 3]);
+}
