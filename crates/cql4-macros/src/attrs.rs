@@ -79,3 +79,83 @@ pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Ve
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use syn::{parse_quote, DeriveInput};
+
+    use crate::{from_row, serialize_row};
+
+    /// The compile error both derives give for `input`.
+    fn errors(input: &DeriveInput) -> [String; 2] {
+        let from_row = from_row::expand(input).map(|_| ()).unwrap_err();
+        let serialize = serialize_row::expand(input).map(|_| ()).unwrap_err();
+        [from_row.to_string(), serialize.to_string()]
+    }
+
+    #[test]
+    fn enums_and_tuple_structs_are_refused_naming_the_derive() {
+        let e: DeriveInput = parse_quote!(
+            enum E {
+                A,
+            }
+        );
+        assert_eq!(
+            errors(&e),
+            [
+                "#[derive(FromRow)] works on structs only",
+                "#[derive(SerializeRow)] works on structs only"
+            ]
+        );
+        let t: DeriveInput = parse_quote!(
+            struct T(i32);
+        );
+        assert_eq!(
+            errors(&t)[0],
+            "#[derive(FromRow)] needs a struct with named fields"
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_and_two_fields_of_one_name_are_refused() {
+        let s: DeriveInput = parse_quote!(
+            struct S {
+                #[cql(rname = "x")]
+                a: i32,
+            }
+        );
+        assert_eq!(
+            errors(&s)[0],
+            "unknown cql attribute on a field (expected `rename = \"name\"`)"
+        );
+        let s: DeriveInput = parse_quote!(
+            #[cql(krate = "x")]
+            struct S {
+                a: i32,
+            }
+        );
+        assert_eq!(
+            errors(&s)[1],
+            "unknown cql attribute on a struct (expected `crate = \"path\"`)"
+        );
+        let s: DeriveInput = parse_quote!(
+            struct S {
+                a: i32,
+                #[cql(rename = "a")]
+                b: i32,
+            }
+        );
+        assert_eq!(errors(&s)[0], "fields `a` and `b` both map to `a`");
+    }
+
+    #[test]
+    fn raw_identifiers_map_to_their_plain_name() {
+        let s: DeriveInput = parse_quote!(
+            struct S {
+                r#type: i32,
+            }
+        );
+        let fields = super::fields(&s, "FromRow").expect("fields");
+        assert_eq!(fields[0].name, "type");
+    }
+}
