@@ -22,6 +22,27 @@ impl QueryResult {
     }
 
     /// The first row as `T`; fails with [`Error::RowCount`] if there is none.
+    ///
+    /// ```no_run
+    /// use cql4_conn::{Client, FromRow, QueryOptions, SerializeRow};
+    ///
+    /// #[derive(FromRow, SerializeRow)]
+    /// struct User<'a> {
+    ///     id: i32,
+    ///     name: Option<&'a str>,
+    /// }
+    ///
+    /// # async fn run(client: &Client) -> cql4_conn::Result<()> {
+    /// let insert = client.prepare("INSERT INTO ks.users (id, name) VALUES (?, ?)").await?;
+    /// let user = User { id: 1, name: Some("ada") };
+    /// client.execute(&insert, insert.bind_row(&user)?, &QueryOptions::new()).await?;
+    ///
+    /// let select = client.prepare("SELECT id, name FROM ks.users WHERE id = ?").await?;
+    /// let result = client.execute(&select, select.bind_row(&(1i32,))?, &QueryOptions::new()).await?;
+    /// let user: User<'_> = result.first_row()?;
+    /// assert_eq!(user.name, Some("ada"));
+    /// # Ok(()) }
+    /// ```
     pub fn first_row<'r, T: FromRow<'r>>(&'r self) -> Result<T> {
         self.maybe_first_row()?.ok_or(Error::RowCount {
             expected: "at least one row",
