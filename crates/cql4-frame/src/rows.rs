@@ -407,18 +407,22 @@ impl<'r> Row<'r> {
     /// panics. Errors name the column ([`DecodeErrorKind::InColumn`]).
     #[inline]
     pub fn decode_cell<T: FromCql<'r>>(&self, i: usize) -> DecodeResult<T> {
-        let offset = self.cell_offset(i);
         let (Some(spec), Some(cell)) = (self.rows.metadata.columns.get(i), self.cells.get(i))
         else {
-            return Err(self.missing(i, offset));
+            return Err(self.missing(i, self.cell_offset(i)));
         };
-        T::from_cql(&spec.ty, self.cell_bytes(cell)).map_err(|e| {
-            e.shifted(offset)
-                .map_kind(|cause| DecodeErrorKind::InColumn {
-                    column: spec.name.clone(),
-                    cause: Box::new(cause),
-                })
-        })
+        T::from_cql(&spec.ty, self.cell_bytes(cell)).map_err(|e| self.in_column(e, i, spec))
+    }
+
+    /// `e`, from cell `i`'s value, at its offset in the body and naming the column.
+    #[cold]
+    #[inline(never)]
+    fn in_column(&self, e: DecodeError, i: usize, spec: &ColumnSpec) -> DecodeError {
+        e.shifted(self.cell_offset(i))
+            .map_kind(|cause| DecodeErrorKind::InColumn {
+                column: spec.name.clone(),
+                cause: Box::new(cause),
+            })
     }
 
     /// The error for a column index without a cell or without metadata.
