@@ -128,11 +128,13 @@ impl PreparedStatement {
     /// with an [`EncodeError`] that names the marker and both types, or the counts, when the
     /// values do not fit the markers.
     ///
-    /// All values share one buffer: one allocation however many markers.
+    /// All values share one buffer, split into `Bytes` slices of it.
     pub fn bind_row<R: SerializeRow + ?Sized>(&self, values: &R) -> Result<Values, Error> {
         let state = self.state();
         let markers = &state.metadata.columns;
-        let mut out = Vec::new();
+        // Room for a 4-byte length and a 12-byte value per marker: a row of numbers, ids and
+        // short strings is one allocation, not a doubling per few values.
+        let mut out = Vec::with_capacity(markers.len().saturating_mul(16));
         values.serialize_row(markers, &mut out)?;
         let buf = Bytes::from(out);
         // Split the buffer back into its `[value]`s: one per marker, nothing left over (a
