@@ -72,12 +72,14 @@ pub fn column_by_name<'r, T: FromCql<'r>>(
     columns: &[ColumnSpec],
     name: &str,
 ) -> DecodeResult<usize> {
-    let i = columns.iter().position(|c| c.name == name).ok_or_else(|| {
-        DecodeError::new(DecodeErrorKind::NoSuchColumn(name.to_owned()), CHECK, 0)
-    })?;
-    if let Some(column) = columns.get(i) {
-        check_column::<T>(column)?;
-    }
+    let (i, column) = columns
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.name == name)
+        .ok_or_else(|| {
+            DecodeError::new(DecodeErrorKind::NoSuchColumn(name.to_owned()), CHECK, 0)
+        })?;
+    check_column::<T>(column)?;
     Ok(i)
 }
 
