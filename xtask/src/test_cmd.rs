@@ -87,7 +87,7 @@ fn lint(failures: &mut Failures) {
                 "warnings",
             ],
         ),
-        // The optional big-number conversions are not in the default feature set.
+        // The optional conversions (big numbers, uuid, chrono) are not in the default feature set.
         (
             "cargo clippy -p cql4-frame --all-features --all-targets -- -D warnings",
             &[

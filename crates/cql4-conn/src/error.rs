@@ -78,6 +78,20 @@ pub enum Error {
     },
     /// The session was closed ([`Error::Closed`] is one connection's end).
     SessionClosed,
+    /// Typed rows were asked of a result that is not Rows (`rows_typed`, `first_row`, … of
+    /// [`crate::QueryResult`]).
+    NotRows {
+        /// The result's kind (§4.2.5), e.g. `Void`.
+        kind: &'static str,
+    },
+    /// A typed row accessor found a number of rows it cannot use: none for `first_row`, other
+    /// than one for `single_row`.
+    RowCount {
+        /// What the accessor needs, e.g. `exactly one row`.
+        expected: &'static str,
+        /// The rows of the page.
+        found: usize,
+    },
 }
 
 /// Why a connection closed.
@@ -173,6 +187,10 @@ impl fmt::Display for Error {
                 }
             }
             Self::SessionClosed => f.write_str("the session is closed"),
+            Self::NotRows { kind } => write!(f, "expected a Rows result, got {kind}"),
+            Self::RowCount { expected, found } => {
+                write!(f, "expected {expected}, the result has {found}")
+            }
         }
     }
 }

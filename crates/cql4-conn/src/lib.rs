@@ -70,6 +70,7 @@ mod prepared;
 mod request_channel;
 mod tls;
 mod transport;
+mod typed_rows;
 
 #[cfg(feature = "testkit")]
 #[doc(hidden)]
@@ -86,3 +87,8 @@ pub use paging::{PageFetcher, PageFuture, Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use request_channel::Connection;
 pub use tls::{TlsConfig, TlsError};
+
+/// Typed rows and bind values: the traits (from `cql4_frame`) and their derives (from
+/// `cql4-macros`; the derived code names `::cql4_frame`, see `cql4_macros`).
+pub use cql4_frame::{FromRow, SerializeRow};
+pub use cql4_macros::{FromRow, SerializeRow};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use cql4_frame::rows::{ColumnSpec, Row, Rows};
+use cql4_frame::rows::{ColumnSpec, FromRow, Row, Rows};
 use cql4_frame::value::{CqlValue, FromCql};
 use cql4_frame::{DecodeError, DecodeErrorKind};
 use tokio::task::JoinHandle;
@@ -188,6 +188,13 @@ impl RowRef {
     /// The value of the column named `name`.
     pub fn get_by_name<'a, T: FromCql<'a>>(&'a self, name: &str) -> Result<T, DecodeError> {
         self.row()?.get_by_name(name)
+    }
+
+    /// The row read as `T`. Unlike [`QueryResult::rows_typed`], the columns are checked
+    /// against `T` for this row alone (a stream's rows do not share a check yet).
+    pub fn typed<'a, T: FromRow<'a>>(&'a self) -> Result<T, DecodeError> {
+        let columns = T::check_columns(self.page.columns())?;
+        T::from_row(&columns, &self.row()?)
     }
 
     /// Every value, owned.
@@ -375,5 +382,54 @@ impl Client {
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_execute(Arc::new(self.clone()), statement, values, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cql4_frame::response::{Response, ResultResponse};
+    use cql4_frame::types::ColumnType;
+    use cql4_frame::DecodeErrorKind;
+    use cql4_testkit::frames;
+
+    use super::RowRef;
+
+    fn page() -> Arc<cql4_frame::Rows> {
+        let Response::Result(ResultResponse::Rows(rows)) = frames::rows(
+            &[("id", ColumnType::Int), ("name", ColumnType::Text)],
+            &[
+                vec![Some(vec![0, 0, 0, 1]), Some(b"ada".to_vec())],
+                vec![Some(vec![0, 0, 0, 2]), None],
+            ],
+            None,
+        ) else {
+            panic!("rows")
+        };
+        Arc::new(rows)
+    }
+
+    #[test]
+    fn row_ref_reads_its_own_row_typed() {
+        let page = page();
+        let second = RowRef {
+            page: page.clone(),
+            index: 1,
+        };
+        assert_eq!(second.typed::<(i32, Option<&str>)>(), Ok((2, None)));
+        let first = RowRef { page, index: 0 };
+        assert_eq!(first.typed::<(i32, &str)>(), Ok((1, "ada")));
+        let err = first.typed::<(i32, i32)>().unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::InColumn {
+                column: "name".into(),
+                cause: Box::new(DecodeErrorKind::TypeMismatch {
+                    rust: "i32",
+                    cql: "text".into()
+                })
+            }
+        );
     }
 }

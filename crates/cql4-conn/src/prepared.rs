@@ -4,6 +4,8 @@
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
+use cql4_frame::bind::SerializeRow;
+use cql4_frame::reader::{RawValue, Reader};
 use cql4_frame::request::BoundValue;
 use cql4_frame::response::Prepared;
 use cql4_frame::rows::{PreparedMetadata, ResultMetadata};
@@ -117,6 +119,42 @@ impl PreparedStatement {
                     BoundValue::Bytes(Bytes::from(out))
                 }
             });
+        }
+        Ok(Values::positional(bound))
+    }
+
+    /// Serializes a row of Rust values for the bind markers (a tuple, a slice, a name-keyed map
+    /// or a `#[derive(SerializeRow)]` struct), each written as its marker's CQL type. Fails
+    /// with an [`EncodeError`] that names the marker and both types, or the counts, when the
+    /// values do not fit the markers.
+    ///
+    /// All values share one buffer, split into `Bytes` slices of it.
+    pub fn bind_row<R: SerializeRow + ?Sized>(&self, values: &R) -> Result<Values, Error> {
+        let state = self.state();
+        let markers = &state.metadata.columns;
+        // Room for a 4-byte length and a 12-byte value per marker: a row of numbers, ids and
+        // short strings is one allocation, not a doubling per few values.
+        let mut out = Vec::with_capacity(markers.len().saturating_mul(16));
+        values.serialize_row(markers, &mut out)?;
+        let buf = Bytes::from(out);
+        // Split the buffer back into its `[value]`s: one per marker, nothing left over (a
+        // hand-written SerializeRow could break either).
+        let malformed = || {
+            Error::Encode(EncodeError::Invalid(
+                "SerializeRow did not write one [value] per bind marker",
+            ))
+        };
+        let mut r = Reader::new(&buf);
+        let mut bound = Vec::with_capacity(markers.len());
+        for _ in markers {
+            bound.push(match r.value("bound value").map_err(|_| malformed())? {
+                RawValue::Bytes(b) => BoundValue::Bytes(buf.slice_ref(b)),
+                RawValue::Null => BoundValue::Null,
+                RawValue::NotSet => BoundValue::NotSet,
+            });
+        }
+        if !r.is_empty() {
+            return Err(malformed());
         }
         Ok(Values::positional(bound))
     }

@@ -124,6 +124,42 @@ fn a_handful_of_allocations_per_request() {
         }
         let execute = (dhat::HeapStats::get().total_blocks - before) as f64 / N as f64;
 
+        // The typed read of the same answer: the column check and the decode borrow.
+        let before = dhat::HeapStats::get().total_blocks;
+        for _ in 0..N {
+            let r = client
+                .execute(&statement, key.clone(), &options)
+                .await
+                .unwrap();
+            assert_eq!(r.first_row::<(i32,)>().unwrap(), (42,));
+        }
+        let execute_typed = (dhat::HeapStats::get().total_blocks - before) as f64 / N as f64;
+
+        let before = dhat::HeapStats::get().total_blocks;
+        for _ in 0..N {
+            std::hint::black_box(
+                statement
+                    .bind(&[Some(cql4_frame::CqlValue::Int(7))])
+                    .unwrap(),
+            );
+        }
+        let bind = (dhat::HeapStats::get().total_blocks - before) as f64 / N as f64;
+        let before = dhat::HeapStats::get().total_blocks;
+        for _ in 0..N {
+            std::hint::black_box(statement.bind_row(&(7i32,)).unwrap());
+        }
+        let bind_row = (dhat::HeapStats::get().total_blocks - before) as f64 / N as f64;
+        eprintln!(
+            "EXECUTE read with first_row::<(i32,)> {execute_typed:.1}; binding one int: \
+             bind {bind:.1}, bind_row {bind_row:.1}"
+        );
+        assert!(
+            execute_typed <= execute + 0.5,
+            "typed read took {execute_typed:.1} allocations, untyped {execute:.1}"
+        );
+        // The values' buffer, its shared header and the Vec of slices.
+        assert!(bind_row <= 3.0, "bind_row took {bind_row:.1} allocations");
+
         eprintln!(
             "heap allocations per request (client + I/O task + decode): QUERY with metadata \
              {query:.1}, EXECUTE skip-metadata {execute:.1}"

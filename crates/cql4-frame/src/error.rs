@@ -76,6 +76,22 @@ pub enum DecodeErrorKind {
     UnknownTypeId(u16),
     /// A column name or index that the row does not have.
     NoSuchColumn(String),
+    /// A failure reading one column of a row into a Rust type (see
+    /// [`FromRow`](crate::rows::FromRow)): the column's name, then what went wrong.
+    InColumn {
+        /// The column's name in the result metadata.
+        column: String,
+        /// What went wrong reading it.
+        cause: Box<Self>,
+    },
+    /// A [`FromRow`](crate::rows::FromRow) type reads a number of columns the page does not
+    /// have (a tuple of 3 against a page of 2 columns, …).
+    ColumnCount {
+        /// The columns the Rust type reads.
+        expected: usize,
+        /// The columns of the page.
+        found: usize,
+    },
     /// A failure inside a CQL value, with the path to the failing element
     /// (e.g. `list<int> element 3`).
     InValue {
@@ -120,6 +136,12 @@ impl DecodeError {
     /// Byte offset of the field that failed, relative to the decoded buffer.
     pub fn offset(&self) -> usize {
         self.offset
+    }
+
+    /// Returns the error with its kind wrapped by `f` (e.g. in [`DecodeErrorKind::InColumn`]).
+    pub(crate) fn map_kind(mut self, f: impl FnOnce(DecodeErrorKind) -> DecodeErrorKind) -> Self {
+        self.kind = f(self.kind);
+        self
     }
 
     /// Returns the error with its offset shifted by `base` (used when a sub-buffer was decoded).
@@ -174,6 +196,11 @@ impl fmt::Display for DecodeErrorKind {
             Self::UnknownTypeId(id) => write!(f, "unknown type id {id:#06x}"),
             Self::NoSuchColumn(name) => write!(f, "no column {name}"),
             Self::InValue { path, cause } => write!(f, "in value {path}: {cause}"),
+            Self::InColumn { column, cause } => write!(f, "column {column}: {cause}"),
+            Self::ColumnCount { expected, found } => write!(
+                f,
+                "the Rust type reads {expected} columns, the rows have {found}"
+            ),
             Self::ErrorBody {
                 code,
                 message,
@@ -213,6 +240,31 @@ pub enum EncodeError {
     },
     /// A value that is not allowed (e.g. named and positional values mixed).
     Invalid(&'static str),
+    /// A bound value failed: the bind marker's position and name, then what went wrong.
+    InMarker {
+        /// The marker's position among the statement's bind markers.
+        index: usize,
+        /// The marker's name (the column it binds, for a `?` marker).
+        name: String,
+        /// What went wrong.
+        cause: Box<Self>,
+    },
+    /// A row of values has a different number of values than the statement has bind markers.
+    ValueCount {
+        /// The statement's bind markers.
+        markers: usize,
+        /// The values given.
+        values: usize,
+    },
+    /// A name-keyed row of values (a struct, a map) has no value for this bind marker.
+    MissingValue {
+        /// The marker's position.
+        index: usize,
+        /// The marker's name.
+        name: String,
+    },
+    /// A name-keyed row of values holds a value for a name no bind marker has.
+    NoSuchMarker(String),
     /// Compression of the body failed or is not available.
     Compression(&'static str),
 }
@@ -228,6 +280,19 @@ impl fmt::Display for EncodeError {
                 write!(f, "encoding {what}: value does not match CQL type {cql}")
             }
             Self::Invalid(why) => write!(f, "encoding: {why}"),
+            Self::InMarker { index, name, cause } => {
+                write!(f, "bind marker {index} ({name}): {cause}")
+            }
+            Self::ValueCount { markers, values } => write!(
+                f,
+                "{values} values for a statement of {markers} bind markers"
+            ),
+            Self::MissingValue { index, name } => {
+                write!(f, "no value for bind marker {index} ({name})")
+            }
+            Self::NoSuchMarker(name) => {
+                write!(f, "a value is named {name} but no bind marker is")
+            }
             Self::Compression(why) => write!(f, "compression: {why}"),
         }
     }

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod bind;
 mod codes;
 pub mod compression;
 pub mod consistency;
@@ -22,6 +23,7 @@ pub mod types;
 pub mod value;
 pub mod writer;
 
+pub use bind::SerializeRow;
 pub use compression::Compression;
 pub use consistency::Consistency;
 pub use error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
@@ -43,6 +45,6 @@ pub use response::{
     AuthChallenge, AuthSuccess, Authenticate, ErrorCode, ErrorDetails, ErrorResponse, Prepared,
     Response, ResponseFrame, ResultResponse, Supported,
 };
-pub use rows::{ColumnSpec, PreparedMetadata, ResultMetadata, Row, Rows};
+pub use rows::{ColumnSpec, FromRow, PreparedMetadata, ResultMetadata, Row, Rows, TypedRows};
 pub use types::ColumnType;
-pub use value::{CqlValue, FromCql};
+pub use value::{CqlValue, FromCql, ToCql};

@@ -33,12 +33,14 @@
 //! ```
 
 mod metadata;
+mod typed;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 pub use self::metadata::{ColumnSpec, MetadataFlags, PreparedMetadata, ResultMetadata, TableSpec};
+pub use self::typed::{check_column, column_by_name, expect_columns, FromRow, TypedRows};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
@@ -397,6 +399,30 @@ impl<'r> Row<'r> {
         };
         T::type_check(&spec.ty).map_err(|kind| DecodeError::new(kind, "row cell", offset))?;
         T::from_cql(&spec.ty, self.cell_bytes(cell)).map_err(|e| e.shifted(offset))
+    }
+
+    /// Column `i` as `T` without checking `T` against the column's type first: for
+    /// [`FromRow`] implementations, which check every column once per page
+    /// ([`FromRow::check_columns`]). A type that was not checked reads garbage or fails, never
+    /// panics. Errors name the column ([`DecodeErrorKind::InColumn`]).
+    #[inline]
+    pub fn decode_cell<T: FromCql<'r>>(&self, i: usize) -> DecodeResult<T> {
+        let (Some(spec), Some(cell)) = (self.rows.metadata.columns.get(i), self.cells.get(i))
+        else {
+            return Err(self.missing(i, self.cell_offset(i)));
+        };
+        T::from_cql(&spec.ty, self.cell_bytes(cell)).map_err(|e| self.in_column(e, i, spec))
+    }
+
+    /// `e`, from cell `i`'s value, at its offset in the body and naming the column.
+    #[cold]
+    #[inline(never)]
+    fn in_column(&self, e: DecodeError, i: usize, spec: &ColumnSpec) -> DecodeError {
+        e.shifted(self.cell_offset(i))
+            .map_kind(|cause| DecodeErrorKind::InColumn {
+                column: spec.name.clone(),
+                cause: Box::new(cause),
+            })
     }
 
     /// The error for a column index without a cell or without metadata.

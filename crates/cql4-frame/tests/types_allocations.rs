@@ -74,6 +74,51 @@ fn cached() -> Arc<ResultMetadata> {
 fn allocation_budget() {
     cached_metadata_page_allocates_once_whatever_its_size();
     hostile_row_count_allocates_by_bytes_present();
+    typed_rows_allocate_nothing_beyond_the_page();
+    bound_row_of_ten_values_allocates_nothing_in_a_sized_buffer();
+}
+
+fn typed_rows_allocate_nothing_beyond_the_page() {
+    let md = cached();
+    for rows in [1, 100] {
+        let body = skip_metadata_page(rows);
+        let (sum, count, _) = measure(|| {
+            let mut r = Reader::new(&body);
+            let page =
+                Rows::decode_with_metadata(&body, &mut r, &DecodeLimits::default(), &md).unwrap();
+            let mut sum = 0usize;
+            for row in page.typed::<(i32, &str, MapIter<'_, &str, &str>)>() {
+                let (id, name, map) = row.unwrap();
+                sum += id as usize + name.len() + map.count();
+            }
+            sum
+        });
+        assert!(sum > 0);
+        // The page's cell ranges only: the column check and each row's decode borrow.
+        assert_eq!(count, 1, "{rows} rows");
+    }
+}
+
+fn bound_row_of_ten_values_allocates_nothing_in_a_sized_buffer() {
+    use cql4_frame::bind::SerializeRow;
+    let markers: Vec<ColumnSpec> = (0..10)
+        .map(|i| {
+            let ty = if i % 2 == 0 {
+                ColumnType::Int
+            } else {
+                ColumnType::Text
+            };
+            ColumnSpec::new(format!("c{i}"), ty)
+        })
+        .collect();
+    let row = (
+        0i32, "one", 2i32, "three", 4i32, "five", 6i32, "seven", 8i32, "nine",
+    );
+    let mut out = Vec::with_capacity(256);
+    let (result, count, _) = measure(|| row.serialize_row(&markers, &mut out));
+    result.unwrap();
+    assert_eq!(count, 0);
+    assert_eq!(out.len(), 5 * 8 + 5 * 4 + "onethreefivesevennine".len());
 }
 
 fn cached_metadata_page_allocates_once_whatever_its_size() {

@@ -20,6 +20,10 @@
 //! | tuple                    | `(A,)` … `(A, B, C, D, E, F, G, H)`                 |
 //! | any                      | `CqlValue`; `Option<T>` for a nullable `T`          |
 //!
+//! With the `uuid` feature, `uuid::Uuid` reads and writes uuid and timeuuid; with `chrono`,
+//! `chrono::DateTime<Utc>`, `NaiveDate` and `NaiveTime` read and write timestamp, date and
+//! time.
+//!
 //! Cassandra stores an empty collection as null, so `Vec<T>` and maps read a null (or empty)
 //! value as empty; every other non-`Option` type fails with
 //! [`DecodeErrorKind::UnexpectedNull`].
@@ -135,6 +139,48 @@ fn mismatch(rust: &'static str, ty: &ColumnType) -> EncodeError {
 fn non_null(raw: Option<&[u8]>) -> DecodeResult<&[u8]> {
     raw.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, super::WHAT, 0))
 }
+
+/// [`FromCql`] and [`ToCql`] for a foreign type through one of the codec's own: read as `$via`
+/// then converted (`None`: outside the Rust type's range), written by converting to `$via`
+/// (`None`: outside the CQL type's range).
+#[cfg(any(feature = "uuid", feature = "chrono"))]
+macro_rules! via {
+    ($t:ty, $rust:literal, $via:ty, $pat:pat,
+     |$c:ident| $from:expr, $from_err:literal,
+     |$v:ident| $to:expr, $to_err:literal) => {
+        impl<'a> FromCql<'a> for $t {
+            #[inline]
+            fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+                check(matches!(ty, $pat), $rust, ty)
+            }
+
+            #[inline]
+            fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+                let $c = <$via>::from_cql(ty, raw)?;
+                $from.ok_or_else(|| {
+                    DecodeError::new(DecodeErrorKind::Invalid($from_err), crate::value::WHAT, 0)
+                })
+            }
+        }
+
+        impl ToCql for $t {
+            #[inline]
+            fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+                if !matches!(ty, $pat) {
+                    return Err(mismatch($rust, ty));
+                }
+                let $v = self;
+                let via: $via = $to.ok_or(EncodeError::Invalid($to_err))?;
+                via.to_cql(ty, out)
+            }
+        }
+    };
+}
+
+#[cfg(feature = "chrono")]
+mod with_chrono;
+#[cfg(feature = "uuid")]
+mod with_uuid;
 
 macro_rules! fixed_size {
     ($t:ty, $rust:literal, $pat:pat, $n:literal, $what:literal, |$b:ident| $from:expr, |$v:ident| $to:expr) => {

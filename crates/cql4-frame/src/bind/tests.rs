@@ -1,0 +1,157 @@
+use std::collections::{BTreeMap, HashMap};
+
+use super::SerializeRow;
+use crate::error::EncodeError;
+use crate::reader::{RawValue, Reader};
+use crate::rows::ColumnSpec;
+use crate::types::ColumnType;
+
+fn markers(specs: &[(&str, ColumnType)]) -> Vec<ColumnSpec> {
+    specs
+        .iter()
+        .map(|(n, t)| ColumnSpec::new(*n, t.clone()))
+        .collect()
+}
+
+/// The `[value]`s of `out`, as written, with nothing left over.
+fn values(out: &[u8]) -> Vec<Option<Vec<u8>>> {
+    let mut r = Reader::new(out);
+    let mut v = Vec::new();
+    while !r.is_empty() {
+        v.push(match r.value("test").expect("a [value]") {
+            RawValue::Bytes(b) => Some(b.to_vec()),
+            RawValue::Null => None,
+            RawValue::NotSet => panic!("not set"),
+        });
+    }
+    v
+}
+
+fn row(r: &impl SerializeRow, m: &[ColumnSpec]) -> Result<Vec<Option<Vec<u8>>>, EncodeError> {
+    let mut out = Vec::new();
+    r.serialize_row(m, &mut out)?;
+    Ok(values(&out))
+}
+
+#[test]
+fn unit_binds_no_markers_only() {
+    assert_eq!(row(&(), &[]), Ok(vec![]));
+    assert_eq!(
+        row(&(), &markers(&[("a", ColumnType::Int)])),
+        Err(EncodeError::ValueCount {
+            markers: 1,
+            values: 0
+        })
+    );
+}
+
+#[test]
+fn tuple_writes_each_value_as_its_marker_type() {
+    let m = markers(&[
+        ("a", ColumnType::Int),
+        ("b", ColumnType::Text),
+        ("c", ColumnType::BigInt),
+    ]);
+    assert_eq!(
+        row(&(1i32, "x", None::<i64>), &m),
+        Ok(vec![Some(vec![0, 0, 0, 1]), Some(b"x".to_vec()), None])
+    );
+}
+
+#[test]
+fn tuple_of_16_binds_16_markers() {
+    let m: Vec<ColumnSpec> = (0..16)
+        .map(|i| ColumnSpec::new(format!("c{i}"), ColumnType::TinyInt))
+        .collect();
+    let t = (
+        0i8, 1i8, 2i8, 3i8, 4i8, 5i8, 6i8, 7i8, 8i8, 9i8, 10i8, 11i8, 12i8, 13i8, 14i8, 15i8,
+    );
+    let got = row(&t, &m).expect("binds");
+    assert_eq!(got, (0..16).map(|i| Some(vec![i])).collect::<Vec<_>>());
+}
+
+#[test]
+fn wrong_count_names_both_counts() {
+    let m = markers(&[("a", ColumnType::Int)]);
+    let err = row(&(1i32, 2i32), &m).unwrap_err();
+    assert_eq!(
+        err,
+        EncodeError::ValueCount {
+            markers: 1,
+            values: 2
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "2 values for a statement of 1 bind markers"
+    );
+    assert_eq!(
+        row(&vec![1i32, 2, 3], &m).unwrap_err(),
+        EncodeError::ValueCount {
+            markers: 1,
+            values: 3
+        }
+    );
+}
+
+#[test]
+fn type_mismatch_names_marker_and_both_types() {
+    let m = markers(&[("id", ColumnType::Int), ("name", ColumnType::Text)]);
+    let err = row(&(1i32, 2i64), &m).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bind marker 1 (name): encoding i64: value does not match CQL type text"
+    );
+    let EncodeError::InMarker { index, name, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((index, name.as_str()), (1, "name"));
+}
+
+#[test]
+fn null_binds_to_any_marker_type() {
+    let m = markers(&[("a", ColumnType::Uuid)]);
+    assert_eq!(row(&(None::<String>,), &m), Ok(vec![None]));
+}
+
+#[test]
+fn slices_vecs_and_arrays_bind_by_position() {
+    let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Int)]);
+    let want = Ok(vec![Some(vec![0, 0, 0, 5]), Some(vec![0, 0, 0, 6])]);
+    assert_eq!(row(&[5i32, 6], &m), want);
+    assert_eq!(row(&vec![5i32, 6], &m), want);
+    assert_eq!(row(&&[5i32, 6][..], &m), want);
+}
+
+#[test]
+fn maps_bind_by_marker_name_in_marker_order() {
+    let m = markers(&[("b", ColumnType::Int), ("a", ColumnType::Int)]);
+    let hash: HashMap<&str, i32> = [("a", 1), ("b", 2)].into();
+    let tree: BTreeMap<String, i32> = [("a".to_owned(), 1), ("b".to_owned(), 2)].into();
+    let want = Ok(vec![Some(vec![0, 0, 0, 2]), Some(vec![0, 0, 0, 1])]);
+    assert_eq!(row(&hash, &m), want);
+    assert_eq!(row(&tree, &m), want);
+}
+
+#[test]
+fn map_without_a_markers_name_or_with_an_extra_name_fails() {
+    let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Int)]);
+    let missing: BTreeMap<&str, i32> = [("a", 1)].into();
+    let err = row(&missing, &m).unwrap_err();
+    assert_eq!(err.to_string(), "no value for bind marker 1 (b)");
+    let extra: BTreeMap<&str, i32> = [("a", 1), ("b", 2), ("c", 3)].into();
+    assert_eq!(
+        row(&extra, &m).unwrap_err(),
+        EncodeError::NoSuchMarker("c".into())
+    );
+}
+
+#[test]
+fn repeated_marker_name_binds_the_same_value_twice() {
+    let m = markers(&[("a", ColumnType::Int), ("a", ColumnType::Int)]);
+    let map: BTreeMap<&str, i32> = [("a", 9)].into();
+    assert_eq!(
+        row(&map, &m),
+        Ok(vec![Some(vec![0, 0, 0, 9]), Some(vec![0, 0, 0, 9])])
+    );
+}

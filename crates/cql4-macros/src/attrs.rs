@@ -1,0 +1,161 @@
+//! The `#[cql(…)]` attributes: `crate = "path"` on the struct, `rename = "name"` on a field.
+
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
+
+/// One named field and the column or marker name it maps to.
+pub(crate) struct Field<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    pub(crate) name: String,
+}
+
+/// The struct's `#[cql(crate = "…")]` path, `::cql4_frame` by default.
+pub(crate) fn crate_path(input: &DeriveInput) -> syn::Result<Path> {
+    let mut path: Path = syn::parse_quote!(::cql4_frame);
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("cql")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                path = meta.value()?.parse::<LitStr>()?.parse()?;
+                Ok(())
+            } else {
+                Err(meta.error("unknown cql attribute on a struct (expected `crate = \"path\"`)"))
+            }
+        })?;
+    }
+    Ok(path)
+}
+
+/// The struct's named fields with their names, or an error for anything else.
+pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Vec<Field<'a>>> {
+    let named = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => named,
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &input.ident,
+                    format!("#[derive({derive})] needs a struct with named fields"),
+                ))
+            }
+        },
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &input.ident,
+                format!("#[derive({derive})] works on structs only"),
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(named.named.len());
+    for field in &named.named {
+        let Some(ident) = field.ident.as_ref() else {
+            continue;
+        };
+        let raw = ident.to_string();
+        let mut name = raw.strip_prefix("r#").unwrap_or(&raw).to_owned();
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("cql")) {
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    name = meta.value()?.parse::<LitStr>()?.value();
+                    Ok(())
+                } else {
+                    Err(meta
+                        .error("unknown cql attribute on a field (expected `rename = \"name\"`)"))
+                }
+            })?;
+        }
+        if let Some(other) = out.iter().find(|f: &&Field<'_>| f.name == name) {
+            return Err(syn::Error::new_spanned(
+                ident,
+                format!(
+                    "fields `{}` and `{ident}` both map to `{name}`",
+                    other.ident
+                ),
+            ));
+        }
+        out.push(Field {
+            ident,
+            ty: &field.ty,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::{parse_quote, DeriveInput};
+
+    use crate::{from_row, serialize_row};
+
+    /// The compile error both derives give for `input`.
+    fn errors(input: &DeriveInput) -> [String; 2] {
+        let from_row = from_row::expand(input).map(|_| ()).unwrap_err();
+        let serialize = serialize_row::expand(input).map(|_| ()).unwrap_err();
+        [from_row.to_string(), serialize.to_string()]
+    }
+
+    #[test]
+    fn enums_and_tuple_structs_are_refused_naming_the_derive() {
+        let e: DeriveInput = parse_quote!(
+            enum E {
+                A,
+            }
+        );
+        assert_eq!(
+            errors(&e),
+            [
+                "#[derive(FromRow)] works on structs only",
+                "#[derive(SerializeRow)] works on structs only"
+            ]
+        );
+        let t: DeriveInput = parse_quote!(
+            struct T(i32);
+        );
+        assert_eq!(
+            errors(&t)[0],
+            "#[derive(FromRow)] needs a struct with named fields"
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_and_two_fields_of_one_name_are_refused() {
+        let s: DeriveInput = parse_quote!(
+            struct S {
+                #[cql(rname = "x")]
+                a: i32,
+            }
+        );
+        assert_eq!(
+            errors(&s)[0],
+            "unknown cql attribute on a field (expected `rename = \"name\"`)"
+        );
+        let s: DeriveInput = parse_quote!(
+            #[cql(krate = "x")]
+            struct S {
+                a: i32,
+            }
+        );
+        assert_eq!(
+            errors(&s)[1],
+            "unknown cql attribute on a struct (expected `crate = \"path\"`)"
+        );
+        let s: DeriveInput = parse_quote!(
+            struct S {
+                a: i32,
+                #[cql(rename = "a")]
+                b: i32,
+            }
+        );
+        assert_eq!(errors(&s)[0], "fields `a` and `b` both map to `a`");
+    }
+
+    #[test]
+    fn raw_identifiers_map_to_their_plain_name() {
+        let s: DeriveInput = parse_quote!(
+            struct S {
+                r#type: i32,
+            }
+        );
+        let fields = super::fields(&s, "FromRow").expect("fields");
+        assert_eq!(fields[0].name, "type");
+    }
+}

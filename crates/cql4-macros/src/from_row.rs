@@ -1,0 +1,71 @@
+//! `#[derive(FromRow)]`: a struct read from a row by column name.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{DeriveInput, GenericParam, Lifetime, LifetimeParam};
+
+use crate::attrs;
+
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let krate = attrs::crate_path(input)?;
+    let fields = attrs::fields(input, "FromRow")?;
+    let ident = &input.ident;
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+
+    // The row's lifetime: the struct's own first lifetime (so `&'a str` fields borrow from
+    // the page), or a fresh one for a struct that borrows nothing.
+    let mut impl_generics = input.generics.clone();
+    let row_lifetime = match input.generics.lifetimes().next() {
+        Some(l) => l.lifetime.clone(),
+        None => {
+            let l = Lifetime::new("'__cql_row", Span::call_site());
+            impl_generics
+                .params
+                .insert(0, GenericParam::Lifetime(LifetimeParam::new(l.clone())));
+            l
+        }
+    };
+    let where_clause = impl_generics.make_where_clause();
+    for f in &fields {
+        let ty = f.ty;
+        where_clause
+            .predicates
+            .push(syn::parse_quote!(#ty: #krate::value::FromCql<#row_lifetime>));
+    }
+    let (impl_generics, _, where_clause) = impl_generics.split_for_impl();
+
+    let n = fields.len();
+    let columns: Vec<_> = (0..n).map(|i| format_ident!("__cql_col{i}")).collect();
+    let checks = fields.iter().map(|f| {
+        let ty = f.ty;
+        let name = &f.name;
+        quote!(#krate::rows::column_by_name::<#ty>(columns, #name)?)
+    });
+    let reads = fields.iter().zip(&columns).map(|(f, c)| {
+        let field = f.ident;
+        quote!(#field: row.decode_cell(#c)?)
+    });
+
+    Ok(quote! {
+        impl #impl_generics #krate::rows::FromRow<#row_lifetime> for #ident #ty_generics
+            #where_clause
+        {
+            type Columns = [usize; #n];
+
+            fn check_columns(
+                columns: &[#krate::rows::ColumnSpec],
+            ) -> #krate::DecodeResult<[usize; #n]> {
+                ::core::result::Result::Ok([#(#checks),*])
+            }
+
+            #[inline]
+            fn from_row(
+                columns: &[usize; #n],
+                row: &#krate::rows::Row<#row_lifetime>,
+            ) -> #krate::DecodeResult<Self> {
+                let [#(#columns),*] = *columns;
+                ::core::result::Result::Ok(Self { #(#reads),* })
+            }
+        }
+    })
+}

@@ -1,0 +1,52 @@
+//! Derives for cql4's typed rows and bind values.
+//!
+//! - `#[derive(FromRow)]` reads a row into a struct with named fields, each field from the
+//!   column of its name (or `#[cql(rename = "column")]`). Column indexes are resolved and the
+//!   column types checked once per page; columns the struct does not name are ignored.
+//! - `#[derive(SerializeRow)]` binds a struct's fields to a prepared statement's bind markers
+//!   by name (a `?` marker is named after its column): every marker needs a field and every
+//!   field a marker.
+//!
+//! The generated code names `::cql4_frame`; a crate that reaches it under another path
+//! (e.g. through the `cql4` facade as `cql4::frame`) says so with `#[cql(crate = "cql4::frame")]`
+//! on the struct.
+//!
+//! ```
+//! use cql4_macros::{FromRow, SerializeRow};
+//!
+//! #[derive(FromRow, SerializeRow)]
+//! struct User<'a> {
+//!     id: i32,
+//!     #[cql(rename = "name")]
+//!     display_name: Option<&'a str>,
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod attrs;
+mod from_row;
+mod serialize_row;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Implements `cql4_frame::rows::FromRow` for a struct with named fields, reading each field
+/// from the column of its name (`#[cql(rename = "column")]` to name another).
+#[proc_macro_derive(FromRow, attributes(cql))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    from_row::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `cql4_frame::bind::SerializeRow` for a struct with named fields, binding each
+/// field to the bind markers of its name (`#[cql(rename = "marker")]` to name another).
+#[proc_macro_derive(SerializeRow, attributes(cql))]
+pub fn derive_serialize_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    serialize_row::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
