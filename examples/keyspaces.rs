@@ -1,4 +1,5 @@
-//! Lists the keyspaces of a node: `select * from system_schema.keyspaces`.
+//! Lists the keyspaces of a cluster (`system_schema.keyspaces`) through a [`Session`], each row
+//! read into a derived struct: what a service on ECS, EKS or EC2 runs against Amazon Keyspaces.
 //!
 //! ```text
 //! cargo run --example keyspaces -- [HOST] [PORT] [--no-tls] [--ca FILE] [--server-name NAME]
@@ -8,13 +9,26 @@
 //! Defaults: host `cassandra.us-east-1.amazonaws.com`, port 9142, TLS with the Mozilla roots.
 //! Authentication: `--sigv4` signs with AWS credentials from the default chain
 //! (`cql4::conn::http::default_chain()`: environment, shared files and `credential_process`,
-//! container endpoint, instance metadata); otherwise `CQL4_USER` / `CQL4_PASSWORD` (Keyspaces service-specific
-//! credentials or a Cassandra role), if set.
+//! the container endpoint of ECS and EKS Pod Identity, EC2 instance metadata), refreshed
+//! before they expire; the region from `--region`, else `AWS_REGION` / `AWS_DEFAULT_REGION`,
+//! else the shared config file. Otherwise `CQL4_USER` / `CQL4_PASSWORD` (Keyspaces
+//! service-specific credentials or a Cassandra role), if set.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cql4::auth::{PasswordAuthenticator, SigV4AuthProvider};
-use cql4::{Client, Config, QueryOptions, TlsConfig};
+use cql4::{Config, FromRow, QueryOptions, Session, TlsConfig};
+
+/// One row of `system_schema.keyspaces`, borrowing its text from the page.
+#[derive(FromRow)]
+#[cql(crate = "cql4::frame")]
+struct Keyspace<'a> {
+    keyspace_name: &'a str,
+    durable_writes: Option<bool>,
+    replication: BTreeMap<&'a str, &'a str>,
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
@@ -78,31 +92,38 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         config.auth = Some(Arc::new(PasswordAuthenticator::new(user, password)?));
     }
 
-    let client = Client::connect(&config).await?;
+    // A pool per node (three connections per Keyspaces endpoint), reconnecting on its own.
+    let session = Session::connect(&config).await?;
     // Amazon Keyspaces accepts only ONE, LOCAL_ONE and LOCAL_QUORUM for system tables.
     let options = QueryOptions::new().with_consistency(cql4::frame::Consistency::LOCAL_ONE);
-    let result = client
-        .query("select * from system_schema.keyspaces", (), &options)
-        .await?;
-    let Some(rows) = result.rows() else {
-        return Err("the server returned no rows".into());
-    };
-    let names: Vec<&str> = rows.columns().iter().map(|c| c.name.as_str()).collect();
-    println!("{}", names.join(" | "));
-    for row in rows.iter() {
-        let values = row.to_owned_values()?;
-        let cells: Vec<String> = values
-            .iter()
-            .map(|v| match v {
-                Some(v) => v.to_string(),
+    // Page by page: a Keyspaces page may hold no rows and still not be the last.
+    let mut pages = session.query_pages("SELECT * FROM system_schema.keyspaces", (), &options);
+    let mut count = 0;
+    while let Some(page) = pages.next_page().await {
+        let page = page?;
+        for w in &page.warnings {
+            eprintln!("warning: {w}");
+        }
+        for keyspace in page.rows_typed::<Keyspace<'_>>()? {
+            let keyspace = keyspace?;
+            let replication: Vec<String> = keyspace
+                .replication
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let durable = match keyspace.durable_writes {
+                Some(d) => d.to_string(),
                 None => "null".to_owned(),
-            })
-            .collect();
-        println!("{}", cells.join(" | "));
+            };
+            println!(
+                "{} | durable_writes {durable} | {}",
+                keyspace.keyspace_name,
+                replication.join(", ")
+            );
+            count += 1;
+        }
     }
-    println!("({} rows from {host}:{port})", rows.len());
-    for w in &result.warnings {
-        eprintln!("warning: {w}");
-    }
+    println!("({count} keyspaces from {host}:{port})");
+    session.close(Duration::from_secs(5)).await;
     Ok(())
 }
