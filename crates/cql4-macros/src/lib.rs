@@ -2,7 +2,9 @@
 //!
 //! - `#[derive(FromRow)]` reads a row into a struct with named fields, each field from the
 //!   column of its name (or `#[cql(rename = "column")]`). Column indexes are resolved and the
-//!   column types checked once per page; columns the struct does not name are ignored.
+//!   column types checked once per page; columns the struct does not name are ignored. With
+//!   `#[cql(by_position)]` on the struct, field `i` reads column `i` whatever its name, and the
+//!   page must have exactly as many columns as the struct has fields.
 //! - `#[derive(SerializeRow)]` binds a struct's fields to a prepared statement's bind markers
 //!   by name (a `?` marker is named after its column): every marker needs a field and every
 //!   field a marker.
@@ -32,7 +34,8 @@ use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 /// Implements `cql4_frame::rows::FromRow` for a struct with named fields, reading each field
-/// from the column of its name (`#[cql(rename = "column")]` to name another).
+/// from the column of its name (`#[cql(rename = "column")]` to name another), or from the
+/// columns in order with `#[cql(by_position)]` on the struct.
 #[proc_macro_derive(FromRow, attributes(cql))]
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
