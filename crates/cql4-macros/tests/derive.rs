@@ -272,3 +272,30 @@ fn crate_attribute_names_another_path_to_the_codec() {
         .expect("binds");
     assert_eq!(out, [0, 0, 0, 4, 0, 0, 0, 3]);
 }
+
+#[test]
+fn serialize_row_struct_binds_unset_and_null_fields() {
+    #[derive(SerializeRow)]
+    struct Update<'a> {
+        id: i32,
+        name: cql4_frame::Unset,
+        note: Option<&'a str>,
+    }
+    let m = markers(&[
+        ("note", ColumnType::Text),
+        ("name", ColumnType::Text),
+        ("id", ColumnType::Int),
+    ]);
+    let mut out = Vec::new();
+    Update {
+        id: 5,
+        name: cql4_frame::Unset,
+        note: None,
+    }
+    .serialize_row(&m, &mut out)
+    .expect("binds");
+    assert_eq!(
+        out,
+        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 4, 0, 0, 0, 5]
+    );
+}

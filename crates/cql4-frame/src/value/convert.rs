@@ -19,6 +19,7 @@
 //! | map                      | `HashMap<K, V>`, `BTreeMap<K, V>`                   |
 //! | tuple                    | `(A,)` … `(A, B, C, D, E, F, G, H)`                 |
 //! | any                      | `CqlValue`; `Option<T>` for a nullable `T`          |
+//! | any bind marker          | `Unset` (not set: the column is left unchanged)     |
 //!
 //! With the `uuid` feature, `uuid::Uuid` reads and writes uuid and timeuuid; with `chrono`,
 //! `chrono::DateTime<Utc>`, `NaiveDate` and `NaiveTime` read and write timestamp, date and
@@ -66,6 +67,9 @@ pub enum IsNull {
     Yes,
     /// A value was written.
     No,
+    /// Not set ([`Unset`](super::Unset)): nothing was written; the `[value]` length is -2.
+    /// Only a bind value may be not set.
+    Unset,
 }
 
 /// A Rust type that can be written as a CQL value of some types (§6).
@@ -78,10 +82,25 @@ pub trait ToCql {
 
 /// Appends `value` as a `[value]` / `[bytes]` of type `ty`: an `[int]` length (patched after
 /// the value is written; -1 for null) then the bytes. On error `out` is left as it was.
+///
+/// This is also how collection, tuple and UDT elements are written, so an
+/// [`Unset`](super::Unset) value is refused here; bind values go through
+/// [`write_marker`](crate::bind::write_marker), which writes it as -2.
 pub fn write_value<T: ToCql + ?Sized>(
     value: &T,
     ty: &ColumnType,
     out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    write_value_or_unset(value, ty, out, false)
+}
+
+/// [`write_value`], writing an unset value as -2 when `allow_unset` (a bind value) and
+/// refusing it otherwise.
+pub(crate) fn write_value_or_unset<T: ToCql + ?Sized>(
+    value: &T,
+    ty: &ColumnType,
+    out: &mut Vec<u8>,
+    allow_unset: bool,
 ) -> Result<(), EncodeError> {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
@@ -103,6 +122,16 @@ pub fn write_value<T: ToCql + ?Sized>(
         Ok(IsNull::Yes) => {
             out.truncate(at + 4);
             -1
+        }
+        Ok(IsNull::Unset) if allow_unset => {
+            out.truncate(at + 4);
+            -2
+        }
+        Ok(IsNull::Unset) => {
+            out.truncate(at);
+            return Err(EncodeError::Invalid(
+                "an unset value is a bind value only, not an element of a collection, tuple or UDT",
+            ));
         }
         Err(e) => {
             out.truncate(at);
