@@ -17,6 +17,7 @@ mod convert;
 mod lazy;
 mod number;
 mod temporal;
+pub mod udt;
 mod unset;
 
 use std::fmt;

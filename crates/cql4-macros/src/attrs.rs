@@ -111,7 +111,7 @@ pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Ve
 mod tests {
     use syn::{parse_quote, DeriveInput};
 
-    use crate::{from_row, serialize_row};
+    use crate::{from_cql, from_row, serialize_row, to_cql};
 
     /// The compile error both derives give for `input`.
     fn errors(input: &DeriveInput) -> [String; 2] {
@@ -187,6 +187,31 @@ mod tests {
             }
         );
         assert_eq!(errors(&s)[0], "fields `a` and `b` both map to `a`");
+    }
+
+    #[test]
+    fn udt_derives_refuse_by_position_and_tuple_structs() {
+        let s: DeriveInput = parse_quote!(
+            #[cql(by_position)]
+            struct S {
+                a: i32,
+            }
+        );
+        assert_eq!(
+            from_cql::expand(&s).map(|_| ()).unwrap_err().to_string(),
+            "#[derive(FromCql)] maps fields by name: `by_position` is for FromRow"
+        );
+        assert_eq!(
+            to_cql::expand(&s).map(|_| ()).unwrap_err().to_string(),
+            "#[derive(ToCql)] maps fields by name: `by_position` is for FromRow"
+        );
+        let t: DeriveInput = parse_quote!(
+            struct T(i32);
+        );
+        assert_eq!(
+            to_cql::expand(&t).map(|_| ()).unwrap_err().to_string(),
+            "#[derive(ToCql)] needs a struct with named fields"
+        );
     }
 
     #[test]
