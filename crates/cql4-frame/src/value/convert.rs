@@ -23,7 +23,8 @@
 //!
 //! With the `uuid` feature, `uuid::Uuid` reads and writes uuid and timeuuid; with `chrono`,
 //! `chrono::DateTime<Utc>`, `NaiveDate` and `NaiveTime` read and write timestamp, date and
-//! time.
+//! time; with `time`, `time::OffsetDateTime` and `PrimitiveDateTime` (taken as UTC),
+//! `time::Date` and `time::Time` do.
 //!
 //! Cassandra stores an empty collection as null, so `Vec<T>` and maps read a null (or empty)
 //! value as empty; every other non-`Option` type fails with
@@ -172,7 +173,7 @@ fn non_null(raw: Option<&[u8]>) -> DecodeResult<&[u8]> {
 /// [`FromCql`] and [`ToCql`] for a foreign type through one of the codec's own: read as `$via`
 /// then converted (`None`: outside the Rust type's range), written by converting to `$via`
 /// (`None`: outside the CQL type's range).
-#[cfg(any(feature = "uuid", feature = "chrono"))]
+#[cfg(any(feature = "uuid", feature = "chrono", feature = "time"))]
 macro_rules! via {
     ($t:ty, $rust:literal, $via:ty, $pat:pat,
      |$c:ident| $from:expr, $from_err:literal,
@@ -208,6 +209,8 @@ macro_rules! via {
 
 #[cfg(feature = "chrono")]
 mod with_chrono;
+#[cfg(feature = "time")]
+mod with_time;
 #[cfg(feature = "uuid")]
 mod with_uuid;
 
