@@ -18,13 +18,30 @@
 //! on the struct.
 //!
 //! ```
-//! use cql4_macros::{FromRow, SerializeRow};
+//! use cql4_macros::{FromCql, FromRow, SerializeRow, ToCql};
 //!
 //! #[derive(FromRow, SerializeRow)]
 //! struct User<'a> {
 //!     id: i32,
 //!     #[cql(rename = "name")]
 //!     display_name: Option<&'a str>,
+//!     home: Option<Address>,
+//! }
+//!
+//! /// `CREATE TYPE address (street text, zip_code int)`
+//! #[derive(FromCql, ToCql)]
+//! struct Address {
+//!     street: String,
+//!     #[cql(rename = "zip_code")]
+//!     zip: i32,
+//! }
+//!
+//! /// `SELECT id, name FROM users`, whatever the columns are called.
+//! #[derive(FromRow)]
+//! #[cql(by_position)]
+//! struct IdAndName<'a> {
+//!     user_id: i32,
+//!     user_name: Option<&'a str>,
 //! }
 //! ```
 #![forbid(unsafe_code)]

@@ -226,3 +226,26 @@ fn a_udt_field_binds_through_a_derived_row() {
     write_value(&1i32, &ColumnType::Int, &mut expected).expect("writes");
     assert_eq!(out, expected);
 }
+
+#[test]
+fn every_truncation_of_a_value_fails_cleanly_unless_it_ends_between_fields() {
+    let ty = address_type();
+    let bytes = write(&ada(), &ty).expect("writes");
+    for len in 0..=bytes.len() {
+        let got = read::<Address>(&ty, &bytes[..len]);
+        // 16: zip_code and street, note left off (null); 20: all three.
+        assert_eq!(got.is_ok(), len == 16 || len == 20, "{len}: {got:?}");
+    }
+    // Every single-byte corruption reads or fails, never panics, and a length made negative
+    // other than -1 is refused.
+    for i in 0..bytes.len() {
+        for b in [0x00, 0x7f, 0x80, 0xff] {
+            let mut bad = bytes.clone();
+            bad[i] = b;
+            let _ = read::<Address>(&ty, &bad);
+        }
+    }
+    let mut bad = bytes.clone();
+    bad[0] = 0xfe;
+    assert!(read::<Address>(&ty, &bad).is_err());
+}
