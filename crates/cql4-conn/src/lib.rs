@@ -89,6 +89,7 @@ pub use request_channel::Connection;
 pub use tls::{TlsConfig, TlsError};
 
 /// Typed rows and bind values: the traits (from `cql4_frame`) and their derives (from
-/// `cql4-macros`; the derived code names `::cql4_frame`, see `cql4_macros`).
-pub use cql4_frame::{FromRow, SerializeRow};
-pub use cql4_macros::{FromRow, SerializeRow};
+/// `cql4-macros`; the derived code names `::cql4_frame`, see `cql4_macros`). `FromCql` and
+/// `ToCql` derive for a struct mapped to a user-defined type; `Unset` binds a not-set value.
+pub use cql4_frame::{FromCql, FromRow, SerializeRow, ToCql, Unset};
+pub use cql4_macros::{FromCql, FromRow, SerializeRow, ToCql};

@@ -112,6 +112,11 @@ async fn binding_errors_and_row_count_errors_are_connection_errors() {
         bound.as_query_values(),
         Some(&QueryValues::Positional(vec![BoundValue::Null]))
     );
+    let bound = s.bind_row(&(cql4_conn::Unset,)).expect("unset binds");
+    assert_eq!(
+        bound.as_query_values(),
+        Some(&QueryValues::Positional(vec![BoundValue::NotSet]))
+    );
 
     // Rows answers of 0 and 2 rows, and a Void one, read through the typed accessors.
     let c = client.clone();

@@ -4,7 +4,8 @@
 //! Each value is written by its [`ToCql`] implementation as its marker's CQL type, so a value
 //! that does not fit the marker fails before anything is sent, with an
 //! [`EncodeError::InMarker`] naming the marker and both types. A null (`None`) fits every
-//! marker.
+//! marker, and so does [`Unset`](crate::Unset) (not set: the server leaves the column as it
+//! is).
 //!
 //! | Rust                                   | binds                                        |
 //! |----------------------------------------|----------------------------------------------|
@@ -36,12 +37,12 @@ use std::hash::{BuildHasher, Hash};
 
 use crate::error::EncodeError;
 use crate::rows::ColumnSpec;
-use crate::value::{write_value, ToCql};
+use crate::value::{write_value_or_unset, ToCql};
 
 /// A row of values for a statement's bind markers.
 ///
 /// [`serialize_row`](Self::serialize_row) appends one `[value]` (§3: `[int]` length, -1 for
-/// null, then the bytes) per marker, in marker order, each written as its marker's CQL type.
+/// null, -2 for not set, then the bytes) per marker, in marker order, each written as its marker's CQL type.
 /// On error `out` may hold the values written before the failing one; callers discard it.
 pub trait SerializeRow {
     /// Appends one `[value]` per entry of `markers` to `out`.
@@ -57,7 +58,7 @@ pub fn write_marker<T: ToCql + ?Sized>(
     value: &T,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
-    write_value(value, &marker.ty, out).map_err(|e| in_marker(index, marker, e))
+    write_value_or_unset(value, &marker.ty, out, true).map_err(|e| in_marker(index, marker, e))
 }
 
 #[cold]

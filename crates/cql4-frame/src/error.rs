@@ -76,6 +76,13 @@ pub enum DecodeErrorKind {
     UnknownTypeId(u16),
     /// A column name or index that the row does not have.
     NoSuchColumn(String),
+    /// A Rust type mapped to a UDT (a derived `FromCql`) names a field the UDT does not have.
+    NoSuchField {
+        /// The UDT (`keyspace.name`).
+        udt: String,
+        /// The field the Rust type reads.
+        field: String,
+    },
     /// A failure reading one column of a row into a Rust type (see
     /// [`FromRow`](crate::rows::FromRow)): the column's name, then what went wrong.
     InColumn {
@@ -195,6 +202,7 @@ impl fmt::Display for DecodeErrorKind {
             Self::UnexpectedNull => f.write_str("null value read into a non-Option type"),
             Self::UnknownTypeId(id) => write!(f, "unknown type id {id:#06x}"),
             Self::NoSuchColumn(name) => write!(f, "no column {name}"),
+            Self::NoSuchField { udt, field } => write!(f, "UDT {udt} has no field {field}"),
             Self::InValue { path, cause } => write!(f, "in value {path}: {cause}"),
             Self::InColumn { column, cause } => write!(f, "column {column}: {cause}"),
             Self::ColumnCount { expected, found } => write!(
@@ -265,6 +273,22 @@ pub enum EncodeError {
     },
     /// A name-keyed row of values holds a value for a name no bind marker has.
     NoSuchMarker(String),
+    /// A field of a UDT value failed: the UDT, the field, then what went wrong.
+    InField {
+        /// The UDT (`keyspace.name`).
+        udt: String,
+        /// The field's name.
+        field: String,
+        /// What went wrong.
+        cause: Box<Self>,
+    },
+    /// A Rust type mapped to a UDT (a derived `ToCql`) has a field the UDT does not have.
+    NoSuchField {
+        /// The UDT (`keyspace.name`).
+        udt: String,
+        /// The Rust type's field (or its `rename`).
+        field: String,
+    },
     /// Compression of the body failed or is not available.
     Compression(&'static str),
 }
@@ -293,6 +317,8 @@ impl fmt::Display for EncodeError {
             Self::NoSuchMarker(name) => {
                 write!(f, "a value is named {name} but no bind marker is")
             }
+            Self::InField { udt, field, cause } => write!(f, "UDT {udt} field {field}: {cause}"),
+            Self::NoSuchField { udt, field } => write!(f, "UDT {udt} has no field {field}"),
             Self::Compression(why) => write!(f, "compression: {why}"),
         }
     }

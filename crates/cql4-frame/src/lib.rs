@@ -47,4 +47,4 @@ pub use response::{
 };
 pub use rows::{ColumnSpec, FromRow, PreparedMetadata, ResultMetadata, Row, Rows, TypedRows};
 pub use types::ColumnType;
-pub use value::{CqlValue, FromCql, ToCql};
+pub use value::{CqlValue, FromCql, ToCql, Unset};

@@ -17,16 +17,20 @@ mod convert;
 mod lazy;
 mod number;
 mod temporal;
+pub mod udt;
+mod unset;
 
 use std::fmt;
 use std::net::IpAddr;
 
 #[cfg(feature = "bigdecimal")]
 pub use self::bignum::ScaleOutOfRange;
+pub(crate) use self::convert::write_value_or_unset;
 pub use self::convert::{write_value, FromCql, IsNull, ToCql};
 pub use self::lazy::{ListIter, MapIter};
 pub use self::number::{Decimal, ParseNumberError, Varint};
 pub use self::temporal::{CqlDate, CqlDuration, CqlTime, CqlTimestamp};
+pub use self::unset::Unset;
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;

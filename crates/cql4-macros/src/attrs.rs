@@ -1,4 +1,5 @@
-//! The `#[cql(…)]` attributes: `crate = "path"` on the struct, `rename = "name"` on a field.
+//! The `#[cql(…)]` attributes: `crate = "path"` and `by_position` on the struct,
+//! `rename = "name"` on a field.
 
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
 
@@ -9,20 +10,46 @@ pub(crate) struct Field<'a> {
     pub(crate) name: String,
 }
 
-/// The struct's `#[cql(crate = "…")]` path, `::cql4_frame` by default.
-pub(crate) fn crate_path(input: &DeriveInput) -> syn::Result<Path> {
-    let mut path: Path = syn::parse_quote!(::cql4_frame);
+/// The struct's `#[cql(…)]` attributes.
+pub(crate) struct StructAttrs {
+    /// `crate = "path"`: where the generated code finds the codec, `::cql4_frame` by default.
+    pub(crate) krate: Path,
+    /// `by_position`: fields map to columns in order, not by name (`FromRow` only).
+    pub(crate) by_position: bool,
+}
+
+/// The struct's `#[cql(…)]` attributes; `by_position` is refused unless `derive` allows it.
+pub(crate) fn struct_attrs(
+    input: &DeriveInput,
+    derive: &str,
+    allow_by_position: bool,
+) -> syn::Result<StructAttrs> {
+    let mut attrs = StructAttrs {
+        krate: syn::parse_quote!(::cql4_frame),
+        by_position: false,
+    };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("cql")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("crate") {
-                path = meta.value()?.parse::<LitStr>()?.parse()?;
+                attrs.krate = meta.value()?.parse::<LitStr>()?.parse()?;
                 Ok(())
+            } else if meta.path.is_ident("by_position") {
+                if allow_by_position {
+                    attrs.by_position = true;
+                    Ok(())
+                } else {
+                    Err(meta.error(format!(
+                        "#[derive({derive})] maps fields by name: `by_position` is for FromRow"
+                    )))
+                }
             } else {
-                Err(meta.error("unknown cql attribute on a struct (expected `crate = \"path\"`)"))
+                Err(meta.error(
+                    "unknown cql attribute on a struct (expected `crate = \"path\"` or `by_position`)",
+                ))
             }
         })?;
     }
-    Ok(path)
+    Ok(attrs)
 }
 
 /// The struct's named fields with their names, or an error for anything else.
@@ -84,7 +111,7 @@ pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Ve
 mod tests {
     use syn::{parse_quote, DeriveInput};
 
-    use crate::{from_row, serialize_row};
+    use crate::{from_cql, from_row, serialize_row, to_cql};
 
     /// The compile error both derives give for `input`.
     fn errors(input: &DeriveInput) -> [String; 2] {
@@ -136,7 +163,21 @@ mod tests {
         );
         assert_eq!(
             errors(&s)[1],
-            "unknown cql attribute on a struct (expected `crate = \"path\"`)"
+            "unknown cql attribute on a struct (expected `crate = \"path\"` or `by_position`)"
+        );
+        let s: DeriveInput = parse_quote!(
+            #[cql(by_position)]
+            struct S {
+                a: i32,
+            }
+        );
+        assert!(from_row::expand(&s).is_ok());
+        assert_eq!(
+            serialize_row::expand(&s)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string(),
+            "#[derive(SerializeRow)] maps fields by name: `by_position` is for FromRow"
         );
         let s: DeriveInput = parse_quote!(
             struct S {
@@ -146,6 +187,31 @@ mod tests {
             }
         );
         assert_eq!(errors(&s)[0], "fields `a` and `b` both map to `a`");
+    }
+
+    #[test]
+    fn udt_derives_refuse_by_position_and_tuple_structs() {
+        let s: DeriveInput = parse_quote!(
+            #[cql(by_position)]
+            struct S {
+                a: i32,
+            }
+        );
+        assert_eq!(
+            from_cql::expand(&s).map(|_| ()).unwrap_err().to_string(),
+            "#[derive(FromCql)] maps fields by name: `by_position` is for FromRow"
+        );
+        assert_eq!(
+            to_cql::expand(&s).map(|_| ()).unwrap_err().to_string(),
+            "#[derive(ToCql)] maps fields by name: `by_position` is for FromRow"
+        );
+        let t: DeriveInput = parse_quote!(
+            struct T(i32);
+        );
+        assert_eq!(
+            to_cql::expand(&t).map(|_| ()).unwrap_err().to_string(),
+            "#[derive(ToCql)] needs a struct with named fields"
+        );
     }
 
     #[test]

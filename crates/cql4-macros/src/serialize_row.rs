@@ -7,7 +7,7 @@ use syn::DeriveInput;
 use crate::attrs;
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
-    let krate = attrs::crate_path(input)?;
+    let krate = attrs::struct_attrs(input, "SerializeRow", false)?.krate;
     let fields = attrs::fields(input, "SerializeRow")?;
     let ident = &input.ident;
     let mut generics = input.generics.clone();

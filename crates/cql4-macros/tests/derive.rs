@@ -133,6 +133,73 @@ fn from_row_of_no_fields_reads_any_page() {
     assert_eq!(rows.typed::<Nothing>().filter(Result::is_ok).count(), 2);
 }
 
+/// Columns name, id, extra in that order, whatever the fields are called.
+#[derive(Debug, PartialEq, FromRow)]
+#[cql(by_position)]
+struct Positional<'a> {
+    who: Option<&'a str>,
+    number: i32,
+    flag: Option<bool>,
+}
+
+#[test]
+fn from_row_by_position_reads_fields_in_column_order() {
+    let rows = users();
+    let got: Vec<Positional<'_>> = rows.typed().collect::<DecodeResult<_>>().expect("rows");
+    assert_eq!(
+        got,
+        [
+            Positional {
+                who: Some("ada"),
+                number: 1,
+                flag: Some(true)
+            },
+            Positional {
+                who: None,
+                number: 2,
+                flag: None
+            }
+        ]
+    );
+}
+
+#[test]
+fn from_row_by_position_checks_count_and_types_once() {
+    // Two columns for three fields: the check is the only item, before any row.
+    let rows = page(
+        &[("name", ColumnType::Text), ("id", ColumnType::Int)],
+        &[&[None, Some(&[0, 0, 0, 1])]],
+    );
+    let items: Vec<_> = rows.typed::<Positional<'_>>().collect();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0].as_ref().unwrap_err().kind(),
+        &DecodeErrorKind::ColumnCount {
+            expected: 3,
+            found: 2
+        }
+    );
+
+    // Right count, column 1 of the wrong type: named with both types.
+    let rows = page(
+        &[
+            ("name", ColumnType::Text),
+            ("id", ColumnType::BigInt),
+            ("extra", ColumnType::Boolean),
+        ],
+        &[],
+    );
+    let err = rows
+        .typed::<Positional<'_>>()
+        .next()
+        .expect("item")
+        .unwrap_err();
+    assert_eq!(
+        err.kind().to_string(),
+        "column id: cannot read CQL type bigint as i32"
+    );
+}
+
 fn markers(specs: &[(&str, ColumnType)]) -> Vec<ColumnSpec> {
     specs
         .iter()
@@ -204,4 +271,31 @@ fn crate_attribute_names_another_path_to_the_codec() {
         .serialize_row(&markers(&[("id", ColumnType::Int)]), &mut out)
         .expect("binds");
     assert_eq!(out, [0, 0, 0, 4, 0, 0, 0, 3]);
+}
+
+#[test]
+fn serialize_row_struct_binds_unset_and_null_fields() {
+    #[derive(SerializeRow)]
+    struct Update<'a> {
+        id: i32,
+        name: cql4_frame::Unset,
+        note: Option<&'a str>,
+    }
+    let m = markers(&[
+        ("note", ColumnType::Text),
+        ("name", ColumnType::Text),
+        ("id", ColumnType::Int),
+    ]);
+    let mut out = Vec::new();
+    Update {
+        id: 5,
+        name: cql4_frame::Unset,
+        note: None,
+    }
+    .serialize_row(&m, &mut out)
+    .expect("binds");
+    assert_eq!(
+        out,
+        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 4, 0, 0, 0, 5]
+    );
 }

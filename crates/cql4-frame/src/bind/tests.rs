@@ -155,3 +155,88 @@ fn repeated_marker_name_binds_the_same_value_twice() {
         Ok(vec![Some(vec![0, 0, 0, 9]), Some(vec![0, 0, 0, 9])])
     );
 }
+
+/// The raw `[value]` lengths of `out`: -1 null, -2 not set, else the byte count.
+fn lengths(out: &[u8]) -> Vec<i32> {
+    let mut r = Reader::new(out);
+    let mut v = Vec::new();
+    while !r.is_empty() {
+        v.push(match r.value("test").expect("a [value]") {
+            RawValue::Bytes(b) => i32::try_from(b.len()).expect("len"),
+            RawValue::Null => -1,
+            RawValue::NotSet => -2,
+        });
+    }
+    v
+}
+
+#[test]
+fn unset_binds_not_set_to_any_marker_in_tuples_slices_and_maps() {
+    use crate::value::Unset;
+    let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Text)]);
+    let mut out = Vec::new();
+    (Unset, None::<&str>).serialize_row(&m, &mut out).unwrap();
+    assert_eq!(lengths(&out), [-2, -1]);
+    assert_eq!(&out[..4], &[0xff, 0xff, 0xff, 0xfe]);
+
+    let mut out = Vec::new();
+    [Unset, Unset].serialize_row(&m, &mut out).unwrap();
+    assert_eq!(lengths(&out), [-2, -2]);
+
+    // A map of name to Option<&dyn …> is not possible; use one value type that can be unset.
+    #[derive(Debug)]
+    enum V {
+        Set(i32),
+        NotSet,
+    }
+    impl crate::value::ToCql for V {
+        fn to_cql(
+            &self,
+            ty: &ColumnType,
+            out: &mut Vec<u8>,
+        ) -> Result<crate::value::IsNull, EncodeError> {
+            match self {
+                Self::Set(v) => v.to_cql(ty, out),
+                Self::NotSet => Unset.to_cql(ty, out),
+            }
+        }
+    }
+    let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Int)]);
+    let map = BTreeMap::from([("b", V::Set(3)), ("a", V::NotSet)]);
+    let mut out = Vec::new();
+    map.serialize_row(&m, &mut out).unwrap();
+    assert_eq!(lengths(&out), [-2, 4]);
+}
+
+#[test]
+fn unset_inside_a_collection_or_tuple_value_is_refused_naming_the_marker() {
+    use crate::value::Unset;
+    let m = markers(&[("l", ColumnType::List(Box::new(ColumnType::Int)))]);
+    let err = (vec![Unset],)
+        .serialize_row(&m, &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bind marker 0 (l): encoding: an unset value is a bind value only, not an element of a collection, tuple or UDT"
+    );
+    let m = markers(&[("t", ColumnType::Tuple(vec![ColumnType::Int]))]);
+    assert!(((Unset,),).serialize_row(&m, &mut Vec::new()).is_err());
+    // Refused before anything is left in the buffer by write_value.
+    let mut out = vec![9];
+    assert!(crate::value::write_value(&Unset, &ColumnType::Int, &mut out).is_err());
+    assert_eq!(out, [9]);
+}
+
+#[test]
+fn option_none_binds_null_and_some_binds_the_value() {
+    let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Text)]);
+    let mut out = Vec::new();
+    (None::<i32>, Some("x"))
+        .serialize_row(&m, &mut out)
+        .unwrap();
+    assert_eq!(out, [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, b'x']);
+    // A None is not a way around the type check of the Some it could have been.
+    assert!((Some(1i64), Some("x"))
+        .serialize_row(&m, &mut Vec::new())
+        .is_err());
+}

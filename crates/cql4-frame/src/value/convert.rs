@@ -19,10 +19,12 @@
 //! | map                      | `HashMap<K, V>`, `BTreeMap<K, V>`                   |
 //! | tuple                    | `(A,)` … `(A, B, C, D, E, F, G, H)`                 |
 //! | any                      | `CqlValue`; `Option<T>` for a nullable `T`          |
+//! | any bind marker          | `Unset` (not set: the column is left unchanged)     |
 //!
 //! With the `uuid` feature, `uuid::Uuid` reads and writes uuid and timeuuid; with `chrono`,
 //! `chrono::DateTime<Utc>`, `NaiveDate` and `NaiveTime` read and write timestamp, date and
-//! time.
+//! time; with `time`, `time::OffsetDateTime` and `PrimitiveDateTime` (taken as UTC),
+//! `time::Date` and `time::Time` do.
 //!
 //! Cassandra stores an empty collection as null, so `Vec<T>` and maps read a null (or empty)
 //! value as empty; every other non-`Option` type fails with
@@ -66,6 +68,9 @@ pub enum IsNull {
     Yes,
     /// A value was written.
     No,
+    /// Not set ([`Unset`](super::Unset)): nothing was written; the `[value]` length is -2.
+    /// Only a bind value may be not set.
+    Unset,
 }
 
 /// A Rust type that can be written as a CQL value of some types (§6).
@@ -78,10 +83,25 @@ pub trait ToCql {
 
 /// Appends `value` as a `[value]` / `[bytes]` of type `ty`: an `[int]` length (patched after
 /// the value is written; -1 for null) then the bytes. On error `out` is left as it was.
+///
+/// This is also how collection, tuple and UDT elements are written, so an
+/// [`Unset`](super::Unset) value is refused here; bind values go through
+/// [`write_marker`](crate::bind::write_marker), which writes it as -2.
 pub fn write_value<T: ToCql + ?Sized>(
     value: &T,
     ty: &ColumnType,
     out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    write_value_or_unset(value, ty, out, false)
+}
+
+/// [`write_value`], writing an unset value as -2 when `allow_unset` (a bind value) and
+/// refusing it otherwise.
+pub(crate) fn write_value_or_unset<T: ToCql + ?Sized>(
+    value: &T,
+    ty: &ColumnType,
+    out: &mut Vec<u8>,
+    allow_unset: bool,
 ) -> Result<(), EncodeError> {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
@@ -103,6 +123,16 @@ pub fn write_value<T: ToCql + ?Sized>(
         Ok(IsNull::Yes) => {
             out.truncate(at + 4);
             -1
+        }
+        Ok(IsNull::Unset) if allow_unset => {
+            out.truncate(at + 4);
+            -2
+        }
+        Ok(IsNull::Unset) => {
+            out.truncate(at);
+            return Err(EncodeError::Invalid(
+                "an unset value is a bind value only, not an element of a collection, tuple or UDT",
+            ));
         }
         Err(e) => {
             out.truncate(at);
@@ -143,7 +173,7 @@ fn non_null(raw: Option<&[u8]>) -> DecodeResult<&[u8]> {
 /// [`FromCql`] and [`ToCql`] for a foreign type through one of the codec's own: read as `$via`
 /// then converted (`None`: outside the Rust type's range), written by converting to `$via`
 /// (`None`: outside the CQL type's range).
-#[cfg(any(feature = "uuid", feature = "chrono"))]
+#[cfg(any(feature = "uuid", feature = "chrono", feature = "time"))]
 macro_rules! via {
     ($t:ty, $rust:literal, $via:ty, $pat:pat,
      |$c:ident| $from:expr, $from_err:literal,
@@ -179,6 +209,8 @@ macro_rules! via {
 
 #[cfg(feature = "chrono")]
 mod with_chrono;
+#[cfg(feature = "time")]
+mod with_time;
 #[cfg(feature = "uuid")]
 mod with_uuid;
 
