@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use cql4::frame::value::{CqlDate, CqlDuration, CqlTime, CqlTimestamp, Decimal, Varint};
-use cql4::frame::CqlValue;
+use cql4::frame::{ColumnType, CqlValue};
 use cql4::{Client, FromCql, FromRow, QueryOptions, SerializeRow, ToCql, Unset};
 use uuid::Uuid;
 
@@ -925,8 +925,10 @@ async fn udt_that_gains_a_field_still_reads() {
         .expect("insert through the old statement");
     assert_eq!(read::<ShapeV2>(&client, 4).await, widened(&four));
 
-    // And the select prepared before it reads a row with the new field set, into the old
-    // struct, whatever result metadata it decodes with.
+    // And the select prepared before it reads a row with the new field set into the old
+    // struct. The node forgets statements on tables whose types change, so the EXECUTE is
+    // answered UNPREPARED and the client prepares it again, decoding with the new type (a
+    // three-field value against the cached two-field type would be malformed).
     let result = client
         .execute(
             &old_select,
@@ -936,6 +938,18 @@ async fn udt_that_gains_a_field_still_reads() {
         .await
         .expect("select through the old statement");
     assert_eq!(result.single_row::<Shape>().expect("old select"), shape(2));
+    let metadata = old_select.result_metadata().expect("result metadata");
+    let ColumnType::Udt(udt) = &metadata.columns[1].ty else {
+        panic!("p is {}", metadata.columns[1].ty);
+    };
+    assert_eq!(
+        udt.fields
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        ["x", "label", "extra"],
+        "the statement prepared before the ALTER was prepared again"
+    );
 
     common::drop_keyspace(&client, &ks).await;
 }
