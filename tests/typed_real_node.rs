@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use cql4::frame::value::{CqlDate, CqlDuration, CqlTime, CqlTimestamp, Decimal, Varint};
 use cql4::frame::{ColumnType, CqlValue};
 use cql4::{Client, FromCql, FromRow, QueryOptions, SerializeRow, ToCql, Unset};
+use futures_util::StreamExt;
 use uuid::Uuid;
 
 /// `CREATE TYPE addr …`, fields declared in another order than the type's: they are written
@@ -952,4 +953,72 @@ async fn udt_that_gains_a_field_still_reads() {
     );
 
     common::drop_keyspace(&client, &ks).await;
+}
+
+#[tokio::test]
+async fn streamed_pages_read_into_derived_structs() {
+    let node = common::node();
+    let client = node.client().await;
+    let ks = common::keyspace(&client, "typed_stream").await;
+    create_everything(&client).await;
+
+    // Rows over several partitions and clustering keys, each a little different.
+    let want: Vec<Everything> = (0..17)
+        .map(|i| {
+            let mut row = if i % 2 == 0 {
+                full_row()
+            } else {
+                extreme_row()
+            };
+            row.k = i / 3;
+            row.fs = vec![format!("c{i:02}")];
+            row.l.push(i);
+            row.lud.push(addr(&format!("street {i}"), Some(i), &[]));
+            row
+        })
+        .collect();
+    for row in &want {
+        insert(&client, row).await;
+    }
+
+    let select = client
+        .prepare(&format!("SELECT {COLUMNS} FROM everything"))
+        .await
+        .expect("prepare");
+    let mut stream = client.execute_rows(&select, (), &QueryOptions::new().with_page_size(4));
+    let mut got = Vec::new();
+    while let Some(row) = stream.next().await {
+        let row = row.expect("page");
+        got.push(row.typed::<Everything>().expect("typed row"));
+    }
+    assert_eq!(got.len(), want.len());
+    for want in &want {
+        let row = got
+            .iter()
+            .find(|r| r.fs == want.fs)
+            .unwrap_or_else(|| panic!("no row with fs = {:?}", want.fs));
+        assert_everything_eq(row, want);
+    }
+
+    // A row that does not fit the markers fails to bind, naming the marker and both types.
+    let err = select_statement_key_mismatch(&client).await;
+    for part in ["bind marker 1 (fs)", "i32", "set<text>"] {
+        assert!(err.contains(part), "{part:?} not in {err:?}");
+    }
+
+    common::drop_keyspace(&client, &ks).await;
+}
+
+/// Binds an int where the frozen-set clustering key is expected and returns the error text.
+async fn select_statement_key_mismatch(client: &Client) -> String {
+    let select = client
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM everything WHERE k = ? AND fs = ?"
+        ))
+        .await
+        .expect("prepare select");
+    match select.bind_row(&(1_i32, 2_i32)) {
+        Err(e @ cql4::Error::Encode(_)) => e.to_string(),
+        other => panic!("an int for a frozen<set<text>> bound: {other:?}"),
+    }
 }
