@@ -1022,3 +1022,56 @@ async fn select_statement_key_mismatch(client: &Client) -> String {
         other => panic!("an int for a frozen<set<text>> bound: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn element_updates_bind_their_element_types() {
+    let node = common::node();
+    let client = node.client().await;
+    let ks = common::keyspace(&client, "typed_elems").await;
+    create_everything(&client).await;
+    let full = full_row();
+    insert(&client, &full).await;
+
+    // Markers typed as a collection's elements, a map's key and value, and a UDT field of
+    // the non-frozen `uf`, bound by position.
+    let update = client
+        .prepare(
+            "UPDATE everything SET l = l + ?, s = s + ?, m[?] = ?, uf.zip = ?, \
+             nested = nested + ? WHERE k = ? AND fs = ?",
+        )
+        .await
+        .expect("prepare update");
+    let values = update
+        .bind_row(&(
+            vec![7_i32, 8],
+            vec!["d"],
+            "z",
+            i64::MAX,
+            Some(99_i32),
+            BTreeMap::from([("added", vec![4_i32])]),
+            full.k,
+            &full.fs,
+        ))
+        .expect("bind element values");
+    client
+        .execute(&update, values, &QueryOptions::new())
+        .await
+        .expect("update");
+
+    let fs: Vec<&str> = full.fs.iter().map(String::as_str).collect();
+    let got: Everything = select_one(&client, full.k, &fs)
+        .await
+        .single_row()
+        .expect("updated row");
+    let mut want = full.clone();
+    want.l.extend([7, 8]);
+    want.s.push("d".to_owned());
+    want.m.insert("z".to_owned(), i64::MAX);
+    if let Some(uf) = &mut want.uf {
+        uf.postcode = Some(99);
+    }
+    want.nested.insert("added".to_owned(), vec![4]);
+    assert_everything_eq(&got, &want);
+
+    common::drop_keyspace(&client, &ks).await;
+}
