@@ -15,7 +15,7 @@
 //! | decimal                  | `Decimal`                                           |
 //! | date / time / timestamp  | `CqlDate` / `CqlTime` / `CqlTimestamp`              |
 //! | duration                 | `CqlDuration`                                       |
-//! | list, set                | `Vec<T>`                                            |
+//! | list, set                | `Vec<T>`; set also `BTreeSet<T>`, `HashSet<T>`      |
 //! | map                      | `HashMap<K, V>`, `BTreeMap<K, V>`                   |
 //! | tuple                    | `(A,)` … `(A, B, C, D, E, F, G, H)`                 |
 //! | any                      | `CqlValue`; `Option<T>` for a nullable `T`          |
@@ -30,7 +30,7 @@
 //! value as empty; every other non-`Option` type fails with
 //! [`DecodeErrorKind::UnexpectedNull`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
 
@@ -713,6 +713,54 @@ impl<T: ToCql> ToCql for Vec<T> {
     #[inline]
     fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
         write_collection(self.iter(), ty, "Vec<T>", out)
+    }
+}
+
+/// `set<T>` (and `list<T>`) as an ordered set: read through `Vec<T>`, duplicates merged.
+impl<'a, T: FromCql<'a> + Ord> FromCql<'a> for BTreeSet<T> {
+    #[inline]
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        match ty {
+            ColumnType::List(e) | ColumnType::Set(e) => T::type_check(e),
+            _ => check(false, "BTreeSet<T>", ty),
+        }
+    }
+
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        Vec::<T>::from_cql(ty, raw).map(|v| v.into_iter().collect())
+    }
+}
+
+/// `set<T>` (and `list<T>`) as a hash set: read through `Vec<T>`, duplicates merged.
+impl<'a, T, S> FromCql<'a> for HashSet<T, S>
+where
+    T: FromCql<'a> + Eq + std::hash::Hash,
+    S: std::hash::BuildHasher + Default,
+{
+    #[inline]
+    fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
+        match ty {
+            ColumnType::List(e) | ColumnType::Set(e) => T::type_check(e),
+            _ => check(false, "HashSet<T>", ty),
+        }
+    }
+
+    fn from_cql(ty: &'a ColumnType, raw: Option<&'a [u8]>) -> DecodeResult<Self> {
+        Vec::<T>::from_cql(ty, raw).map(|v| v.into_iter().collect())
+    }
+}
+
+impl<T: ToCql> ToCql for BTreeSet<T> {
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "BTreeSet<T>", out)
+    }
+}
+
+impl<T: ToCql, S> ToCql for HashSet<T, S> {
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "HashSet<T>", out)
     }
 }
 

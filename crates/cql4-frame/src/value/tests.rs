@@ -636,3 +636,29 @@ fn from_rust_values_picks_the_natural_type() {
         CqlValue::Varint(Varint::from_i128(7))
     );
 }
+
+#[test]
+fn sets_read_and_write_as_btree_and_hash_sets() {
+    use std::collections::{BTreeSet, HashSet};
+    let ty = ColumnType::Set(Box::new(ColumnType::Int));
+    let set: BTreeSet<i32> = [3, 1, 2].into();
+    let mut out = Vec::new();
+    set.to_cql(&ty, &mut out).unwrap();
+    // The same bytes as the sorted Vec: count, then each element with its length.
+    let mut from_vec = Vec::new();
+    vec![1, 2, 3].to_cql(&ty, &mut from_vec).unwrap();
+    assert_eq!(out, from_vec);
+    let back: BTreeSet<i32> = FromCql::from_cql(&ty, Some(&out)).unwrap();
+    assert_eq!(back, set);
+    let hashed: HashSet<i32> = FromCql::from_cql(&ty, Some(&out)).unwrap();
+    assert_eq!(hashed, [1, 2, 3].into());
+    let mut again = Vec::new();
+    hashed.to_cql(&ty, &mut again).unwrap();
+    let round: BTreeSet<i32> = FromCql::from_cql(&ty, Some(&again)).unwrap();
+    assert_eq!(round, set);
+    // Null reads as empty, like every collection; a set of text is not a set of int.
+    let empty: HashSet<i32> = FromCql::from_cql(&ty, None).unwrap();
+    assert!(empty.is_empty());
+    assert!(<BTreeSet<i32>>::type_check(&ColumnType::Set(Box::new(ColumnType::Text))).is_err());
+    assert!(<HashSet<i32>>::type_check(&ColumnType::Int).is_err());
+}
