@@ -734,8 +734,8 @@ impl<'a, T: FromCql<'a> + Ord> FromCql<'a> for BTreeSet<T> {
 /// `set<T>` (and `list<T>`) as a hash set: read through `Vec<T>`, duplicates merged.
 impl<'a, T, S> FromCql<'a> for HashSet<T, S>
 where
-    T: FromCql<'a> + Eq + std::hash::Hash,
-    S: std::hash::BuildHasher + Default,
+    T: FromCql<'a> + Eq + Hash,
+    S: BuildHasher + Default,
 {
     #[inline]
     fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
