@@ -12,9 +12,10 @@
 //!   against scylla's `#[derive(DeserializeRow)]`), text and blob borrowed,
 //! - `execute_10_typed`: the same EXECUTE with its 10 values bound from a derived struct
 //!   (`#[derive(SerializeRow)]`, by marker name, in both libraries).
-//! Before criterion runs, the allocations of one
-//! operation per library are counted with the crate's counting allocator and written to
-//! `$CQL4_BENCH_OUT/codec_allocs.json` (default `../target/bench`).
+//!
+//! Before criterion runs, the allocations of one operation per library are counted with the
+//! crate's counting allocator and written to `$CQL4_BENCH_OUT/codec_allocs.json` (default
+//! `../target/bench`).
 use std::collections::HashMap;
 use std::hint::black_box;
 
