@@ -157,11 +157,19 @@ mod cql4 {
     }
 
     fn execute(values: QueryValues, id: &Bytes) -> usize {
+        let mut req = frame(values, id)
+            .serialize(Compression::None)
+            .expect("encodes");
+        req.set_stream(1);
+        req.as_bytes().len()
+    }
+
+    fn frame(values: QueryValues, id: &Bytes) -> RequestFrame {
         let mut params = QueryParameters::new(Consistency::LOCAL_ONE);
         params.values = Some(values);
         params.skip_metadata = true;
         params.page_size = Some(5000);
-        let frame = RequestFrame {
+        RequestFrame {
             stream: 0,
             tracing: false,
             custom_payload: None,
@@ -169,10 +177,25 @@ mod cql4 {
                 id: id.clone(),
                 params,
             }),
-        };
-        let mut req = frame.serialize(Compression::None).expect("encodes");
-        req.set_stream(1);
-        req.as_bytes().len()
+        }
+    }
+
+    /// The frame as `Client::round_trip` (cql4-conn `client.rs`) encodes it: into a `Vec`
+    /// sized by its private `size_hint` (id, values with their 4-byte lengths, 64 bytes for the
+    /// rest), so that encoding allocates once.
+    fn execute_sized(bound: Vec<BoundValue>, id: &Bytes) -> usize {
+        let values_len: usize = bound
+            .iter()
+            .map(|b| match b {
+                BoundValue::Bytes(b) => b.len() + 4,
+                _ => 4,
+            })
+            .sum();
+        let mut bytes = Vec::with_capacity(id.len() + values_len + 64);
+        frame(QueryValues::Positional(bound), id)
+            .encode(Compression::None, &mut bytes)
+            .expect("encodes");
+        bytes.len()
     }
 
     /// One row of the wide page as a user would declare it.
@@ -209,7 +232,8 @@ mod cql4 {
     /// The EXECUTE as `Client::execute(&prepared, prepared.bind_row(&row)?, …)` builds it.
     /// `PreparedStatement` cannot be made without a server, so the body of
     /// `PreparedStatement::bind_row` (cql4-conn `prepared.rs`) is repeated here step for step:
-    /// one buffer for the row, split into one `BoundValue` slice per marker.
+    /// one buffer for the row, split into one `BoundValue` slice per marker; then the frame is
+    /// encoded as the connection does (`execute_sized`).
     pub(crate) fn encode_typed(t: &TenRow<'_>, id: &Bytes, markers: &[ColumnSpec]) -> usize {
         let mut out = Vec::with_capacity(markers.len().saturating_mul(16));
         t.serialize_row(markers, &mut out).expect("values fit");
@@ -226,7 +250,7 @@ mod cql4 {
             );
         }
         assert!(r.is_empty(), "one value per marker");
-        execute(QueryValues::Positional(bound), id)
+        execute_sized(bound, id)
     }
 }
 
