@@ -5,9 +5,17 @@
 //! - encode an EXECUTE with 10 bound values,
 //!
 //! each touching every cell as a typed value, the way each library's users read rows (borrowed
-//! `&str`/`&[u8]` where the library offers it). Before criterion runs, the allocations of one
-//! operation per library are counted with the crate's counting allocator and written to
-//! `$CQL4_BENCH_OUT/codec_allocs.json` (default `../target/bench`).
+//! `&str`/`&[u8]` where the library offers it). Two more groups compare the typed APIs, cql4
+//! against scylla-cql only (cassandra-protocol has no derives):
+//!
+//! - `wide_5000_typed`: the 5,000-row page read into a derived struct (`#[derive(FromRow)]`
+//!   against scylla's `#[derive(DeserializeRow)]`), text and blob borrowed,
+//! - `execute_10_typed`: the same EXECUTE with its 10 values bound from a derived struct
+//!   (`#[derive(SerializeRow)]`, by marker name, in both libraries).
+//!
+//! Before criterion runs, the allocations of one operation per library are counted with the
+//! crate's counting allocator and written to `$CQL4_BENCH_OUT/codec_allocs.json` (default
+//! `../target/bench`).
 use std::collections::HashMap;
 use std::hint::black_box;
 
@@ -49,12 +57,50 @@ fn ten() -> Ten {
 
 const PREPARED_ID: [u8; 16] = [9; 16];
 
+/// The 10 values of [`Ten`] as one row for the typed EXECUTE, bound by marker name (the markers
+/// are named after the fields) through each library's derive.
+#[derive(cql4_macros::SerializeRow, ::scylla::SerializeRow)]
+// The derive's code names `scylla`, which this file's `mod scylla` shadows.
+#[scylla(crate = ::scylla)]
+struct TenRow<'a> {
+    a: i32,
+    b: i64,
+    c: &'a str,
+    d: &'a str,
+    e: &'a [u8],
+    f: bool,
+    g: f64,
+    h: f32,
+    i: i64,
+    j: i32,
+}
+
+impl Ten {
+    fn row(&self) -> TenRow<'_> {
+        TenRow {
+            a: self.a,
+            b: self.b,
+            c: self.c,
+            d: self.d,
+            e: &self.e,
+            f: self.f,
+            g: self.g,
+            h: self.h,
+            i: self.i,
+            j: self.j,
+        }
+    }
+}
+
+/// The bind markers' names, shared by the typed EXECUTE of both libraries.
+const TEN_NAMES: [&str; 10] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+
 mod cql4 {
     use super::*;
     use cql4_frame::value::{write_value, ToCql};
     use cql4_frame::{
-        BoundValue, ColumnType, Compression, Consistency, DecodeLimits, Execute, QueryParameters,
-        QueryValues, Reader, Request, RequestFrame, Rows,
+        BoundValue, ColumnSpec, ColumnType, Compression, Consistency, DecodeLimits, Execute,
+        QueryParameters, QueryValues, RawValue, Reader, Request, RequestFrame, Rows, SerializeRow,
     };
 
     fn rows(body: &Bytes, limits: &DecodeLimits) -> Rows {
@@ -107,11 +153,23 @@ mod cql4 {
             bind(&t.i, &BigInt),
             bind(&t.j, &Int),
         ];
+        execute(QueryValues::Positional(values), id)
+    }
+
+    fn execute(values: QueryValues, id: &Bytes) -> usize {
+        let mut req = frame(values, id)
+            .serialize(Compression::None)
+            .expect("encodes");
+        req.set_stream(1);
+        req.as_bytes().len()
+    }
+
+    fn frame(values: QueryValues, id: &Bytes) -> RequestFrame {
         let mut params = QueryParameters::new(Consistency::LOCAL_ONE);
-        params.values = Some(QueryValues::Positional(values));
+        params.values = Some(values);
         params.skip_metadata = true;
         params.page_size = Some(5000);
-        let frame = RequestFrame {
+        RequestFrame {
             stream: 0,
             tracing: false,
             custom_payload: None,
@@ -119,10 +177,80 @@ mod cql4 {
                 id: id.clone(),
                 params,
             }),
-        };
-        let mut req = frame.serialize(Compression::None).expect("encodes");
-        req.set_stream(1);
-        req.as_bytes().len()
+        }
+    }
+
+    /// The frame as `Client::round_trip` (cql4-conn `client.rs`) encodes it: into a `Vec`
+    /// sized by its private `size_hint` (id, values with their 4-byte lengths, 64 bytes for the
+    /// rest), so that encoding allocates once.
+    fn execute_sized(bound: Vec<BoundValue>, id: &Bytes) -> usize {
+        let values_len: usize = bound
+            .iter()
+            .map(|b| match b {
+                BoundValue::Bytes(b) => b.len() + 4,
+                _ => 4,
+            })
+            .sum();
+        let mut bytes = Vec::with_capacity(id.len() + values_len + 64);
+        frame(QueryValues::Positional(bound), id)
+            .encode(Compression::None, &mut bytes)
+            .expect("encodes");
+        bytes.len()
+    }
+
+    /// One row of the wide page as a user would declare it.
+    #[derive(cql4_macros::FromRow)]
+    struct Wide<'a> {
+        id: i32,
+        name: &'a str,
+        payload: &'a [u8],
+    }
+
+    pub(crate) fn wide_typed(body: &Bytes, limits: &DecodeLimits) -> usize {
+        let rows = rows(body, limits);
+        let mut n = 0;
+        for row in rows.typed::<Wide>() {
+            let row = row.expect("row");
+            n += row.id as usize + row.name.len() + row.payload.len();
+        }
+        n
+    }
+
+    /// The markers of the typed EXECUTE, as a PREPARE would give them.
+    pub(crate) fn markers() -> Vec<ColumnSpec> {
+        use ColumnType::*;
+        let types = [
+            Int, BigInt, Text, Text, Blob, Boolean, Double, Float, BigInt, Int,
+        ];
+        TEN_NAMES
+            .into_iter()
+            .zip(types)
+            .map(|(name, ty)| ColumnSpec::new(name, ty))
+            .collect()
+    }
+
+    /// The EXECUTE as `Client::execute(&prepared, prepared.bind_row(&row)?, …)` builds it.
+    /// `PreparedStatement` cannot be made without a server, so the body of
+    /// `PreparedStatement::bind_row` (cql4-conn `prepared.rs`) is repeated here step for step:
+    /// one buffer for the row, split into one `BoundValue` slice per marker; then the frame is
+    /// encoded as the connection does (`execute_sized`).
+    pub(crate) fn encode_typed(t: &TenRow<'_>, id: &Bytes, markers: &[ColumnSpec]) -> usize {
+        let mut out = Vec::with_capacity(markers.len().saturating_mul(16));
+        t.serialize_row(markers, &mut out).expect("values fit");
+        let buf = Bytes::from(out);
+        let mut r = Reader::new(&buf);
+        let mut bound = Vec::with_capacity(markers.len());
+        for _ in markers {
+            bound.push(
+                match r.value("bound value").expect("one value per marker") {
+                    RawValue::Bytes(b) => BoundValue::Bytes(buf.slice_ref(b)),
+                    RawValue::Null => BoundValue::Null,
+                    RawValue::NotSet => BoundValue::NotSet,
+                },
+            );
+        }
+        assert!(r.is_empty(), "one value per marker");
+        execute_sized(bound, id)
     }
 }
 
@@ -170,7 +298,35 @@ mod scylla {
         n
     }
 
+    /// One row of the wide page as a user would declare it.
+    #[derive(::scylla::DeserializeRow)]
+    #[scylla(crate = ::scylla)]
+    struct Wide<'a> {
+        id: i32,
+        name: &'a str,
+        payload: &'a [u8],
+    }
+
+    pub(crate) fn wide_typed(body: &Bytes) -> usize {
+        let rows = rows(body);
+        let mut n = 0;
+        for row in rows.rows_iter::<Wide>().expect("types match") {
+            let row = row.expect("row");
+            n += row.id as usize + row.name.len() + row.payload.len();
+        }
+        n
+    }
+
     pub(crate) fn specs() -> Vec<ColumnSpec<'static>> {
+        specs_named(|i| format!("c{i}"))
+    }
+
+    /// The markers of the typed EXECUTE, named as its struct's fields.
+    pub(crate) fn typed_specs() -> Vec<ColumnSpec<'static>> {
+        specs_named(|i| TEN_NAMES[i].to_owned())
+    }
+
+    fn specs_named(name: impl Fn(usize) -> String) -> Vec<ColumnSpec<'static>> {
         use NativeType::*;
         let types = [
             Int, BigInt, Text, Text, Blob, Boolean, Double, Float, BigInt, Int,
@@ -180,7 +336,7 @@ mod scylla {
             .enumerate()
             .map(|(i, t)| {
                 ColumnSpec::owned(
-                    format!("c{i}"),
+                    name(i),
                     ColumnType::Native(t),
                     TableSpec::owned("bench".into(), "t".into()),
                 )
@@ -195,6 +351,17 @@ mod scylla {
             &(t.a, t.b, t.c, t.d, &t.e[..], t.f, t.g, t.h, t.i, t.j),
         )
         .expect("values serialize");
+        execute(values, id)
+    }
+
+    /// The EXECUTE with its values bound from the derived struct, by marker name.
+    pub(crate) fn encode_typed(t: &TenRow<'_>, id: &Bytes, specs: &[ColumnSpec<'static>]) -> usize {
+        let ctx = RowSerializationContext::from_specs(specs);
+        let values = SerializedValues::from_serializable(&ctx, t).expect("values serialize");
+        execute(values, id)
+    }
+
+    fn execute(values: SerializedValues, id: &Bytes) -> usize {
         let req = ExecuteV2 {
             id: id[..].into(),
             result_metadata_id: None,
@@ -303,6 +470,9 @@ fn count_allocations() {
     let id = Bytes::copy_from_slice(&PREPARED_ID);
     let cid = cassandra_protocol::types::CBytesShort::new(PREPARED_ID.to_vec());
     let specs = scylla::specs();
+    let row = t.row();
+    let markers = cql4::markers();
+    let typed_specs = scylla::typed_specs();
     // Warm every path once (lazy statics, thread-locals) before counting.
     let _ = (
         cql4::keyspaces(&ks, &limits),
@@ -313,6 +483,12 @@ fn count_allocations() {
         cql4::encode(&t, &id),
         scylla::encode(&t, &id, &specs),
         cdrs::encode(&t, &cid),
+    );
+    let _ = (
+        cql4::wide_typed(&wide, &limits),
+        scylla::wide_typed(&wide),
+        cql4::encode_typed(&row, &id, &markers),
+        scylla::encode_typed(&row, &id, &typed_specs),
     );
     let mut out = serde_json::Map::new();
     let mut put = |name: &str, n: u64| {
@@ -344,6 +520,22 @@ fn count_allocations() {
     put(
         "execute_10/cdrs-tokio",
         alloc::count(|| cdrs::encode(&t, &cid)).0,
+    );
+    put(
+        "wide_5000_typed/cql4",
+        alloc::count(|| cql4::wide_typed(&wide, &limits)).0,
+    );
+    put(
+        "wide_5000_typed/scylla",
+        alloc::count(|| scylla::wide_typed(&wide)).0,
+    );
+    put(
+        "execute_10_typed/cql4",
+        alloc::count(|| cql4::encode_typed(&row, &id, &markers)).0,
+    );
+    put(
+        "execute_10_typed/scylla",
+        alloc::count(|| scylla::encode_typed(&row, &id, &typed_specs)).0,
     );
     let dir = std::env::var("CQL4_BENCH_OUT").unwrap_or_else(|_| "../target/bench".into());
     std::fs::create_dir_all(&dir).expect("create output dir");
@@ -386,6 +578,28 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("cdrs-tokio", |b| {
         b.iter(|| cdrs::encode(black_box(&t), &cid))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("wide_5000_typed");
+    g.throughput(Throughput::Elements(5000));
+    g.bench_function("cql4", |b| {
+        b.iter(|| cql4::wide_typed(black_box(&wide), &limits))
+    });
+    g.bench_function("scylla", |b| {
+        b.iter(|| scylla::wide_typed(black_box(&wide)))
+    });
+    g.finish();
+
+    let row = t.row();
+    let markers = cql4::markers();
+    let typed_specs = scylla::typed_specs();
+    let mut g = c.benchmark_group("execute_10_typed");
+    g.bench_function("cql4", |b| {
+        b.iter(|| cql4::encode_typed(black_box(&row), &id, &markers))
+    });
+    g.bench_function("scylla", |b| {
+        b.iter(|| scylla::encode_typed(black_box(&row), &id, &typed_specs))
     });
     g.finish();
 }

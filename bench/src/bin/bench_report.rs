@@ -62,6 +62,16 @@ fn codec_section(out: &mut String, codec: &[Value]) {
             "Encode an EXECUTE with 10 bound values",
             "ns/op",
         ),
+        (
+            "wide_5000_typed",
+            "Typed API: the 5,000-row page into a derived struct (`#[derive(FromRow)]` / `#[derive(DeserializeRow)]`)",
+            "ns/row",
+        ),
+        (
+            "execute_10_typed",
+            "Typed API: the EXECUTE with its 10 values bound from a `#[derive(SerializeRow)]` struct",
+            "ns/op",
+        ),
     ];
     for (group, title, unit) in titles {
         let rows: Vec<&Value> = codec.iter().filter(|r| s(r, "group") == group).collect();
