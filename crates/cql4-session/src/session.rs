@@ -11,6 +11,7 @@ use cql4_conn::{
 };
 use cql4_frame::event::Event;
 use cql4_frame::request::QueryValues;
+use cql4_frame::rows::PreparedMetadata;
 use cql4_topology::{routing_key, NodeIndex, NodeInfo};
 use futures_util::future::select_ok;
 use tokio::sync::mpsc;
@@ -415,26 +416,30 @@ impl Session {
         if self.inner.closing.load(Ordering::Relaxed) {
             return Err(Error::SessionClosed);
         }
-        let key = routing.and_then(|(s, v)| self.routing(s, v));
-        let key = key.as_ref().map(|(ks, k)| (ks.as_str(), k.as_slice()));
-        let tried = match self.pick(key) {
+        // One view per attempt: the routing key and the plan read the same topology.
+        let view = self.inner.view();
+        let routed = routing.and_then(|(s, v)| self.routing(&view, s, v));
+        let key = routed
+            .as_ref()
+            .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
+        let tried = match self.pick(&view, key) {
             Ok(c) => return Ok(c),
             Err(tried) => tried,
         };
-        for pool in &self.inner.view().pools {
+        for pool in &view.pools {
             pool.reconnect_now();
         }
+        drop(view);
         let timeout = self.inner.config.connection.connect_timeout;
         if self.wait_any_up(timeout).await {
-            if let Ok(c) = self.pick(key) {
+            if let Ok(c) = self.pick(&self.inner.view(), key) {
                 return Ok(c);
             }
         }
         Err(self.no_node(tried))
     }
 
-    fn pick(&self, key: Option<(&str, &[u8])>) -> Result<Arc<Pooled>, usize> {
-        let view = self.inner.view();
+    fn pick(&self, view: &View, key: Option<(&str, &[u8])>) -> Result<Arc<Pooled>, usize> {
         let replicas: &[NodeIndex] = match (key, &view.topology) {
             (Some((ks, k)), Some(t)) => t.replicas(ks, k).map_or(&[], |r| r.indexes()),
             _ => &[],
@@ -477,29 +482,24 @@ impl Session {
 
     /// (keyspace, routing key) of a bound prepared statement, when token-aware routing
     /// applies.
-    fn routing(&self, statement: &PreparedStatement, values: &Values) -> Option<(String, Vec<u8>)> {
+    /// The bind metadata (whose table names the keyspace) and the routing key of a bound
+    /// prepared statement, when token-aware routing applies.
+    fn routing(
+        &self,
+        view: &View,
+        statement: &PreparedStatement,
+        values: &Values,
+    ) -> Option<(Arc<PreparedMetadata>, Vec<u8>)> {
         if !self.inner.config.token_aware {
             return None;
         }
-        let view = self.inner.view();
         view.topology.as_ref()?.token_ring()?;
-        let metadata = statement.bind_metadata();
-        let keyspace = metadata
-            .global_table_spec
-            .as_ref()
-            .map(|t| t.keyspace.clone())
-            .or_else(|| {
-                metadata
-                    .columns
-                    .first()
-                    .and_then(|c| c.table_spec.as_ref())
-                    .map(|t| t.keyspace.clone())
-            })?;
         let Some(QueryValues::Positional(bound)) = values.as_query_values() else {
             return None;
         };
+        let metadata = statement.bind_metadata();
         let key = routing_key(&metadata, bound)?;
-        Some((keyspace, key))
+        Some((metadata, key))
     }
 
     async fn wait_any_up(&self, timeout: Duration) -> bool {
@@ -638,6 +638,15 @@ impl PageFetcher for Session {
     ) -> PageFuture<'a> {
         Box::pin(self.execute(statement, values, options))
     }
+}
+
+/// The keyspace of a prepared statement's table, borrowed from its bind metadata.
+fn table_keyspace(metadata: &PreparedMetadata) -> Option<&str> {
+    metadata
+        .global_table_spec
+        .as_ref()
+        .or_else(|| metadata.columns.first()?.table_spec.as_ref())
+        .map(|t| t.keyspace.as_str())
 }
 
 /// Every contact point resolved: the template's host first, then `contact_points`, each
