@@ -7,6 +7,7 @@
 //!   Cassandra node, or a local cluster (`start --nodes 3`).
 //! - `cargo xtask demo`: the `cql4` CLI against the node, with a password and with SigV4.
 //! - `cargo xtask bench`, `cargo xtask fuzz`: docs/benchmarks.md, docs/fuzzing.md.
+//! - `cargo xtask golden`: regenerate the Python driver's golden value vectors (docs/testing.md).
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,7 @@ mod cassandra;
 mod certs;
 mod demo;
 mod fuzz;
+mod golden;
 mod javac;
 mod layout;
 mod maven;
@@ -99,6 +101,8 @@ enum Command {
         #[arg(long)]
         cmin: bool,
     },
+    /// Regenerate the Python driver's golden value vectors (crates/cql4-frame/tests/golden/).
+    Golden,
     /// Run the cql4 CLI against the Keyspaces-like node (password login, then SigV4).
     Demo {
         /// Leave the node running afterwards.
@@ -199,6 +203,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Demo { keep } => demo::run(&layout, keep),
+        Command::Golden => golden::run_golden(&layout),
         Command::Bench {
             quick,
             no_real,
