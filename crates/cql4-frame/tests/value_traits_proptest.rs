@@ -472,6 +472,18 @@ proptest! {
         prop_assert_eq!(back.to_bits(), d.to_bits());
     }
 
+    /// `&str` and `&[u8]` read borrowing the bytes `String` and `Vec<u8>` (and the borrowed
+    /// types themselves) wrote.
+    #[test]
+    fn borrowed_text_and_blob(text in any::<String>(), blob in vec(any::<u8>(), 0..32)) {
+        let bytes = encode(text.as_str(), &ColumnType::Text).unwrap();
+        prop_assert_eq!(&bytes, &encode(&text, &ColumnType::Text).unwrap());
+        prop_assert_eq!(decode::<&str>(&ColumnType::Text, cell(&bytes)).unwrap(), text.as_str());
+        let bytes = encode(blob.as_slice(), &ColumnType::Blob).unwrap();
+        prop_assert_eq!(&bytes, &encode(&blob, &ColumnType::Blob).unwrap());
+        prop_assert_eq!(decode::<&[u8]>(&ColumnType::Blob, cell(&bytes)).unwrap(), blob.as_slice());
+    }
+
     /// `CqlValue` through the traits: any value of any column type round-trips, and its
     /// bytes are the ones `CqlValue::serialize` writes.
     #[test]
