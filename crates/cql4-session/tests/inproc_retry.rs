@@ -8,7 +8,7 @@
 
 mod inproc_support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -445,4 +445,49 @@ async fn the_stream_deadline_ends_a_page_stream() {
     );
     assert_eq!(err.kind(), ErrorKind::ClientTimeout);
     assert!(start.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_percentile_policy_speculates_once_the_node_has_a_latency_history() {
+    // Once `stall` is set, the next statement stalls 3 s on its first node.
+    let stall = Arc::new(AtomicBool::new(false));
+    let stalled = Arc::new(AtomicUsize::new(0));
+    let (flag, first) = (Arc::clone(&stall), Arc::clone(&stalled));
+    let cluster = Cluster::start(2, move |_, node| {
+        if flag.swap(false, Ordering::SeqCst) {
+            first.store(usize::from(node), Ordering::SeqCst);
+            Reply::After(Duration::from_secs(3), one_row(-1))
+        } else {
+            Reply::Now(one_row(i32::from(node)))
+        }
+    })
+    .await;
+    let session = cluster
+        .session(|c| c.speculative = SpeculativePolicy::percentile(99.0, 1))
+        .await;
+    // 100 answers per node at least before the policy has a percentile.
+    for _ in 0..220 {
+        session
+            .query(READ, (), &idempotent(true))
+            .await
+            .expect("quick");
+    }
+    // A speculative attempt that lost one of those races may still be on its way to a node:
+    // let it arrive before the stall is armed.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stall.store(true, Ordering::SeqCst);
+    let start = Instant::now();
+    let result = session
+        .query(READ, (), &idempotent(true))
+        .await
+        .expect("answered");
+    let answer = value(&result);
+    assert!(!stall.load(Ordering::SeqCst), "a first attempt stalled");
+    assert_ne!(answer, -1);
+    assert_ne!(answer, stalled.load(Ordering::SeqCst) as i32);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
 }
