@@ -94,7 +94,11 @@ impl Session {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let metadata = request.routing.map(|(s, _)| s.bind_metadata());
+        // The table's name costs a clone of the statement's metadata: only for a subscriber.
+        let metadata = request
+            .routing
+            .filter(|_| tracing::enabled!(tracing::Level::DEBUG))
+            .map(|(s, _)| s.bind_metadata());
         let table = metadata
             .as_deref()
             .and_then(|m| table_spec(m))
@@ -216,7 +220,10 @@ impl Session {
                             span.record("speculative", spec);
                             return Ok(r);
                         }
-                        Err(e) => self.closing_error(Err::<T, _>(e)).err().unwrap_or(Error::SessionClosed),
+                        Err(e) => match e {
+                            Error::Closed(_) if self.inner.is_closing() => Error::SessionClosed,
+                            e => e,
+                        },
                     };
                     let decision = self.decide(request, &error, chain_attempt);
                     let next = match decision {
@@ -243,6 +250,8 @@ impl Session {
                         running.push(self.attempt(&view, i, conn, delay, chain_attempt + 1, spec, send, attempts));
                     }
                     if running.is_empty() {
+                        span.record("node", tracing::field::display(view.pools[node].address));
+                        span.record("speculative", spec);
                         return Err(error);
                     }
                 }
@@ -327,11 +336,21 @@ impl Session {
         let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
         let start = Instant::now();
         let result = send(conn.client.clone()).await;
+        let latency = start.elapsed();
         // An answer, even an error one, is the node's latency; a timeout or a lost
         // connection is not.
         if result.is_ok() || matches!(result, Err(Error::Server(_))) {
-            pool.latency.record(start.elapsed());
+            pool.latency.record(latency);
         }
+        tracing::debug!(
+            event = "attempt",
+            node = %pool.address,
+            attempt = chain_attempt,
+            speculative,
+            latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            outcome = result.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok"),
+            "attempt ended",
+        );
         outcome(result)
     }
 
