@@ -395,7 +395,11 @@ async fn the_overall_deadline_cuts_retries() {
     };
     assert_eq!(timeout, Duration::from_millis(300));
     assert!((2..100).contains(&attempts), "{attempts} attempts");
-    assert_eq!(cluster.log().len(), attempts as usize);
+    // The last attempt may have been cut on its way: let it reach its node.
+    wait_for("every attempt at a node", Duration::from_secs(2), || {
+        cluster.log().len() == attempts as usize
+    })
+    .await;
     assert!(err.is_timeout() && !err.is_retryable());
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_secs(3),
@@ -489,70 +493,5 @@ async fn a_percentile_policy_speculates_once_the_node_has_a_latency_history() {
         start.elapsed() < Duration::from_secs(2),
         "{:?}",
         start.elapsed()
-    );
-}
-
-/// A log sink for one test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn each_request_has_a_span_with_its_attempts_and_outcome_and_no_values() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let cluster = Cluster::start(2, |asked, _| match asked {
-        0 => Reply::Now(unavailable()),
-        _ => Reply::Now(one_row(1)),
-    })
-    .await;
-    let session = cluster.session(|_| {}).await;
-    let secret = cql4_frame::request::BoundValue::Bytes(b"s3cr3t-value".to_vec().into());
-    let options = QueryOptions::new()
-        .with_consistency(Consistency::LOCAL_ONE)
-        .with_idempotent(true);
-    session
-        .query("SELECT v FROM ks.t WHERE k = ?", vec![secret], &options)
-        .await
-        .expect("retried");
-    let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
-    let closed = log
-        .lines()
-        .find(|l| l.contains("cql4.request") && l.contains("close"))
-        .unwrap_or_else(|| panic!("no request span closed in:\n{log}"));
-    for field in [
-        "kind=\"query\"",
-        "consistency=\"LOCAL_ONE\"",
-        "idempotent=true",
-        "attempts=2",
-        "speculative=false",
-        "outcome=\"ok\"",
-        "latency_us=",
-        "node=127.0.0.1:",
-    ] {
-        assert!(closed.contains(field), "{field} missing in {closed}");
-    }
-    assert!(log.contains("retry_decision"), "{log}");
-    assert!(log.contains("error=\"unavailable\""), "{log}");
-    assert!(
-        !log.contains("s3cr3t"),
-        "a bound value reached the log:\n{log}"
     );
 }
