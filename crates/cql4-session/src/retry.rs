@@ -120,6 +120,31 @@ impl RetryDecision {
 /// Whatever it answers, the session never retries a non-idempotent request that may have been
 /// applied ([`may_have_been_applied`]), and never past the request's
 /// [`cql4_conn::QueryOptions::overall_timeout`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use cql4_conn::{Config, ErrorKind};
+/// use cql4_session::retry::{RetryContext, RetryDecision, RetryPolicy};
+/// use cql4_session::SessionConfig;
+///
+/// /// Throttling (timeouts) tried again on the same node up to 10 times, 100 ms apart.
+/// #[derive(Debug)]
+/// struct Patient;
+///
+/// impl RetryPolicy for Patient {
+///     fn decide(&self, c: &RetryContext<'_>) -> RetryDecision {
+///         match c.error.kind() {
+///             ErrorKind::ReadTimeout | ErrorKind::WriteTimeout if c.attempt <= 10 => {
+///                 RetryDecision::SameNode { delay: Duration::from_millis(100) }
+///             }
+///             _ => RetryDecision::Fail,
+///         }
+///     }
+/// }
+///
+/// let config = SessionConfig::new(Config::new("10.0.0.1", 9042)).with_retry_policy(Patient);
+/// ```
 pub trait RetryPolicy: Send + Sync + fmt::Debug {
     /// The decision after the failed attempt described by `context`.
     fn decide(&self, context: &RetryContext<'_>) -> RetryDecision;
