@@ -178,7 +178,7 @@ pub fn may_have_been_applied(error: &Error) -> bool {
 /// | unavailable | next node, once |
 /// | connection lost, attempt timeout, OVERLOADED, IS_BOOTSTRAPPING, SERVER_ERROR | next node, when idempotent |
 /// | OVERLOADED "… shutting down" | next node (the draining node refused it: safe for any statement) |
-/// | the connection's queue full | next node (nothing was sent) |
+/// | the connection's queue full, or no connection left on the node by the time of a retry | next node (nothing was sent) |
 /// | anything else | fail |
 ///
 /// No wait between attempts.
@@ -228,7 +228,7 @@ impl RetryPolicy for DefaultRetryPolicy {
             {
                 RetryDecision::NEXT_NODE
             }
-            ErrorKind::ClientOverloaded => RetryDecision::NEXT_NODE,
+            ErrorKind::ClientOverloaded | ErrorKind::NoNodeAvailable => RetryDecision::NEXT_NODE,
             _ => RetryDecision::Fail,
         }
     }
@@ -261,7 +261,8 @@ impl RetryPolicy for NoRetryPolicy {
 ///   lost connection or an attempt timeout: same node, after a backoff, while fewer than
 ///   [`Self::max_retries`] retries were made (AWS's `max-attempts`, default 3, counts
 ///   retries);
-/// - OVERLOADED "… shutting down" and the connection's queue full: next node;
+/// - OVERLOADED "… shutting down", the connection's queue full, no connection left on the
+///   node: next node;
 /// - anything else: fail.
 ///
 /// The backoff of the n-th retry is uniform in `[min_wait, min(max_wait, min_wait·2ⁿ)]`
@@ -344,7 +345,12 @@ impl KeyspacesRetryPolicy {
 
 impl RetryPolicy for KeyspacesRetryPolicy {
     fn decide(&self, c: &RetryContext<'_>) -> RetryDecision {
-        if c.error.is_shutting_down() || c.error.kind() == ErrorKind::ClientOverloaded {
+        if c.error.is_shutting_down()
+            || matches!(
+                c.error.kind(),
+                ErrorKind::ClientOverloaded | ErrorKind::NoNodeAvailable
+            )
+        {
             return RetryDecision::NEXT_NODE;
         }
         if c.retries() >= self.max_retries {
@@ -488,13 +494,19 @@ mod tests {
             server(ErrorCode::INVALID, "bad", ErrorDetails::None),
             server(ErrorCode::SYNTAX_ERROR, "bad", ErrorDetails::None),
             Error::SessionClosed,
-            Error::NoNodeAvailable {
-                tried: 3,
-                last_error: None,
-            },
         ] {
             assert_eq!(decide(&p, &e, true, 1), Fail, "{e}");
         }
+        // A retry found the node without a connection: nothing was sent.
+        let none = Error::NoNodeAvailable {
+            tried: 1,
+            last_error: None,
+        };
+        assert_eq!(decide(&p, &none, false, 2), NEXT_NODE);
+        assert_eq!(
+            decide(&KeyspacesRetryPolicy::new(), &none, false, 2),
+            NEXT_NODE
+        );
     }
 
     #[test]
