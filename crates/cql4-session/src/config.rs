@@ -1,11 +1,14 @@
 //! Session settings: the connection template ([`Config`]) plus contact points, pool sizing,
 //! routing and reconnection. Every default is listed in `docs/limits.md` ("cql4-session").
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cql4_conn::Config;
 
 use crate::endpoint::is_keyspaces_host;
+use crate::retry::{DefaultRetryPolicy, KeyspacesRetryPolicy, RetryPolicy};
+use crate::speculative::SpeculativePolicy;
 
 /// How a session finds the cluster and spreads requests over it.
 ///
@@ -68,6 +71,15 @@ pub struct SessionConfig {
     /// so a server listing thousands of peers cannot make the client open thousands of
     /// connections. Default 1,024.
     pub max_nodes: usize,
+    /// Whether and where a failed attempt is tried again. `None`:
+    /// [`KeyspacesRetryPolicy`] for Amazon Keyspaces endpoints ([`Self::is_keyspaces`]),
+    /// [`DefaultRetryPolicy`] (Cassandra's semantics) otherwise. Whatever the policy, a
+    /// request that is not idempotent is never retried once it may have been applied (see
+    /// [`crate::retry`]).
+    pub retry_policy: Option<Arc<dyn RetryPolicy>>,
+    /// Extra attempts on other nodes for late idempotent requests. Default
+    /// [`SpeculativePolicy::None`].
+    pub speculative: SpeculativePolicy,
 }
 
 /// Exponential backoff with full jitter between reconnection attempts: the n-th wait is a
@@ -116,6 +128,31 @@ impl SessionConfig {
             token_aware: true,
             keyspace: None,
             max_nodes: 1024,
+            retry_policy: None,
+            speculative: SpeculativePolicy::None,
+        }
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn with_retry_policy(mut self, policy: impl RetryPolicy + 'static) -> Self {
+        self.retry_policy = Some(Arc::new(policy));
+        self
+    }
+
+    /// Sets the speculative execution policy.
+    #[must_use]
+    pub fn with_speculative(mut self, policy: SpeculativePolicy) -> Self {
+        self.speculative = policy;
+        self
+    }
+
+    /// The retry policy after defaults.
+    pub fn effective_retry_policy(&self) -> Arc<dyn RetryPolicy> {
+        match &self.retry_policy {
+            Some(p) => Arc::clone(p),
+            None if self.is_keyspaces() => Arc::new(KeyspacesRetryPolicy::new()),
+            None => Arc::new(DefaultRetryPolicy::new()),
         }
     }
 
@@ -193,6 +230,20 @@ mod tests {
             assert_eq!(c.connections_per_node(), 3, "{host}");
             assert_eq!(c.requests_per_second_budget(), Some(2000), "{host}");
         }
+    }
+
+    #[test]
+    fn keyspaces_endpoints_default_to_the_keyspaces_retry_policy() {
+        let c = SessionConfig::new(Config::new("cassandra.us-east-1.amazonaws.com", 9142));
+        let p = format!("{:?}", c.effective_retry_policy());
+        assert!(p.starts_with("KeyspacesRetryPolicy"), "{p}");
+        let c = SessionConfig::new(Config::new("10.0.0.1", 9042));
+        let p = format!("{:?}", c.effective_retry_policy());
+        assert!(p.starts_with("DefaultRetryPolicy"), "{p}");
+        let c = c.with_retry_policy(crate::retry::NoRetryPolicy::new());
+        let p = format!("{:?}", c.effective_retry_policy());
+        assert!(p.starts_with("NoRetryPolicy"), "{p}");
+        assert_eq!(c.speculative, SpeculativePolicy::None);
     }
 
     #[test]

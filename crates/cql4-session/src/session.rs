@@ -21,9 +21,11 @@ use crate::config::SessionConfig;
 use crate::control;
 use crate::discovery::PeersTable;
 use crate::endpoint::{node_config, split_host_port};
+use crate::execute::Request;
 use crate::load::InFlight;
 use crate::plan::Plan;
 use crate::pool::{NodePool, Pooled};
+use crate::retry::StatementKind;
 use crate::shared::Shared;
 use crate::view::View;
 
@@ -34,7 +36,7 @@ use crate::view::View;
 /// does on its own (discovery, routing, reconnection) and `docs/architecture.md`.
 #[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -47,7 +49,7 @@ pub(crate) struct Inner {
     view: RwLock<Arc<View>>,
     pub(crate) local_dc: Option<String>,
     pub(crate) peers: PeersTable,
-    counter: AtomicU64,
+    pub(crate) counter: AtomicU64,
     subscribers: Mutex<Vec<(mpsc::Sender<Event>, Vec<EventType>)>>,
     closing: AtomicBool,
     control: Mutex<Option<JoinHandle<()>>>,
@@ -242,15 +244,31 @@ impl Session {
     }
 
     /// Runs a CQL string on the next node, round robin in the local data center.
+    ///
+    /// A failed attempt is tried again as [`SessionConfig::retry_policy`] decides — never
+    /// when the request is not idempotent ([`QueryOptions::idempotent`], false by default for
+    /// a CQL string) and may have been applied — and an idempotent request that is late may
+    /// also go to the next node ([`SessionConfig::speculative`]); all within
+    /// [`QueryOptions::overall_timeout`]. The same holds for [`Self::execute`] and
+    /// [`Self::batch`].
     pub async fn query(
         &self,
         cql: &str,
         values: impl Into<Values>,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
-        let conn = self.connection(None).await?;
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        self.closing_error(conn.client.query(cql, values, options).await)
+        let values = values.into();
+        let request = Request {
+            kind: StatementKind::Query,
+            idempotent: options.idempotent.unwrap_or(false),
+            options,
+            routing: None,
+        };
+        self.run(request, |client| {
+            let values = values.clone();
+            async move { client.query(cql, values, options).await }
+        })
+        .await
     }
 
     /// Prepares a statement, cached per session by (keyspace, query text): prepared on the
@@ -274,7 +292,9 @@ impl Session {
 
     /// Executes a prepared statement on a replica of its partition when the cluster has a
     /// token map (replicas of the local data center, starting at a random one), else round
-    /// robin. A node that does not know the statement gets it prepared again.
+    /// robin. A node that does not know the statement gets it prepared again. Not idempotent
+    /// unless the options or [`PreparedStatement::set_idempotent`] say so; retried and
+    /// speculated as [`Self::query`] says.
     pub async fn execute(
         &self,
         statement: &PreparedStatement,
@@ -282,16 +302,34 @@ impl Session {
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         let values = values.into();
-        let conn = self.connection(Some((statement, &values))).await?;
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        self.closing_error(conn.client.execute(statement, values, options).await)
+        let request = Request {
+            kind: StatementKind::Execute,
+            idempotent: options
+                .idempotent
+                .unwrap_or_else(|| statement.is_idempotent()),
+            options,
+            routing: Some((statement, &values)),
+        };
+        self.run(request, |client| {
+            let values = values.clone();
+            async move { client.execute(statement, values, options).await }
+        })
+        .await
     }
 
-    /// Runs a BATCH on the next node.
+    /// Runs a BATCH on the next node; retried as [`Self::query`] says (idempotence:
+    /// [`QueryOptions::idempotent`], else [`BatchRequest::is_idempotent`]).
     pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
-        let conn = self.connection(None).await?;
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        self.closing_error(conn.client.batch(batch, options).await)
+        let request = Request {
+            kind: StatementKind::Batch,
+            idempotent: options.idempotent.unwrap_or_else(|| batch.is_idempotent()),
+            options,
+            routing: None,
+        };
+        self.run(request, |client| async move {
+            client.batch(batch, options).await
+        })
+        .await
     }
 
     /// Pages of a CQL string; each page goes to the node routing picks then.
@@ -422,8 +460,10 @@ impl Session {
         let key = routed
             .as_ref()
             .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
-        let tried = match self.pick(&view, key) {
-            Ok(c) => return Ok(c),
+        let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
+        let random = self.inner.shared.random();
+        let tried = match self.pick(&view, key, counter, random) {
+            Ok((_, c)) => return Ok(c),
             Err(tried) => tried,
         };
         for pool in &view.pools {
@@ -432,26 +472,25 @@ impl Session {
         drop(view);
         let timeout = self.inner.config.connection.connect_timeout;
         if self.wait_any_up(timeout).await {
-            if let Ok(c) = self.pick(&self.inner.view(), key) {
+            if let Ok((_, c)) = self.pick(&self.inner.view(), key, counter, random) {
                 return Ok(c);
             }
         }
         Err(self.no_node(tried))
     }
 
-    fn pick(&self, view: &View, key: Option<(&str, &[u8])>) -> Result<Arc<Pooled>, usize> {
-        let replicas: &[NodeIndex] = match (key, &view.topology) {
-            (Some((ks, k)), Some(t)) => t.replicas(ks, k).map_or(&[], |r| r.indexes()),
-            _ => &[],
-        };
-        let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
-        let take = |i: usize| view.pools.get(i).and_then(|p| p.pick());
-        let mut plan = Plan::new(
-            &view.placement,
-            replicas,
-            counter,
-            self.inner.shared.random(),
-        );
+    /// The first node of a request's plan with an open connection (its index in the view),
+    /// or how many nodes the plan held.
+    pub(crate) fn pick(
+        &self,
+        view: &View,
+        key: Option<(&str, &[u8])>,
+        counter: u64,
+        random: u64,
+    ) -> Result<(usize, Arc<Pooled>), usize> {
+        let replicas: &[NodeIndex] = crate::execute::replicas(view, key);
+        let take = |i: usize| view.pools.get(i).and_then(|p| p.pick()).map(|c| (i, c));
+        let mut plan = Plan::new(&view.placement, replicas, counter, random);
         let Some(first) = plan.next() else {
             return Err(0);
         };
@@ -484,7 +523,7 @@ impl Session {
     /// applies.
     /// The bind metadata (whose table names the keyspace) and the routing key of a bound
     /// prepared statement, when token-aware routing applies.
-    fn routing(
+    pub(crate) fn routing(
         &self,
         view: &View,
         statement: &PreparedStatement,
@@ -502,7 +541,7 @@ impl Session {
         Some((metadata, key))
     }
 
-    async fn wait_any_up(&self, timeout: Duration) -> bool {
+    pub(crate) async fn wait_any_up(&self, timeout: Duration) -> bool {
         let view = self.inner.view();
         if view.pools.iter().any(|p| p.is_up()) {
             return true;
@@ -525,14 +564,14 @@ impl Session {
 
     /// A request cut by `close(deadline)` fails with [`Error::SessionClosed`], not with the
     /// closed connection's own reason.
-    fn closing_error<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn closing_error<T>(&self, result: Result<T>) -> Result<T> {
         match result {
             Err(Error::Closed(_)) if self.inner.is_closing() => Err(Error::SessionClosed),
             other => other,
         }
     }
 
-    fn no_node(&self, tried: usize) -> Error {
+    pub(crate) fn no_node(&self, tried: usize) -> Error {
         let last_error = self.inner.view().pools.iter().find_map(|p| p.last_error());
         Error::NoNodeAvailable { tried, last_error }
     }
@@ -641,7 +680,7 @@ impl PageFetcher for Session {
 }
 
 /// The keyspace of a prepared statement's table, borrowed from its bind metadata.
-fn table_keyspace(metadata: &PreparedMetadata) -> Option<&str> {
+pub(crate) fn table_keyspace(metadata: &PreparedMetadata) -> Option<&str> {
     metadata
         .global_table_spec
         .as_ref()

@@ -2,12 +2,14 @@
 //! a clock and random numbers.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::backoff::Rng;
 use crate::config::{ReconnectPolicy, SessionConfig};
 use crate::load::Budget;
+use crate::retry::RetryPolicy;
+use crate::speculative::SpeculativePolicy;
 use crate::statements::PreparedCache;
 
 #[derive(Debug)]
@@ -25,6 +27,9 @@ pub(crate) struct Shared {
     pub(crate) prepared: PreparedCache,
     origin: Instant,
     rng: Rng,
+    /// The retry policy after defaults.
+    pub(crate) retry: Arc<dyn RetryPolicy>,
+    pub(crate) speculative: SpeculativePolicy,
 }
 
 impl Shared {
@@ -44,6 +49,8 @@ impl Shared {
             prepared: PreparedCache::new(config.connection.prepared_cache_size),
             origin: Instant::now(),
             rng: Rng::new(),
+            retry: config.effective_retry_policy(),
+            speculative: config.speculative,
         }
     }
 
