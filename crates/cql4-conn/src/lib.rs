@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backpressure;
 mod client;
 mod config;
 mod conn_state;
@@ -68,6 +69,7 @@ mod options;
 mod paging;
 mod prepared;
 mod request_channel;
+mod stats;
 mod tls;
 mod transport;
 mod typed_rows;
@@ -76,6 +78,7 @@ mod typed_rows;
 #[doc(hidden)]
 pub mod testkit;
 
+pub use backpressure::OnQueueFull;
 pub use client::{connect, BatchRequest, Client, QueryResult};
 pub use config::Config;
 pub use error::{CloseReason, Error, Result};
@@ -86,6 +89,7 @@ pub use options::{QueryOptions, Values};
 pub use paging::{PageFetcher, PageFuture, Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use request_channel::Connection;
+pub use stats::StreamStats;
 pub use tls::{TlsConfig, TlsError};
 
 /// Typed rows and bind values: the traits (from `cql4_frame`) and their derives (from
