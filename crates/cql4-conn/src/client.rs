@@ -65,6 +65,7 @@ async fn connect_inner(config: &Config) -> Result<(Client, Connection)> {
                 timeout: config.heartbeat_timeout,
             },
             on_queue_full: config.on_queue_full,
+            metrics: crate::metrics::ConnMetrics::new(config),
         },
     );
     let client = Client {

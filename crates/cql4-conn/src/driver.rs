@@ -28,6 +28,7 @@ use crate::backpressure::{Admission, OnQueueFull};
 use crate::conn_state::{ConnState, Due, Routed, Transmit};
 use crate::error::{CloseReason, Error};
 use crate::heartbeat::{HeartbeatConfig, HEARTBEAT_FRAME};
+use crate::metrics::ConnMetrics;
 use crate::mux::{MuxConfig, SubmitError};
 use crate::stats::{SharedStats, StreamStats};
 
@@ -89,6 +90,7 @@ pub(crate) struct DriverConfig {
     pub(crate) limits: DecodeLimits,
     pub(crate) heartbeat: HeartbeatConfig,
     pub(crate) on_queue_full: OnQueueFull,
+    pub(crate) metrics: ConnMetrics,
 }
 
 /// Shared between the I/O task and its clients: why the connection closed, once it has; the
@@ -98,6 +100,7 @@ pub(crate) struct Shared {
     pub(crate) closed: OnceLock<Arc<CloseReason>>,
     pub(crate) admission: Admission,
     pub(crate) stats: SharedStats,
+    pub(crate) metrics: ConnMetrics,
     /// Callers that dropped their request before its answer, since the I/O task last looked.
     abandoned: AtomicUsize,
     /// Wakes the I/O task when a caller gives up, so that its queued request can be removed.
@@ -105,11 +108,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(admission: Admission) -> Self {
+    pub(crate) fn new(admission: Admission, metrics: ConnMetrics) -> Self {
         Self {
             closed: OnceLock::new(),
             admission,
             stats: SharedStats::default(),
+            metrics,
             abandoned: AtomicUsize::new(0),
             wake: Notify::new(),
         }
@@ -165,17 +169,24 @@ impl Driver {
         let mut events: Option<mpsc::Sender<RawFrame>> = None;
         // Abandoned requests not yet purged from the queue (see `purge_abandoned`).
         let mut abandoned = 0usize;
+        let mut published = StreamStats::default();
+        shared.metrics.connection(true);
         // One timer for the connection, re-armed each turn, rather than a new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
 
         let reason = loop {
             fill_write_buf(&mut state, &mut write_buf);
-            shared.stats.publish(StreamStats {
+            let stats = StreamStats {
                 in_flight: state.in_flight(),
                 queued: state.queued(),
                 orphaned: state.orphans(),
-            });
+            };
+            if stats != published {
+                shared.stats.publish(stats);
+                shared.metrics.streams(published, stats);
+                published = stats;
+            }
             if !commands_open && state.is_idle() && write_buf.is_empty() {
                 break CloseReason::ClientDropped;
             }
@@ -226,6 +237,8 @@ impl Driver {
         tracing::debug!(reason = %reason, "connection closed");
         let clean = matches!(reason, CloseReason::ClientDropped);
         let reason = fail_everyone(reason, &mut state, &mut commands, &shared);
+        shared.metrics.streams(published, StreamStats::default());
+        shared.metrics.connection(false);
         // Best effort: tell the server we are done (TLS close_notify / FIN).
         let _ = wr.shutdown().await;
         if clean {
@@ -436,6 +449,7 @@ mod tests {
                 timeout: Duration::from_millis(100),
             },
             on_queue_full: OnQueueFull::Wait,
+            metrics: ConnMetrics::default(),
         }
     }
 

@@ -50,6 +50,7 @@ pub mod file_reader;
 mod handshake;
 mod heartbeat;
 pub mod http;
+pub mod metrics;
 #[cfg_attr(
     not(feature = "testkit"),
     expect(

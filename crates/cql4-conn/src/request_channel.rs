@@ -35,12 +35,23 @@ impl RequestChannel {
         frame: Vec<u8>,
         timeout: Duration,
     ) -> Result<RawFrame, Error> {
-        let deadline = crate::deadline::after(Instant::now(), timeout);
-        let permit = self
+        let start = Instant::now();
+        let deadline = crate::deadline::after(start, timeout);
+        let permit = match self
             .shared
             .admission
             .admit(deadline, timeout, || self.shared.closed_error())
-            .await?;
+            .await
+        {
+            Ok(permit) => permit,
+            Err(e) => {
+                if e.is_timeout() {
+                    self.shared.metrics.timeout();
+                }
+                return Err(e);
+            }
+        };
+        self.shared.metrics.request();
         let (reply, answer) = oneshot::channel();
         let command = Command::Request {
             frame,
@@ -59,6 +70,11 @@ impl RequestChannel {
             .await
             .unwrap_or_else(|_| Err(self.shared.closed_error()));
         guard.disarm();
+        match &answer {
+            Ok(_) => self.shared.metrics.answered(start.elapsed()),
+            Err(e) if e.is_timeout() => self.shared.metrics.timeout(),
+            Err(_) => {}
+        }
         answer
     }
 
@@ -109,7 +125,7 @@ pub(crate) fn start(
     let admission = Admission::new(config.mux.max_queued, config.on_queue_full);
     // Room in the table for every permit and a heartbeat.
     config.mux.max_queued = admission.limit().saturating_add(1);
-    let shared = Arc::new(Shared::new(admission));
+    let shared = Arc::new(Shared::new(admission, config.metrics.clone()));
     let driver = Driver {
         io,
         read_buf,
