@@ -28,7 +28,7 @@ use crate::backpressure::{Admission, OnQueueFull};
 use crate::conn_state::{ConnState, Due, Routed, Transmit};
 use crate::error::{CloseReason, Error};
 use crate::heartbeat::{HeartbeatConfig, HEARTBEAT_FRAME};
-use crate::metrics::ConnMetrics;
+use crate::metrics::{ConnMetrics, LiveGauges};
 use crate::mux::{MuxConfig, SubmitError};
 use crate::stats::{SharedStats, StreamStats};
 
@@ -170,7 +170,7 @@ impl Driver {
         // Abandoned requests not yet purged from the queue (see `purge_abandoned`).
         let mut abandoned = 0usize;
         let mut published = StreamStats::default();
-        shared.metrics.connection(true);
+        let mut gauges = LiveGauges::new(&shared.metrics);
         // One timer for the connection, re-armed each turn, rather than a new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
@@ -184,7 +184,7 @@ impl Driver {
             };
             if stats != published {
                 shared.stats.publish(stats);
-                shared.metrics.streams(published, stats);
+                gauges.publish(stats);
                 published = stats;
             }
             if !commands_open && state.is_idle() && write_buf.is_empty() {
@@ -237,8 +237,7 @@ impl Driver {
         tracing::debug!(reason = %reason, "connection closed");
         let clean = matches!(reason, CloseReason::ClientDropped);
         let reason = fail_everyone(reason, &mut state, &mut commands, &shared);
-        shared.metrics.streams(published, StreamStats::default());
-        shared.metrics.connection(false);
+        drop(gauges);
         // Best effort: tell the server we are done (TLS close_notify / FIN).
         let _ = wr.shutdown().await;
         if clean {

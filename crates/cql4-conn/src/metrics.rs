@@ -247,6 +247,38 @@ impl ConnMetrics {
     }
 }
 
+/// A running connection's share of the gauges (`cql4_connections`, `cql4_requests_in_flight`,
+/// `cql4_orphaned_streams`), given back when dropped: also when the I/O task is aborted.
+#[derive(Debug)]
+pub(crate) struct LiveGauges {
+    metrics: ConnMetrics,
+    published: StreamStats,
+}
+
+impl LiveGauges {
+    pub(crate) fn new(metrics: &ConnMetrics) -> Self {
+        metrics.connection(true);
+        Self {
+            metrics: metrics.clone(),
+            published: StreamStats::default(),
+        }
+    }
+
+    /// The stream table's counts now.
+    #[inline]
+    pub(crate) fn publish(&mut self, now: StreamStats) {
+        self.metrics.streams(self.published, now);
+        self.published = now;
+    }
+}
+
+impl Drop for LiveGauges {
+    fn drop(&mut self) {
+        self.publish(StreamStats::default());
+        self.metrics.connection(false);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(not(feature = "metrics"))]
