@@ -662,6 +662,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn callers_waiting_for_a_place_learn_when_the_task_is_aborted() {
+        let mut cfg = config(None);
+        cfg.mux.max_streams = 1;
+        cfg.mux.max_queued = 1;
+        let (channel, task, mut server) = pair(cfg);
+        let calls: Vec<_> = (0..3)
+            .map(|t| {
+                let c = channel.clone();
+                tokio::spawn(async move { c.request(tagged(t), LONG).await })
+            })
+            .collect();
+        // One in flight, one queued, one waiting for a place.
+        let _ = server.read().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Dropping the task drops the queued request and its place: the waiter gets it, and
+        // its send finds the task gone.
+        task.abort();
+        for call in calls {
+            let e = tokio::time::timeout(Duration::from_secs(2), call)
+                .await
+                .expect("woken at once, not at the timeout")
+                .unwrap()
+                .unwrap_err();
+            assert!(matches!(e, Error::Closed(_)), "{e}");
+        }
+    }
+
+    #[tokio::test]
     async fn dropping_every_client_ends_the_task_cleanly() {
         let (channel, task, _server) = pair(config(None));
         drop(channel);
