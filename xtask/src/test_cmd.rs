@@ -1,11 +1,13 @@
 //! `cargo xtask test`: what CI runs (`.ci/run`).
 //!
 //! 1. `cargo fmt --all --check`
-//! 2. `cargo clippy -- -D warnings` three times (the workspace with all targets, `cql4-frame`
-//!    with all features, `cql4-conn` without the testkit feature), and the sans-io check:
+//! 2. `cargo clippy -- -D warnings` (the workspace with all targets, `cql4-frame` with all
+//!    features, `cql4-conn` without the testkit feature, `cql4-conn` and `cql4-session` with the
+//!    `metrics` feature, the session's cluster tests), and the sans-io check:
 //!    `cargo tree` of `cql4-frame`, `cql4-auth` and `cql4-topology` (normal edges) must not list tokio or mio
 //! 3. the Python venv (AWS's driver plugin) and a keyspaces-mode Cassandra node
-//! 4. the Python cross-check, `cargo test --workspace` (and `-p cql4-frame --all-features`),
+//! 4. the Python cross-check, `cargo test --workspace` (and the metrics feature's tests, and
+//!    `-p cql4-frame --all-features`),
 //!    `cargo doc` with warnings denied, and `cargo xtask bench --quick`, with the node's `CQL4_TEST_*`
 //!    environment (docs/testing.md)
 //! 5. stop the node, also when a step failed or on Ctrl-C; print the node's log tail on failure
@@ -74,7 +76,7 @@ pub(crate) fn run(layout: &Layout, options: &Options) -> Result<()> {
 }
 
 fn lint(failures: &mut Failures) {
-    let lints: [(&str, &[&str]); 5] = [
+    let lints: [(&str, &[&str]); 6] = [
         ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
         (
             "cargo clippy --workspace --all-targets -- -D warnings",
@@ -106,6 +108,23 @@ fn lint(failures: &mut Failures) {
         (
             "cargo clippy -p cql4-conn -- -D warnings",
             &["clippy", "-p", "cql4-conn", "--", "-D", "warnings"],
+        ),
+        // The optional `metrics` feature (off in the workspace build).
+        (
+            "cargo clippy -p cql4-conn -p cql4-session --features cql4-conn/metrics,cql4-session/metrics --all-targets -- -D warnings",
+            &[
+                "clippy",
+                "-p",
+                "cql4-conn",
+                "-p",
+                "cql4-session",
+                "--features",
+                "cql4-conn/metrics,cql4-session/metrics",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
         // The real-cluster tests are behind a feature the workspace build leaves off.
         (
@@ -160,7 +179,7 @@ fn single_node_stage(layout: &Layout, port: u16, failures: &mut Failures) {
     let mut env = node.state.test_env();
     env.push(("CQL4_PYTHON", python.display().to_string()));
     env.push(("CQL4_TEST_XTASK", xtask_exe()));
-    let steps: [(&str, Command); 5] = [
+    let steps: [(&str, Command); 6] = [
         ("Python cross-check (cassandra-driver + cassandra-sigv4)", {
             let mut c = Command::new(&python);
             c.arg(layout.python_check());
@@ -171,6 +190,27 @@ fn single_node_stage(layout: &Layout, port: u16, failures: &mut Failures) {
             c.args(["test", "--workspace"]);
             c
         }),
+        // The metrics tests need the feature the workspace build leaves off.
+        (
+            "cargo test (metrics feature: tests/metrics.rs, tests/inproc_metrics.rs)",
+            {
+                let mut c = cargo();
+                c.args([
+                    "test",
+                    "-p",
+                    "cql4-conn",
+                    "-p",
+                    "cql4-session",
+                    "--features",
+                    "cql4-conn/metrics,cql4-session/metrics",
+                    "--test",
+                    "metrics",
+                    "--test",
+                    "inproc_metrics",
+                ]);
+                c
+            },
+        ),
         ("cargo test -p cql4-frame --all-features", {
             let mut c = cargo();
             c.args(["test", "-p", "cql4-frame", "--all-features"]);

@@ -64,6 +64,8 @@ async fn connect_inner(config: &Config) -> Result<(Client, Connection)> {
                 interval: config.heartbeat_interval,
                 timeout: config.heartbeat_timeout,
             },
+            on_queue_full: config.on_queue_full,
+            metrics: crate::metrics::ConnMetrics::new(config),
         },
     );
     let client = Client {
@@ -235,6 +237,12 @@ impl Client {
     /// [`Error::Closed`].
     pub fn is_closed(&self) -> bool {
         self.inner.channel.is_closed()
+    }
+
+    /// What the connection's stream table holds now: requests in flight, queued, and stream
+    /// ids orphaned by timed-out requests (see [`crate::StreamStats`]).
+    pub fn streams(&self) -> crate::StreamStats {
+        self.inner.channel.stats()
     }
 
     /// True when both handles are of the same connection.

@@ -10,6 +10,7 @@ use cql4_frame::compression::Compression;
 use cql4_frame::consistency::Consistency;
 use cql4_frame::DecodeLimits;
 
+use crate::backpressure::OnQueueFull;
 use crate::mux::MuxConfig;
 use crate::tls::TlsConfig;
 
@@ -49,6 +50,10 @@ pub struct Config {
     pub compression: Compression,
     /// Stream table limits (ids, orphans, queue).
     pub mux: MuxConfig,
+    /// What a request does when [`MuxConfig::max_queued`] requests already wait for a stream
+    /// id: wait for room within its timeout (the default) or fail at once with
+    /// [`crate::Error::Overloaded`].
+    pub on_queue_full: OnQueueFull,
     /// Limits on decoded frames (frame size, type depth, decompressed size).
     pub limits: DecodeLimits,
     /// AUTH_CHALLENGE messages answered before the handshake fails. Default 10.
@@ -81,6 +86,7 @@ impl Config {
             tcp_nodelay: true,
             compression: Compression::None,
             mux: MuxConfig::default(),
+            on_queue_full: OnQueueFull::default(),
             limits: DecodeLimits::default(),
             max_auth_challenges: 10,
             default_consistency: Consistency::LOCAL_QUORUM,
@@ -115,6 +121,7 @@ impl fmt::Debug for Config {
             .field("tcp_keepalive", &self.tcp_keepalive)
             .field("compression", &self.compression)
             .field("mux", &self.mux)
+            .field("on_queue_full", &self.on_queue_full)
             .field("limits", &self.limits)
             .field("default_consistency", &self.default_consistency)
             .field("default_page_size", &self.default_page_size)

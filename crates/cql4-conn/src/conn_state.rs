@@ -71,14 +71,22 @@ impl<T> ConnState<T> {
         self.mux.submit_as(request, deadline, Entry::Caller)
     }
 
-    /// How many requests may wait for a stream id (named in the overload error).
-    pub(crate) fn max_queued(&self) -> usize {
-        self.mux.config().max_queued
+    /// The next frame to write and its stream id, oldest first.
+    #[cfg(test)]
+    pub(crate) fn poll_transmit(&mut self) -> Option<(i16, Transmit<'_, T>)> {
+        self.poll_transmit_live(|_| true)
     }
 
-    /// The next frame to write and its stream id, oldest first.
-    pub(crate) fn poll_transmit(&mut self) -> Option<(i16, Transmit<'_, T>)> {
-        let (id, entry) = self.mux.poll_transmit()?;
+    /// [`Self::poll_transmit`], dropping queued requests for which `live` is false (their
+    /// caller gave up) instead of sending them.
+    pub(crate) fn poll_transmit_live(
+        &mut self,
+        live: impl Fn(&T) -> bool,
+    ) -> Option<(i16, Transmit<'_, T>)> {
+        let (id, entry) = self.mux.poll_transmit_live(|e| match e {
+            Entry::Caller(request) => live(request),
+            Entry::Heartbeat => true,
+        })?;
         Some(match entry {
             Entry::Caller(request) => (id, Transmit::Request(request)),
             Entry::Heartbeat => (id, Transmit::Heartbeat),
@@ -142,6 +150,29 @@ impl<T> ConnState<T> {
     /// left, the connection may end.
     pub(crate) fn is_idle(&self) -> bool {
         self.mux.in_flight() == 0 && self.mux.queued() == 0
+    }
+
+    /// Removes the queued requests for which `live` is false; returns how many.
+    pub(crate) fn purge(&mut self, live: impl Fn(&T) -> bool) -> usize {
+        self.mux.purge(|e| match e {
+            Entry::Caller(request) => live(request),
+            Entry::Heartbeat => true,
+        })
+    }
+
+    /// Requests (and heartbeat) on the wire awaiting their answer.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.mux.in_flight()
+    }
+
+    /// Requests waiting for a stream id.
+    pub(crate) fn queued(&self) -> usize {
+        self.mux.queued()
+    }
+
+    /// Ids held by timed-out requests until their late answer.
+    pub(crate) fn orphans(&self) -> usize {
+        self.mux.orphans()
     }
 
     /// Closes the table: every caller's request queued or in flight, each once.
@@ -373,7 +404,6 @@ mod tests {
             s.submit(9, t0 + ms(10_000)),
             Err((SubmitError::QueueFull, 9))
         );
-        assert_eq!(s.max_queued(), 8);
         // The heartbeat finds the queue full too: retried an interval later, not at once (a
         // timer in the past would wake the I/O task in a loop).
         assert!(due(&mut s, t0 + ms(100)).is_empty());

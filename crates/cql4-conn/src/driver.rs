@@ -14,6 +14,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -21,12 +22,15 @@ use bytes::{BufMut, BytesMut};
 use cql4_frame::framing::{decode_frame, RawFrame};
 use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit};
 
+use crate::backpressure::{Admission, OnQueueFull};
 use crate::conn_state::{ConnState, Due, Routed, Transmit};
 use crate::error::{CloseReason, Error};
 use crate::heartbeat::{HeartbeatConfig, HEARTBEAT_FRAME};
+use crate::metrics::{ConnMetrics, LiveGauges};
 use crate::mux::{MuxConfig, SubmitError};
+use crate::stats::{SharedStats, StreamStats};
 
 /// A byte stream the connection runs over: TCP, or TLS over TCP.
 pub trait AsyncIo: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -55,6 +59,8 @@ pub(crate) enum Command {
         deadline: Instant,
         timeout: Duration,
         reply: oneshot::Sender<Reply>,
+        /// The request's place in the queue ([`Admission`]), given back once it is written.
+        permit: OwnedSemaphorePermit,
     },
     /// Deliver EVENT frames (stream -1) to this channel from now on.
     Events(mpsc::Sender<RawFrame>),
@@ -66,6 +72,8 @@ struct Pending {
     frame: Option<Vec<u8>>,
     timeout: Duration,
     reply: oneshot::Sender<Reply>,
+    /// Dropped with the frame: a written request no longer counts against the queue limit.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Pending {
@@ -81,15 +89,42 @@ pub(crate) struct DriverConfig {
     pub(crate) mux: MuxConfig,
     pub(crate) limits: DecodeLimits,
     pub(crate) heartbeat: HeartbeatConfig,
+    pub(crate) on_queue_full: OnQueueFull,
+    pub(crate) metrics: ConnMetrics,
 }
 
-/// Shared between the I/O task and its clients: why the connection closed, once it has.
-#[derive(Debug, Default)]
+/// Shared between the I/O task and its clients: why the connection closed, once it has; the
+/// queue's permits; the stream table's counts; callers that gave up.
+#[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) closed: OnceLock<Arc<CloseReason>>,
+    pub(crate) admission: Admission,
+    pub(crate) stats: SharedStats,
+    pub(crate) metrics: ConnMetrics,
+    /// Callers that dropped their request before its answer, since the I/O task last looked.
+    abandoned: AtomicUsize,
+    /// Wakes the I/O task when a caller gives up, so that its queued request can be removed.
+    wake: Notify,
 }
 
 impl Shared {
+    pub(crate) fn new(admission: Admission, metrics: ConnMetrics) -> Self {
+        Self {
+            closed: OnceLock::new(),
+            admission,
+            stats: SharedStats::default(),
+            metrics,
+            abandoned: AtomicUsize::new(0),
+            wake: Notify::new(),
+        }
+    }
+
+    /// A caller dropped its request before the answer (see `request_channel`'s guard).
+    pub(crate) fn abandon(&self) {
+        self.abandoned.fetch_add(1, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
     pub(crate) fn closed_error(&self) -> Error {
         Error::Closed(
             self.closed
@@ -132,12 +167,26 @@ impl Driver {
         let mut need_flush = false;
         let mut commands_open = true;
         let mut events: Option<mpsc::Sender<RawFrame>> = None;
+        // Abandoned requests not yet purged from the queue (see `purge_abandoned`).
+        let mut abandoned = 0usize;
+        let mut published = StreamStats::default();
+        let mut gauges = LiveGauges::new(&shared.metrics);
         // One timer for the connection, re-armed each turn, rather than a new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
 
         let reason = loop {
             fill_write_buf(&mut state, &mut write_buf);
+            let stats = StreamStats {
+                in_flight: state.in_flight(),
+                queued: state.queued(),
+                orphaned: state.orphans(),
+            };
+            if stats != published {
+                shared.stats.publish(stats);
+                gauges.publish(stats);
+                published = stats;
+            }
             if !commands_open && state.is_idle() && write_buf.is_empty() {
                 break CloseReason::ClientDropped;
             }
@@ -174,6 +223,11 @@ impl Driver {
                     Ok(())
                 }
                 () = &mut timer, if wake.is_some() => expire(&mut state, Instant::now()),
+                () = shared.wake.notified() => {
+                    abandoned += shared.abandoned.swap(0, Ordering::Relaxed);
+                    purge_abandoned(&mut state, &mut abandoned);
+                    Ok(())
+                }
             };
             if let Err(reason) = turn {
                 break reason;
@@ -183,6 +237,7 @@ impl Driver {
         tracing::debug!(reason = %reason, "connection closed");
         let clean = matches!(reason, CloseReason::ClientDropped);
         let reason = fail_everyone(reason, &mut state, &mut commands, &shared);
+        drop(gauges);
         // Best effort: tell the server we are done (TLS close_notify / FIN).
         let _ = wr.shutdown().await;
         if clean {
@@ -195,9 +250,10 @@ impl Driver {
 
 /// Copies the frames that now have a stream id into `write_buf`, each with its id, until the
 /// buffer holds [`MAX_WRITE_BUFFER`].
+/// Requests whose caller gave up are dropped on the way: they never get an id.
 fn fill_write_buf(state: &mut ConnState<Pending>, write_buf: &mut BytesMut) {
     while write_buf.len() < MAX_WRITE_BUFFER {
-        let Some((id, transmit)) = state.poll_transmit() else {
+        let Some((id, transmit)) = state.poll_transmit_live(|p| !p.reply.is_closed()) else {
             break;
         };
         match transmit {
@@ -205,6 +261,7 @@ fn fill_write_buf(state: &mut ConnState<Pending>, write_buf: &mut BytesMut) {
                 if let Some(frame) = pending.frame.take() {
                     put_with_stream(write_buf, &frame, id);
                 }
+                pending.permit = None;
             }
             Transmit::Heartbeat => put_with_stream(write_buf, HEARTBEAT_FRAME, id),
         }
@@ -266,16 +323,20 @@ fn accept(
                 deadline,
                 timeout,
                 reply,
+                permit,
             } => {
                 let pending = Pending {
                     frame: Some(frame),
                     timeout,
                     reply,
+                    permit: Some(permit),
                 };
                 if let Err((e, pending)) = state.submit(pending, deadline) {
+                    // Unreachable while the permits are in force (the table has room for
+                    // every permit and a heartbeat); kept as the table's own guard.
                     let error = match e {
                         SubmitError::QueueFull => Error::Overloaded {
-                            queued: state.max_queued(),
+                            queued: shared.admission.limit(),
                         },
                         _ => shared.closed_error(),
                     };
@@ -285,6 +346,18 @@ fn accept(
             Command::Events(tx) => *events = Some(tx),
         }
         next = commands.try_recv().ok();
+    }
+}
+
+/// Removes the queued requests of callers that gave up once they are a quarter of the queue:
+/// the purge is linear in the queue, so this keeps it O(1) per abandoned request, and the
+/// rest are dropped when they reach the front ([`fill_write_buf`]). Until then they hold
+/// their place (and permit), at most a quarter of the queue.
+fn purge_abandoned(state: &mut ConnState<Pending>, abandoned: &mut usize) {
+    if *abandoned > 0 && abandoned.saturating_mul(4) >= state.queued() {
+        let removed = state.purge(|p| !p.reply.is_closed());
+        tracing::trace!(removed, "abandoned requests removed from the queue");
+        *abandoned = 0;
     }
 }
 
@@ -312,6 +385,7 @@ fn fail_everyone(
 ) -> Arc<CloseReason> {
     let reason = Arc::new(reason);
     let _ = shared.closed.set(reason.clone());
+    shared.admission.close();
     for pending in state.close() {
         pending.fail(Error::Closed(reason.clone()));
     }
@@ -321,6 +395,7 @@ fn fail_everyone(
             let _ = reply.send(Err(Error::Closed(reason.clone())));
         }
     }
+    shared.stats.publish(StreamStats::default());
     reason
 }
 
@@ -372,6 +447,8 @@ mod tests {
                 interval: heartbeat,
                 timeout: Duration::from_millis(100),
             },
+            on_queue_full: OnQueueFull::Wait,
+            metrics: ConnMetrics::default(),
         }
     }
 
@@ -585,6 +662,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn callers_waiting_for_a_place_learn_when_the_task_is_aborted() {
+        let mut cfg = config(None);
+        cfg.mux.max_streams = 1;
+        cfg.mux.max_queued = 1;
+        let (channel, task, mut server) = pair(cfg);
+        let calls: Vec<_> = (0..3)
+            .map(|t| {
+                let c = channel.clone();
+                tokio::spawn(async move { c.request(tagged(t), LONG).await })
+            })
+            .collect();
+        // One in flight, one queued, one waiting for a place.
+        let _ = server.read().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Dropping the task drops the queued request and its place: the waiter gets it, and
+        // its send finds the task gone.
+        task.abort();
+        for call in calls {
+            let e = tokio::time::timeout(Duration::from_secs(2), call)
+                .await
+                .expect("woken at once, not at the timeout")
+                .unwrap()
+                .unwrap_err();
+            assert!(matches!(e, Error::Closed(_)), "{e}");
+        }
+    }
+
+    #[tokio::test]
     async fn dropping_every_client_ends_the_task_cleanly() {
         let (channel, task, _server) = pair(config(None));
         drop(channel);
@@ -617,7 +722,7 @@ mod tests {
     /// Counts the writes that reach the socket.
     struct Counting {
         inner: DuplexStream,
-        writes: Arc<std::sync::atomic::AtomicUsize>,
+        writes: Arc<AtomicUsize>,
     }
 
     impl AsyncRead for Counting {
@@ -636,8 +741,7 @@ mod tests {
             cx: &mut std::task::Context<'_>,
             buf: &[u8],
         ) -> std::task::Poll<io::Result<usize>> {
-            self.writes
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.writes.fetch_add(1, Ordering::SeqCst);
             Pin::new(&mut self.inner).poll_write(cx, buf)
         }
         fn poll_flush(
@@ -657,7 +761,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn queued_requests_share_one_write_and_a_lone_request_is_written_alone() {
         let (client, server) = tokio::io::duplex(1 << 20);
-        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writes = Arc::new(AtomicUsize::new(0));
         let io = Counting {
             inner: client,
             writes: writes.clone(),
@@ -680,7 +784,7 @@ mod tests {
         for _ in 0..100 {
             got.push(server.read().await);
         }
-        let coalesced = writes.load(std::sync::atomic::Ordering::SeqCst);
+        let coalesced = writes.load(Ordering::SeqCst);
         assert!(
             coalesced <= 2,
             "100 queued requests took {coalesced} writes"
@@ -693,11 +797,11 @@ mod tests {
         }
         // One at a time: each request is written on its own, immediately.
         for t in 0..5u32 {
-            let before = writes.load(std::sync::atomic::Ordering::SeqCst);
+            let before = writes.load(Ordering::SeqCst);
             let c = channel.clone();
             let call = tokio::spawn(async move { c.request(tagged(t), LONG).await });
             let f = server.read().await;
-            assert_eq!(writes.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+            assert_eq!(writes.load(Ordering::SeqCst), before + 1);
             server.send(f.header.stream, 0x08, &f.body).await;
             call.await.unwrap().unwrap();
         }

@@ -77,7 +77,10 @@ pub enum Error {
     Decode(DecodeError),
     /// A request could not be encoded (value too long, type mismatch, …).
     Encode(EncodeError),
-    /// Too many requests are already waiting for a stream id (the connection's queue limit).
+    /// Client-side overload: [`crate::MuxConfig::max_queued`] requests already wait for a
+    /// stream id on this connection and [`crate::Config::on_queue_full`] is
+    /// [`crate::OnQueueFull::Fail`]. Nothing was sent. (The server's own OVERLOADED is a
+    /// [`Error::Server`].)
     Overloaded {
         /// The queue limit.
         queued: usize,
@@ -298,7 +301,7 @@ impl fmt::Display for Error {
             Self::Encode(e) => write!(f, "{e}"),
             Self::Overloaded { queued } => write!(
                 f,
-                "{queued} requests already wait for a stream id on this connection"
+                "client-side overload: {queued} requests already wait for a stream id on this connection (nothing was sent)"
             ),
             Self::NoNodeAvailable { tried, last_error } => {
                 write!(f, "no node available ({tried} in the plan, none connected)")?;

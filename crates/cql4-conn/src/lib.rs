@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backpressure;
 mod client;
 mod config;
 mod conn_state;
@@ -49,6 +50,7 @@ pub mod file_reader;
 mod handshake;
 mod heartbeat;
 pub mod http;
+pub mod metrics;
 #[cfg_attr(
     not(feature = "testkit"),
     expect(
@@ -68,6 +70,7 @@ mod options;
 mod paging;
 mod prepared;
 mod request_channel;
+mod stats;
 mod tls;
 mod transport;
 mod typed_rows;
@@ -76,6 +79,7 @@ mod typed_rows;
 #[doc(hidden)]
 pub mod testkit;
 
+pub use backpressure::OnQueueFull;
 pub use client::{connect, BatchRequest, Client, QueryResult};
 pub use config::Config;
 pub use error::{CloseReason, DeadlineScope, Error, ErrorKind, Result};
@@ -86,6 +90,7 @@ pub use options::{QueryOptions, Values};
 pub use paging::{PageFetcher, PageFuture, Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use request_channel::Connection;
+pub use stats::StreamStats;
 pub use tls::{TlsConfig, TlsError};
 
 /// Typed rows and bind values: the traits (from `cql4_frame`) and their derives (from

@@ -203,19 +203,15 @@ pub struct Multiplexer<T> {
 }
 
 impl<T> Multiplexer<T> {
-    /// An empty table. `max_streams` is clamped to 1..=[`MAX_STREAMS`].
+    /// An empty table. `max_streams` is clamped to 1..=[`MAX_STREAMS`]. The table grows as ids
+    /// are first used: an idle connection does not pay for 32,768 slots it may never use.
     pub fn new(mut config: MuxConfig) -> Self {
         config.max_streams = config.max_streams.clamp(1, MAX_STREAMS);
-        let n = config.max_streams;
-        let mut slots = Vec::with_capacity(n);
-        slots.resize_with(n, || Slot::Free);
-        // Reverse order so that id 0 is handed out first (easier to read in traces).
-        let free = (0..n).rev().filter_map(|i| u16::try_from(i).ok()).collect();
         Self {
             config,
-            slots,
-            generations: vec![0; n],
-            free,
+            slots: Vec::new(),
+            generations: Vec::new(),
+            free: Vec::new(),
             queue: VecDeque::new(),
             queued_live: 0,
             next_seq: 0,
@@ -225,6 +221,22 @@ impl<T> Multiplexer<T> {
             orphans: 0,
             closed: false,
         }
+    }
+
+    /// A free id: a released one (most recently freed first), else the next never used one
+    /// while the table is below `max_streams`.
+    fn take_free_id(&mut self) -> Option<u16> {
+        if let Some(id) = self.free.pop() {
+            return Some(id);
+        }
+        let next = self.slots.len();
+        if next >= self.config.max_streams {
+            return None;
+        }
+        let id = u16::try_from(next).ok()?;
+        self.slots.push(Slot::Free);
+        self.generations.push(0);
+        Some(id)
     }
 
     /// The configuration in force.
@@ -268,17 +280,30 @@ impl<T> Multiplexer<T> {
     /// The next queued request that now has a stream id and must be written, oldest first.
     /// Returns `None` when nothing is queued or every id is in use (including orphans).
     pub fn poll_transmit(&mut self) -> Option<(i16, &mut T)> {
+        self.poll_transmit_live(|_| true)
+    }
+
+    /// [`Self::poll_transmit`], dropping on the way every queued request for which `live` is
+    /// false (its caller gave up): it never gets an id, so it never reaches the server.
+    pub fn poll_transmit_live(&mut self, live: impl Fn(&T) -> bool) -> Option<(i16, &mut T)> {
         if self.closed {
             return None;
         }
-        // Skip queue entries that expired while waiting.
-        while matches!(self.queue.front(), Some(w) if w.request.is_none()) {
+        // Skip queue entries that expired or were abandoned while waiting.
+        loop {
+            match self.queue.front() {
+                Some(w) if w.request.is_none() => {}
+                Some(Waiting {
+                    request: Some(r), ..
+                }) if !live(r) => self.queued_live -= 1,
+                _ => break,
+            }
             self.queue.pop_front();
         }
         if self.queue.is_empty() {
             return None;
         }
-        let id = self.free.pop()?;
+        let id = self.take_free_id()?;
         let waiting = self.queue.pop_front()?;
         let request = waiting.request?;
         self.queued_live -= 1;
@@ -309,11 +334,15 @@ impl<T> Multiplexer<T> {
 
     /// Matches a response to its request. Negative (event) ids are not handled here.
     pub fn handle_response(&mut self, stream: i16) -> Result<Delivery<T>, StreamViolation> {
-        let idx = usize::try_from(stream).map_err(|_| StreamViolation::OutOfRange(stream))?;
+        let idx = usize::try_from(stream)
+            .ok()
+            .filter(|&i| i < self.config.max_streams)
+            .ok_or(StreamViolation::OutOfRange(stream))?;
+        // An id in range the table has not grown to yet was never used.
         let slot = self
             .slots
             .get_mut(idx)
-            .ok_or(StreamViolation::OutOfRange(stream))?;
+            .ok_or(StreamViolation::NotInFlight(stream))?;
         let delivery = match std::mem::replace(slot, Slot::Free) {
             Slot::Free => return Err(StreamViolation::NotInFlight(stream)),
             Slot::InFlight { request, .. } => {
@@ -415,6 +444,27 @@ impl<T> Multiplexer<T> {
         self.sent_timers.0.clear();
         self.free.clear();
         out
+    }
+
+    /// Removes every queued request for which `live` is false (its caller gave up) and returns
+    /// how many went. Linear in the queue: call it once many callers have given up, not per
+    /// caller ([`Self::poll_transmit_live`] drops the others when they reach the front).
+    pub fn purge(&mut self, live: impl Fn(&T) -> bool) -> usize {
+        let before = self.queued_live;
+        for w in &mut self.queue {
+            if w.request.as_ref().is_some_and(|r| !live(r)) {
+                w.request = None;
+                self.queued_live -= 1;
+            }
+        }
+        // Still sorted by `seq`: timers of removed entries find nothing and are skipped.
+        self.queue.retain(|w| w.request.is_some());
+        before - self.queued_live
+    }
+
+    /// Slots the table has grown to (ids used at least once), for the memory tests.
+    pub fn slots_allocated(&self) -> usize {
+        self.slots.len()
     }
 
     /// Requests sent and not yet answered nor expired.
@@ -704,6 +754,90 @@ mod tests {
         m.submit(0u32, now + ms(10)).unwrap();
         m.submit(1, now + ms(10)).unwrap();
         assert_eq!(m.submit(2, now + ms(10)), Err((SubmitError::QueueFull, 2)));
+    }
+
+    #[test]
+    fn abandoned_waiters_never_get_an_id() {
+        let now = t0();
+        let mut m = mux(1, 4);
+        for r in 0..5 {
+            m.submit(r, now + ms(100)).unwrap();
+        }
+        // Callers 1 and 3 gave up while waiting for the only id.
+        let live = |r: &u32| *r != 1 && *r != 3;
+        assert_eq!(
+            m.poll_transmit_live(live).map(|(id, r)| (id, *r)),
+            Some((0, 0))
+        );
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Answer(0));
+        assert_eq!(
+            m.poll_transmit_live(live).map(|(id, r)| (id, *r)),
+            Some((0, 2))
+        );
+        assert_eq!(m.queued(), 2, "1 was dropped on the way; 3 and 4 wait");
+        assert_eq!(m.handle_response(0).unwrap(), Delivery::Answer(2));
+        assert_eq!(
+            m.poll_transmit_live(live).map(|(id, r)| (id, *r)),
+            Some((0, 4))
+        );
+        assert_eq!(m.queued(), 0);
+        assert_eq!(m.poll_expired(now + ms(100)).map(|e| e.request), Some(4));
+        assert_eq!(
+            m.poll_expired(now + ms(100)),
+            None,
+            "abandoned ones do not expire"
+        );
+    }
+
+    #[test]
+    fn purge_frees_the_queue_of_abandoned_waiters() {
+        let now = t0();
+        let mut m = Multiplexer::new(MuxConfig {
+            max_streams: 1,
+            max_orphans: 1,
+            max_queued: 4,
+        });
+        for r in 0..4u32 {
+            m.submit(r, now + ms(10 + u64::from(r))).unwrap();
+        }
+        assert_eq!(m.submit(9, now + ms(10)), Err((SubmitError::QueueFull, 9)));
+        assert_eq!(m.purge(|r| r % 2 == 0), 2);
+        assert_eq!(m.queued(), 2);
+        // Their places are free for new callers at once.
+        m.submit(4, now + ms(14)).unwrap();
+        m.submit(5, now + ms(15)).unwrap();
+        let sent: Vec<_> = std::iter::from_fn(|| transmit(&mut m)).collect();
+        assert_eq!(sent, vec![(0, 0)]);
+        let mut expired = Vec::new();
+        while let Some(e) = m.poll_expired(now + ms(100)) {
+            expired.push(e.request);
+        }
+        assert_eq!(expired, vec![0, 2, 4, 5]);
+    }
+
+    #[test]
+    fn the_table_grows_only_as_far_as_ids_are_used() {
+        let now = t0();
+        let mut m: Multiplexer<u32> = Multiplexer::new(MuxConfig::default());
+        assert_eq!(m.slots_allocated(), 0);
+        for round in 0..100 {
+            m.submit(round, now + ms(100)).unwrap();
+            m.submit(round, now + ms(100)).unwrap();
+            let (a, _) = m.poll_transmit().unwrap();
+            let (b, _) = m.poll_transmit().unwrap();
+            m.handle_response(a).unwrap();
+            m.handle_response(b).unwrap();
+        }
+        assert_eq!(
+            m.slots_allocated(),
+            2,
+            "freed ids are reused before new ones"
+        );
+        // A never used id in range is not in flight; one beyond the range is out of it.
+        assert_eq!(
+            m.handle_response(500),
+            Err(StreamViolation::NotInFlight(500))
+        );
     }
 
     #[test]

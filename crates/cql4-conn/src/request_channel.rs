@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use cql4_frame::framing::RawFrame;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::backpressure::Admission;
 use crate::driver::{BoxIo, Command, Driver, DriverConfig, DriverFuture, Shared};
 use crate::error::Error;
 
@@ -21,29 +22,60 @@ pub(crate) struct RequestChannel {
 }
 
 impl RequestChannel {
-    /// Sends `frame` and waits for the answer frame, at most `timeout`. The stream id in
-    /// `frame`'s header is ignored: the I/O task writes the id it assigns while copying the
-    /// frame into its write buffer.
+    /// Sends `frame` and waits for the answer frame, at most `timeout` (a wait for room in
+    /// a full queue included, see [`crate::OnQueueFull`]). The stream id in `frame`'s header
+    /// is ignored: the I/O task writes the id it assigns while copying the frame into its
+    /// write buffer.
+    ///
+    /// Dropping the future before the frame is written removes the request from the queue: it
+    /// is never sent. Once written, its stream id stays reserved until the answer arrives
+    /// (and is dropped), or until its deadline, when it becomes an orphan.
     pub(crate) async fn request(
         &self,
         frame: Vec<u8>,
         timeout: Duration,
     ) -> Result<RawFrame, Error> {
+        let start = Instant::now();
+        let deadline = crate::deadline::after(start, timeout);
+        let permit = match self
+            .shared
+            .admission
+            .admit(deadline, timeout, || self.shared.closed_error())
+            .await
+        {
+            Ok(permit) => permit,
+            Err(e) => {
+                if e.is_timeout() {
+                    self.shared.metrics.timeout();
+                }
+                return Err(e);
+            }
+        };
+        self.shared.metrics.request();
         let (reply, answer) = oneshot::channel();
         let command = Command::Request {
             frame,
-            deadline: crate::deadline::after(Instant::now(), timeout),
+            deadline,
             timeout,
             reply,
+            permit,
         };
         if self.commands.send(command).is_err() {
             return Err(self.shared.closed_error());
         }
+        let guard = AbandonGuard(Some(&self.shared));
         // The I/O task answers every request it accepted (answer, timeout or close); a dropped
         // sender means the task itself was dropped.
-        answer
+        let answer = answer
             .await
-            .unwrap_or_else(|_| Err(self.shared.closed_error()))
+            .unwrap_or_else(|_| Err(self.shared.closed_error()));
+        guard.disarm();
+        match &answer {
+            Ok(_) => self.shared.metrics.answered(start.elapsed()),
+            Err(e) if e.is_timeout() => self.shared.metrics.timeout(),
+            Err(_) => {}
+        }
+        answer
     }
 
     /// Routes EVENT frames to `events` from now on.
@@ -53,9 +85,32 @@ impl RequestChannel {
             .map_err(|_| self.shared.closed_error())
     }
 
+    /// The stream table's counts, as of the I/O task's last turn.
+    pub(crate) fn stats(&self) -> crate::StreamStats {
+        self.shared.stats.get()
+    }
+
     /// True once the I/O task has stopped.
     pub(crate) fn is_closed(&self) -> bool {
         self.commands.is_closed()
+    }
+}
+
+/// Tells the I/O task when a caller drops its request before the answer: the reply channel
+/// alone says so, but the task would only notice when the request reaches the queue's front.
+struct AbandonGuard<'a>(Option<&'a Shared>);
+
+impl AbandonGuard<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbandonGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            shared.abandon();
+        }
     }
 }
 
@@ -63,10 +118,14 @@ impl RequestChannel {
 pub(crate) fn start(
     io: BoxIo,
     read_buf: bytes::BytesMut,
-    config: DriverConfig,
+    mut config: DriverConfig,
 ) -> (RequestChannel, Connection) {
+    // Unbounded, yet bounded by the permits: a request takes one before it is sent here.
     let (tx, rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared::default());
+    let admission = Admission::new(config.mux.max_queued, config.on_queue_full);
+    // Room in the table for every permit and a heartbeat.
+    config.mux.max_queued = admission.limit().saturating_add(1);
+    let shared = Arc::new(Shared::new(admission, config.metrics.clone()));
     let driver = Driver {
         io,
         read_buf,

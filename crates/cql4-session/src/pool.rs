@@ -310,9 +310,12 @@ impl NodePool {
 
     async fn connect(self: &Arc<Self>) -> Result<Client, Error> {
         let (client, connection) = cql4_conn::connect(&self.config).await?;
+        cql4_conn::metrics::connection_opened(&self.address);
         let pool = Arc::downgrade(self);
         let address = self.address;
         let task = tokio::spawn(async move {
+            // Counted when the task ends, also by `close_connections`' abort.
+            let _closed = ClosedOnDrop(address);
             let result = connection.await;
             tracing::debug!(node = %address, result = ?result.err().map(|e| e.to_string()), "connection ended");
             if let Some(pool) = pool.upgrade() {
@@ -330,6 +333,15 @@ impl NodePool {
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(error.to_string());
         }
+    }
+}
+
+/// Counts a pooled connection's end (`cql4_connections_closed_total`) when dropped.
+struct ClosedOnDrop(SocketAddr);
+
+impl Drop for ClosedOnDrop {
+    fn drop(&mut self) {
+        cql4_conn::metrics::connection_closed(&self.0);
     }
 }
 
@@ -365,6 +377,7 @@ async fn maintain(pool: Arc<NodePool>) {
             if opened > 0 {
                 if pool.attempts.swap(0, Ordering::Relaxed) > 0 {
                     tracing::info!(node = %pool.address, "node reconnected");
+                    cql4_conn::metrics::reconnection(&pool.address);
                 }
                 continue;
             }
