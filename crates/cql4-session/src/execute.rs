@@ -146,7 +146,10 @@ impl Session {
         );
         match &result {
             Ok(_) => span.record("outcome", "ok"),
-            Err(e) => span.record("outcome", e.kind().as_str()),
+            Err(e) => {
+                cql4_conn::metrics::error(e.kind().as_str());
+                span.record("outcome", e.kind().as_str())
+            }
         };
         result
     }
@@ -272,6 +275,7 @@ impl Session {
                         continue;
                     };
                     extra += 1;
+                    cql4_conn::metrics::speculative(&view.pools[i].address);
                     tracing::debug!(
                         event = "speculative_execution",
                         node = %view.pools[i].address,
@@ -324,6 +328,9 @@ impl Session {
             }
             RetryDecision::Fail => None,
         };
+        if let Some((i, _, _)) = &next {
+            cql4_conn::metrics::retry(&view.pools[*i].address, error.kind().as_str());
+        }
         tracing::debug!(
             event = "retry_decision",
             node = %view.pools[node].address,

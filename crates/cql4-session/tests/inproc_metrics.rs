@@ -1,6 +1,6 @@
-//! The pool's metrics (feature `metrics`): connections opened and closed, and a reconnection
-//! once the node is back after failed attempts, with the node's address as label. Against the
-//! fake node, with metrics-util's debugging recorder installed for this binary.
+//! The session's metrics (feature `metrics`): connections opened and closed, a failed request
+//! by its error kind, and a reconnection once the node is back after failed attempts, with the
+//! node's address as label. Against the fake node, with metrics-util's debugging recorder installed for this binary.
 #![cfg(feature = "metrics")]
 
 mod inproc_support;
@@ -65,6 +65,8 @@ async fn the_pool_counts_connections_and_reconnections() {
         .query("SELECT n FROM t", (), &QueryOptions::new())
         .await;
     assert!(matches!(dropped, Err(Error::Closed(_))), "{dropped:?}");
+    // The failed request counted once, under its kind (not once per attempt).
+    assert_eq!(counters.get("cql4_errors_total{kind=connection_lost}"), 1);
     let c = counters.clone();
     let closed = label(metrics::CLOSED);
     wait_for(
