@@ -50,8 +50,10 @@ mod pool;
 mod session;
 mod shared;
 mod statements;
+mod translator;
 mod view;
 
 pub use config::{ReconnectPolicy, SessionConfig};
 pub use endpoint::is_keyspaces_host;
 pub use session::{NodeStatus, Session};
+pub use translator::{AddressMap, AddressTranslator};
