@@ -18,7 +18,9 @@ use cql4_session::Session;
 use cql4_testkit::cluster::Cluster;
 use cql4_testkit::proxy::{Mode, Proxy};
 
-use faults_support::{at_rest, node_status, proxied_config, proxies, rss_kib, set_all, wait_until};
+use faults_support::{
+    at_rest, node_status, proxied_config, proxies, rss_kib, set_all, wait_until, Watchdog,
+};
 
 /// A node read through the session: `system.local` of whichever node the plan picks.
 async fn local_query(session: &Session) -> Result<(), cql4_conn::Error> {
@@ -34,6 +36,10 @@ async fn local_query(session: &Session) -> Result<(), cql4_conn::Error> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_translated_session_reaches_every_node_through_its_proxy() {
+    let _watchdog = Watchdog::arm(
+        "a_translated_session_reaches_every_node_through_its_proxy",
+        Duration::from_secs(120),
+    );
     let cluster = Cluster::from_env();
     let proxies = proxies(&cluster).await;
     let session = Session::connect(proxied_config(&cluster, &proxies, None))
@@ -161,6 +167,10 @@ async fn full_stream_tables(session: &Session) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_storms_neither_hang_nor_leak() {
+    let _watchdog = Watchdog::arm(
+        "reset_storms_neither_hang_nor_leak",
+        Duration::from_secs(120),
+    );
     let cluster = Cluster::from_env();
     let proxies = proxies(&cluster).await;
     let mut config = proxied_config(&cluster, &proxies, None);
@@ -223,6 +233,10 @@ async fn reset_storms_neither_hang_nor_leak() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blackholed_node_is_marked_down_by_the_heartbeat() {
+    let _watchdog = Watchdog::arm(
+        "a_blackholed_node_is_marked_down_by_the_heartbeat",
+        Duration::from_secs(120),
+    );
     let cluster = Cluster::from_env();
     let proxies = proxies(&cluster).await;
     let mut config = proxied_config(&cluster, &proxies, None);
@@ -360,6 +374,10 @@ fn logged_fingerprints(log: &str, from: usize) -> std::collections::BTreeSet<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigv4_credentials_that_change_between_reconnects_keep_the_session_working() {
+    let _watchdog = Watchdog::arm(
+        "sigv4_credentials_that_change_between_reconnects_keep_the_session_working",
+        Duration::from_secs(120),
+    );
     const ROTATIONS: usize = 4;
     let cluster = Cluster::from_env();
     let node = cql4_testkit::node::node();

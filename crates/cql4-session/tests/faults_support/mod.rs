@@ -131,3 +131,36 @@ impl Latencies {
         )
     }
 }
+
+/// Ends the process with a message if the test is still running after `limit`: a starved
+/// runtime never fires its own timers, so a hang must be caught from a thread of its own.
+/// Dropping the guard disarms it.
+pub struct Watchdog(Arc<std::sync::atomic::AtomicBool>);
+
+impl Watchdog {
+    /// Arms the watchdog for the test `what`.
+    pub fn arm(what: &'static str, limit: Duration) -> Self {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while started.elapsed() < limit {
+                if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            eprintln!(
+                "{what}: still running after {limit:?}: hung (the runtime's timers never fired)"
+            );
+            std::process::exit(101);
+        });
+        Self(done)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
