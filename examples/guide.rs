@@ -218,6 +218,34 @@ async fn handle_errors(session: &cql4::Session) {
     }
 }
 
+fn describe(e: &cql4::Error) -> String {
+    use cql4::ErrorKind;
+
+    match e.kind() {
+        // Amazon Keyspaces reports throttling as write and read timeouts.
+        ErrorKind::WriteTimeout => format!("write timeout ({:?})", e.write_type()),
+        ErrorKind::ReadTimeout | ErrorKind::Unavailable => {
+            format!("not enough replicas at {:?}", e.consistency())
+        }
+        // An attempt's timeout or a deadline (`Error::Deadline` says which).
+        ErrorKind::ClientTimeout => "no answer in time".to_owned(),
+        ErrorKind::ConnectionLost => {
+            "connection lost: the request may have been applied".to_owned()
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn resilient(connection: cql4::Config) -> cql4::SessionConfig {
+    use std::time::Duration;
+
+    use cql4::session::{KeyspacesRetryPolicy, SpeculativePolicy};
+
+    cql4::SessionConfig::new(connection)
+        .with_retry_policy(KeyspacesRetryPolicy::new().with_max_retries(10))
+        .with_speculative(SpeculativePolicy::constant(Duration::from_millis(50), 1))
+}
+
 fn main() {
     println!(
         "This example only compiles the code of docs/guide.md; \

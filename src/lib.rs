@@ -24,8 +24,8 @@ pub use cql4_frame as frame;
 pub use cql4_session as session;
 
 pub use cql4_conn::{
-    connect, BatchRequest, Client, Config, Connection, Error, EventType, Events, FromCql, FromRow,
-    PreparedStatement, QueryOptions, QueryResult, RowRef, RowStream, SerializeRow, TlsConfig,
-    ToCql, Unset, Values,
+    connect, BatchRequest, Client, Config, Connection, Error, ErrorKind, EventType, Events,
+    FromCql, FromRow, PreparedStatement, QueryOptions, QueryResult, RowRef, RowStream,
+    SerializeRow, TlsConfig, ToCql, Unset, Values,
 };
 pub use cql4_session::{Session, SessionConfig};

@@ -233,7 +233,9 @@ impl Executor for Session {
         let errors = self.errors.clone();
         let err = |e: cql4_conn::Error| errors.conn_error(&e);
         let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
-        let mut pager = self.session.query_pages(cql, (), &self.options);
+        // A SELECT reads only: the session may retry it on another node or speculate.
+        let options = self.options.clone().with_idempotent(is_select(cql));
+        let mut pager = self.session.query_pages(cql, (), &options);
         let mut printer: Option<Printer> = None;
         let stdout = io::stdout();
         let mut out = BufWriter::new(stdout.lock());
@@ -286,9 +288,47 @@ impl Executor for Session {
     }
 }
 
+/// True for a SELECT statement (leading blanks and comments aside).
+fn is_select(cql: &str) -> bool {
+    let mut rest = cql.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--").or_else(|| rest.strip_prefix("//")) {
+            rest = r.split_once('\n').map_or("", |(_, t)| t).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, t)| t).trim_start();
+        } else {
+            break;
+        }
+    }
+    rest.get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
+        && !rest[6..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_selects_are_idempotent() {
+        for cql in [
+            "SELECT * FROM t",
+            "  select now() from system.local",
+            "-- why\n/* a */ SeLeCt 1 FROM t",
+        ] {
+            assert!(is_select(cql), "{cql}");
+        }
+        for cql in [
+            "INSERT INTO t (a) VALUES (1)",
+            "UPDATE c SET n = n + 1 WHERE k = 1",
+            "selector",
+            "select_x",
+            "/* SELECT */ DELETE FROM t",
+            "",
+        ] {
+            assert!(!is_select(cql), "{cql}");
+        }
+    }
 
     fn runtime() -> Runtime {
         tokio::runtime::Builder::new_current_thread()

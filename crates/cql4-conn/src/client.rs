@@ -153,6 +153,7 @@ impl QueryResult {
 pub struct BatchRequest {
     batch_type: BatchType,
     statements: Vec<(BatchItem, Values)>,
+    idempotent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -167,7 +168,26 @@ impl BatchRequest {
         Self {
             batch_type,
             statements: Vec::new(),
+            idempotent: false,
         }
+    }
+
+    /// The batch's type.
+    pub fn batch_type(&self) -> BatchType {
+        self.batch_type
+    }
+
+    /// Sets the batch's default idempotence (used when [`QueryOptions::idempotent`] is
+    /// `None`): true when running it twice does what running it once does (no counter, no
+    /// list append, no condition). A LOGGED batch's BATCH_LOG write timeout is retried anyway.
+    pub fn set_idempotent(&mut self, idempotent: bool) -> &mut Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// The batch's default idempotence: false unless set.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
     }
 
     /// Adds a query string with its values.

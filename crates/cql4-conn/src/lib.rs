@@ -78,7 +78,7 @@ pub mod testkit;
 
 pub use client::{connect, BatchRequest, Client, QueryResult};
 pub use config::Config;
-pub use error::{CloseReason, Error, Result};
+pub use error::{CloseReason, DeadlineScope, Error, ErrorKind, Result};
 pub use events::{EventType, Events};
 pub use handshake::{DRIVER_NAME, DRIVER_VERSION};
 pub use mux::MuxConfig;

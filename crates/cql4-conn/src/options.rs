@@ -15,7 +15,10 @@ use cql4_frame::request::{BoundValue, CustomPayload, QueryValues};
 /// let options = QueryOptions::new()
 ///     .with_consistency(Consistency::LOCAL_ONE)
 ///     .with_page_size(1000)
-///     .with_timeout(Duration::from_secs(2));
+///     .with_timeout(Duration::from_secs(2))
+///     // A session may retry it, or run it on a second node when the first is slow.
+///     .with_idempotent(true)
+///     .with_overall_timeout(Duration::from_secs(5));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -35,9 +38,23 @@ pub struct QueryOptions {
     pub tracing: bool,
     /// Custom payload sent with the request (§2.2 flag 0x04).
     pub custom_payload: Option<CustomPayload>,
-    /// Timeout of this request (each page separately); default
-    /// [`crate::Config::request_timeout`].
+    /// Timeout of one attempt of this request (each page, each retry and each speculative
+    /// attempt separately); default [`crate::Config::request_timeout`].
     pub timeout: Option<Duration>,
+    /// Whether running the statement twice has the same effect as running it once, so that a
+    /// session may retry it after its bytes may have reached a server, or run it on a second
+    /// node speculatively. `None`: the statement's default
+    /// ([`crate::PreparedStatement::is_idempotent`], [`crate::BatchRequest::is_idempotent`];
+    /// false for a CQL string), as in the mainstream drivers. Counter updates, appends to
+    /// lists and conditional updates (`IF …`) are not idempotent.
+    pub idempotent: Option<bool>,
+    /// Deadline of the whole request across its retries and speculative attempts (a session
+    /// setting; a [`crate::Client`] makes one attempt and ignores it). `None`: no deadline
+    /// beyond the attempts' own timeouts. Each page of a paged statement is one request.
+    pub overall_timeout: Option<Duration>,
+    /// Deadline of a whole [`crate::Pager`] or [`crate::RowStream`], counted from its first
+    /// page request: every page fetched after it fails with a client timeout. `None`: none.
+    pub stream_timeout: Option<Duration>,
 }
 
 impl QueryOptions {
@@ -95,10 +112,31 @@ impl QueryOptions {
         self
     }
 
-    /// Sets this request's timeout.
+    /// Sets the timeout of each attempt of this request.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Marks the statement idempotent (or not), whatever its default.
+    #[must_use]
+    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Sets the deadline of the whole request, across retries and speculative attempts.
+    #[must_use]
+    pub fn with_overall_timeout(mut self, timeout: Duration) -> Self {
+        self.overall_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the deadline of a whole page stream ([`crate::Pager`], [`crate::RowStream`]).
+    #[must_use]
+    pub fn with_stream_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_timeout = Some(timeout);
         self
     }
 }

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use cql4_frame::rows::{ColumnSpec, FromRow, Row, Rows};
@@ -16,7 +17,7 @@ use cql4_frame::{DecodeError, DecodeErrorKind};
 use tokio::task::JoinHandle;
 
 use crate::client::{Client, QueryResult};
-use crate::error::{Error, Result};
+use crate::error::{DeadlineScope, Error, Result};
 use crate::options::{QueryOptions, Values};
 use crate::prepared::PreparedStatement;
 
@@ -76,6 +77,8 @@ struct PageSource {
     statement: Statement,
     values: Values,
     options: QueryOptions,
+    /// End of [`QueryOptions::stream_timeout`], counted from the stream's creation.
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl PageSource {
@@ -85,21 +88,61 @@ impl PageSource {
         values: Values,
         options: &QueryOptions,
     ) -> Self {
+        let deadline = options.stream_timeout.map(|t| {
+            let now = tokio::time::Instant::now();
+            now.checked_add(t)
+                .unwrap_or(now + Duration::from_secs(365 * 24 * 3600))
+        });
         Self {
             fetcher,
             statement,
             values,
             options: options.clone(),
+            deadline,
         }
     }
 
-    /// Fetches the page at `paging_state` (the first page for `None`).
+    /// Fetches the page at `paging_state` (the first page for `None`), within the stream's
+    /// deadline if it has one.
     async fn fetch(self, paging_state: Option<Bytes>) -> Result<QueryResult> {
         let mut options = self.options;
         options.paging_state = paging_state;
-        match &self.statement {
-            Statement::Query(cql) => self.fetcher.fetch_query(cql, self.values, &options).await,
-            Statement::Prepared(p) => self.fetcher.fetch_execute(p, self.values, &options).await,
+        let Some(deadline) = self.deadline else {
+            return Self::fetch_with(&*self.fetcher, &self.statement, self.values, &options).await;
+        };
+        let stream_deadline = |attempts| Error::Deadline {
+            scope: DeadlineScope::Stream,
+            timeout: options.stream_timeout.unwrap_or_default(),
+            attempts,
+        };
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(stream_deadline(0));
+        }
+        // A session stops its retries at the stream's end too, instead of being cut mid-attempt.
+        let mut page_options = options.clone();
+        page_options.overall_timeout = Some(options.overall_timeout.map_or(left, |t| t.min(left)));
+        let fetch = Self::fetch_with(&*self.fetcher, &self.statement, self.values, &page_options);
+        match tokio::time::timeout_at(deadline, fetch).await {
+            Ok(Err(Error::Deadline { attempts, .. }))
+                if tokio::time::Instant::now() >= deadline =>
+            {
+                Err(stream_deadline(attempts))
+            }
+            Ok(r) => r,
+            Err(_) => Err(stream_deadline(1)),
+        }
+    }
+
+    async fn fetch_with(
+        fetcher: &dyn PageFetcher,
+        statement: &Statement,
+        values: Values,
+        options: &QueryOptions,
+    ) -> Result<QueryResult> {
+        match statement {
+            Statement::Query(cql) => fetcher.fetch_query(cql, values, options).await,
+            Statement::Prepared(p) => fetcher.fetch_execute(p, values, options).await,
         }
     }
 }

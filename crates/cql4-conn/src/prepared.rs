@@ -1,6 +1,7 @@
 //! Prepared statements: the id and metadata of a PREPARE, refreshed when the server forgets
 //! them (UNPREPARED).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -25,6 +26,7 @@ pub struct PreparedStatement {
 struct Inner {
     query: String,
     state: RwLock<Arc<State>>,
+    idempotent: AtomicBool,
 }
 
 /// One PREPARE's answer.
@@ -55,6 +57,7 @@ impl std::fmt::Debug for PreparedStatement {
         f.debug_struct("PreparedStatement")
             .field("query", &self.inner.query)
             .field("state", &self.state())
+            .field("idempotent", &self.is_idempotent())
             .finish()
     }
 }
@@ -65,6 +68,7 @@ impl PreparedStatement {
             inner: Arc::new(Inner {
                 query,
                 state: RwLock::new(Arc::new(State::from_prepared(prepared))),
+                idempotent: AtomicBool::new(false),
             }),
         }
     }
@@ -82,6 +86,19 @@ impl PreparedStatement {
             Ok(mut s) => *s = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
+    }
+
+    /// Sets the statement's default idempotence, used when [`crate::QueryOptions::idempotent`]
+    /// is `None`: true lets a session retry it after its bytes may have reached a server and
+    /// run it speculatively. Clones share it (as a session's prepared cache hands out clones,
+    /// setting it on one sets it for every later `prepare` of the same text).
+    pub fn set_idempotent(&self, idempotent: bool) {
+        self.inner.idempotent.store(idempotent, Ordering::Relaxed);
+    }
+
+    /// The statement's default idempotence: false unless [`Self::set_idempotent`] said so.
+    pub fn is_idempotent(&self) -> bool {
+        self.inner.idempotent.load(Ordering::Relaxed)
     }
 
     /// The CQL text.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use cql4_conn::Config;
 
 use crate::endpoint::is_keyspaces_host;
+use crate::retry::{DefaultRetryPolicy, KeyspacesRetryPolicy, RetryPolicy};
+use crate::speculative::SpeculativePolicy;
 use crate::translator::AddressTranslator;
 
 /// How a session finds the cluster and spreads requests over it.
@@ -76,6 +78,15 @@ pub struct SessionConfig {
     /// own addresses. TLS names are unchanged by it: a certificate is verified against the
     /// name set on the template, else the contact point's host name, else the dialed IP.
     pub address_translator: Option<Arc<dyn AddressTranslator>>,
+    /// Whether and where a failed attempt is tried again. `None`:
+    /// [`KeyspacesRetryPolicy`] for Amazon Keyspaces endpoints ([`Self::is_keyspaces`]),
+    /// [`DefaultRetryPolicy`] (Cassandra's semantics) otherwise. Whatever the policy, a
+    /// request that is not idempotent is never retried once it may have been applied (see
+    /// [`crate::retry`]).
+    pub retry_policy: Option<Arc<dyn RetryPolicy>>,
+    /// Extra attempts on other nodes for late idempotent requests. Default
+    /// [`SpeculativePolicy::None`].
+    pub speculative: SpeculativePolicy,
 }
 
 /// Exponential backoff with full jitter between reconnection attempts: the n-th wait is a
@@ -125,6 +136,31 @@ impl SessionConfig {
             keyspace: None,
             max_nodes: 1024,
             address_translator: None,
+            retry_policy: None,
+            speculative: SpeculativePolicy::None,
+        }
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn with_retry_policy(mut self, policy: impl RetryPolicy + 'static) -> Self {
+        self.retry_policy = Some(Arc::new(policy));
+        self
+    }
+
+    /// Sets the speculative execution policy.
+    #[must_use]
+    pub fn with_speculative(mut self, policy: SpeculativePolicy) -> Self {
+        self.speculative = policy;
+        self
+    }
+
+    /// The retry policy after defaults.
+    pub fn effective_retry_policy(&self) -> Arc<dyn RetryPolicy> {
+        match &self.retry_policy {
+            Some(p) => Arc::clone(p),
+            None if self.is_keyspaces() => Arc::new(KeyspacesRetryPolicy::new()),
+            None => Arc::new(DefaultRetryPolicy::new()),
         }
     }
 
@@ -209,6 +245,20 @@ mod tests {
             assert_eq!(c.connections_per_node(), 3, "{host}");
             assert_eq!(c.requests_per_second_budget(), Some(2000), "{host}");
         }
+    }
+
+    #[test]
+    fn keyspaces_endpoints_default_to_the_keyspaces_retry_policy() {
+        let c = SessionConfig::new(Config::new("cassandra.us-east-1.amazonaws.com", 9142));
+        let p = format!("{:?}", c.effective_retry_policy());
+        assert!(p.starts_with("KeyspacesRetryPolicy"), "{p}");
+        let c = SessionConfig::new(Config::new("10.0.0.1", 9042));
+        let p = format!("{:?}", c.effective_retry_policy());
+        assert!(p.starts_with("DefaultRetryPolicy"), "{p}");
+        let c = c.with_retry_policy(crate::retry::NoRetryPolicy::new());
+        let p = format!("{:?}", c.effective_retry_policy());
+        assert!(p.starts_with("NoRetryPolicy"), "{p}");
+        assert_eq!(c.speculative, SpeculativePolicy::None);
     }
 
     #[test]

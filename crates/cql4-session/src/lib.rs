@@ -44,16 +44,24 @@ mod config;
 mod control;
 mod discovery;
 mod endpoint;
+mod execute;
 mod load;
 mod plan;
 mod pool;
+pub mod retry;
 mod session;
 mod shared;
+mod speculative;
 mod statements;
 mod translator;
 mod view;
 
 pub use config::{ReconnectPolicy, SessionConfig};
 pub use endpoint::is_keyspaces_host;
+pub use retry::{
+    DefaultRetryPolicy, KeyspacesRetryPolicy, NoRetryPolicy, RetryContext, RetryDecision,
+    RetryPolicy, StatementKind,
+};
 pub use session::{NodeStatus, Session};
+pub use speculative::SpeculativePolicy;
 pub use translator::{AddressMap, AddressTranslator};

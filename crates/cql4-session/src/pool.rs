@@ -18,6 +18,7 @@ use tokio::task::AbortHandle;
 use crate::backoff::backoff;
 use crate::load::Load;
 use crate::shared::Shared;
+use crate::speculative::LatencyTracker;
 
 /// One open connection and its load.
 #[derive(Debug)]
@@ -49,6 +50,8 @@ pub(crate) struct NodePool {
     /// The I/O tasks of the connections opened, for [`Self::close_connections`]: a request in
     /// flight holds its connection's handle, so dropping the pool's does not close it.
     tasks: Mutex<Vec<AbortHandle>>,
+    /// Recent answer latencies, for speculative execution by percentile.
+    pub(crate) latency: LatencyTracker,
 }
 
 impl NodePool {
@@ -76,6 +79,7 @@ impl NodePool {
             requests: AtomicU64::new(0),
             last_error: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
+            latency: LatencyTracker::default(),
         })
     }
 

@@ -21,9 +21,11 @@ use crate::config::SessionConfig;
 use crate::control;
 use crate::discovery::PeersTable;
 use crate::endpoint::{node_config, split_host_port};
+use crate::execute::Request;
 use crate::load::InFlight;
 use crate::plan::Plan;
 use crate::pool::{NodePool, Pooled};
+use crate::retry::StatementKind;
 use crate::shared::Shared;
 use crate::view::View;
 
@@ -34,7 +36,7 @@ use crate::view::View;
 /// does on its own (discovery, routing, reconnection) and `docs/architecture.md`.
 #[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -47,7 +49,7 @@ pub(crate) struct Inner {
     view: RwLock<Arc<View>>,
     pub(crate) local_dc: Option<String>,
     pub(crate) peers: PeersTable,
-    counter: AtomicU64,
+    pub(crate) counter: AtomicU64,
     subscribers: Mutex<Vec<(mpsc::Sender<Event>, Vec<EventType>)>>,
     closing: AtomicBool,
     control: Mutex<Option<JoinHandle<()>>>,
@@ -253,9 +255,18 @@ impl Session {
         values: impl Into<Values>,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
-        let conn = self.connection(None).await?;
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        self.closing_error(conn.client.query(cql, values, options).await)
+        let values = values.into();
+        let request = Request {
+            kind: StatementKind::Query,
+            idempotent: options.idempotent.unwrap_or(false),
+            options,
+            routing: None,
+        };
+        self.run(request, |client| {
+            let values = values.clone();
+            async move { client.query(cql, values, options).await }
+        })
+        .await
     }
 
     /// Prepares a statement, cached per session by (keyspace, query text): prepared on the
@@ -287,16 +298,33 @@ impl Session {
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         let values = values.into();
-        let conn = self.connection(Some((statement, &values))).await?;
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        self.closing_error(conn.client.execute(statement, values, options).await)
+        let request = Request {
+            kind: StatementKind::Execute,
+            idempotent: options
+                .idempotent
+                .unwrap_or_else(|| statement.is_idempotent()),
+            options,
+            routing: Some((statement, &values)),
+        };
+        self.run(request, |client| {
+            let values = values.clone();
+            async move { client.execute(statement, values, options).await }
+        })
+        .await
     }
 
     /// Runs a BATCH on the next node.
     pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
-        let conn = self.connection(None).await?;
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        self.closing_error(conn.client.batch(batch, options).await)
+        let request = Request {
+            kind: StatementKind::Batch,
+            idempotent: options.idempotent.unwrap_or_else(|| batch.is_idempotent()),
+            options,
+            routing: None,
+        };
+        self.run(request, |client| async move {
+            client.batch(batch, options).await
+        })
+        .await
     }
 
     /// Pages of a CQL string; each page goes to the node routing picks then.
@@ -427,8 +455,10 @@ impl Session {
         let key = routed
             .as_ref()
             .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
-        let tried = match self.pick(&view, key) {
-            Ok(c) => return Ok(c),
+        let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
+        let random = self.inner.shared.random();
+        let tried = match self.pick(&view, key, counter, random) {
+            Ok((_, c)) => return Ok(c),
             Err(tried) => tried,
         };
         for pool in &view.pools {
@@ -437,26 +467,25 @@ impl Session {
         drop(view);
         let timeout = self.inner.config.connection.connect_timeout;
         if self.wait_any_up(timeout).await {
-            if let Ok(c) = self.pick(&self.inner.view(), key) {
+            if let Ok((_, c)) = self.pick(&self.inner.view(), key, counter, random) {
                 return Ok(c);
             }
         }
         Err(self.no_node(tried))
     }
 
-    fn pick(&self, view: &View, key: Option<(&str, &[u8])>) -> Result<Arc<Pooled>, usize> {
-        let replicas: &[NodeIndex] = match (key, &view.topology) {
-            (Some((ks, k)), Some(t)) => t.replicas(ks, k).map_or(&[], |r| r.indexes()),
-            _ => &[],
-        };
-        let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
-        let take = |i: usize| view.pools.get(i).and_then(|p| p.pick());
-        let mut plan = Plan::new(
-            &view.placement,
-            replicas,
-            counter,
-            self.inner.shared.random(),
-        );
+    /// The first node of a request's plan with an open connection (its index in the view),
+    /// or how many nodes the plan held.
+    pub(crate) fn pick(
+        &self,
+        view: &View,
+        key: Option<(&str, &[u8])>,
+        counter: u64,
+        random: u64,
+    ) -> Result<(usize, Arc<Pooled>), usize> {
+        let replicas: &[NodeIndex] = crate::execute::replicas(view, key);
+        let take = |i: usize| view.pools.get(i).and_then(|p| p.pick()).map(|c| (i, c));
+        let mut plan = Plan::new(&view.placement, replicas, counter, random);
         let Some(first) = plan.next() else {
             return Err(0);
         };
@@ -489,7 +518,7 @@ impl Session {
     /// applies.
     /// The bind metadata (whose table names the keyspace) and the routing key of a bound
     /// prepared statement, when token-aware routing applies.
-    fn routing(
+    pub(crate) fn routing(
         &self,
         view: &View,
         statement: &PreparedStatement,
@@ -507,7 +536,7 @@ impl Session {
         Some((metadata, key))
     }
 
-    async fn wait_any_up(&self, timeout: Duration) -> bool {
+    pub(crate) async fn wait_any_up(&self, timeout: Duration) -> bool {
         let view = self.inner.view();
         if view.pools.iter().any(|p| p.is_up()) {
             return true;
@@ -530,14 +559,14 @@ impl Session {
 
     /// A request cut by `close(deadline)` fails with [`Error::SessionClosed`], not with the
     /// closed connection's own reason.
-    fn closing_error<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn closing_error<T>(&self, result: Result<T>) -> Result<T> {
         match result {
             Err(Error::Closed(_)) if self.inner.is_closing() => Err(Error::SessionClosed),
             other => other,
         }
     }
 
-    fn no_node(&self, tried: usize) -> Error {
+    pub(crate) fn no_node(&self, tried: usize) -> Error {
         let last_error = self.inner.view().pools.iter().find_map(|p| p.last_error());
         Error::NoNodeAvailable { tried, last_error }
     }
@@ -646,7 +675,7 @@ impl PageFetcher for Session {
 }
 
 /// The keyspace of a prepared statement's table, borrowed from its bind metadata.
-fn table_keyspace(metadata: &PreparedMetadata) -> Option<&str> {
+pub(crate) fn table_keyspace(metadata: &PreparedMetadata) -> Option<&str> {
     metadata
         .global_table_spec
         .as_ref()

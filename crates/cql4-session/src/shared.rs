@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use crate::backoff::Rng;
 use crate::config::{ReconnectPolicy, SessionConfig};
 use crate::load::Budget;
+use crate::retry::RetryPolicy;
+use crate::speculative::SpeculativePolicy;
 use crate::statements::PreparedCache;
 use crate::translator::AddressTranslator;
 
@@ -28,6 +30,9 @@ pub(crate) struct Shared {
     pub(crate) translator: Option<Arc<dyn AddressTranslator>>,
     origin: Instant,
     rng: Rng,
+    /// The retry policy after defaults.
+    pub(crate) retry: Arc<dyn RetryPolicy>,
+    pub(crate) speculative: SpeculativePolicy,
 }
 
 impl Shared {
@@ -48,6 +53,8 @@ impl Shared {
             translator: config.address_translator.clone(),
             origin: Instant::now(),
             rng: Rng::new(),
+            retry: config.effective_retry_policy(),
+            speculative: config.speculative,
         }
     }
 

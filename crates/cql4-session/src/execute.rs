@@ -1,0 +1,356 @@
+//! The execution loop of one request: the first attempt on the first node of its plan, then
+//! retries as the [`RetryPolicy`](crate::retry::RetryPolicy) decides, speculative attempts as
+//! the [`SpeculativePolicy`] says, all within the request's overall deadline, in one tracing
+//! span.
+//!
+//! Each attempt is a new request on a connection (its own stream id and its own timeout,
+//! [`QueryOptions::timeout`]). Attempts that lose the race (a speculative winner elsewhere,
+//! the deadline) are dropped: the connection keeps their stream ids reserved as orphans until
+//! their late answers come (or their own timeout fires), and the pool's in-flight count drops
+//! at once.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cql4_conn::{Client, DeadlineScope, Error, PreparedStatement, QueryOptions, Result, Values};
+use cql4_frame::rows::PreparedMetadata;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::time::Instant;
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use crate::load::InFlight;
+use crate::plan::Plan;
+use crate::pool::Pooled;
+use crate::retry::{may_have_been_applied, RetryContext, RetryDecision, StatementKind};
+use crate::session::{table_keyspace, Session};
+use crate::view::View;
+
+/// What the loop needs to know of a request besides how to send it.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    pub(crate) kind: StatementKind,
+    pub(crate) idempotent: bool,
+    pub(crate) options: &'a QueryOptions,
+    /// A prepared statement and its values, for token-aware routing and for naming the
+    /// table in the span.
+    pub(crate) routing: Option<(&'a PreparedStatement, &'a Values)>,
+}
+
+/// One attempt's end.
+struct Outcome<T> {
+    node: usize,
+    /// Its number in its chain (1: the chain's first attempt).
+    chain_attempt: u32,
+    speculative: bool,
+    result: Result<T>,
+}
+
+/// Where the request's plan stands: the nodes tried so far are skipped by "next node".
+struct Cursor<'a> {
+    view: &'a View,
+    key: Option<(&'a str, &'a [u8])>,
+    counter: u64,
+    random: u64,
+    used: Vec<usize>,
+}
+
+impl Cursor<'_> {
+    /// The next node of the plan not tried yet that has an open connection.
+    fn next_node(&mut self) -> Option<(usize, Arc<Pooled>)> {
+        let replicas = replicas(self.view, self.key);
+        let plan = Plan::new(&self.view.placement, replicas, self.counter, self.random);
+        for i in plan {
+            if self.used.contains(&i) {
+                continue;
+            }
+            if let Some(conn) = self.view.pools.get(i).and_then(|p| p.pick()) {
+                self.used.push(i);
+                return Some((i, conn));
+            }
+        }
+        None
+    }
+}
+
+pub(crate) fn replicas<'v>(
+    view: &'v View,
+    key: Option<(&str, &[u8])>,
+) -> &'v [cql4_topology::NodeIndex] {
+    match (key, &view.topology) {
+        (Some((ks, k)), Some(t)) => t.replicas(ks, k).map_or(&[], |r| r.indexes()),
+        _ => &[],
+    }
+}
+
+impl Session {
+    /// Runs a request: `send` makes one attempt on the connection it is given (and may be
+    /// called again for each retry or speculative attempt, so it must be able to send the
+    /// same request again).
+    pub(crate) async fn run<T, F, Fut>(&self, request: Request<'_>, send: F) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let metadata = request.routing.map(|(s, _)| s.bind_metadata());
+        let table = metadata
+            .as_deref()
+            .and_then(|m| table_spec(m))
+            .map(|t| (t.keyspace.as_str(), t.table.as_str()));
+        let consistency = request
+            .options
+            .consistency
+            .unwrap_or(self.inner.config.connection.default_consistency);
+        let span = tracing::debug_span!(
+            "cql4.request",
+            kind = request.kind.as_str(),
+            keyspace = table.map(|t| t.0),
+            table = table.map(|t| t.1),
+            consistency = consistency.name().unwrap_or("unknown"),
+            idempotent = request.idempotent,
+            node = Empty,
+            attempts = Empty,
+            speculative = Empty,
+            latency_us = Empty,
+            outcome = Empty,
+        );
+        let started = Instant::now();
+        let attempts = AtomicU32::new(0);
+        let work = self
+            .attempts(&request, &send, &attempts, &span)
+            .instrument(span.clone());
+        let result = match request.options.overall_timeout {
+            Some(timeout) => match tokio::time::timeout(timeout, work).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Deadline {
+                    scope: DeadlineScope::Request,
+                    timeout,
+                    attempts: attempts.load(Ordering::Relaxed),
+                }),
+            },
+            None => work.await,
+        };
+        span.record("attempts", attempts.load(Ordering::Relaxed));
+        span.record(
+            "latency_us",
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
+        match &result {
+            Ok(_) => span.record("outcome", "ok"),
+            Err(e) => span.record("outcome", e.kind().as_str()),
+        };
+        result
+    }
+
+    async fn attempts<T, F, Fut>(
+        &self,
+        request: &Request<'_>,
+        send: &F,
+        attempts: &AtomicU32,
+        span: &tracing::Span,
+    ) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        if self.inner.is_closing() {
+            return Err(Error::SessionClosed);
+        }
+        // One view per request: the routing key, the plan and every retry read the same
+        // topology.
+        let mut view = self.inner.view();
+        let routed = request.routing.and_then(|(s, v)| self.routing(&view, s, v));
+        let key = routed
+            .as_ref()
+            .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
+        let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
+        let random = self.inner.shared.random();
+        let (first, conn) = match self.pick(&view, key, counter, random) {
+            Ok(c) => c,
+            Err(tried) => {
+                view = self.wait_for_a_node(view).await;
+                self.pick(&view, key, counter, random)
+                    .map_err(|_| self.no_node(tried))?
+            }
+        };
+        let mut cursor = Cursor {
+            view: &view,
+            key,
+            counter,
+            random,
+            used: Vec::new(),
+        };
+        cursor.used.push(first);
+        let shared = &self.inner.shared;
+        let speculative = if request.idempotent {
+            shared.speculative
+        } else {
+            crate::speculative::SpeculativePolicy::None
+        };
+        let mut extra = 0;
+        let first_delay = speculative.delay(&view.pools[first].latency);
+        let timer = tokio::time::sleep(first_delay.unwrap_or(Duration::ZERO));
+        tokio::pin!(timer);
+        let mut armed = first_delay.is_some() && speculative.max_extra() > 0;
+
+        let mut running = FuturesUnordered::new();
+        running.push(self.attempt(
+            &view,
+            first,
+            Some(conn),
+            Duration::ZERO,
+            1,
+            false,
+            send,
+            attempts,
+        ));
+        loop {
+            tokio::select! {
+                Some(done) = running.next() => {
+                    let Outcome { node, chain_attempt, speculative: spec, result } = done;
+                    let error = match result {
+                        Ok(r) => {
+                            span.record("node", tracing::field::display(view.pools[node].address));
+                            span.record("speculative", spec);
+                            return Ok(r);
+                        }
+                        Err(e) => self.closing_error(Err::<T, _>(e)).err().unwrap_or(Error::SessionClosed),
+                    };
+                    let decision = self.decide(request, &error, chain_attempt);
+                    let next = match decision {
+                        RetryDecision::SameNode { delay } if view.pools[node].is_up() => {
+                            Some((node, None, delay))
+                        }
+                        // The node lost its last connection: nothing to retry on there.
+                        RetryDecision::SameNode { delay } | RetryDecision::NextNode { delay } => {
+                            cursor.next_node().map(|(i, c)| (i, Some(c), delay))
+                        }
+                        RetryDecision::Fail => None,
+                    };
+                    tracing::debug!(
+                        event = "retry_decision",
+                        node = %view.pools[node].address,
+                        attempt = chain_attempt,
+                        speculative = spec,
+                        error = error.kind().as_str(),
+                        decision = ?decision,
+                        next_node = next.as_ref().map(|n| tracing::field::display(view.pools[n.0].address)),
+                        "attempt failed",
+                    );
+                    if let Some((i, conn, delay)) = next {
+                        running.push(self.attempt(&view, i, conn, delay, chain_attempt + 1, spec, send, attempts));
+                    }
+                    if running.is_empty() {
+                        return Err(error);
+                    }
+                }
+                () = &mut timer, if armed => {
+                    match cursor.next_node() {
+                        Some((i, conn)) => {
+                            extra += 1;
+                            tracing::debug!(
+                                event = "speculative_execution",
+                                node = %view.pools[i].address,
+                                extra,
+                                "answer late: trying another node too",
+                            );
+                            running.push(self.attempt(&view, i, Some(conn), Duration::ZERO, 1, true, send, attempts));
+                            armed = extra < speculative.max_extra();
+                            if let Some(d) = speculative.delay(&view.pools[first].latency) {
+                                timer.as_mut().reset(Instant::now() + d);
+                            } else {
+                                armed = false;
+                            }
+                        }
+                        None => armed = false,
+                    }
+                }
+                else => return Err(self.no_node(cursor.used.len())),
+            }
+        }
+    }
+
+    /// The policy's decision, overridden when retrying is unsafe or pointless.
+    fn decide(&self, request: &Request<'_>, error: &Error, chain_attempt: u32) -> RetryDecision {
+        if self.inner.is_closing() || matches!(error, Error::SessionClosed | Error::Deadline { .. })
+        {
+            return RetryDecision::Fail;
+        }
+        if !request.idempotent && may_have_been_applied(error) {
+            return RetryDecision::Fail;
+        }
+        self.inner.shared.retry.decide(&RetryContext::new(
+            error,
+            request.idempotent,
+            chain_attempt,
+            request.kind,
+        ))
+    }
+
+    /// One attempt on `node`, after `delay`, on `conn` or on the least-loaded connection of
+    /// the node's pool then.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt<T, F, Fut>(
+        &self,
+        view: &View,
+        node: usize,
+        conn: Option<Arc<Pooled>>,
+        delay: Duration,
+        chain_attempt: u32,
+        speculative: bool,
+        send: &F,
+        attempts: &AtomicU32,
+    ) -> Outcome<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let outcome = |result| Outcome {
+            node,
+            chain_attempt,
+            speculative,
+            result,
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let pool = &view.pools[node];
+        let Some(conn) = conn.or_else(|| pool.pick()) else {
+            return outcome(Err(Error::NoNodeAvailable {
+                tried: 1,
+                last_error: pool.last_error(),
+            }));
+        };
+        attempts.fetch_add(1, Ordering::Relaxed);
+        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
+        let start = Instant::now();
+        let result = send(conn.client.clone()).await;
+        // An answer, even an error one, is the node's latency; a timeout or a lost
+        // connection is not.
+        if result.is_ok() || matches!(result, Err(Error::Server(_))) {
+            pool.latency.record(start.elapsed());
+        }
+        outcome(result)
+    }
+
+    /// Asks every pool to reconnect now and waits (up to the connect timeout) for one; the
+    /// view to route on then.
+    async fn wait_for_a_node(&self, view: Arc<View>) -> Arc<View> {
+        for pool in &view.pools {
+            pool.reconnect_now();
+        }
+        drop(view);
+        let timeout = self.inner.config.connection.connect_timeout;
+        self.wait_any_up(timeout).await;
+        self.inner.view()
+    }
+}
+
+fn table_spec(metadata: &PreparedMetadata) -> Option<&cql4_frame::rows::TableSpec> {
+    metadata
+        .global_table_spec
+        .as_ref()
+        .or_else(|| metadata.columns.first()?.table_spec.as_ref())
+}
