@@ -164,3 +164,36 @@ impl Drop for Watchdog {
         self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// Restarts node `n` when dropped while armed (a test that failed after killing it), so that
+/// the tests after it find the whole cluster. Blocks the dropping thread.
+pub struct RestartOnFailure<'a> {
+    cluster: &'a Cluster,
+    node: usize,
+    armed: bool,
+}
+
+impl<'a> RestartOnFailure<'a> {
+    /// Armed for node `node` (1-based).
+    pub fn new(cluster: &'a Cluster, node: usize) -> Self {
+        Self {
+            cluster,
+            node,
+            armed: true,
+        }
+    }
+
+    /// The test restarted the node itself.
+    pub fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for RestartOnFailure<'_> {
+    fn drop(&mut self) {
+        if self.armed && std::thread::panicking() {
+            eprintln!("restarting node {} after the failure", self.node);
+            self.cluster.start_node(self.node);
+        }
+    }
+}
