@@ -1,8 +1,10 @@
 //! Fault injection on the real three-node cluster through the loopback fault proxy: a framed
 //! TLS proxy in front of each node, the session dialing the proxies through its address
 //! translator while the nodes keep their own addresses. Reset storms (no hang, no leak), a
-//! blackholed node (time until the session stops using it) and SigV4 credentials that change
-//! between reconnects. Figures are printed with `eprintln!` for the CI log.
+//! blackholed node (time until the session stops using it; read latency with and without
+//! speculative execution), Amazon Keyspaces throttling emulated by the proxy (WriteTimeout
+//! answers) and SigV4 credentials that change between reconnects. Figures are printed with
+//! `eprintln!` for the CI log.
 
 mod common;
 mod faults_support;
@@ -12,14 +14,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cql4_auth::{Credentials, CredentialsError, CredentialsProvider, SigV4AuthProvider};
-use cql4_conn::QueryOptions;
-use cql4_frame::Consistency;
-use cql4_session::Session;
+use cql4_conn::{ErrorKind, QueryOptions};
+use cql4_frame::value::CqlValue;
+use cql4_frame::{Consistency, Opcode};
+use cql4_session::{KeyspacesRetryPolicy, Session, SpeculativePolicy};
 use cql4_testkit::cluster::Cluster;
-use cql4_testkit::proxy::{Mode, Proxy};
+use cql4_testkit::frames;
+use cql4_testkit::proxy::{Injection, Mode, Proxy};
 
 use faults_support::{
-    at_rest, node_status, proxied_config, proxies, rss_kib, set_all, wait_until, Watchdog,
+    at_rest, node_status, proxied_config, proxies, rss_kib, set_all, wait_until, Latencies,
+    Watchdog,
 };
 
 /// A node read through the session: `system.local` of whichever node the plan picks.
@@ -451,6 +456,238 @@ async fn sigv4_credentials_that_change_between_reconnects_keep_the_session_worki
         "node 1 logged {} session tokens for {} credential sets: {seen:?}",
         seen.len(),
         ROTATIONS + 1
+    );
+    session.close(Duration::from_secs(2)).await;
+}
+
+/// A keyspace (replication 3) and a table of `rows` rows, created through node 1 directly.
+async fn table_with_rows(session: &Session, prefix: &str, rows: i32) -> String {
+    let ks = common::keyspace(prefix);
+    common::schema(
+        session,
+        &format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 3}}"),
+    )
+    .await;
+    common::schema(
+        session,
+        &format!("CREATE TABLE {ks}.t (k int PRIMARY KEY, v int)"),
+    )
+    .await;
+    let direct = cql4_conn::Client::connect(&cql4_testkit::node::node().password_config())
+        .await
+        .expect("connection to node 1");
+    let insert = direct
+        .prepare(&format!("INSERT INTO {ks}.t (k, v) VALUES (?, ?)"))
+        .await
+        .expect("prepare");
+    let all = QueryOptions::new().with_consistency(Consistency::ALL);
+    for k in 0..rows {
+        let values = insert
+            .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
+            .expect("bind");
+        direct.execute(&insert, values, &all).await.expect("insert");
+    }
+    ks
+}
+
+const READS: usize = 600;
+const READERS: usize = 8;
+
+/// `READS` idempotent point reads at ONE, `READERS` at a time; their latencies and failures.
+async fn timed_reads(session: &Session, ks: &str) -> (Latencies, usize) {
+    let select = session
+        .prepare(&format!("SELECT v FROM {ks}.t WHERE k = ?"))
+        .await
+        .expect("prepare");
+    let options = QueryOptions::new()
+        .with_consistency(Consistency::ONE)
+        .with_idempotent(true);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut readers = Vec::new();
+    for _ in 0..READERS {
+        let (session, select, options, next) = (
+            session.clone(),
+            select.clone(),
+            options.clone(),
+            next.clone(),
+        );
+        readers.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            let mut failed = 0;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= READS {
+                    return (took, failed);
+                }
+                let k = i32::try_from(i % 100).expect("small");
+                let values = select.bind(&[Some(CqlValue::Int(k))]).expect("bind");
+                let started = Instant::now();
+                match session.execute(&select, values, &options).await {
+                    Ok(_) => took.push(started.elapsed()),
+                    Err(_) => failed += 1,
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    let mut failed = 0;
+    for r in readers {
+        let (took, f) = r.await.expect("reader");
+        all.extend(took);
+        failed += f;
+    }
+    (Latencies(all), failed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_blackholed_node_read_latency_with_and_without_speculative_execution() {
+    let _watchdog = Watchdog::arm("p99 with a blackholed node", Duration::from_secs(180));
+    let cluster = Cluster::from_env();
+    let proxies = proxies(&cluster).await;
+    let attempt_timeout = Duration::from_millis(500);
+    let speculate_after = Duration::from_millis(50);
+    let session_with = |speculative: SpeculativePolicy| {
+        let mut config = proxied_config(&cluster, &proxies, None);
+        // The blackholed node stays "up" for the whole measure: no heartbeat to notice it, so
+        // only the attempt timeout (then a retry on the next node) or speculation gets a read
+        // past it.
+        config.connection.heartbeat_interval = None;
+        config.connection.request_timeout = attempt_timeout;
+        config.speculative = speculative;
+        Session::connect(config)
+    };
+    let plain = session_with(SpeculativePolicy::None)
+        .await
+        .expect("session");
+    let speculating = session_with(SpeculativePolicy::constant(speculate_after, 2))
+        .await
+        .expect("session");
+    for s in [&plain, &speculating] {
+        wait_until(s, "3 nodes up", Duration::from_secs(20), |s| at_rest(s, 1)).await;
+    }
+    let ks = table_with_rows(&plain, "spec", 100).await;
+
+    let (mut healthy_plain, f1) = timed_reads(&plain, &ks).await;
+    let (mut healthy_spec, f2) = timed_reads(&speculating, &ks).await;
+    proxies[2].set(Mode::Blackhole);
+    let (mut holed_plain, f3) = timed_reads(&plain, &ks).await;
+    let (mut holed_spec, f4) = timed_reads(&speculating, &ks).await;
+    proxies[2].set(Mode::Pass);
+    let victim = cluster.addr(3);
+    eprintln!(
+        "p99 of idempotent reads at ONE ({READS} reads, {READERS} at a time, attempt timeout \
+         {attempt_timeout:?}, heartbeat off):\n  healthy, no speculation: {} ({f1} failed)\n  \
+         healthy, speculation after {speculate_after:?} (2 extra at most): {} ({f2} failed)\n  \
+         node 3 blackholed, no speculation: {} ({f3} failed)\n  node 3 blackholed, \
+         speculation: {} ({f4} failed); node 3 up for both sessions: {}/{}",
+        healthy_plain.summary(),
+        healthy_spec.summary(),
+        holed_plain.summary(),
+        holed_spec.summary(),
+        node_status(&plain, victim).up,
+        node_status(&speculating, victim).up,
+    );
+    // Figures, not timed assertions; what must hold whatever the machine's speed: the reads
+    // succeed (retried or speculated past the hole), and the hole was in their way (reads
+    // without speculation waited for the attempt timeout).
+    assert_eq!(
+        f3 + f4,
+        0,
+        "idempotent reads failed with one node of three blackholed"
+    );
+    assert!(
+        holed_plain.percentile(100.0) >= attempt_timeout,
+        "no read waited for the blackholed node: {}",
+        holed_plain.summary()
+    );
+    plain.close(Duration::from_secs(1)).await;
+    speculating.close(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyspaces_throttling_idempotent_writes_succeed_non_idempotent_fail_visibly() {
+    const WRITES: i32 = 500;
+    let _watchdog = Watchdog::arm("Keyspaces throttling", Duration::from_secs(180));
+    let cluster = Cluster::from_env();
+    let proxies = proxies(&cluster).await;
+    let config =
+        proxied_config(&cluster, &proxies, None).with_retry_policy(KeyspacesRetryPolicy::new());
+    let session = Session::connect(config).await.expect("session");
+    wait_until(&session, "3 nodes up", Duration::from_secs(20), |s| {
+        at_rest(s, 1)
+    })
+    .await;
+    let ks = table_with_rows(&session, "throttle", 0).await;
+    let insert = session
+        .prepare(&format!("INSERT INTO {ks}.t (k, v) VALUES (?, ?)"))
+        .await
+        .expect("prepare");
+    // Every tenth EXECUTE (the writes: nothing else is executed), counted over the three
+    // proxies, is answered WriteTimeout by the proxy, as Amazon Keyspaces answers a throttled
+    // write; the node never sees it.
+    let executes = Arc::new(AtomicUsize::new(0));
+    let throttled = Arc::new(AtomicUsize::new(0));
+    for p in &proxies {
+        let (executes, throttled) = (executes.clone(), throttled.clone());
+        p.set(Mode::Inject(Injection::when(
+            Opcode::EXECUTE,
+            move |stream, _| {
+                (executes.fetch_add(1, Ordering::SeqCst) % 10 == 9).then(|| {
+                    throttled.fetch_add(1, Ordering::SeqCst);
+                    frames::response(stream, frames::write_timeout("SIMPLE"))
+                })
+            },
+        )));
+    }
+    let write_all = |idempotent: bool, base: i32| {
+        let (session, insert) = (session.clone(), insert.clone());
+        async move {
+            let options = QueryOptions::new()
+                .with_consistency(Consistency::QUORUM)
+                .with_idempotent(idempotent);
+            let mut failures = Vec::new();
+            for k in base..base + WRITES {
+                let values = insert
+                    .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
+                    .expect("bind");
+                if let Err(e) = session.execute(&insert, values, &options).await {
+                    failures.push(e.kind());
+                }
+            }
+            failures
+        }
+    };
+    let started = Instant::now();
+    let idempotent_failures = write_all(true, 0).await;
+    let idempotent_time = started.elapsed();
+    let throttled_idempotent = throttled.swap(0, Ordering::SeqCst);
+    let plain_failures = write_all(false, 10_000).await;
+    let throttled_plain = throttled.load(Ordering::SeqCst);
+    for p in &proxies {
+        p.set(Mode::Pass);
+    }
+    eprintln!(
+        "Keyspaces throttling emulated (every 10th EXECUTE answered WriteTimeout by the proxy, \
+         KeyspacesRetryPolicy): idempotent: {WRITES} writes, {throttled_idempotent} throttled \
+         attempts retried, {} failed, {idempotent_time:?}; not idempotent: {WRITES} writes, \
+         {throttled_plain} throttled, {} failed",
+        idempotent_failures.len(),
+        plain_failures.len()
+    );
+    assert!(
+        throttled_idempotent >= WRITES as usize / 10,
+        "the proxy throttled nothing"
+    );
+    assert!(
+        idempotent_failures.is_empty(),
+        "idempotent writes failed under the Keyspaces policy: {idempotent_failures:?}"
+    );
+    // Each throttled write that is not idempotent fails, as a WriteTimeout: none is retried
+    // (it may have been applied), none hidden.
+    assert_eq!(plain_failures.len(), throttled_plain, "{plain_failures:?}");
+    assert!(
+        plain_failures.iter().all(|k| *k == ErrorKind::WriteTimeout),
+        "{plain_failures:?}"
     );
     session.close(Duration::from_secs(2)).await;
 }
