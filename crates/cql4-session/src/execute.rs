@@ -26,6 +26,7 @@ use crate::plan::Plan;
 use crate::pool::Pooled;
 use crate::retry::{may_have_been_applied, RetryContext, RetryDecision, StatementKind};
 use crate::session::{table_keyspace, Session};
+use crate::speculative::SpeculativePolicy;
 use crate::view::View;
 
 /// What the loop needs to know of a request besides how to send it.
@@ -54,6 +55,8 @@ struct Cursor<'a> {
     key: Option<(&'a str, &'a [u8])>,
     counter: u64,
     random: u64,
+    first: usize,
+    /// The nodes tried after the first (allocated on the first retry elsewhere only).
     used: Vec<usize>,
 }
 
@@ -63,7 +66,7 @@ impl Cursor<'_> {
         let replicas = replicas(self.view, self.key);
         let plan = Plan::new(&self.view.placement, replicas, self.counter, self.random);
         for i in plan {
-            if self.used.contains(&i) {
+            if i == self.first || self.used.contains(&i) {
                 continue;
             }
             if let Some(conn) = self.view.pools.get(i).and_then(|p| p.pick()) {
@@ -94,7 +97,11 @@ impl Session {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let metadata = request.routing.map(|(s, _)| s.bind_metadata());
+        // The table's name costs a clone of the statement's metadata: only for a subscriber.
+        let metadata = request
+            .routing
+            .filter(|_| tracing::enabled!(tracing::Level::DEBUG))
+            .map(|(s, _)| s.bind_metadata());
         let table = metadata
             .as_deref()
             .and_then(|m| table_spec(m))
@@ -180,23 +187,18 @@ impl Session {
             key,
             counter,
             random,
+            first,
             used: Vec::new(),
         };
-        cursor.used.push(first);
-        let shared = &self.inner.shared;
         let speculative = if request.idempotent {
-            shared.speculative
+            self.inner.shared.speculative
         } else {
-            crate::speculative::SpeculativePolicy::None
+            SpeculativePolicy::None
         };
-        let mut extra = 0;
-        let first_delay = speculative.delay(&view.pools[first].latency);
-        let timer = tokio::time::sleep(first_delay.unwrap_or(Duration::ZERO));
-        tokio::pin!(timer);
-        let mut armed = first_delay.is_some() && speculative.max_extra() > 0;
-
-        let mut running = FuturesUnordered::new();
-        running.push(self.attempt(
+        let first_delay = speculative
+            .delay(&view.pools[first].latency)
+            .filter(|_| speculative.max_extra() > 0);
+        let first_attempt = self.attempt(
             &view,
             first,
             Some(conn),
@@ -205,71 +207,134 @@ impl Session {
             false,
             send,
             attempts,
-        ));
+        );
+        let Some(first_delay) = first_delay else {
+            // One attempt at a time: no set of futures to allocate.
+            let mut outcome = first_attempt.await;
+            loop {
+                let Outcome {
+                    node,
+                    chain_attempt,
+                    result,
+                    ..
+                } = outcome;
+                let error = match result {
+                    Ok(r) => {
+                        record_node(span, &view, node, false);
+                        return Ok(r);
+                    }
+                    Err(e) => self.closing(e),
+                };
+                match self.next_attempt(request, &mut cursor, node, chain_attempt, false, &error) {
+                    Some((i, conn, delay)) => {
+                        let next = chain_attempt + 1;
+                        outcome = self
+                            .attempt(&view, i, conn, delay, next, false, send, attempts)
+                            .await;
+                    }
+                    None => {
+                        record_node(span, &view, node, false);
+                        return Err(error);
+                    }
+                }
+            }
+        };
+        let timer = tokio::time::sleep(first_delay);
+        tokio::pin!(timer);
+        let mut armed = true;
+        let mut extra = 0;
+        let mut running = FuturesUnordered::new();
+        running.push(first_attempt);
         loop {
             tokio::select! {
                 Some(done) = running.next() => {
                     let Outcome { node, chain_attempt, speculative: spec, result } = done;
                     let error = match result {
                         Ok(r) => {
-                            span.record("node", tracing::field::display(view.pools[node].address));
-                            span.record("speculative", spec);
+                            record_node(span, &view, node, spec);
                             return Ok(r);
                         }
-                        Err(e) => self.closing_error(Err::<T, _>(e)).err().unwrap_or(Error::SessionClosed),
+                        Err(e) => self.closing(e),
                     };
-                    let decision = self.decide(request, &error, chain_attempt);
-                    let next = match decision {
-                        RetryDecision::SameNode { delay } if view.pools[node].is_up() => {
-                            Some((node, None, delay))
-                        }
-                        // The node lost its last connection: nothing to retry on there.
-                        RetryDecision::SameNode { delay } | RetryDecision::NextNode { delay } => {
-                            cursor.next_node().map(|(i, c)| (i, Some(c), delay))
-                        }
-                        RetryDecision::Fail => None,
-                    };
-                    tracing::debug!(
-                        event = "retry_decision",
-                        node = %view.pools[node].address,
-                        attempt = chain_attempt,
-                        speculative = spec,
-                        error = error.kind().as_str(),
-                        decision = ?decision,
-                        next_node = next.as_ref().map(|n| tracing::field::display(view.pools[n.0].address)),
-                        "attempt failed",
-                    );
+                    let next = self.next_attempt(request, &mut cursor, node, chain_attempt, spec, &error);
                     if let Some((i, conn, delay)) = next {
-                        running.push(self.attempt(&view, i, conn, delay, chain_attempt + 1, spec, send, attempts));
+                        let n = chain_attempt + 1;
+                        running.push(self.attempt(&view, i, conn, delay, n, spec, send, attempts));
                     }
                     if running.is_empty() {
+                        record_node(span, &view, node, spec);
                         return Err(error);
                     }
                 }
                 () = &mut timer, if armed => {
-                    match cursor.next_node() {
-                        Some((i, conn)) => {
-                            extra += 1;
-                            tracing::debug!(
-                                event = "speculative_execution",
-                                node = %view.pools[i].address,
-                                extra,
-                                "answer late: trying another node too",
-                            );
-                            running.push(self.attempt(&view, i, Some(conn), Duration::ZERO, 1, true, send, attempts));
-                            armed = extra < speculative.max_extra();
-                            if let Some(d) = speculative.delay(&view.pools[first].latency) {
-                                timer.as_mut().reset(Instant::now() + d);
-                            } else {
-                                armed = false;
-                            }
+                    let Some((i, conn)) = cursor.next_node() else {
+                        armed = false;
+                        continue;
+                    };
+                    extra += 1;
+                    tracing::debug!(
+                        event = "speculative_execution",
+                        node = %view.pools[i].address,
+                        extra,
+                        "answer late: trying another node too",
+                    );
+                    let zero = Duration::ZERO;
+                    running.push(self.attempt(&view, i, Some(conn), zero, 1, true, send, attempts));
+                    match speculative.delay(&view.pools[first].latency) {
+                        Some(d) if extra < speculative.max_extra() => {
+                            timer.as_mut().reset(Instant::now() + d);
                         }
-                        None => armed = false,
+                        _ => armed = false,
                     }
                 }
-                else => return Err(self.no_node(cursor.used.len())),
+                else => return Err(self.no_node(cursor.used.len() + 1)),
             }
         }
+    }
+
+    /// A failed attempt's error as the caller sees it: a connection cut by `close` is the
+    /// session's closing.
+    fn closing(&self, error: Error) -> Error {
+        match error {
+            Error::Closed(_) if self.inner.is_closing() => Error::SessionClosed,
+            e => e,
+        }
+    }
+
+    /// Where (node, connection if already picked, wait) the chain of a failed attempt goes on,
+    /// if it does.
+    fn next_attempt(
+        &self,
+        request: &Request<'_>,
+        cursor: &mut Cursor<'_>,
+        node: usize,
+        chain_attempt: u32,
+        speculative: bool,
+        error: &Error,
+    ) -> Option<(usize, Option<Arc<Pooled>>, Duration)> {
+        let view = cursor.view;
+        let decision = self.decide(request, error, chain_attempt);
+        let next = match decision {
+            RetryDecision::SameNode { delay } if view.pools[node].is_up() => {
+                Some((node, None, delay))
+            }
+            // A node that lost its last connection has nothing to retry on: the next one.
+            RetryDecision::SameNode { delay } | RetryDecision::NextNode { delay } => {
+                cursor.next_node().map(|(i, c)| (i, Some(c), delay))
+            }
+            RetryDecision::Fail => None,
+        };
+        tracing::debug!(
+            event = "retry_decision",
+            node = %view.pools[node].address,
+            attempt = chain_attempt,
+            speculative,
+            error = error.kind().as_str(),
+            decision = ?decision,
+            next_node = next.as_ref().map(|n| tracing::field::display(view.pools[n.0].address)),
+            "attempt failed",
+        );
+        next
     }
 
     /// The policy's decision, overridden when retrying is unsafe or pointless.
@@ -327,11 +392,21 @@ impl Session {
         let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
         let start = Instant::now();
         let result = send(conn.client.clone()).await;
+        let latency = start.elapsed();
         // An answer, even an error one, is the node's latency; a timeout or a lost
         // connection is not.
         if result.is_ok() || matches!(result, Err(Error::Server(_))) {
-            pool.latency.record(start.elapsed());
+            pool.latency.record(latency);
         }
+        tracing::debug!(
+            event = "attempt",
+            node = %pool.address,
+            attempt = chain_attempt,
+            speculative,
+            latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            outcome = result.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok"),
+            "attempt ended",
+        );
         outcome(result)
     }
 
@@ -346,6 +421,12 @@ impl Session {
         self.wait_any_up(timeout).await;
         self.inner.view()
     }
+}
+
+/// The node whose answer (or last error) the request returns.
+fn record_node(span: &tracing::Span, view: &View, node: usize, speculative: bool) {
+    span.record("node", tracing::field::display(view.pools[node].address));
+    span.record("speculative", speculative);
 }
 
 fn table_spec(metadata: &PreparedMetadata) -> Option<&cql4_frame::rows::TableSpec> {

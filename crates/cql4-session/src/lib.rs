@@ -32,6 +32,12 @@
 //!   gets no requests.
 //! - **Reconnection**: exponential backoff with jitter, in the background; an UP event
 //!   triggers an attempt at once; credentials are resolved at every handshake.
+//! - **Retries and speculative execution**: a failed attempt is tried again as the
+//!   [`RetryPolicy`] decides ([`DefaultRetryPolicy`], [`KeyspacesRetryPolicy`] for Amazon
+//!   Keyspaces endpoints, [`NoRetryPolicy`]), never when the request is not idempotent and may
+//!   have been applied; a late idempotent request may also go to the next node
+//!   ([`SpeculativePolicy`]); [`cql4_conn::QueryOptions::overall_timeout`] bounds it all. Each
+//!   request runs in a `cql4.request` tracing span.
 //! - **Amazon Keyspaces**: its emulated `system.local`/`system.peers` (loopback addresses,
 //!   the control node among its own peers, a partitioner that is not Murmur3), its refusals
 //!   (QUORUM for system queries, PREPARE of system tables) and its certificates (naming the

@@ -257,6 +257,16 @@ pub struct KeyspacesRetryPolicy {
     rng: Rng,
 }
 
+impl Clone for KeyspacesRetryPolicy {
+    /// The same settings, with a random source of its own.
+    fn clone(&self) -> Self {
+        Self {
+            rng: Rng::new(),
+            ..*self
+        }
+    }
+}
+
 impl Default for KeyspacesRetryPolicy {
     fn default() -> Self {
         Self::new()

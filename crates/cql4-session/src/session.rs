@@ -249,6 +249,13 @@ impl Session {
     }
 
     /// Runs a CQL string on the next node, round robin in the local data center.
+    ///
+    /// A failed attempt is tried again as [`SessionConfig::retry_policy`] decides — never
+    /// when the request is not idempotent ([`QueryOptions::idempotent`], false by default for
+    /// a CQL string) and may have been applied — and an idempotent request that is late may
+    /// also go to the next node ([`SessionConfig::speculative`]); all within
+    /// [`QueryOptions::overall_timeout`]. The same holds for [`Self::execute`] and
+    /// [`Self::batch`].
     pub async fn query(
         &self,
         cql: &str,
@@ -290,7 +297,9 @@ impl Session {
 
     /// Executes a prepared statement on a replica of its partition when the cluster has a
     /// token map (replicas of the local data center, starting at a random one), else round
-    /// robin. A node that does not know the statement gets it prepared again.
+    /// robin. A node that does not know the statement gets it prepared again. Not idempotent
+    /// unless the options or [`PreparedStatement::set_idempotent`] say so; retried and
+    /// speculated as [`Self::query`] says.
     pub async fn execute(
         &self,
         statement: &PreparedStatement,
@@ -313,7 +322,8 @@ impl Session {
         .await
     }
 
-    /// Runs a BATCH on the next node.
+    /// Runs a BATCH on the next node; retried as [`Self::query`] says (idempotence:
+    /// [`QueryOptions::idempotent`], else [`BatchRequest::is_idempotent`]).
     pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
         let request = Request {
             kind: StatementKind::Batch,

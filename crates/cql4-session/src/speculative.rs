@@ -28,7 +28,9 @@ pub enum SpeculativePolicy {
     },
     /// Another attempt when the answer is later than the `percentile` (e.g. 99.0) of the
     /// first node's recent latencies, then again after each such wait, up to `max_extra`
-    /// extra attempts. No speculation on a node with fewer than 100 answers recorded.
+    /// extra attempts. No speculation on a node with fewer than 100 answers recorded. The
+    /// threshold is the node's own: this catches a node that becomes slow (a stall, a lost
+    /// host), not one that was slow all along — a constant delay does.
     Percentile {
         /// The percentile, in `(0, 100]`.
         percentile: f64,
