@@ -9,6 +9,7 @@ use cql4_conn::Config;
 use crate::endpoint::is_keyspaces_host;
 use crate::retry::{DefaultRetryPolicy, KeyspacesRetryPolicy, RetryPolicy};
 use crate::speculative::SpeculativePolicy;
+use crate::translator::AddressTranslator;
 
 /// How a session finds the cluster and spreads requests over it.
 ///
@@ -71,6 +72,12 @@ pub struct SessionConfig {
     /// so a server listing thousands of peers cannot make the client open thousands of
     /// connections. Default 1,024.
     pub max_nodes: usize,
+    /// Maps each node's address (a contact point's, or the `rpc_address` its `system.local`
+    /// or `system.peers_v2` row reports) to the address dialed, for nodes reachable only
+    /// through NAT, port forwarding, VPC endpoints or a proxy. `None`: dial nodes at their
+    /// own addresses. TLS names are unchanged by it: a certificate is verified against the
+    /// name set on the template, else the contact point's host name, else the dialed IP.
+    pub address_translator: Option<Arc<dyn AddressTranslator>>,
     /// Whether and where a failed attempt is tried again. `None`:
     /// [`KeyspacesRetryPolicy`] for Amazon Keyspaces endpoints ([`Self::is_keyspaces`]),
     /// [`DefaultRetryPolicy`] (Cassandra's semantics) otherwise. Whatever the policy, a
@@ -128,6 +135,7 @@ impl SessionConfig {
             token_aware: true,
             keyspace: None,
             max_nodes: 1024,
+            address_translator: None,
             retry_policy: None,
             speculative: SpeculativePolicy::None,
         }
@@ -167,6 +175,13 @@ impl SessionConfig {
     #[must_use]
     pub fn with_local_datacenter(mut self, dc: impl Into<String>) -> Self {
         self.local_datacenter = Some(dc.into());
+        self
+    }
+
+    /// Sets the address translator ([`SessionConfig::address_translator`]).
+    #[must_use]
+    pub fn with_address_translator(mut self, translator: Arc<dyn AddressTranslator>) -> Self {
+        self.address_translator = Some(translator);
         self
     }
 

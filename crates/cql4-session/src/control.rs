@@ -14,6 +14,7 @@ use crate::backoff::backoff;
 use crate::discovery::read_topology;
 use crate::endpoint::node_config;
 use crate::session::Inner;
+use crate::translator::AddressTranslator;
 
 const EVENTS: [EventType; 3] = [
     EventType::TopologyChange,
@@ -31,6 +32,7 @@ pub(crate) async fn connect_any(
     candidates: &[(String, SocketAddr)],
     template: &Config,
     contact_host: &str,
+    translator: Option<&dyn AddressTranslator>,
 ) -> Result<(Client, Events, (String, SocketAddr))> {
     let mut last = None;
     for (host, address) in candidates {
@@ -41,7 +43,7 @@ pub(crate) async fn connect_any(
         } else {
             host
         };
-        let config = node_config(template, name, *address);
+        let config = node_config(template, name, *address, translator);
         match Client::connect(&config).await {
             Ok(client) => match client.register(&EVENTS).await {
                 Ok(events) => return Ok((client, events, (host.clone(), *address))),
@@ -80,8 +82,13 @@ pub(crate) async fn run(
                 return;
             }
             let candidates = candidates(&inner);
-            let result =
-                connect_any(&candidates, &inner.config.connection, &inner.contact_host).await;
+            let result = connect_any(
+                &candidates,
+                &inner.config.connection,
+                &inner.contact_host,
+                inner.shared.translator(),
+            )
+            .await;
             match result {
                 Ok((c, e, addr)) => {
                     tracing::info!(node = %addr.1, "control connection open");

@@ -5,6 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use cql4_conn::Config;
 
+use crate::translator::AddressTranslator;
+
 /// True for Amazon Keyspaces service endpoints: `cassandra.<region>.amazonaws.com`,
 /// `cassandra-fips.<region>.amazonaws.com`, dual-stack `cassandra.<region>.api.aws`, and
 /// their China-region `amazonaws.com.cn` forms.
@@ -43,14 +45,24 @@ pub(crate) fn split_host_port(contact: &str, default_port: u16) -> (String, u16)
     }
 }
 
-/// The settings of a connection to `address`, from the session's template. The node is dialed
-/// by IP; its certificate is verified against the template's server name, or else against the
-/// contact point's host name when that is a name (Amazon Keyspaces certificates name the
-/// endpoint, never a peer's IP) — never left unverified.
-pub(crate) fn node_config(template: &Config, contact_host: &str, address: SocketAddr) -> Config {
+/// The settings of a connection to the node known as `address`, from the session's template.
+/// The node is dialed by IP, at `address` or where `translator` maps it; its certificate is
+/// verified against the template's server name, or else against the contact point's host name
+/// when that is a name (Amazon Keyspaces certificates name the endpoint, never a peer's IP),
+/// or else against the dialed IP — never left unverified.
+pub(crate) fn node_config(
+    template: &Config,
+    contact_host: &str,
+    address: SocketAddr,
+    translator: Option<&dyn AddressTranslator>,
+) -> Config {
+    let dialed = translator.map_or(address, |t| t.translate(address));
+    if dialed != address {
+        tracing::debug!(node = %address, %dialed, "address translated");
+    }
     let mut config = template.clone();
-    config.host = address.ip().to_string();
-    config.port = address.port();
+    config.host = dialed.ip().to_string();
+    config.port = dialed.port();
     if let Some(tls) = &mut config.tls {
         if tls.server_name_override().is_none() && contact_host.parse::<IpAddr>().is_err() {
             *tls = tls.clone().with_server_name(contact_host);
@@ -104,7 +116,7 @@ mod tests {
         let mut template = Config::new("cassandra.us-east-1.amazonaws.com", 9142);
         template.tls = Some(TlsConfig::new());
         let peer: SocketAddr = "3.4.5.6:9142".parse().expect("addr");
-        let c = node_config(&template, "cassandra.us-east-1.amazonaws.com", peer);
+        let c = node_config(&template, "cassandra.us-east-1.amazonaws.com", peer, None);
         assert_eq!(c.host, "3.4.5.6");
         let tls = c.tls.expect("tls kept");
         assert_eq!(
@@ -118,15 +130,41 @@ mod tests {
         let mut template = Config::new("10.0.0.1", 9142);
         template.tls = Some(TlsConfig::new());
         let peer: SocketAddr = "10.0.0.2:9142".parse().expect("addr");
-        let c = node_config(&template, "10.0.0.1", peer);
+        let c = node_config(&template, "10.0.0.1", peer, None);
         assert_eq!(c.tls.expect("tls").server_name_override(), None);
         template.tls = Some(TlsConfig::new().with_server_name("node.test"));
-        let c = node_config(&template, "cassandra.example.com", peer);
+        let c = node_config(&template, "cassandra.example.com", peer, None);
         assert_eq!(
             c.tls.expect("tls").server_name_override(),
             Some("node.test")
         );
         template.tls = None;
-        assert!(node_config(&template, "h", peer).tls.is_none());
+        assert!(node_config(&template, "h", peer, None).tls.is_none());
+    }
+
+    #[test]
+    fn the_translator_chooses_the_dialed_address_and_leaves_tls_names_alone() {
+        use crate::translator::AddressMap;
+        let peer: SocketAddr = "10.0.0.2:9142".parse().expect("addr");
+        let proxy: SocketAddr = "127.0.0.1:40002".parse().expect("addr");
+        let map = AddressMap::new().with(peer, proxy);
+        let mut template = Config::new("cassandra.us-east-1.amazonaws.com", 9142);
+        template.tls = Some(TlsConfig::new());
+        let c = node_config(
+            &template,
+            "cassandra.us-east-1.amazonaws.com",
+            peer,
+            Some(&map),
+        );
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 40002));
+        assert_eq!(
+            c.tls.expect("tls").server_name_override(),
+            Some("cassandra.us-east-1.amazonaws.com")
+        );
+        // An address the table does not know is dialed as it is.
+        let other: SocketAddr = "10.0.0.3:9142".parse().expect("addr");
+        let c = node_config(&template, "10.0.0.1", other, Some(&map));
+        assert_eq!((c.host.as_str(), c.port), ("10.0.0.3", 9142));
+        assert_eq!(c.tls.expect("tls").server_name_override(), None);
     }
 }

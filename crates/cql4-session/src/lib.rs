@@ -59,6 +59,7 @@ mod session;
 mod shared;
 mod speculative;
 mod statements;
+mod translator;
 mod view;
 
 pub use config::{ReconnectPolicy, SessionConfig};
@@ -69,3 +70,4 @@ pub use retry::{
 };
 pub use session::{NodeStatus, Session};
 pub use speculative::SpeculativePolicy;
+pub use translator::{AddressMap, AddressTranslator};

@@ -116,10 +116,24 @@ impl NodePool {
     pub(crate) fn pick(&self) -> Option<Arc<Pooled>> {
         let now = self.shared.now_ms();
         let conns = self.conns.lock().ok()?;
-        let best = conns
+        let Some(best) = conns
             .iter()
             .filter(|c| !c.client.is_closed())
-            .min_by_key(|c| c.load.in_flight())?;
+            .min_by_key(|c| c.load.in_flight())
+        else {
+            // Every connection closed before the maintenance task pruned them: prune now, so
+            // the node reads as down at once. Left "up", a caller would be sent back without
+            // waiting for a reconnection, and callers retrying in a loop would keep the
+            // runtime's threads (and the maintenance task) from ever running (a reset storm
+            // on a 2-thread runtime did exactly that).
+            let had = !conns.is_empty();
+            drop(conns);
+            if had {
+                self.prune();
+                self.wake.notify_one();
+            }
+            return None;
+        };
         let best = Arc::clone(best);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let over = best.load.is_over(self.shared.budget, now)

@@ -112,8 +112,13 @@ impl Session {
             return Self::connect_single(config, contacts, contact_host, shared).await;
         }
         let peers = PeersTable::new();
-        let (client, events, contact) =
-            control::connect_any(&contacts, &config.connection, &contact_host).await?;
+        let (client, events, contact) = control::connect_any(
+            &contacts,
+            &config.connection,
+            &contact_host,
+            shared.translator(),
+        )
+        .await?;
         let topology = crate::discovery::read_topology(&client, contact.1, &peers).await?;
         let local_dc = config
             .local_datacenter
@@ -174,7 +179,7 @@ impl Session {
         for (host, address) in &contacts {
             let pool = NodePool::new(
                 *address,
-                node_config(&config.connection, host, *address),
+                node_config(&config.connection, host, *address, shared.translator()),
                 Arc::clone(&shared),
             );
             match pool.open_first().await {

@@ -11,6 +11,7 @@ use crate::load::Budget;
 use crate::retry::RetryPolicy;
 use crate::speculative::SpeculativePolicy;
 use crate::statements::PreparedCache;
+use crate::translator::AddressTranslator;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -25,6 +26,8 @@ pub(crate) struct Shared {
     keyspace_generation: AtomicU64,
     /// Prepared statements, prepared again on a node that comes back.
     pub(crate) prepared: PreparedCache,
+    /// Where each node is dialed ([`SessionConfig::address_translator`]).
+    pub(crate) translator: Option<Arc<dyn AddressTranslator>>,
     origin: Instant,
     rng: Rng,
     /// The retry policy after defaults.
@@ -47,6 +50,7 @@ impl Shared {
             keyspace: RwLock::new(config.keyspace.clone()),
             keyspace_generation: AtomicU64::new(0),
             prepared: PreparedCache::new(config.connection.prepared_cache_size),
+            translator: config.address_translator.clone(),
             origin: Instant::now(),
             rng: Rng::new(),
             retry: config.effective_retry_policy(),
@@ -57,6 +61,11 @@ impl Shared {
     /// Milliseconds since the session started.
     pub(crate) fn now_ms(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The address translator, if any.
+    pub(crate) fn translator(&self) -> Option<&dyn AddressTranslator> {
+        self.translator.as_deref()
     }
 
     pub(crate) fn random(&self) -> u64 {

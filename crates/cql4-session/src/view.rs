@@ -69,7 +69,7 @@ impl View {
                     tracing::info!(node = %n.address, dc = ?n.datacenter, "node added");
                     NodePool::start(
                         n.address,
-                        node_config(template, contact_host, n.address),
+                        node_config(template, contact_host, n.address, shared.translator()),
                         Arc::clone(shared),
                     )
                 })

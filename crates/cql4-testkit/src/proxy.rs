@@ -15,6 +15,9 @@
 //!   [`Mode::Inject`] answers matching requests itself instead of forwarding them. A header
 //!   from either side declaring a body over the codec's limit (`DecodeLimits::max_frame_body`)
 //!   closes the client's connection rather than be buffered.
+//! - [`Proxy::start_framed_tls`] is a framed proxy in front of a TLS-only node: it accepts
+//!   plain TCP from the client and speaks TLS to the node, so the faults still act on
+//!   plaintext frames (the client connects without TLS; its login still runs end to end).
 //!
 //! ```no_run
 //! # async fn run() {
@@ -39,9 +42,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use cql4_conn::TlsConfig;
 use cql4_frame::response::Response;
 use cql4_frame::{DecodeLimits, Opcode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{AbortHandle, JoinHandle};
@@ -90,13 +95,27 @@ impl Mode {
 #[derive(Clone)]
 pub struct Injection {
     opcode: Opcode,
-    answer: Arc<dyn Fn(i16) -> Vec<u8> + Send + Sync>,
+    answer: Arc<Answer>,
 }
+
+/// Given a request's stream and whole frame (header included): the bytes to answer with, or
+/// `None` to forward it.
+type Answer = dyn Fn(i16, &[u8]) -> Option<Vec<u8>> + Send + Sync;
 
 impl Injection {
     /// Requests with `opcode` are answered with `answer(stream)`: any bytes, a well-formed
     /// frame or not.
     pub fn new(opcode: Opcode, answer: impl Fn(i16) -> Vec<u8> + Send + Sync + 'static) -> Self {
+        Self::when(opcode, move |stream, _| Some(answer(stream)))
+    }
+
+    /// Requests with `opcode` are shown to `answer(stream, frame)` (the whole frame, header
+    /// included): it returns the bytes to answer with, or `None` to forward the request (to
+    /// answer some of them only: one in ten, those of one statement…).
+    pub fn when(
+        opcode: Opcode,
+        answer: impl Fn(i16, &[u8]) -> Option<Vec<u8>> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             opcode,
             answer: Arc::new(answer),
@@ -129,6 +148,7 @@ impl Modes {
 pub struct Proxy {
     addr: SocketAddr,
     framed: bool,
+    target: SocketAddr,
     modes: watch::Sender<Modes>,
     connections: Arc<AtomicUsize>,
     accept_task: JoinHandle<()>,
@@ -140,6 +160,7 @@ impl std::fmt::Debug for Proxy {
         f.debug_struct("Proxy")
             .field("addr", &self.addr)
             .field("framed", &self.framed)
+            .field("target", &self.target)
             .field("modes", &*self.modes.borrow())
             .finish_non_exhaustive()
     }
@@ -149,16 +170,28 @@ impl Proxy {
     /// A byte-transparent proxy in front of `host:port` (TLS passes through), in
     /// [`Mode::Pass`].
     pub async fn start(host: &str, port: u16) -> Self {
-        Self::spawn(host, port, false).await
+        Self::spawn(host, port, false, None).await
     }
 
     /// A proxy that splits both directions into CQL frames, in front of a plain-TCP
     /// `host:port`, in [`Mode::Pass`].
     pub async fn start_framed(host: &str, port: u16) -> Self {
-        Self::spawn(host, port, true).await
+        Self::spawn(host, port, true, None).await
     }
 
-    async fn spawn(host: &str, port: u16, framed: bool) -> Self {
+    /// A framed proxy in front of the TLS-only `host:port`: clients connect in plain TCP, the
+    /// proxy connects with `tls` (its CA and server name; the name defaults to `host`), in
+    /// [`Mode::Pass`]. Panics if `tls` cannot be built. A node whose TLS handshake fails has
+    /// its client's connection closed.
+    pub async fn start_framed_tls(host: &str, port: u16, tls: &TlsConfig) -> Self {
+        let config = tls.build().expect("the proxy's TLS settings");
+        let name = tls
+            .server_name_for(host)
+            .expect("the proxy's TLS server name");
+        Self::spawn(host, port, true, Some(Tls { config, name })).await
+    }
+
+    async fn spawn(host: &str, port: u16, framed: bool, tls: Option<Tls>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the proxy on 127.0.0.1:0");
@@ -169,7 +202,16 @@ impl Proxy {
         });
         let connections = Arc::new(AtomicUsize::new(0));
         let tasks = Arc::new(Mutex::new(Vec::new()));
-        let target = (host.to_owned(), port);
+        let target = Arc::new(Target {
+            host: host.to_owned(),
+            port,
+            tls,
+        });
+        let target_addr = tokio::net::lookup_host((host, port))
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .expect("the proxy's target resolves");
         let accept_task = {
             let connections = connections.clone();
             let tasks = tasks.clone();
@@ -193,6 +235,7 @@ impl Proxy {
         Self {
             addr,
             framed,
+            target: target_addr,
             modes,
             connections,
             accept_task,
@@ -203,6 +246,11 @@ impl Proxy {
     /// The proxy's address (127.0.0.1).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address it forwards to.
+    pub fn target(&self) -> SocketAddr {
+        self.target
     }
 
     /// The proxy's port.
@@ -256,6 +304,41 @@ impl Drop for Proxy {
     }
 }
 
+/// Where a proxy forwards, and how.
+struct Target {
+    host: String,
+    port: u16,
+    tls: Option<Tls>,
+}
+
+/// The node side of a [`Proxy::start_framed_tls`].
+struct Tls {
+    config: Arc<rustls::ClientConfig>,
+    name: ServerName<'static>,
+}
+
+/// The proxy's connection to its target: TCP, or TLS over it.
+trait ServerStream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> ServerStream for T {}
+
+async fn dial(target: &Target) -> Option<Box<dyn ServerStream>> {
+    let tcp = TcpStream::connect((target.host.as_str(), target.port))
+        .await
+        .ok()?;
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = &target.tls else {
+        return Some(Box::new(tcp));
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::clone(&tls.config));
+    match connector.connect(tls.name.clone(), tcp).await {
+        Ok(stream) => Some(Box::new(stream)),
+        Err(e) => {
+            tracing::warn!(host = %target.host, port = target.port, error = %e, "proxy: TLS handshake with the target failed");
+            None
+        }
+    }
+}
+
 /// A framed proxy read a header declaring a body over the codec's limit
 /// (`DecodeLimits::max_frame_body`): it closes that connection instead of buffering up to
 /// 4 GiB waiting for the body.
@@ -292,7 +375,7 @@ enum Flow {
 async fn connection(
     index: usize,
     mut client: TcpStream,
-    target: (String, u16),
+    target: Arc<Target>,
     mut modes: watch::Receiver<Modes>,
     framed: bool,
 ) {
@@ -307,11 +390,10 @@ async fn connection(
         }
         _ => {}
     }
-    let Ok(server) = TcpStream::connect((target.0.as_str(), target.1)).await else {
+    let Some(server) = dial(&target).await else {
         return;
     };
-    let _ = server.set_nodelay(true);
-    let (mut server_rd, mut server_wr) = server.into_split();
+    let (mut server_rd, mut server_wr) = tokio::io::split(server);
     let (tx, mut from_server) = mpsc::unbounded_channel();
     // Reads the server into units stamped with their arrival; `None` is the server's EOF.
     let reader = tokio::spawn(async move {
@@ -377,7 +459,7 @@ async fn connection(
                     let injected = match &mode {
                         Mode::Inject(i) if unit.get(4) == Some(&i.opcode.0) => {
                             let stream = i16::from_be_bytes([unit[2], unit[3]]);
-                            Some((i.answer)(stream))
+                            (i.answer)(stream, &unit)
                         }
                         _ => None,
                     };

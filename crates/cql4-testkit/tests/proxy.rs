@@ -267,3 +267,100 @@ async fn a_transparent_proxy_refuses_injection() {
     let proxy = Proxy::start("127.0.0.1", 9).await;
     proxy.set(Mode::inject(Opcode::QUERY, frames::void()));
 }
+
+/// A CA and a server certificate for `localhost` signed by it: (CA PEM, server config).
+fn tls_pair() -> (String, std::sync::Arc<rustls::ServerConfig>) {
+    let ca_key = rcgen::KeyPair::generate().expect("test certificates");
+    let mut ca_params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).expect("test certificates");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("test certificates");
+    let key = rcgen::KeyPair::generate().expect("test certificates");
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("test certificates");
+    let cert = params
+        .signed_by(&key, &ca, &ca_key)
+        .expect("test certificates");
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("test certificates")
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("test certificates"),
+    )
+    .expect("test certificates");
+    (ca.pem(), std::sync::Arc::new(config))
+}
+
+#[tokio::test]
+async fn a_tls_framed_proxy_takes_plain_tcp_and_speaks_tls_to_the_node() {
+    let (ca, tls) = tls_pair();
+    let server = FakeServer::builder()
+        .tls(tls)
+        .each(|mut peer| async move {
+            assert!(peer.is_tls(), "the proxy reached the node without TLS");
+            peer.handshake().await;
+            while let Some(request) = peer.request().await {
+                peer.respond(request.stream, frames::void()).await;
+            }
+        })
+        .await;
+    let node_tls = cql4_conn::TlsConfig::new()
+        .with_ca_pem(ca.clone())
+        .with_server_name("localhost");
+    let proxy = Proxy::start_framed_tls("127.0.0.1", server.port(), &node_tls).await;
+    assert_eq!(proxy.target().port(), server.port());
+    let client = Client::connect(&config(&proxy))
+        .await
+        .expect("plain TCP to the proxy");
+    query(&client).await.unwrap();
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+    // The frames are plaintext at the proxy: injection works in front of a TLS node.
+    proxy.set(Mode::inject(Opcode::QUERY, frames::write_timeout("SIMPLE")));
+    let err = query(&client).await.unwrap_err();
+    assert_eq!(
+        err.server_error().map(|e| e.code),
+        Some(ErrorCode::WRITE_TIMEOUT),
+        "{err:?}"
+    );
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+
+    // A node whose certificate does not verify (wrong name) gets no request: the proxy closes
+    // the client's connection instead of forwarding in clear.
+    let wrong = cql4_conn::TlsConfig::new()
+        .with_ca_pem(ca)
+        .with_server_name("not-the-node.example");
+    let proxy = Proxy::start_framed_tls("127.0.0.1", server.port(), &wrong).await;
+    let mut refused = config(&proxy);
+    refused.connect_timeout = Duration::from_secs(2);
+    assert!(Client::connect(&refused).await.is_err());
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 1);
+}
+
+#[tokio::test]
+async fn a_conditional_injection_answers_the_requests_it_picks_and_forwards_the_others() {
+    let (server, proxy, client) = setup(true).await;
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    // Every other QUERY, by arrival; the frame is the whole request.
+    proxy.set(Mode::Inject(Injection::when(
+        Opcode::QUERY,
+        move |stream, frame| {
+            assert_eq!(frame[4], Opcode::QUERY.0);
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (n % 2 == 0).then(|| frames::response(stream, frames::write_timeout("SIMPLE")))
+        },
+    )));
+    let mut timeouts = 0;
+    for _ in 0..6 {
+        if query(&client).await.is_err() {
+            timeouts += 1;
+        }
+    }
+    assert_eq!(timeouts, 3);
+    assert_eq!(server.requests_of(Opcode::QUERY).len(), 3);
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 6);
+}

@@ -40,6 +40,30 @@ pub(super) const CLUSTERS: &[ClusterRun] = &[
                 "--",
                 "--test-threads=1",
             ],
+            // Fault injection through a proxy per node; leaves every node up.
+            &[
+                "test",
+                "-p",
+                "cql4-session",
+                "--features",
+                "cluster-tests",
+                "--test",
+                "cluster_faults",
+                "--",
+                "--test-threads=1",
+            ],
+            // SIGKILL of node 3 under counter increments; restarts it.
+            &[
+                "test",
+                "-p",
+                "cql4-session",
+                "--features",
+                "cluster-tests",
+                "--test",
+                "cluster_faults_kill",
+                "--",
+                "--test-threads=1",
+            ],
             // Last on this cluster: it kills and restarts node 3.
             &[
                 "test",
