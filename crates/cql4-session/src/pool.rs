@@ -102,6 +102,22 @@ impl NodePool {
             .unwrap_or(0)
     }
 
+    /// Stream ids held on the node's connections: requests written and awaiting their answer
+    /// (heartbeats included) plus ids orphaned by timed-out requests.
+    pub(crate) fn stream_ids(&self) -> usize {
+        self.conns
+            .lock()
+            .map(|c| {
+                c.iter()
+                    .map(|p| {
+                        let s = p.client.streams();
+                        s.in_flight + s.orphaned
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
     /// Removes a connection from the pool (it closes when its last request ends); the
     /// maintenance task opens a replacement.
     pub(crate) fn discard(&self, client: &Client) {

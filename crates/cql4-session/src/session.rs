@@ -94,6 +94,9 @@ pub struct NodeStatus {
     pub in_flight: usize,
     /// Requests routed to the node since the session started.
     pub requests: u64,
+    /// Stream ids held on its connections: requests awaiting their answer (heartbeats
+    /// included) and ids orphaned by timed-out requests until their late answer.
+    pub stream_ids: usize,
 }
 
 impl Session {
@@ -229,6 +232,7 @@ impl Session {
                 connections: p.open_connections(),
                 in_flight: p.in_flight(),
                 requests: p.requests(),
+                stream_ids: p.stream_ids(),
             })
             .collect()
     }

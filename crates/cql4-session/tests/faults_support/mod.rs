@@ -78,13 +78,14 @@ pub async fn wait_until(
     started.elapsed()
 }
 
-/// True when every node is up with `connections` open connections and nothing in flight.
+/// True when every node is up with `connections` open connections, nothing in flight and no
+/// stream id held (a heartbeat holds one for a moment: callers poll).
 pub fn at_rest(session: &Session, connections: usize) -> bool {
     let nodes = session.nodes();
     nodes.len() == 3
         && nodes
             .iter()
-            .all(|n| n.up && n.connections == connections && n.in_flight == 0)
+            .all(|n| n.up && n.connections == connections && n.in_flight == 0 && n.stream_ids == 0)
 }
 
 /// The node known at `addr`'s state.
