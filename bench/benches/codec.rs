@@ -229,7 +229,7 @@ mod cql4 {
             .collect()
     }
 
-    /// The EXECUTE as `Client::execute(&prepared, prepared.bind_row(&row)?, …)` builds it.
+    /// The EXECUTE as `Client::execute(&prepared, &row, …)` builds it.
     /// `PreparedStatement` cannot be made without a server, so the body of
     /// `PreparedStatement::bind_row` (cql4-conn `prepared.rs`) is repeated here step for step:
     /// one buffer for the row, split into one `BoundValue` slice per marker; then the frame is

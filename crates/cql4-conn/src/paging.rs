@@ -17,8 +17,9 @@ use tokio::task::JoinHandle;
 
 use crate::client::{Client, QueryResult};
 use crate::error::{Error, Result};
-use crate::options::{QueryOptions, Values};
+use crate::options::{QueryOptions, RowValues};
 use crate::prepared::PreparedStatement;
+use cql4_frame::bind::SerializeRow;
 
 /// A boxed request future, as [`PageFetcher`] returns it.
 pub type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<QueryResult>> + Send + 'a>>;
@@ -30,7 +31,7 @@ pub trait PageFetcher: Send + Sync + std::fmt::Debug + 'static {
     fn fetch_query<'a>(
         &'a self,
         cql: &'a str,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a>;
 
@@ -38,7 +39,7 @@ pub trait PageFetcher: Send + Sync + std::fmt::Debug + 'static {
     fn fetch_execute<'a>(
         &'a self,
         statement: &'a PreparedStatement,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a>;
 }
@@ -47,7 +48,7 @@ impl PageFetcher for Client {
     fn fetch_query<'a>(
         &'a self,
         cql: &'a str,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a> {
         Box::pin(self.query(cql, values, options))
@@ -56,7 +57,7 @@ impl PageFetcher for Client {
     fn fetch_execute<'a>(
         &'a self,
         statement: &'a PreparedStatement,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a> {
         Box::pin(self.execute(statement, values, options))
@@ -70,19 +71,30 @@ enum Statement {
 }
 
 /// What is needed to fetch any page of one statement.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct PageSource {
     fetcher: Arc<dyn PageFetcher>,
     statement: Statement,
-    values: Values,
+    values: Arc<RowValues>,
     options: QueryOptions,
+}
+
+impl std::fmt::Debug for PageSource {
+    // The values may be anything (and secret): not shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageSource")
+            .field("fetcher", &self.fetcher)
+            .field("statement", &self.statement)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PageSource {
     fn new(
         fetcher: Arc<dyn PageFetcher>,
         statement: Statement,
-        values: Values,
+        values: Arc<RowValues>,
         options: &QueryOptions,
     ) -> Self {
         Self {
@@ -98,8 +110,8 @@ impl PageSource {
         let mut options = self.options;
         options.paging_state = paging_state;
         match &self.statement {
-            Statement::Query(cql) => self.fetcher.fetch_query(cql, self.values, &options).await,
-            Statement::Prepared(p) => self.fetcher.fetch_execute(p, self.values, &options).await,
+            Statement::Query(cql) => self.fetcher.fetch_query(cql, &*self.values, &options).await,
+            Statement::Prepared(p) => self.fetcher.fetch_execute(p, &*self.values, &options).await,
         }
     }
 }
@@ -116,7 +128,7 @@ impl Pager {
     pub fn for_query(
         fetcher: Arc<dyn PageFetcher>,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self {
@@ -124,7 +136,7 @@ impl Pager {
             source: PageSource::new(
                 fetcher,
                 Statement::Query(cql.into()),
-                values.into(),
+                Arc::new(values),
                 options,
             ),
         }
@@ -134,7 +146,7 @@ impl Pager {
     pub fn for_execute(
         fetcher: Arc<dyn PageFetcher>,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self {
@@ -142,7 +154,7 @@ impl Pager {
             source: PageSource::new(
                 fetcher,
                 Statement::Prepared(statement.clone()),
-                values.into(),
+                Arc::new(values),
                 options,
             ),
         }
@@ -226,13 +238,13 @@ impl RowStream {
     pub fn for_query(
         fetcher: Arc<dyn PageFetcher>,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self::new(PageSource::new(
             fetcher,
             Statement::Query(cql.into()),
-            values.into(),
+            Arc::new(values),
             options,
         ))
     }
@@ -241,13 +253,13 @@ impl RowStream {
     pub fn for_execute(
         fetcher: Arc<dyn PageFetcher>,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self::new(PageSource::new(
             fetcher,
             Statement::Prepared(statement.clone()),
-            values.into(),
+            Arc::new(values),
             options,
         ))
     }
@@ -348,7 +360,7 @@ impl Client {
     pub fn query_pages(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Pager {
         Pager::for_query(Arc::new(self.clone()), cql, values, options)
@@ -358,7 +370,7 @@ impl Client {
     pub fn execute_pages(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Pager {
         Pager::for_execute(Arc::new(self.clone()), statement, values, options)
@@ -368,7 +380,7 @@ impl Client {
     pub fn query_rows(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_query(Arc::new(self.clone()), cql, values, options)
@@ -378,7 +390,7 @@ impl Client {
     pub fn execute_rows(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_execute(Arc::new(self.clone()), statement, values, options)

@@ -5,6 +5,7 @@ use crate::error::EncodeError;
 use crate::reader::{RawValue, Reader};
 use crate::rows::ColumnSpec;
 use crate::types::ColumnType;
+use crate::writer::Writer;
 
 fn markers(specs: &[(&str, ColumnType)]) -> Vec<ColumnSpec> {
     specs
@@ -29,7 +30,7 @@ fn values(out: &[u8]) -> Vec<Option<Vec<u8>>> {
 
 fn row(r: &impl SerializeRow, m: &[ColumnSpec]) -> Result<Vec<Option<Vec<u8>>>, EncodeError> {
     let mut out = Vec::new();
-    r.serialize_row(m, &mut out)?;
+    r.serialize_row(m, &mut Writer::new(&mut out))?;
     Ok(values(&out))
 }
 
@@ -175,12 +176,16 @@ fn unset_binds_not_set_to_any_marker_in_tuples_slices_and_maps() {
     use crate::value::Unset;
     let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Text)]);
     let mut out = Vec::new();
-    (Unset, None::<&str>).serialize_row(&m, &mut out).unwrap();
+    (Unset, None::<&str>)
+        .serialize_row(&m, &mut Writer::new(&mut out))
+        .unwrap();
     assert_eq!(lengths(&out), [-2, -1]);
     assert_eq!(&out[..4], &[0xff, 0xff, 0xff, 0xfe]);
 
     let mut out = Vec::new();
-    [Unset, Unset].serialize_row(&m, &mut out).unwrap();
+    [Unset, Unset]
+        .serialize_row(&m, &mut Writer::new(&mut out))
+        .unwrap();
     assert_eq!(lengths(&out), [-2, -2]);
 
     // A map of name to Option<&dyn …> is not possible; use one value type that can be unset.
@@ -193,18 +198,25 @@ fn unset_binds_not_set_to_any_marker_in_tuples_slices_and_maps() {
         fn to_cql(
             &self,
             ty: &ColumnType,
-            out: &mut Vec<u8>,
+            w: &mut Writer<'_>,
         ) -> Result<crate::value::IsNull, EncodeError> {
             match self {
-                Self::Set(v) => v.to_cql(ty, out),
-                Self::NotSet => Unset.to_cql(ty, out),
+                Self::Set(v) => v.to_cql(ty, w),
+                Self::NotSet => Unset.to_cql(ty, w),
+            }
+        }
+
+        fn natural_type(&self) -> Option<ColumnType> {
+            match self {
+                Self::Set(v) => v.natural_type(),
+                Self::NotSet => None,
             }
         }
     }
     let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Int)]);
     let map = BTreeMap::from([("b", V::Set(3)), ("a", V::NotSet)]);
     let mut out = Vec::new();
-    map.serialize_row(&m, &mut out).unwrap();
+    map.serialize_row(&m, &mut Writer::new(&mut out)).unwrap();
     assert_eq!(lengths(&out), [-2, 4]);
 }
 
@@ -213,14 +225,16 @@ fn unset_inside_a_collection_or_tuple_value_is_refused_naming_the_marker() {
     use crate::value::Unset;
     let m = markers(&[("l", ColumnType::List(Box::new(ColumnType::Int)))]);
     let err = (vec![Unset],)
-        .serialize_row(&m, &mut Vec::new())
+        .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "bind marker 0 (l): encoding: an unset value is a bind value only, not an element of a collection, tuple or UDT"
     );
     let m = markers(&[("t", ColumnType::Tuple(vec![ColumnType::Int]))]);
-    assert!(((Unset,),).serialize_row(&m, &mut Vec::new()).is_err());
+    assert!(((Unset,),)
+        .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
+        .is_err());
     // Refused before anything is left in the buffer by write_value.
     let mut out = vec![9];
     assert!(crate::value::write_value(&Unset, &ColumnType::Int, &mut out).is_err());
@@ -232,11 +246,11 @@ fn option_none_binds_null_and_some_binds_the_value() {
     let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Text)]);
     let mut out = Vec::new();
     (None::<i32>, Some("x"))
-        .serialize_row(&m, &mut out)
+        .serialize_row(&m, &mut Writer::new(&mut out))
         .unwrap();
     assert_eq!(out, [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, b'x']);
     // A None is not a way around the type check of the Some it could have been.
     assert!((Some(1i64), Some("x"))
-        .serialize_row(&m, &mut Vec::new())
+        .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
         .is_err());
 }
