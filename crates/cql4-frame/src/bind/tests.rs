@@ -254,3 +254,81 @@ fn option_none_binds_null_and_some_binds_the_value() {
         .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
         .is_err());
 }
+
+/// The values an unprepared QUERY carries for `r`: the `[short]` count, then each value (after
+/// its name when named), as the request's flags say.
+fn unprepared(r: &impl SerializeRow) -> (Option<bool>, Vec<u8>) {
+    use super::Unprepared;
+    use crate::request::WriteValues;
+    let mut out = Vec::new();
+    let named = Unprepared(r)
+        .write_values(&mut Writer::new(&mut out))
+        .unwrap();
+    (named, out)
+}
+
+#[test]
+fn unprepared_values_take_their_natural_types_by_position() {
+    use crate::value::Unset;
+    let (named, out) = unprepared(&(1i32, "x", None::<i64>, Unset, vec![2i16], 3i64));
+    assert_eq!(named, Some(false));
+    let mut want = vec![0, 6];
+    want.extend([0, 0, 0, 4, 0, 0, 0, 1]); // int
+    want.extend([0, 0, 0, 1, b'x']); // text
+    want.extend([0xff; 4]); // null
+    want.extend([0xff, 0xff, 0xff, 0xfe]); // not set
+    want.extend([0, 0, 0, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 2]); // list<smallint>
+    want.extend([0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 3]); // bigint
+    assert_eq!(out, want);
+    // A slice of dynamic values: each its own type.
+    let (_, out) = unprepared(&vec![
+        Some(crate::CqlValue::Boolean(true)),
+        None,
+        Some(crate::CqlValue::Text("é".into())),
+    ]);
+    assert_eq!(
+        out,
+        [0, 3, 0, 0, 0, 1, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 2, 0xc3, 0xa9]
+    );
+}
+
+#[test]
+fn unprepared_maps_are_named_and_an_empty_row_sends_no_values() {
+    let (named, out) = unprepared(&BTreeMap::from([("a", 1i32)]));
+    assert_eq!(named, Some(true));
+    assert_eq!(out, [0, 1, 0, 1, b'a', 0, 0, 0, 4, 0, 0, 0, 1]);
+    assert_eq!(unprepared(&()), (None, vec![]));
+    assert_eq!(unprepared(&Vec::<i32>::new()), (None, vec![]));
+}
+
+#[test]
+fn natural_types_of_collections_and_tuples() {
+    use crate::value::ToCql;
+    let list = |t| ColumnType::List(Box::new(t));
+    assert_eq!(vec![1i32].natural_type(), Some(list(ColumnType::Int)));
+    // The first non-null element decides; with none, blob stands in (nothing is written).
+    assert_eq!(
+        vec![None, Some("a")].natural_type(),
+        Some(list(ColumnType::Text))
+    );
+    assert_eq!(
+        Vec::<i32>::new().natural_type(),
+        Some(list(ColumnType::Blob))
+    );
+    assert_eq!(
+        HashMap::from([("k", 1.5f64)]).natural_type(),
+        Some(ColumnType::Map(
+            Box::new(ColumnType::Text),
+            Box::new(ColumnType::Double)
+        ))
+    );
+    assert_eq!(
+        (1i8, true).natural_type(),
+        Some(ColumnType::Tuple(vec![
+            ColumnType::TinyInt,
+            ColumnType::Boolean
+        ]))
+    );
+    assert_eq!(None::<i32>.natural_type(), None);
+    assert_eq!(crate::Unset.natural_type(), None);
+}
