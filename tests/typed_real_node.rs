@@ -1050,3 +1050,78 @@ async fn element_updates_bind_their_element_types() {
 
     common::drop_keyspace(&client, &ks).await;
 }
+
+/// A row written by an unprepared QUERY, its values serialized by their Rust types (no
+/// PREPARED metadata), positional and named, then read back.
+#[derive(Debug, PartialEq, FromRow, SerializeRow)]
+struct Plain {
+    k: i32,
+    name: String,
+    tags: Vec<String>,
+    score: Option<f64>,
+}
+
+#[tokio::test]
+async fn unprepared_typed_insert_reads_back() {
+    let node = common::node();
+    let client = node.client().await;
+    let ks = common::keyspace(&client, "typed_unprepared").await;
+    client
+        .query(
+            "CREATE TABLE plain (k int PRIMARY KEY, name text, tags list<text>, score double)",
+            (),
+            &QueryOptions::new(),
+        )
+        .await
+        .expect("create table");
+    // Positional: a tuple, each value its natural CQL type.
+    client
+        .query(
+            "INSERT INTO plain (k, name, tags, score) VALUES (?, ?, ?, ?)",
+            (1_i32, "one", vec!["a", "b"], Some(1.5_f64)),
+            &QueryOptions::new(),
+        )
+        .await
+        .expect("positional insert");
+    // Named: a derived struct, bound by marker name.
+    let two = Plain {
+        k: 2,
+        name: "two".into(),
+        tags: Vec::new(),
+        score: None,
+    };
+    client
+        .query(
+            "INSERT INTO plain (k, name, tags, score) VALUES (:k, :name, :tags, :score)",
+            &two,
+            &QueryOptions::new(),
+        )
+        .await
+        .expect("named insert");
+    let read = |k: i32| {
+        let client = client.clone();
+        async move {
+            client
+                .query(
+                    "SELECT k, name, tags, score FROM plain WHERE k = ?",
+                    (k,),
+                    &QueryOptions::new(),
+                )
+                .await
+                .expect("select")
+                .single_row::<Plain>()
+                .expect("one row")
+        }
+    };
+    assert_eq!(
+        read(1).await,
+        Plain {
+            k: 1,
+            name: "one".into(),
+            tags: vec!["a".into(), "b".into()],
+            score: Some(1.5),
+        }
+    );
+    assert_eq!(read(2).await, two);
+    common::drop_keyspace(&client, &ks).await;
+}

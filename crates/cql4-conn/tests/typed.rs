@@ -198,3 +198,73 @@ async fn binding_errors_and_row_count_errors_are_connection_errors() {
         "expected a Rows result, got Void"
     );
 }
+
+#[tokio::test]
+async fn unprepared_query_writes_values_by_their_rust_types() {
+    let (client, mut peer) = pair().await;
+    // A tuple: positional, each value its natural type.
+    let c = client.clone();
+    let task = tokio::spawn(async move {
+        c.query(
+            "INSERT INTO t (id, name) VALUES (?, ?)",
+            (1i32, "x"),
+            &QueryOptions::new(),
+        )
+        .await
+    });
+    let q = peer.request().await.expect("QUERY");
+    let Request::Query(m) = &q.message else {
+        panic!("expected QUERY, got {:?}", q.message);
+    };
+    assert_eq!(
+        m.params.values,
+        Some(QueryValues::Positional(vec![
+            BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 1])),
+            BoundValue::Bytes(Bytes::from_static(b"x")),
+        ]))
+    );
+    peer.respond(q.stream, Response::Result(ResultResponse::Void))
+        .await;
+    task.await.expect("join").expect("query");
+
+    // A derived struct: named values (flag 0x40), bound by name on the server.
+    let c = client.clone();
+    let task = tokio::spawn(async move {
+        let user = User {
+            id: 2,
+            name: None,
+        };
+        c.query(
+            "INSERT INTO t (id, name) VALUES (:id, :name)",
+            &user,
+            &QueryOptions::new(),
+        )
+        .await
+    });
+    let q = peer.request().await.expect("QUERY");
+    let Request::Query(m) = &q.message else {
+        panic!("expected QUERY, got {:?}", q.message);
+    };
+    assert_eq!(
+        m.params.values,
+        Some(QueryValues::Named(vec![
+            ("id".into(), BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 2]))),
+            ("name".into(), BoundValue::Null),
+        ]))
+    );
+    peer.respond(q.stream, Response::Result(ResultResponse::Void))
+        .await;
+    task.await.expect("join").expect("query");
+
+    // No values: no values flag at all.
+    let c = client.clone();
+    let task = tokio::spawn(async move { c.query("SELECT 1", (), &QueryOptions::new()).await });
+    let q = peer.request().await.expect("QUERY");
+    let Request::Query(m) = &q.message else {
+        panic!("expected QUERY, got {:?}", q.message);
+    };
+    assert_eq!(m.params.values, None);
+    peer.respond(q.stream, Response::Result(ResultResponse::Void))
+        .await;
+    task.await.expect("join").expect("query");
+}
