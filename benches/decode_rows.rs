@@ -57,7 +57,7 @@ fn page(metadata: &ResultMetadata, cells: &dyn Fn(usize, &mut Vec<u8>), rows: us
     let mut body = Vec::new();
     metadata
         .encode(&mut cql4_frame::Writer::new(&mut body))
-        .unwrap();
+        .expect("encodes");
     body.extend_from_slice(&i32::try_from(rows).expect("rows").to_be_bytes());
     for i in 0..rows {
         cells(i, &mut body);
@@ -92,7 +92,7 @@ fn skip_metadata(full: &Bytes, metadata: &ResultMetadata) -> Bytes {
     let mut header = Vec::new();
     metadata
         .encode(&mut cql4_frame::Writer::new(&mut header))
-        .unwrap();
+        .expect("encodes");
     let skip = ResultMetadata {
         flags: MetadataFlags::NO_METADATA,
         columns_count: metadata.columns.len(),
@@ -100,7 +100,7 @@ fn skip_metadata(full: &Bytes, metadata: &ResultMetadata) -> Bytes {
     };
     let mut body = Vec::new();
     skip.encode(&mut cql4_frame::Writer::new(&mut body))
-        .unwrap();
+        .expect("encodes");
     body.extend_from_slice(&full[header.len()..]);
     Bytes::from(body)
 }

@@ -230,10 +230,7 @@ async fn unprepared_query_writes_values_by_their_rust_types() {
     // A derived struct: named values (flag 0x40), bound by name on the server.
     let c = client.clone();
     let task = tokio::spawn(async move {
-        let user = User {
-            id: 2,
-            name: None,
-        };
+        let user = User { id: 2, name: None };
         c.query(
             "INSERT INTO t (id, name) VALUES (:id, :name)",
             &user,
@@ -248,7 +245,10 @@ async fn unprepared_query_writes_values_by_their_rust_types() {
     assert_eq!(
         m.params.values,
         Some(QueryValues::Named(vec![
-            ("id".into(), BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 2]))),
+            (
+                "id".into(),
+                BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 2]))
+            ),
             ("name".into(), BoundValue::Null),
         ]))
     );

@@ -106,7 +106,7 @@ proptest! {
         metadata.paging_state = paging_state;
         let rows = cells.len().checked_div(n).unwrap_or(0);
         let mut body = vec![0, 0, 0, 2];
-        metadata.encode(&mut Writer::new(&mut body)).unwrap();
+        metadata.encode(&mut Writer::new(&mut body)).expect("encodes");
         body.extend_from_slice(&(rows as i32).to_be_bytes());
         for cell in cells.iter().take(rows * n) {
             match cell {

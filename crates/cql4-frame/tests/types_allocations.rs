@@ -37,7 +37,7 @@ fn skip_metadata_page(rows: usize) -> Bytes {
         ..ResultMetadata::default()
     }
     .encode(&mut cql4_frame::Writer::new(&mut body))
-    .unwrap();
+    .expect("encodes");
     body.extend_from_slice(&(rows as i32).to_be_bytes());
     let map = ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Text));
     for i in 0..rows {

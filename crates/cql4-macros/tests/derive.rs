@@ -16,7 +16,7 @@ fn page(columns: &[(&str, ColumnType)], rows: &[&[Option<&[u8]>]]) -> Rows {
     let mut body = Vec::new();
     ResultMetadata::new(None, specs)
         .encode(&mut cql4_frame::Writer::new(&mut body))
-        .unwrap();
+        .expect("encodes");
     body.extend_from_slice(&i32::try_from(rows.len()).expect("count").to_be_bytes());
     for row in rows {
         for cell in *row {
