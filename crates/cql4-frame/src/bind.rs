@@ -129,16 +129,11 @@ pub fn write_natural<T: ToCql + ?Sized>(
     value: &T,
     w: &mut Writer<'_>,
 ) -> Result<(), EncodeError> {
-    // A null, unset or empty value fits any type; `blob` stands in.
-    let ty = value.natural_type().unwrap_or(ColumnType::Blob);
-    write_value_or_unset(value, &ty, w, true).map_err(|cause| EncodeError::InMarker {
-        index,
-        name: String::new(),
-        cause: Box::new(cause),
-    })
+    natural(index, "", value, w)
 }
 
-/// Appends a named value of an unprepared query: its `[string]` name then [`write_natural`].
+/// Appends a named value of an unprepared query: its `[string]` name then the value as in
+/// [`write_natural`].
 #[inline]
 pub fn write_named_natural<T: ToCql + ?Sized>(
     index: usize,
@@ -147,7 +142,23 @@ pub fn write_named_natural<T: ToCql + ?Sized>(
     w: &mut Writer<'_>,
 ) -> Result<(), EncodeError> {
     w.string(name, "value name")?;
-    write_natural(index, value, w)
+    natural(index, name, value, w)
+}
+
+#[inline]
+fn natural<T: ToCql + ?Sized>(
+    index: usize,
+    name: &str,
+    value: &T,
+    w: &mut Writer<'_>,
+) -> Result<(), EncodeError> {
+    // A null, unset or empty value fits any type; `blob` stands in.
+    let ty = value.natural_type().unwrap_or(ColumnType::Blob);
+    write_value_or_unset(value, &ty, w, true).map_err(|cause| EncodeError::InMarker {
+        index,
+        name: name.to_owned(),
+        cause: Box::new(cause),
+    })
 }
 
 /// Appends `value` as `[value]` for marker `index` (`marker`), naming the marker in an error.
