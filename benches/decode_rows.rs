@@ -55,7 +55,9 @@ fn keyspaces_metadata() -> ResultMetadata {
 /// The body of a Rows result (after the kind) with `metadata` and the given rows.
 fn page(metadata: &ResultMetadata, cells: &dyn Fn(usize, &mut Vec<u8>), rows: usize) -> Bytes {
     let mut body = Vec::new();
-    metadata.encode(&mut body);
+    metadata
+        .encode(&mut cql4_frame::Writer::new(&mut body))
+        .expect("encodes");
     body.extend_from_slice(&i32::try_from(rows).expect("rows").to_be_bytes());
     for i in 0..rows {
         cells(i, &mut body);
@@ -88,14 +90,17 @@ fn wide_rows(i: usize, out: &mut Vec<u8>) {
 /// The same page sent with No_metadata.
 fn skip_metadata(full: &Bytes, metadata: &ResultMetadata) -> Bytes {
     let mut header = Vec::new();
-    metadata.encode(&mut header);
+    metadata
+        .encode(&mut cql4_frame::Writer::new(&mut header))
+        .expect("encodes");
     let skip = ResultMetadata {
         flags: MetadataFlags::NO_METADATA,
         columns_count: metadata.columns.len(),
         ..ResultMetadata::default()
     };
     let mut body = Vec::new();
-    skip.encode(&mut body);
+    skip.encode(&mut cql4_frame::Writer::new(&mut body))
+        .expect("encodes");
     body.extend_from_slice(&full[header.len()..]);
     Bytes::from(body)
 }

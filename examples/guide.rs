@@ -92,14 +92,10 @@ async fn bind_values(session: &cql4::Session) -> Result<(), cql4::Error> {
         items: vec!["tea", "cups"],
         note: None,
     };
-    session
-        .execute(&insert, insert.bind_row(&order)?, &options)
-        .await?;
+    session.execute(&insert, &order, &options).await?;
     // A tuple: by position. Each value is written as its marker's CQL type.
     let values = (7i32, 1002i64, vec!["kettle"], Some("gift wrap"));
-    session
-        .execute(&insert, insert.bind_row(&values)?, &options)
-        .await?;
+    session.execute(&insert, &values, &options).await?;
     Ok(())
 }
 
@@ -120,7 +116,7 @@ async fn read_rows(session: &cql4::Session) -> Result<(), cql4::Error> {
         .prepare("SELECT customer, order_id, items, note FROM shop.orders WHERE customer = ?")
         .await?;
     let result = session
-        .execute(&select, select.bind_row(&(7i32,))?, &QueryOptions::new())
+        .execute(&select, (7i32,), &QueryOptions::new())
         .await?;
     // Every row of the page, borrowing the text from it.
     for order in result.rows_typed::<Order<'_>>()? {

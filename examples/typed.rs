@@ -110,9 +110,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         visits: 42,
         nickname: None,
     };
-    session
-        .execute(&insert, insert.bind_row(&ada)?, &options)
-        .await?;
+    session.execute(&insert, &ada, &options).await?;
 
     // Bind a tuple by position, read the row back into the struct.
     let select = session
@@ -121,9 +119,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
              WHERE id = ?",
         )
         .await?;
-    let result = session
-        .execute(&select, select.bind_row(&(1i32,))?, &options)
-        .await?;
+    let result = session.execute(&select, (1i32,), &options).await?;
     let read: User = result.single_row()?;
     assert_eq!(read, ada);
     println!("read back: {read:?}");

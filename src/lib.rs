@@ -26,6 +26,6 @@ pub use cql4_session as session;
 pub use cql4_conn::{
     connect, BatchRequest, Client, Config, Connection, Error, ErrorKind, EventType, Events,
     FromCql, FromRow, PreparedStatement, QueryOptions, QueryResult, RowRef, RowStream,
-    SerializeRow, TlsConfig, ToCql, Unset, Values,
+    SerializeRow, TlsConfig, ToCql, Unset,
 };
 pub use cql4_session::{Session, SessionConfig};

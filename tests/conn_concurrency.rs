@@ -31,12 +31,10 @@ async fn ten_thousand_concurrent_requests_on_one_connection() {
         .map(|k| {
             let (client, insert) = (client.clone(), insert.clone());
             tokio::spawn(async move {
-                let v = insert
-                    .bind(&[
-                        Some(CqlValue::Int(k)),
-                        Some(CqlValue::BigInt(i64::from(k) * 3)),
-                    ])
-                    .unwrap();
+                let v = [
+                    Some(CqlValue::Int(k)),
+                    Some(CqlValue::BigInt(i64::from(k) * 3)),
+                ];
                 client.execute(&insert, v, &QueryOptions::new()).await
             })
         })
@@ -52,7 +50,7 @@ async fn ten_thousand_concurrent_requests_on_one_connection() {
         .map(|k| {
             let (client, select) = (client.clone(), select.clone());
             tokio::spawn(async move {
-                let v = select.bind(&[Some(CqlValue::Int(k))]).unwrap();
+                let v = [Some(CqlValue::Int(k))];
                 let r = client.execute(&select, v, &QueryOptions::new()).await?;
                 let rows = r.rows().expect("rows");
                 assert_eq!(rows.len(), 1, "key {k}");
@@ -76,7 +74,7 @@ async fn ten_thousand_concurrent_requests_on_one_connection() {
     // Sequential round trips (latency with nothing else queued: no coalescing delay).
     let started = Instant::now();
     for k in 0..500 {
-        let v = select.bind(&[Some(CqlValue::Int(k))]).unwrap();
+        let v = [Some(CqlValue::Int(k))];
         client
             .execute(&select, v, &QueryOptions::new())
             .await

@@ -23,9 +23,7 @@ async fn lz4_is_negotiated_and_used_both_ways() {
         .unwrap();
     let big = "compressible ".repeat(5000);
     for k in 0..20 {
-        let v = insert
-            .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Text(big.clone()))])
-            .unwrap();
+        let v = [Some(CqlValue::Int(k)), Some(CqlValue::Text(big.clone()))];
         client
             .execute(&insert, v, &QueryOptions::new())
             .await

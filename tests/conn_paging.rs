@@ -35,13 +35,11 @@ async fn twelve_thousand_rows_in_pages_of_a_thousand_each_exactly_once() {
         tasks.push(tokio::spawn(async move {
             let mut pending = Vec::new();
             for i in (chunk..ROWS).step_by(8) {
-                let v = insert
-                    .bind(&[
-                        Some(CqlValue::Int(i % 97)),
-                        Some(CqlValue::Int(i)),
-                        Some(CqlValue::Text(format!("row {i}"))),
-                    ])
-                    .unwrap();
+                let v = [
+                    Some(CqlValue::Int(i % 97)),
+                    Some(CqlValue::Int(i)),
+                    Some(CqlValue::Text(format!("row {i}"))),
+                ];
                 let client = client.clone();
                 let insert = insert.clone();
                 pending.push(async move { client.execute(&insert, v, &QueryOptions::new()).await });

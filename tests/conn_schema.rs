@@ -18,7 +18,7 @@ async fn unprepared_after_drop_and_recreate_is_prepared_again() {
     common::exec(&client, "CREATE TABLE t (k int PRIMARY KEY, v text)").await;
     common::exec(&client, "INSERT INTO t (k, v) VALUES (1, 'old')").await;
     let select = client.prepare("SELECT * FROM t WHERE k = ?").await.unwrap();
-    let key = || select.bind(&[Some(CqlValue::Int(1))]).unwrap();
+    let key = || [Some(CqlValue::Int(1))];
     let r = client
         .execute(&select, key(), &QueryOptions::new())
         .await
@@ -83,9 +83,7 @@ async fn batch_applies_all_statements_and_surfaces_the_size_warning() {
     small.add_query("INSERT INTO t (k, v) VALUES (1, 'one')", ());
     small.add_prepared(
         &insert,
-        insert
-            .bind(&[Some(CqlValue::Int(2)), Some(CqlValue::Text("two".into()))])
-            .unwrap(),
+        [Some(CqlValue::Int(2)), Some(CqlValue::Text("two".into()))],
     );
     let r = client.batch(&small, &QueryOptions::new()).await.unwrap();
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
@@ -104,9 +102,7 @@ async fn batch_applies_all_statements_and_surfaces_the_size_warning() {
     for k in 10..30 {
         big.add_prepared(
             &insert,
-            insert
-                .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Text(filler.clone()))])
-                .unwrap(),
+            [Some(CqlValue::Int(k)), Some(CqlValue::Text(filler.clone()))],
         );
     }
     let r = client.batch(&big, &QueryOptions::new()).await.unwrap();

@@ -125,9 +125,8 @@ async fn every_type_round_trips_through_bound_values() {
         )
         .await
         .expect("prepare insert");
-    let bound = insert.bind(&values).expect("bind every type");
     client
-        .execute(&insert, bound, &QueryOptions::new())
+        .execute(&insert, &values, &QueryOptions::new())
         .await
         .expect("insert");
 
@@ -135,7 +134,7 @@ async fn every_type_round_trips_through_bound_values() {
     let mut nulls = vec![None; values.len()];
     nulls[0] = Some(CqlValue::Int(2));
     client
-        .execute(&insert, insert.bind(&nulls).unwrap(), &QueryOptions::new())
+        .execute(&insert, &nulls, &QueryOptions::new())
         .await
         .expect("insert nulls");
 
@@ -148,11 +147,7 @@ async fn every_type_round_trips_through_bound_values() {
         .expect("prepare select");
     // Read back through EXECUTE (skip-metadata, cached result metadata) ...
     let r = client
-        .execute(
-            &select,
-            select.bind(&[Some(CqlValue::Int(1))]).unwrap(),
-            &QueryOptions::new(),
-        )
+        .execute(&select, [Some(CqlValue::Int(1))], &QueryOptions::new())
         .await
         .expect("select");
     let rows = r.rows().expect("rows");
@@ -200,9 +195,7 @@ async fn counters_take_bound_increments() {
         .await
         .unwrap();
     for delta in [5_i64, -2, 40] {
-        let v = update
-            .bind(&[Some(CqlValue::Counter(delta)), Some(CqlValue::Int(1))])
-            .unwrap();
+        let v = [Some(CqlValue::Counter(delta)), Some(CqlValue::Int(1))];
         client
             .execute(&update, v, &QueryOptions::new())
             .await

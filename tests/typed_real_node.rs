@@ -313,7 +313,7 @@ async fn insert<R: SerializeRow>(client: &Client, row: &R) {
         ))
         .await
         .expect("prepare insert");
-    let values = insert.bind_row(row).expect("bind_row");
+    let values = row;
     client
         .execute(&insert, values, &QueryOptions::new())
         .await
@@ -328,11 +328,7 @@ async fn select_one(client: &Client, k: i32, fs: &[&str]) -> cql4::QueryResult {
         .await
         .expect("prepare select");
     client
-        .execute(
-            &select,
-            select.bind_row(&(k, fs)).expect("bind key"),
-            &QueryOptions::new(),
-        )
+        .execute(&select, (k, fs), &QueryOptions::new())
         .await
         .expect("select")
 }
@@ -599,11 +595,7 @@ async fn nulls_and_unset_through_derived_structs() {
         nested: None,
     };
     client
-        .execute(
-            &update,
-            update.bind_row(&patch).expect("bind patch"),
-            &QueryOptions::new(),
-        )
+        .execute(&update, &patch, &QueryOptions::new())
         .await
         .expect("update");
     let got: Nullable = select_one(&client, 3, &["a", "b"])
@@ -752,11 +744,7 @@ async fn counters_through_derived_structs() {
             likes,
         };
         client
-            .execute(
-                &update,
-                update.bind_row(&bump).expect("bind"),
-                &QueryOptions::new(),
-            )
+            .execute(&update, &bump, &QueryOptions::new())
             .await
             .expect("update");
     }
@@ -873,11 +861,7 @@ async fn udt_that_gains_a_field_still_reads() {
         .expect("prepare select");
     let one = shape(1);
     client
-        .execute(
-            &old_insert,
-            old_insert.bind_row(&one).expect("bind"),
-            &QueryOptions::new(),
-        )
+        .execute(&old_insert, &one, &QueryOptions::new())
         .await
         .expect("insert");
 
@@ -900,10 +884,8 @@ async fn udt_that_gains_a_field_still_reads() {
         v.extra = Some(-1);
     }
     let three = shape(3);
-    for values in [
-        new_insert.bind_row(&two).expect("bind new struct"),
-        new_insert.bind_row(&three).expect("bind old struct"),
-    ] {
+    let rows: [&(dyn SerializeRow + Sync); 2] = [&two, &three];
+    for values in rows {
         client
             .execute(&new_insert, values, &QueryOptions::new())
             .await
@@ -917,11 +899,7 @@ async fn udt_that_gains_a_field_still_reads() {
     // The statement prepared before the ALTER still writes the old struct.
     let four = shape(4);
     client
-        .execute(
-            &old_insert,
-            old_insert.bind_row(&four).expect("bind"),
-            &QueryOptions::new(),
-        )
+        .execute(&old_insert, &four, &QueryOptions::new())
         .await
         .expect("insert through the old statement");
     assert_eq!(read::<ShapeV2>(&client, 4).await, widened(&four));
@@ -931,11 +909,7 @@ async fn udt_that_gains_a_field_still_reads() {
     // answered UNPREPARED and the client prepares it again, decoding with the new type (a
     // three-field value against the cached two-field type would be malformed).
     let result = client
-        .execute(
-            &old_select,
-            old_select.bind_row(&(2_i32,)).expect("bind"),
-            &QueryOptions::new(),
-        )
+        .execute(&old_select, (2_i32,), &QueryOptions::new())
         .await
         .expect("select through the old statement");
     assert_eq!(result.single_row::<Shape>().expect("old select"), shape(2));
@@ -1017,7 +991,10 @@ async fn select_statement_key_mismatch(client: &Client) -> String {
         ))
         .await
         .expect("prepare select");
-    match select.bind_row(&(1_i32, 2_i32)) {
+    match client
+        .execute(&select, (1_i32, 2_i32), &QueryOptions::new())
+        .await
+    {
         Err(e @ cql4::Error::Encode(_)) => e.to_string(),
         other => panic!("an int for a frozen<set<text>> bound: {other:?}"),
     }
@@ -1041,18 +1018,16 @@ async fn element_updates_bind_their_element_types() {
         )
         .await
         .expect("prepare update");
-    let values = update
-        .bind_row(&(
-            vec![7_i32, 8],
-            vec!["d"],
-            "z",
-            i64::MAX,
-            Some(99_i32),
-            BTreeMap::from([("added", vec![4_i32])]),
-            full.k,
-            &full.fs,
-        ))
-        .expect("bind element values");
+    let values = (
+        vec![7_i32, 8],
+        vec!["d"],
+        "z",
+        i64::MAX,
+        Some(99_i32),
+        BTreeMap::from([("added", vec![4_i32])]),
+        full.k,
+        &full.fs,
+    );
     client
         .execute(&update, values, &QueryOptions::new())
         .await
@@ -1073,5 +1048,80 @@ async fn element_updates_bind_their_element_types() {
     want.nested.insert("added".to_owned(), vec![4]);
     assert_everything_eq(&got, &want);
 
+    common::drop_keyspace(&client, &ks).await;
+}
+
+/// A row written by an unprepared QUERY, its values serialized by their Rust types (no
+/// PREPARED metadata), positional and named, then read back.
+#[derive(Debug, PartialEq, FromRow, SerializeRow)]
+struct Plain {
+    k: i32,
+    name: String,
+    tags: Vec<String>,
+    score: Option<f64>,
+}
+
+#[tokio::test]
+async fn unprepared_typed_insert_reads_back() {
+    let node = common::node();
+    let client = node.client().await;
+    let ks = common::keyspace(&client, "typed_unprepared").await;
+    client
+        .query(
+            "CREATE TABLE plain (k int PRIMARY KEY, name text, tags list<text>, score double)",
+            (),
+            &QueryOptions::new(),
+        )
+        .await
+        .expect("create table");
+    // Positional: a tuple, each value its natural CQL type.
+    client
+        .query(
+            "INSERT INTO plain (k, name, tags, score) VALUES (?, ?, ?, ?)",
+            (1_i32, "one", vec!["a", "b"], Some(1.5_f64)),
+            &QueryOptions::new(),
+        )
+        .await
+        .expect("positional insert");
+    // Named: a derived struct, bound by marker name.
+    let two = Plain {
+        k: 2,
+        name: "two".into(),
+        tags: Vec::new(),
+        score: None,
+    };
+    client
+        .query(
+            "INSERT INTO plain (k, name, tags, score) VALUES (:k, :name, :tags, :score)",
+            &two,
+            &QueryOptions::new(),
+        )
+        .await
+        .expect("named insert");
+    let read = |k: i32| {
+        let client = client.clone();
+        async move {
+            client
+                .query(
+                    "SELECT k, name, tags, score FROM plain WHERE k = ?",
+                    (k,),
+                    &QueryOptions::new(),
+                )
+                .await
+                .expect("select")
+                .single_row::<Plain>()
+                .expect("one row")
+        }
+    };
+    assert_eq!(
+        read(1).await,
+        Plain {
+            k: 1,
+            name: "one".into(),
+            tags: vec!["a".into(), "b".into()],
+            score: Some(1.5),
+        }
+    );
+    assert_eq!(read(2).await, two);
     common::drop_keyspace(&client, &ks).await;
 }

@@ -97,10 +97,11 @@ const TEN_NAMES: [&str; 10] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
 
 mod cql4 {
     use super::*;
-    use cql4_frame::value::{write_value, ToCql};
+    use cql4_frame::bind::Bound;
+    use cql4_frame::request::execute_frame;
     use cql4_frame::{
-        BoundValue, ColumnSpec, ColumnType, Compression, Consistency, DecodeLimits, Execute,
-        QueryParameters, QueryValues, RawValue, Reader, Request, RequestFrame, Rows, SerializeRow,
+        ColumnSpec, ColumnType, Compression, Consistency, DecodeLimits, FrameExtras,
+        QueryParameters, Reader, Rows, SerializeRow,
     };
 
     fn rows(body: &Bytes, limits: &DecodeLimits) -> Rows {
@@ -133,69 +134,36 @@ mod cql4 {
         n
     }
 
-    fn bind<T: ToCql + ?Sized>(v: &T, ty: &ColumnType) -> BoundValue {
-        let mut out = Vec::with_capacity(16);
-        write_value(v, ty, &mut out).expect("value fits its type");
-        BoundValue::Bytes(Bytes::from(out).slice(4..))
+    /// The EXECUTE as `Client::execute(&prepared, values, …)` (cql4-conn `client.rs`)
+    /// encodes it: the same `QueryParameters` with the row bound to the markers
+    /// (`bind::Bound`), and the same codec call, `request::execute_frame`, which writes the
+    /// values straight into one buffer sized for the markers. (`PreparedStatement` needs a
+    /// server, so the markers are passed as a PREPARE would give them.)
+    fn execute<R: SerializeRow + ?Sized>(row: &R, id: &Bytes, markers: &[ColumnSpec]) -> usize {
+        let params = QueryParameters {
+            consistency: Consistency::LOCAL_ONE,
+            values: Some(Bound { row, markers }),
+            skip_metadata: true,
+            page_size: Some(5000),
+            paging_state: None,
+            serial_consistency: None,
+            default_timestamp: None,
+        };
+        execute_frame(
+            Compression::None,
+            FrameExtras::default(),
+            id,
+            markers.len(),
+            &params,
+        )
+        .expect("encodes")
+        .len()
     }
 
-    pub(crate) fn encode(t: &Ten, id: &Bytes) -> usize {
-        use ColumnType::*;
-        let values = vec![
-            bind(&t.a, &Int),
-            bind(&t.b, &BigInt),
-            bind(t.c, &Text),
-            bind(t.d, &Text),
-            bind(&t.e[..], &Blob),
-            bind(&t.f, &Boolean),
-            bind(&t.g, &Double),
-            bind(&t.h, &Float),
-            bind(&t.i, &BigInt),
-            bind(&t.j, &Int),
-        ];
-        execute(QueryValues::Positional(values), id)
-    }
-
-    fn execute(values: QueryValues, id: &Bytes) -> usize {
-        let mut req = frame(values, id)
-            .serialize(Compression::None)
-            .expect("encodes");
-        req.set_stream(1);
-        req.as_bytes().len()
-    }
-
-    fn frame(values: QueryValues, id: &Bytes) -> RequestFrame {
-        let mut params = QueryParameters::new(Consistency::LOCAL_ONE);
-        params.values = Some(values);
-        params.skip_metadata = true;
-        params.page_size = Some(5000);
-        RequestFrame {
-            stream: 0,
-            tracing: false,
-            custom_payload: None,
-            message: Request::Execute(Execute {
-                id: id.clone(),
-                params,
-            }),
-        }
-    }
-
-    /// The frame as `Client::round_trip` (cql4-conn `client.rs`) encodes it: into a `Vec`
-    /// sized by its private `size_hint` (id, values with their 4-byte lengths, 64 bytes for the
-    /// rest), so that encoding allocates once.
-    fn execute_sized(bound: Vec<BoundValue>, id: &Bytes) -> usize {
-        let values_len: usize = bound
-            .iter()
-            .map(|b| match b {
-                BoundValue::Bytes(b) => b.len() + 4,
-                _ => 4,
-            })
-            .sum();
-        let mut bytes = Vec::with_capacity(id.len() + values_len + 64);
-        frame(QueryValues::Positional(bound), id)
-            .encode(Compression::None, &mut bytes)
-            .expect("encodes");
-        bytes.len()
+    /// The 10 values as a tuple, by position.
+    pub(crate) fn encode(t: &Ten, id: &Bytes, markers: &[ColumnSpec]) -> usize {
+        let row = (t.a, t.b, t.c, t.d, &t.e[..], t.f, t.g, t.h, t.i, t.j);
+        execute(&row, id, markers)
     }
 
     /// One row of the wide page as a user would declare it.
@@ -229,28 +197,9 @@ mod cql4 {
             .collect()
     }
 
-    /// The EXECUTE as `Client::execute(&prepared, prepared.bind_row(&row)?, …)` builds it.
-    /// `PreparedStatement` cannot be made without a server, so the body of
-    /// `PreparedStatement::bind_row` (cql4-conn `prepared.rs`) is repeated here step for step:
-    /// one buffer for the row, split into one `BoundValue` slice per marker; then the frame is
-    /// encoded as the connection does (`execute_sized`).
+    /// The 10 values from the derived struct, by marker name.
     pub(crate) fn encode_typed(t: &TenRow<'_>, id: &Bytes, markers: &[ColumnSpec]) -> usize {
-        let mut out = Vec::with_capacity(markers.len().saturating_mul(16));
-        t.serialize_row(markers, &mut out).expect("values fit");
-        let buf = Bytes::from(out);
-        let mut r = Reader::new(&buf);
-        let mut bound = Vec::with_capacity(markers.len());
-        for _ in markers {
-            bound.push(
-                match r.value("bound value").expect("one value per marker") {
-                    RawValue::Bytes(b) => BoundValue::Bytes(buf.slice_ref(b)),
-                    RawValue::Null => BoundValue::Null,
-                    RawValue::NotSet => BoundValue::NotSet,
-                },
-            );
-        }
-        assert!(r.is_empty(), "one value per marker");
-        execute_sized(bound, id)
+        execute(t, id, markers)
     }
 }
 
@@ -480,7 +429,7 @@ fn count_allocations() {
         cdrs::keyspaces(&ks),
     );
     let _ = (
-        cql4::encode(&t, &id),
+        cql4::encode(&t, &id, &markers),
         scylla::encode(&t, &id, &specs),
         cdrs::encode(&t, &cid),
     );
@@ -512,7 +461,7 @@ fn count_allocations() {
     );
     put("wide_5000/scylla", alloc::count(|| scylla::wide(&wide)).0);
     put("wide_5000/cdrs-tokio", alloc::count(|| cdrs::wide(&wide)).0);
-    put("execute_10/cql4", alloc::count(|| cql4::encode(&t, &id)).0);
+    put("execute_10/cql4", alloc::count(|| cql4::encode(&t, &id, &markers)).0);
     put(
         "execute_10/scylla",
         alloc::count(|| scylla::encode(&t, &id, &specs)).0,
@@ -568,11 +517,12 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let t = ten();
+    let markers = cql4::markers();
     let id = Bytes::copy_from_slice(&PREPARED_ID);
     let cid = cassandra_protocol::types::CBytesShort::new(PREPARED_ID.to_vec());
     let specs = scylla::specs();
     let mut g = c.benchmark_group("execute_10");
-    g.bench_function("cql4", |b| b.iter(|| cql4::encode(black_box(&t), &id)));
+    g.bench_function("cql4", |b| b.iter(|| cql4::encode(black_box(&t), &id, &markers)));
     g.bench_function("scylla", |b| {
         b.iter(|| scylla::encode(black_box(&t), &id, &specs))
     });
@@ -592,7 +542,6 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let row = t.row();
-    let markers = cql4::markers();
     let typed_specs = scylla::typed_specs();
     let mut g = c.benchmark_group("execute_10_typed");
     g.bench_function("cql4", |b| {

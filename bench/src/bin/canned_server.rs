@@ -76,7 +76,7 @@ fn answer(state: &State, cql: &str) -> Statement {
             let mut out = Vec::new();
             let r = ResultResponse::SetKeyspace(parsed.keyspace.clone());
             // Encoding a short keyspace name cannot fail.
-            r.encode(&mut out).expect("Set_keyspace encodes");
+            r.encode(&mut cql4_frame::Writer::new(&mut out)).expect("Set_keyspace encodes");
             let b = Bytes::from(out);
             Statement {
                 with_metadata: b.clone(),
@@ -134,7 +134,7 @@ fn prepared_body(state: &State, cql: &str, id: &Bytes) -> Bytes {
     };
     let mut out = Vec::new();
     ResultResponse::Prepared(prepared)
-        .encode(&mut out)
+        .encode(&mut cql4_frame::Writer::new(&mut out))
         .expect("Prepared encodes");
     Bytes::from(out)
 }
@@ -147,7 +147,7 @@ fn frame(out: &mut Vec<u8>, stream: [u8; 2], opcode: u8, body: &[u8]) {
 
 fn message(r: Response) -> Vec<u8> {
     let mut out = Vec::new();
-    r.encode_body(&mut out).expect("response encodes");
+    r.encode_body(&mut cql4_frame::Writer::new(&mut out)).expect("response encodes");
     out
 }
 

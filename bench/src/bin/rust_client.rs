@@ -80,8 +80,6 @@ const NAME: &str = "name-inserted";
 mod cql4_driver {
     use super::*;
     use cql4_conn::{Client, Config, PreparedStatement, QueryOptions};
-    use cql4_frame::value::write_value;
-    use cql4_frame::{BoundValue, ColumnType};
 
     pub(crate) struct S {
         client: Client,
@@ -89,16 +87,6 @@ mod cql4_driver {
         insert: PreparedStatement,
         options: QueryOptions,
         payload: Bytes,
-    }
-
-    /// One value the way a cql4 user binds it: serialized into its own buffer.
-    fn bind<T: cql4_frame::value::ToCql + ?Sized>(v: &T, ty: &ColumnType) -> BoundValue {
-        let mut out = Vec::with_capacity(16);
-        match write_value(v, ty, &mut out) {
-            // write_value writes the [int] length first; BoundValue holds the content only.
-            Ok(()) => BoundValue::Bytes(Bytes::from(out).slice(4..)),
-            Err(_) => BoundValue::Null,
-        }
     }
 
     pub(crate) async fn connect(host: &str, port: u16) -> Result<S, BoxError> {
@@ -143,11 +131,7 @@ mod cql4_driver {
         s.client
             .execute(
                 &s.insert,
-                vec![
-                    bind(&SELECT_ID, &ColumnType::Int),
-                    bind("name-000042", &ColumnType::Text),
-                    bind(&s.payload[..], &ColumnType::Blob),
-                ],
+                (SELECT_ID, "name-000042", &s.payload[..]),
                 &o,
             )
             .await?;
@@ -159,7 +143,7 @@ mod cql4_driver {
             .client
             .execute(
                 &s.select,
-                vec![bind(&SELECT_ID, &ColumnType::Int)],
+                (SELECT_ID,),
                 &s.options,
             )
             .await?;
@@ -178,11 +162,7 @@ mod cql4_driver {
         s.client
             .execute(
                 &s.insert,
-                vec![
-                    bind(&insert_id(i), &ColumnType::Int),
-                    bind(NAME, &ColumnType::Text),
-                    bind(&s.payload[..], &ColumnType::Blob),
-                ],
+                (insert_id(i), NAME, &s.payload[..]),
                 &s.options,
             )
             .await?;

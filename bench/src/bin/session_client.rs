@@ -145,8 +145,6 @@ const NAME: &str = "name-inserted";
 mod cql4_driver {
     use super::*;
     use cql4_conn::{Config, PreparedStatement, QueryOptions, TlsConfig};
-    use cql4_frame::value::write_value;
-    use cql4_frame::{BoundValue, ColumnType};
     use cql4_session::{Session, SessionConfig};
 
     pub(crate) struct S {
@@ -155,15 +153,6 @@ mod cql4_driver {
         insert: PreparedStatement,
         options: QueryOptions,
         payload: Bytes,
-    }
-
-    /// One value the way a cql4 user binds it (as in `rust_client`).
-    fn bind<T: cql4_frame::value::ToCql + ?Sized>(v: &T, ty: &ColumnType) -> BoundValue {
-        let mut out = Vec::with_capacity(16);
-        match write_value(v, ty, &mut out) {
-            Ok(()) => BoundValue::Bytes(Bytes::from(out).slice(4..)),
-            Err(_) => BoundValue::Null,
-        }
     }
 
     pub(crate) fn config(c: &Cluster, nodes: usize) -> Result<SessionConfig, BoxError> {
@@ -225,11 +214,7 @@ mod cql4_driver {
         s.session
             .execute(
                 &s.insert,
-                vec![
-                    bind(&SELECT_ID, &ColumnType::Int),
-                    bind("name-000042", &ColumnType::Text),
-                    bind(&s.payload[..], &ColumnType::Blob),
-                ],
+                (SELECT_ID, "name-000042", &s.payload[..]),
                 &o,
             )
             .await?;
@@ -267,7 +252,7 @@ mod cql4_driver {
             .session
             .execute(
                 &s.select,
-                vec![bind(&SELECT_ID, &ColumnType::Int)],
+                (SELECT_ID,),
                 &s.options,
             )
             .await?;
@@ -291,11 +276,7 @@ mod cql4_driver {
         s.session
             .execute(
                 &s.insert,
-                vec![
-                    bind(&insert_id(i), &ColumnType::Int),
-                    bind(NAME, &ColumnType::Text),
-                    bind(&s.payload[..], &ColumnType::Blob),
-                ],
+                (insert_id(i), NAME, &s.payload[..]),
                 &s.options,
             )
             .await?;

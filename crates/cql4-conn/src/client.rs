@@ -6,15 +6,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use cql4_frame::bind::{Bound, SerializeRow, Unprepared};
 use cql4_frame::compression::Compression;
 use cql4_frame::consistency::Consistency;
+use cql4_frame::opcode::Opcode;
 use cql4_frame::request::{
-    Batch, BatchQuery, BatchStatement, BatchType, BoundValue, CustomPayload, Execute, Prepare,
-    Query, QueryParameters, QueryValues, Register, Request, RequestFrame,
+    encode_request_frame, execute_frame, execute_size_hint, query_frame, Batch, BatchQuery,
+    BatchStatement, BatchType, CustomPayload, FrameExtras, Prepare, QueryParameters, Register,
+    Request, RequestFrame, WriteValues,
 };
 use cql4_frame::response::{ErrorCode, Prepared, Response, ResponseFrame, ResultResponse};
 use cql4_frame::rows::{ResultMetadata, Rows};
-use cql4_frame::DecodeLimits;
+use cql4_frame::writer::Writer;
+use cql4_frame::{DecodeLimits, EncodeError};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
@@ -23,8 +27,8 @@ use crate::error::{Error, Result};
 use crate::events::{EventType, Events};
 use crate::handshake;
 use crate::heartbeat::HeartbeatConfig;
-use crate::options::{QueryOptions, Values};
-use crate::prepared::PreparedStatement;
+use crate::options::{QueryOptions, RowValues};
+use crate::prepared::{PreparedStatement, State};
 use crate::request_channel::{self, Connection, RequestChannel};
 use crate::transport;
 
@@ -150,12 +154,27 @@ impl QueryResult {
 }
 
 /// A BATCH (native_protocol_v4.spec §4.1.7) being built: query strings and prepared
-/// statements, each with its values.
-#[derive(Debug, Clone)]
+/// statements, each with its values (any [`SerializeRow`], kept until the batch is encoded;
+/// a prepared child's values are checked against its markers then).
+#[derive(Clone)]
 pub struct BatchRequest {
     batch_type: BatchType,
-    statements: Vec<(BatchItem, Values)>,
+    statements: Vec<(BatchItem, Arc<RowValues>)>,
     idempotent: bool,
+}
+
+impl std::fmt::Debug for BatchRequest {
+    // The values may be anything (and secret): show the statements only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchRequest")
+            .field("batch_type", &self.batch_type)
+            .field(
+                "statements",
+                &self.statements.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            )
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -192,10 +211,15 @@ impl BatchRequest {
         self.idempotent
     }
 
-    /// Adds a query string with its values.
-    pub fn add_query(&mut self, cql: impl Into<String>, values: impl Into<Values>) -> &mut Self {
+    /// Adds a query string with its values, written by their Rust types (positional only: a
+    /// BATCH cannot carry names, see [`cql4_frame::request::NAMED_BATCH_VALUES`]).
+    pub fn add_query(
+        &mut self,
+        cql: impl Into<String>,
+        values: impl SerializeRow + Send + Sync + 'static,
+    ) -> &mut Self {
         self.statements
-            .push((BatchItem::Query(cql.into()), values.into()));
+            .push((BatchItem::Query(cql.into()), Arc::new(values)));
         self
     }
 
@@ -203,10 +227,10 @@ impl BatchRequest {
     pub fn add_prepared(
         &mut self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
     ) -> &mut Self {
         self.statements
-            .push((BatchItem::Prepared(statement.clone()), values.into()));
+            .push((BatchItem::Prepared(statement.clone()), Arc::new(values)));
         self
     }
 
@@ -255,22 +279,20 @@ impl Client {
         self.inner.compression
     }
 
-    /// Runs a CQL string (QUERY, §4.1.4) with optional bound values. A select returns its first
-    /// page; see [`Client::query_pages`] and [`Client::query_rows`] for the rest.
-    pub async fn query(
+    /// Runs a CQL string (QUERY, §4.1.4) with values (`()` for none), written straight into
+    /// the frame by their Rust types (`i32` as int, `&str` as text, …; see
+    /// [`SerializeRow::serialize_unprepared`]): positional for tuples and slices, named for
+    /// maps and derived structs. A select returns its first page; see [`Client::query_pages`]
+    /// and [`Client::query_rows`] for the rest.
+    pub async fn query<R: SerializeRow>(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: R,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
-        let frame = self.request_frame(
-            Request::Query(Query {
-                query: cql.to_owned(),
-                params: self.params(values.into(), options, false),
-            }),
-            options,
-        );
-        self.send(&frame, self.timeout(options), None).await
+        let params = self.params(Unprepared(&values), options, false);
+        let bytes = query_frame(self.inner.compression, extras(options), cql, &params)?;
+        self.send(bytes, self.timeout(options), None).await
     }
 
     /// Prepares a statement (PREPARE, §4.1.5). Statements are cached by query text: preparing
@@ -292,45 +314,60 @@ impl Client {
         Ok(statement)
     }
 
-    /// Executes a prepared statement (EXECUTE, §4.1.6). When the statement has result
+    /// Executes a prepared statement (EXECUTE, §4.1.6) with values (`()` for none: a tuple, a
+    /// slice, a name-keyed map or a `#[derive(SerializeRow)]` struct), each checked against its
+    /// bind marker's type and written straight into the frame. When the statement has result
     /// metadata, the server is asked to skip it (flag 0x02) and the cached metadata decodes
     /// the rows. If the server no longer knows the statement (UNPREPARED, e.g. after the table
-    /// was dropped and recreated), it is prepared again — updating its metadata — and executed
-    /// once more.
-    pub async fn execute(
+    /// was dropped and recreated), it is prepared again — updating its metadata — and the
+    /// frame encoded again against the new markers and executed once more.
+    pub async fn execute<R: SerializeRow>(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: R,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         let timeout = self.timeout(options);
-        let values = values.into();
-        let mut state = statement.state();
-        let skip = state.result_metadata.is_some();
-        let mut frame = self.request_frame(
-            Request::Execute(Execute {
-                id: state.id.clone(),
-                params: self.params(values, options, skip),
-            }),
-            options,
-        );
-        let first = self
-            .send(&frame, timeout, state.result_metadata.as_ref())
-            .await;
-        match first {
+        let state = statement.state();
+        let bytes = self.encode_execute(&state, &values, options)?;
+        match self
+            .send(bytes, timeout, state.result_metadata.as_ref())
+            .await
+        {
             Err(Error::Server(e)) if e.code == ErrorCode::UNPREPARED => {
                 tracing::debug!(query = statement.query(), "UNPREPARED: preparing again");
                 self.reprepare(statement, timeout).await?;
-                state = statement.state();
-                if let Request::Execute(ex) = &mut frame.message {
-                    ex.id = state.id.clone();
-                    ex.params.skip_metadata = state.result_metadata.is_some();
-                }
-                self.send(&frame, timeout, state.result_metadata.as_ref())
+                let state = statement.state();
+                let bytes = self.encode_execute(&state, &values, options)?;
+                self.send(bytes, timeout, state.result_metadata.as_ref())
                     .await
             }
             other => other,
         }
+    }
+
+    fn encode_execute<R: SerializeRow + ?Sized>(
+        &self,
+        state: &State,
+        values: &R,
+        options: &QueryOptions,
+    ) -> Result<Vec<u8>> {
+        let markers = &state.metadata.columns;
+        let params = self.params(
+            Bound {
+                row: values,
+                markers,
+            },
+            options,
+            state.result_metadata.is_some(),
+        );
+        Ok(execute_frame(
+            self.inner.compression,
+            extras(options),
+            &state.id,
+            markers.len(),
+            &params,
+        )?)
     }
 
     /// Runs a BATCH (§4.1.7). Prepared children that the server no longer knows are prepared
@@ -339,30 +376,10 @@ impl Client {
     /// [`cql4_frame::request::NAMED_BATCH_VALUES`]).
     pub async fn batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<QueryResult> {
         let timeout = self.timeout(options);
-        let build = |client: &Self| {
-            let mut b = Batch {
-                batch_type: batch.batch_type,
-                statements: Vec::with_capacity(batch.statements.len()),
-                consistency: options.consistency.unwrap_or(client.inner.consistency),
-                serial_consistency: options.serial_consistency,
-                default_timestamp: options.default_timestamp,
-            };
-            for (item, values) in &batch.statements {
-                let query = match item {
-                    BatchItem::Query(q) => BatchQuery::Query(q.clone()),
-                    BatchItem::Prepared(p) => BatchQuery::Prepared(p.id()),
-                };
-                b.statements.push(BatchStatement {
-                    query,
-                    values: values
-                        .0
-                        .clone()
-                        .unwrap_or(QueryValues::Positional(Vec::new())),
-                });
-            }
-            client.request_frame(Request::Batch(b), options)
-        };
-        match self.send(&build(self), timeout, None).await {
+        match self
+            .send(self.encode_batch(batch, options)?, timeout, None)
+            .await
+        {
             Err(Error::Server(e)) if e.code == ErrorCode::UNPREPARED => {
                 let unknown = match &e.details {
                     cql4_frame::response::ErrorDetails::Unprepared { id } => Some(id.clone()),
@@ -375,10 +392,65 @@ impl Client {
                         }
                     }
                 }
-                self.send(&build(self), timeout, None).await
+                self.send(self.encode_batch(batch, options)?, timeout, None)
+                    .await
             }
             other => other,
         }
+    }
+
+    /// The BATCH frame: each child's values written into it, a prepared child's checked
+    /// against its markers.
+    fn encode_batch(&self, batch: &BatchRequest, options: &QueryOptions) -> Result<Vec<u8>> {
+        let states: Vec<Option<Arc<State>>> = batch
+            .statements
+            .iter()
+            .map(|(item, _)| match item {
+                BatchItem::Prepared(p) => Some(p.state()),
+                BatchItem::Query(_) => None,
+            })
+            .collect();
+        let mut size = 64;
+        let mut statements = Vec::with_capacity(batch.statements.len());
+        for ((item, values), state) in batch.statements.iter().zip(&states) {
+            let (query, values) = match (item, state) {
+                (BatchItem::Prepared(_), Some(s)) => {
+                    size += execute_size_hint(s.id.len(), s.metadata.columns.len());
+                    let bound = Bound {
+                        row: &**values,
+                        markers: &s.metadata.columns,
+                    };
+                    (
+                        BatchQuery::Prepared(s.id.clone()),
+                        ChildValues::Bound(bound),
+                    )
+                }
+                (item, _) => {
+                    let q = match item {
+                        BatchItem::Query(q) => q.clone(),
+                        BatchItem::Prepared(p) => p.query().to_owned(),
+                    };
+                    size += q.len() + 32;
+                    let values = ChildValues::Unprepared(Unprepared(&**values));
+                    (BatchQuery::Query(q), values)
+                }
+            };
+            statements.push(BatchStatement { query, values });
+        }
+        let b = Batch {
+            batch_type: batch.batch_type,
+            statements,
+            consistency: options.consistency.unwrap_or(self.inner.consistency),
+            serial_consistency: options.serial_consistency,
+            default_timestamp: options.default_timestamp,
+        };
+        Ok(encode_frame(
+            self.inner.compression,
+            Opcode::BATCH,
+            extras(options),
+            size,
+            |w| b.encode(w),
+        )?)
     }
 
     /// Switches the connection's keyspace (`USE`, answered by a Set_keyspace result). Runs at
@@ -410,7 +482,11 @@ impl Client {
             }),
         };
         let response = self
-            .round_trip(&frame, self.inner.request_timeout, None)
+            .round_trip(
+                self.encode_message(&frame)?,
+                self.inner.request_timeout,
+                None,
+            )
             .await?;
         match response.message {
             Response::Ready => Ok(Events::new(
@@ -429,29 +505,28 @@ impl Client {
         options.timeout.unwrap_or(self.inner.request_timeout)
     }
 
-    pub(crate) fn params(
+    pub(crate) fn params<V: WriteValues>(
         &self,
-        values: Values,
+        values: V,
         options: &QueryOptions,
         skip_metadata: bool,
-    ) -> QueryParameters {
-        let mut p = QueryParameters::new(options.consistency.unwrap_or(self.inner.consistency));
-        p.values = values.0;
-        p.skip_metadata = skip_metadata;
-        p.page_size = Some(options.page_size.unwrap_or(self.inner.page_size)).filter(|n| *n > 0);
-        p.paging_state.clone_from(&options.paging_state);
-        p.serial_consistency = options.serial_consistency;
-        p.default_timestamp = options.default_timestamp;
-        p
+    ) -> QueryParameters<V> {
+        QueryParameters {
+            consistency: options.consistency.unwrap_or(self.inner.consistency),
+            values: Some(values),
+            skip_metadata,
+            page_size: Some(options.page_size.unwrap_or(self.inner.page_size)).filter(|n| *n > 0),
+            paging_state: options.paging_state.clone(),
+            serial_consistency: options.serial_consistency,
+            default_timestamp: options.default_timestamp,
+        }
     }
 
-    fn request_frame(&self, message: Request, options: &QueryOptions) -> RequestFrame {
-        RequestFrame {
-            stream: 0,
-            tracing: options.tracing,
-            custom_payload: options.custom_payload.clone(),
-            message,
-        }
+    /// A decoded-form frame (PREPARE, REGISTER), encoded.
+    fn encode_message(&self, frame: &RequestFrame) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        frame.encode(self.inner.compression, &mut bytes)?;
+        Ok(bytes)
     }
 
     fn cached(&self, cql: &str) -> Option<PreparedStatement> {
@@ -467,7 +542,11 @@ impl Client {
                 query: cql.to_owned(),
             }),
         };
-        match self.send(&frame, timeout, None).await?.result {
+        match self
+            .send(self.encode_message(&frame)?, timeout, None)
+            .await?
+            .result
+        {
             ResultResponse::Prepared(p) => Ok(p),
             other => Err(Error::Protocol(format!(
                 "PREPARE answered with {other:?} instead of Prepared"
@@ -481,14 +560,14 @@ impl Client {
         Ok(())
     }
 
-    /// Sends a request and expects a RESULT.
+    /// Sends an encoded request and expects a RESULT.
     pub(crate) async fn send(
         &self,
-        frame: &RequestFrame,
+        bytes: Vec<u8>,
         timeout: Duration,
         cached: Option<&Arc<ResultMetadata>>,
     ) -> Result<QueryResult> {
-        let response = self.round_trip(frame, timeout, cached).await?;
+        let response = self.round_trip(bytes, timeout, cached).await?;
         match response.message {
             Response::Result(result) => Ok(QueryResult {
                 result,
@@ -501,16 +580,14 @@ impl Client {
         }
     }
 
-    /// Serializes once, sends, decodes the answer in the caller's task (keeping the I/O task
+    /// Sends an encoded frame, decodes the answer in the caller's task (keeping the I/O task
     /// free for routing).
     async fn round_trip(
         &self,
-        frame: &RequestFrame,
+        bytes: Vec<u8>,
         timeout: Duration,
         cached: Option<&Arc<ResultMetadata>>,
     ) -> Result<ResponseFrame> {
-        let mut bytes = Vec::with_capacity(size_hint(&frame.message));
-        frame.encode(self.inner.compression, &mut bytes)?;
         let raw = self.inner.channel.request(bytes, timeout).await?;
         Ok(ResponseFrame::decode_with_metadata(
             raw,
@@ -521,38 +598,41 @@ impl Client {
     }
 }
 
-/// Room for the whole frame, so that encoding allocates once.
-fn size_hint(message: &Request) -> usize {
-    fn values_len(v: Option<&QueryValues>) -> usize {
-        let bound = |b: &BoundValue| match b {
-            BoundValue::Bytes(b) => b.len() + 4,
-            _ => 4,
-        };
-        match v {
-            Some(QueryValues::Positional(v)) => v.iter().map(bound).sum(),
-            Some(QueryValues::Named(v)) => v.iter().map(|(n, b)| n.len() + 2 + bound(b)).sum(),
-            None => 0,
+/// A BATCH child's values: bound to a prepared child's markers, or by their Rust types.
+enum ChildValues<'a> {
+    Bound(Bound<'a, RowValues>),
+    Unprepared(Unprepared<'a, RowValues>),
+}
+
+impl WriteValues for ChildValues<'_> {
+    fn write_values(&self, w: &mut Writer<'_>) -> Result<Option<bool>, EncodeError> {
+        match self {
+            Self::Bound(b) => b.write_values(w),
+            Self::Unprepared(u) => u.write_values(w),
         }
     }
-    let body = match message {
-        Request::Query(q) => q.query.len() + values_len(q.params.values.as_ref()),
-        Request::Execute(e) => e.id.len() + values_len(e.params.values.as_ref()),
-        Request::Prepare(p) => p.query.len(),
-        Request::Batch(b) => b
-            .statements
-            .iter()
-            .map(|s| {
-                let q = match &s.query {
-                    BatchQuery::Query(q) => q.len(),
-                    BatchQuery::Prepared(id) => id.len(),
-                };
-                q + 8 + values_len(Some(&s.values))
-            })
-            .sum(),
-        _ => 0,
-    };
-    // Header, flags, consistency, page size, paging state and timestamps fit in the rest.
-    body + 64
+}
+
+/// A request frame with its header fields from `options`, into one buffer of `capacity`
+/// (grown only when the values are larger than guessed).
+fn encode_frame(
+    compression: Compression,
+    opcode: Opcode,
+    extras: FrameExtras<'_>,
+    capacity: usize,
+    body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+) -> Result<Vec<u8>, EncodeError> {
+    let mut bytes = Vec::with_capacity(capacity);
+    encode_request_frame(&mut bytes, compression, opcode, extras, body)?;
+    Ok(bytes)
+}
+
+fn extras(options: &QueryOptions) -> FrameExtras<'_> {
+    FrameExtras {
+        stream: 0,
+        tracing: options.tracing,
+        custom_payload: options.custom_payload.as_ref(),
+    }
 }
 
 fn unexpected(wanted: &str, got: &Response) -> Error {

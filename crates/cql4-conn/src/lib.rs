@@ -86,7 +86,7 @@ pub use error::{CloseReason, DeadlineScope, Error, ErrorKind, Result};
 pub use events::{EventType, Events};
 pub use handshake::{DRIVER_NAME, DRIVER_VERSION};
 pub use mux::MuxConfig;
-pub use options::{QueryOptions, Values};
+pub use options::{QueryOptions, RowValues};
 pub use paging::{PageFetcher, PageFuture, Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use request_channel::Connection;

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use cql4_frame::bind::SerializeRow;
 use cql4_frame::consistency::Consistency;
-use cql4_frame::request::{BoundValue, CustomPayload, QueryValues};
+use cql4_frame::request::CustomPayload;
 
 /// Options of one request. Unset fields take the [`crate::Config`] defaults.
 ///
@@ -141,47 +142,6 @@ impl QueryOptions {
     }
 }
 
-/// Values for a statement's bind markers, already serialized (see `cql4_frame::value` for
-/// serializing Rust and CQL values).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values(pub(crate) Option<QueryValues>);
-
-impl Values {
-    /// No values.
-    pub fn none() -> Self {
-        Self(None)
-    }
-
-    /// Positional values, in bind-marker order.
-    pub fn positional(values: Vec<BoundValue>) -> Self {
-        Self(Some(QueryValues::Positional(values)))
-    }
-
-    /// Named values (`:name` markers).
-    pub fn named(values: Vec<(String, BoundValue)>) -> Self {
-        Self(Some(QueryValues::Named(values)))
-    }
-
-    /// The wire form.
-    pub fn as_query_values(&self) -> Option<&QueryValues> {
-        self.0.as_ref()
-    }
-}
-
-impl From<()> for Values {
-    fn from((): ()) -> Self {
-        Self(None)
-    }
-}
-
-impl From<QueryValues> for Values {
-    fn from(v: QueryValues) -> Self {
-        Self(Some(v))
-    }
-}
-
-impl From<Vec<BoundValue>> for Values {
-    fn from(v: Vec<BoundValue>) -> Self {
-        Self::positional(v)
-    }
-}
+/// Bind values held past the call that took them (pages of a statement, BATCH children):
+/// any [`SerializeRow`], written into each request's frame when it is encoded.
+pub type RowValues = dyn SerializeRow + Send + Sync;

@@ -18,8 +18,9 @@ use tokio::task::JoinHandle;
 
 use crate::client::{Client, QueryResult};
 use crate::error::{DeadlineScope, Error, Result};
-use crate::options::{QueryOptions, Values};
+use crate::options::{QueryOptions, RowValues};
 use crate::prepared::PreparedStatement;
+use cql4_frame::bind::SerializeRow;
 
 /// A boxed request future, as [`PageFetcher`] returns it.
 pub type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<QueryResult>> + Send + 'a>>;
@@ -31,7 +32,7 @@ pub trait PageFetcher: Send + Sync + std::fmt::Debug + 'static {
     fn fetch_query<'a>(
         &'a self,
         cql: &'a str,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a>;
 
@@ -39,7 +40,7 @@ pub trait PageFetcher: Send + Sync + std::fmt::Debug + 'static {
     fn fetch_execute<'a>(
         &'a self,
         statement: &'a PreparedStatement,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a>;
 }
@@ -48,7 +49,7 @@ impl PageFetcher for Client {
     fn fetch_query<'a>(
         &'a self,
         cql: &'a str,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a> {
         Box::pin(self.query(cql, values, options))
@@ -57,7 +58,7 @@ impl PageFetcher for Client {
     fn fetch_execute<'a>(
         &'a self,
         statement: &'a PreparedStatement,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a> {
         Box::pin(self.execute(statement, values, options))
@@ -71,21 +72,32 @@ enum Statement {
 }
 
 /// What is needed to fetch any page of one statement.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct PageSource {
     fetcher: Arc<dyn PageFetcher>,
     statement: Statement,
-    values: Values,
+    values: Arc<RowValues>,
     options: QueryOptions,
     /// End of [`QueryOptions::stream_timeout`], counted from the stream's creation.
     deadline: Option<tokio::time::Instant>,
+}
+
+impl std::fmt::Debug for PageSource {
+    // The values may be anything (and secret): not shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageSource")
+            .field("fetcher", &self.fetcher)
+            .field("statement", &self.statement)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PageSource {
     fn new(
         fetcher: Arc<dyn PageFetcher>,
         statement: Statement,
-        values: Values,
+        values: Arc<RowValues>,
         options: &QueryOptions,
     ) -> Self {
         let deadline = options.stream_timeout.map(|t| {
@@ -108,7 +120,8 @@ impl PageSource {
         let mut options = self.options;
         options.paging_state = paging_state;
         let Some(deadline) = self.deadline else {
-            return Self::fetch_with(&*self.fetcher, &self.statement, self.values, &options).await;
+            return Self::fetch_with(&*self.fetcher, &self.statement, &*self.values, &options)
+                .await;
         };
         let stream_deadline = |attempts| Error::Deadline {
             scope: DeadlineScope::Stream,
@@ -122,7 +135,12 @@ impl PageSource {
         // A session stops its retries at the stream's end too, instead of being cut mid-attempt.
         let mut page_options = options.clone();
         page_options.overall_timeout = Some(options.overall_timeout.map_or(left, |t| t.min(left)));
-        let fetch = Self::fetch_with(&*self.fetcher, &self.statement, self.values, &page_options);
+        let fetch = Self::fetch_with(
+            &*self.fetcher,
+            &self.statement,
+            &*self.values,
+            &page_options,
+        );
         match tokio::time::timeout_at(deadline, fetch).await {
             Ok(Err(Error::Deadline { attempts, .. }))
                 if tokio::time::Instant::now() >= deadline =>
@@ -137,7 +155,7 @@ impl PageSource {
     async fn fetch_with(
         fetcher: &dyn PageFetcher,
         statement: &Statement,
-        values: Values,
+        values: &RowValues,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         match statement {
@@ -159,7 +177,7 @@ impl Pager {
     pub fn for_query(
         fetcher: Arc<dyn PageFetcher>,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self {
@@ -167,7 +185,7 @@ impl Pager {
             source: PageSource::new(
                 fetcher,
                 Statement::Query(cql.into()),
-                values.into(),
+                Arc::new(values),
                 options,
             ),
         }
@@ -177,7 +195,7 @@ impl Pager {
     pub fn for_execute(
         fetcher: Arc<dyn PageFetcher>,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self {
@@ -185,7 +203,7 @@ impl Pager {
             source: PageSource::new(
                 fetcher,
                 Statement::Prepared(statement.clone()),
-                values.into(),
+                Arc::new(values),
                 options,
             ),
         }
@@ -269,13 +287,13 @@ impl RowStream {
     pub fn for_query(
         fetcher: Arc<dyn PageFetcher>,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self::new(PageSource::new(
             fetcher,
             Statement::Query(cql.into()),
-            values.into(),
+            Arc::new(values),
             options,
         ))
     }
@@ -284,13 +302,13 @@ impl RowStream {
     pub fn for_execute(
         fetcher: Arc<dyn PageFetcher>,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Self {
         Self::new(PageSource::new(
             fetcher,
             Statement::Prepared(statement.clone()),
-            values.into(),
+            Arc::new(values),
             options,
         ))
     }
@@ -391,7 +409,7 @@ impl Client {
     pub fn query_pages(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Pager {
         Pager::for_query(Arc::new(self.clone()), cql, values, options)
@@ -401,7 +419,7 @@ impl Client {
     pub fn execute_pages(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Pager {
         Pager::for_execute(Arc::new(self.clone()), statement, values, options)
@@ -411,7 +429,7 @@ impl Client {
     pub fn query_rows(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_query(Arc::new(self.clone()), cql, values, options)
@@ -421,7 +439,7 @@ impl Client {
     pub fn execute_rows(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_execute(Arc::new(self.clone()), statement, values, options)

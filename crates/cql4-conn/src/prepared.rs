@@ -5,19 +5,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use cql4_frame::bind::SerializeRow;
-use cql4_frame::reader::{RawValue, Reader};
-use cql4_frame::request::BoundValue;
 use cql4_frame::response::Prepared;
 use cql4_frame::rows::{PreparedMetadata, ResultMetadata};
-use cql4_frame::value::CqlValue;
-use cql4_frame::EncodeError;
-
-use crate::error::Error;
-use crate::options::Values;
 
 /// A statement prepared on the connection (native_protocol_v4.spec §4.2.5.4). Cheap to clone;
 /// clones share the state, so a re-prepare after UNPREPARED updates every holder.
+///
+/// Values are bound when it is executed ([`Client::execute`](crate::Client::execute)): any
+/// [`SerializeRow`](cql4_frame::SerializeRow), each value checked against its marker's type
+/// and written straight into the EXECUTE frame.
 #[derive(Clone)]
 pub struct PreparedStatement {
     inner: Arc<Inner>,
@@ -114,66 +110,6 @@ impl PreparedStatement {
     /// The bind markers (names, types, partition key indexes).
     pub fn bind_metadata(&self) -> Arc<PreparedMetadata> {
         self.state().metadata.clone()
-    }
-
-    /// Serializes `values` for the bind markers, each as its marker's CQL type (`None` binds
-    /// null). Fails if the count or a type does not match.
-    pub fn bind(&self, values: &[Option<CqlValue>]) -> Result<Values, Error> {
-        let state = self.state();
-        let columns = &state.metadata.columns;
-        if values.len() != columns.len() {
-            return Err(Error::Encode(EncodeError::Invalid(
-                "the number of values differs from the number of bind markers",
-            )));
-        }
-        let mut bound = Vec::with_capacity(values.len());
-        for (value, column) in values.iter().zip(columns) {
-            bound.push(match value {
-                None => BoundValue::Null,
-                Some(v) => {
-                    let mut out = Vec::new();
-                    v.serialize(&column.ty, &mut out)?;
-                    BoundValue::Bytes(Bytes::from(out))
-                }
-            });
-        }
-        Ok(Values::positional(bound))
-    }
-
-    /// Serializes a row of Rust values for the bind markers (a tuple, a slice, a name-keyed map
-    /// or a `#[derive(SerializeRow)]` struct), each written as its marker's CQL type. Fails
-    /// with an [`EncodeError`] that names the marker and both types, or the counts, when the
-    /// values do not fit the markers.
-    ///
-    /// All values share one buffer, split into `Bytes` slices of it.
-    pub fn bind_row<R: SerializeRow + ?Sized>(&self, values: &R) -> Result<Values, Error> {
-        let state = self.state();
-        let markers = &state.metadata.columns;
-        // Room for a 4-byte length and a 12-byte value per marker: a row of numbers, ids and
-        // short strings is one allocation, not a doubling per few values.
-        let mut out = Vec::with_capacity(markers.len().saturating_mul(16));
-        values.serialize_row(markers, &mut out)?;
-        let buf = Bytes::from(out);
-        // Split the buffer back into its `[value]`s: one per marker, nothing left over (a
-        // hand-written SerializeRow could break either).
-        let malformed = || {
-            Error::Encode(EncodeError::Invalid(
-                "SerializeRow did not write one [value] per bind marker",
-            ))
-        };
-        let mut r = Reader::new(&buf);
-        let mut bound = Vec::with_capacity(markers.len());
-        for _ in markers {
-            bound.push(match r.value("bound value").map_err(|_| malformed())? {
-                RawValue::Bytes(b) => BoundValue::Bytes(buf.slice_ref(b)),
-                RawValue::Null => BoundValue::Null,
-                RawValue::NotSet => BoundValue::NotSet,
-            });
-        }
-        if !r.is_empty() {
-            return Err(malformed());
-        }
-        Ok(Values::positional(bound))
     }
 
     /// The columns an EXECUTE returns; `None` for statements without rows.

@@ -35,10 +35,10 @@ impl QueryResult {
     /// # async fn run(client: &Client) -> cql4_conn::Result<()> {
     /// let insert = client.prepare("INSERT INTO ks.users (id, name) VALUES (?, ?)").await?;
     /// let user = User { id: 1, name: Some("ada") };
-    /// client.execute(&insert, insert.bind_row(&user)?, &QueryOptions::new()).await?;
+    /// client.execute(&insert, &user, &QueryOptions::new()).await?;
     ///
     /// let select = client.prepare("SELECT id, name FROM ks.users WHERE id = ?").await?;
-    /// let result = client.execute(&select, select.bind_row(&(1i32,))?, &QueryOptions::new()).await?;
+    /// let result = client.execute(&select, (1i32,), &QueryOptions::new()).await?;
     /// let user: User<'_> = result.first_row()?;
     /// assert_eq!(user.name, Some("ada"));
     /// # Ok(()) }

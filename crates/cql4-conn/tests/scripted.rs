@@ -42,7 +42,7 @@ async fn execute_reprepares_once_and_sends_the_new_id() {
     let c = client.clone();
     let task = tokio::spawn(async move {
         let s = c.prepare("SELECT v FROM t WHERE k = ?").await?;
-        c.execute(&s, (), &QueryOptions::new()).await?;
+        c.execute(&s, (1i32,), &QueryOptions::new()).await?;
         Ok::<_, cql4_conn::Error>(s)
     });
     let p = next(&mut peer).await;
@@ -72,7 +72,7 @@ async fn execute_reprepares_once_and_sends_the_new_id() {
     // A second UNPREPARED right after the re-prepare is returned, not retried forever.
     let c = client.clone();
     let s2 = statement.clone();
-    let task = tokio::spawn(async move { c.execute(&s2, (), &QueryOptions::new()).await });
+    let task = tokio::spawn(async move { c.execute(&s2, (1i32,), &QueryOptions::new()).await });
     let ex = next(&mut peer).await;
     peer.respond(ex.stream, unprepared(b"new")).await;
     let p = next(&mut peer).await;
@@ -89,7 +89,7 @@ async fn statement_without_result_columns_does_not_skip_metadata() {
     let c = client.clone();
     let task = tokio::spawn(async move {
         let s = c.prepare("INSERT INTO t (k) VALUES (?)").await?;
-        c.execute(&s, (), &QueryOptions::new()).await
+        c.execute(&s, (1i32,), &QueryOptions::new()).await
     });
     let p = next(&mut peer).await;
     peer.respond(p.stream, prepared(b"ins", &[])).await;
@@ -111,7 +111,7 @@ async fn batch_reprepares_the_unknown_child_and_resends() {
         let s = c.prepare("INSERT INTO t (k) VALUES (?)").await?;
         let mut batch = BatchRequest::new(BatchType::UNLOGGED);
         batch.add_query("INSERT INTO t (k) VALUES (1)", ());
-        batch.add_prepared(&s, ());
+        batch.add_prepared(&s, (1i32,));
         c.batch(&batch, &QueryOptions::new()).await
     });
     let p = next(&mut peer).await;

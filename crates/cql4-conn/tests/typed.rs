@@ -1,5 +1,5 @@
-//! Typed values in and out against a scripted server: a derived struct bound with
-//! `bind_row` arrives as the EXECUTE's values, and the Rows answer reads back into it.
+//! Typed values in and out against a scripted server: a derived struct passed to `execute`
+//! arrives as the EXECUTE's values, and the Rows answer reads back into it.
 
 use bytes::Bytes;
 use cql4_conn::{Client, Error, FromRow, QueryOptions, SerializeRow};
@@ -41,7 +41,7 @@ async fn derived_struct_binds_and_reads_back() {
             id: 7,
             name: Some("ada".into()),
         };
-        let values = s.bind_row(&user)?;
+        let values = &user;
         let result = c.execute(&s, values, &QueryOptions::new()).await?;
         let one: User = result.single_row()?;
         let first: (i32, Option<&str>) = result.first_row()?;
@@ -93,7 +93,11 @@ async fn binding_errors_and_row_count_errors_are_connection_errors() {
     .await;
     let s = task.await.expect("join").expect("prepare");
 
-    let err = s.bind_row(&("seven",)).unwrap_err();
+    // Values that do not fit the markers fail before anything is sent.
+    let err = client
+        .execute(&s, ("seven",), &QueryOptions::new())
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, Error::Encode(EncodeError::InMarker { index: 0, .. })),
         "{err:?}"
@@ -102,21 +106,41 @@ async fn binding_errors_and_row_count_errors_are_connection_errors() {
         err.to_string(),
         "bind marker 0 (id): encoding &str: value does not match CQL type int"
     );
-    let err = s.bind_row(&(1i32, 2i32)).unwrap_err();
+    let err = client
+        .execute(&s, (1i32, 2i32), &QueryOptions::new())
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "2 values for a statement of 1 bind markers"
     );
-    let bound = s.bind_row(&[None::<i32>]).expect("null binds");
-    assert_eq!(
-        bound.as_query_values(),
-        Some(&QueryValues::Positional(vec![BoundValue::Null]))
-    );
-    let bound = s.bind_row(&(cql4_conn::Unset,)).expect("unset binds");
-    assert_eq!(
-        bound.as_query_values(),
-        Some(&QueryValues::Positional(vec![BoundValue::NotSet]))
-    );
+    // A null and an unset value arrive as -1 and -2.
+    for (expected, row) in [
+        (BoundValue::Null, vec![None::<i32>]),
+        (BoundValue::NotSet, Vec::new()),
+    ] {
+        let c = client.clone();
+        let s2 = s.clone();
+        let task = tokio::spawn(async move {
+            if row.is_empty() {
+                c.execute(&s2, (cql4_conn::Unset,), &QueryOptions::new())
+                    .await
+            } else {
+                c.execute(&s2, row, &QueryOptions::new()).await
+            }
+        });
+        let ex = peer.request().await.expect("EXECUTE");
+        let Request::Execute(ex_msg) = &ex.message else {
+            panic!("expected EXECUTE, got {:?}", ex.message);
+        };
+        assert_eq!(
+            ex_msg.params.values,
+            Some(QueryValues::Positional(vec![expected]))
+        );
+        peer.respond(ex.stream, Response::Result(ResultResponse::Void))
+            .await;
+        task.await.expect("join").expect("execute");
+    }
 
     // Rows answers of 0 and 2 rows, and a Void one, read through the typed accessors.
     let c = client.clone();
@@ -124,10 +148,7 @@ async fn binding_errors_and_row_count_errors_are_connection_errors() {
     let task = tokio::spawn(async move {
         let mut results = Vec::new();
         for _ in 0..3 {
-            results.push(
-                c.execute(&s2, s2.bind_row(&(1i32,))?, &QueryOptions::new())
-                    .await?,
-            );
+            results.push(c.execute(&s2, (1i32,), &QueryOptions::new()).await?);
         }
         Ok::<_, Error>(results)
     });
@@ -176,4 +197,74 @@ async fn binding_errors_and_row_count_errors_are_connection_errors() {
         void.first_row::<User>().unwrap_err().to_string(),
         "expected a Rows result, got Void"
     );
+}
+
+#[tokio::test]
+async fn unprepared_query_writes_values_by_their_rust_types() {
+    let (client, mut peer) = pair().await;
+    // A tuple: positional, each value its natural type.
+    let c = client.clone();
+    let task = tokio::spawn(async move {
+        c.query(
+            "INSERT INTO t (id, name) VALUES (?, ?)",
+            (1i32, "x"),
+            &QueryOptions::new(),
+        )
+        .await
+    });
+    let q = peer.request().await.expect("QUERY");
+    let Request::Query(m) = &q.message else {
+        panic!("expected QUERY, got {:?}", q.message);
+    };
+    assert_eq!(
+        m.params.values,
+        Some(QueryValues::Positional(vec![
+            BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 1])),
+            BoundValue::Bytes(Bytes::from_static(b"x")),
+        ]))
+    );
+    peer.respond(q.stream, Response::Result(ResultResponse::Void))
+        .await;
+    task.await.expect("join").expect("query");
+
+    // A derived struct: named values (flag 0x40), bound by name on the server.
+    let c = client.clone();
+    let task = tokio::spawn(async move {
+        let user = User { id: 2, name: None };
+        c.query(
+            "INSERT INTO t (id, name) VALUES (:id, :name)",
+            &user,
+            &QueryOptions::new(),
+        )
+        .await
+    });
+    let q = peer.request().await.expect("QUERY");
+    let Request::Query(m) = &q.message else {
+        panic!("expected QUERY, got {:?}", q.message);
+    };
+    assert_eq!(
+        m.params.values,
+        Some(QueryValues::Named(vec![
+            (
+                "id".into(),
+                BoundValue::Bytes(Bytes::from_static(&[0, 0, 0, 2]))
+            ),
+            ("name".into(), BoundValue::Null),
+        ]))
+    );
+    peer.respond(q.stream, Response::Result(ResultResponse::Void))
+        .await;
+    task.await.expect("join").expect("query");
+
+    // No values: no values flag at all.
+    let c = client.clone();
+    let task = tokio::spawn(async move { c.query("SELECT 1", (), &QueryOptions::new()).await });
+    let q = peer.request().await.expect("QUERY");
+    let Request::Query(m) = &q.message else {
+        panic!("expected QUERY, got {:?}", q.message);
+    };
+    assert_eq!(m.params.values, None);
+    peer.respond(q.stream, Response::Result(ResultResponse::Void))
+        .await;
+    task.await.expect("join").expect("query");
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::error::{DecodeErrorKind, DecodeResult, EncodeError};
 use crate::reader::Reader;
-use crate::writer::*;
+use crate::writer::Writer;
 
 /// The `TOPOLOGY_CHANGE` kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,28 +155,28 @@ impl SchemaChange {
     }
 
     /// Appends `<change_type><target><options>`.
-    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         let change = match self.change {
             SchemaChangeType::Created => "CREATED",
             SchemaChangeType::Updated => "UPDATED",
             SchemaChangeType::Dropped => "DROPPED",
         };
-        put_string(out, change, "schema change.change_type")?;
+        w.string(change, "schema change.change_type")?;
         const W: &str = "schema change";
         match &self.target {
             SchemaChangeTarget::Keyspace { keyspace } => {
-                put_string(out, "KEYSPACE", W)?;
-                put_string(out, keyspace, W)?;
+                w.string("KEYSPACE", W)?;
+                w.string(keyspace, W)?;
             }
             SchemaChangeTarget::Table { keyspace, table } => {
-                put_string(out, "TABLE", W)?;
-                put_string(out, keyspace, W)?;
-                put_string(out, table, W)?;
+                w.string("TABLE", W)?;
+                w.string(keyspace, W)?;
+                w.string(table, W)?;
             }
             SchemaChangeTarget::Type { keyspace, name } => {
-                put_string(out, "TYPE", W)?;
-                put_string(out, keyspace, W)?;
-                put_string(out, name, W)?;
+                w.string("TYPE", W)?;
+                w.string(keyspace, W)?;
+                w.string(name, W)?;
             }
             SchemaChangeTarget::Function {
                 keyspace,
@@ -193,10 +193,10 @@ impl SchemaChange {
                 } else {
                     "AGGREGATE"
                 };
-                put_string(out, target, W)?;
-                put_string(out, keyspace, W)?;
-                put_string(out, name, W)?;
-                put_string_list(out, arg_types, W)?;
+                w.string(target, W)?;
+                w.string(keyspace, W)?;
+                w.string(name, W)?;
+                w.string_list(arg_types, W)?;
             }
         }
         Ok(())
@@ -277,30 +277,30 @@ impl Event {
     }
 
     /// Appends an EVENT body.
-    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         match self {
             Self::TopologyChange { change, address } => {
-                put_string(out, "TOPOLOGY_CHANGE", "EVENT.type")?;
+                w.string("TOPOLOGY_CHANGE", "EVENT.type")?;
                 let change = match change {
                     TopologyChange::NewNode => "NEW_NODE",
                     TopologyChange::RemovedNode => "REMOVED_NODE",
                     TopologyChange::MovedNode => "MOVED_NODE",
                 };
-                put_string(out, change, "EVENT topology_change.change")?;
-                put_inet(out, *address);
+                w.string(change, "EVENT topology_change.change")?;
+                w.inet(*address);
             }
             Self::StatusChange { change, address } => {
-                put_string(out, "STATUS_CHANGE", "EVENT.type")?;
+                w.string("STATUS_CHANGE", "EVENT.type")?;
                 let change = match change {
                     StatusChange::Up => "UP",
                     StatusChange::Down => "DOWN",
                 };
-                put_string(out, change, "EVENT status_change.change")?;
-                put_inet(out, *address);
+                w.string(change, "EVENT status_change.change")?;
+                w.inet(*address);
             }
             Self::SchemaChange(c) => {
-                put_string(out, "SCHEMA_CHANGE", "EVENT.type")?;
-                c.encode(out)?;
+                w.string("SCHEMA_CHANGE", "EVENT.type")?;
+                c.encode(w)?;
             }
         }
         Ok(())

@@ -14,6 +14,7 @@ use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
 use crate::opcode::Opcode;
 use crate::reader::Reader;
+use crate::writer::Writer;
 
 /// Length of a v4 frame header.
 pub const HEADER_LEN: usize = 9;
@@ -198,14 +199,15 @@ impl RawFrame {
             length: self.body.len(),
             max: u32::MAX as usize,
         })?;
-        out.extend_from_slice(
+        let mut w = Writer::new(out);
+        w.raw(
             &FrameHeader {
                 length,
                 ..self.header
             }
             .to_bytes(),
         );
-        out.extend_from_slice(&self.body);
+        w.raw(&self.body);
         Ok(())
     }
 }
@@ -274,31 +276,29 @@ pub fn decode_frame(buf: &mut BytesMut, limits: &DecodeLimits) -> DecodeResult<O
 /// `compression` when that is not [`Compression::None`] and the body is not empty (an empty
 /// body is sent as is, as the Python and Java drivers do). The length is patched afterwards.
 pub(crate) fn write_frame(
-    out: &mut Vec<u8>,
+    w: &mut Writer<'_>,
     mut header: FrameHeader,
     compression: Compression,
-    body: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
-    let start = out.len();
-    out.extend_from_slice(&[0; HEADER_LEN]);
-    body(out)?;
+    let start = w.position();
+    w.raw(&[0; HEADER_LEN]);
+    body(w)?;
     let body_start = start + HEADER_LEN;
-    let mut body_len = out.len() - body_start;
     header.flags = header.flags.with(FrameFlags::COMPRESSION, false);
-    if compression != Compression::None && body_len > 0 {
+    if compression != Compression::None && w.position() > body_start {
+        let out = w.buf_mut();
         let raw = out.split_off(body_start);
         compression::compress(compression, &raw, out)?;
-        body_len = out.len() - body_start;
         header.flags = header.flags.with(FrameFlags::COMPRESSION, true);
     }
+    let body_len = w.position() - body_start;
     header.length = u32::try_from(body_len).map_err(|_| EncodeError::TooLong {
         what: "frame body",
         length: body_len,
         max: u32::MAX as usize,
     })?;
-    if let Some(slot) = out.get_mut(start..body_start) {
-        slot.copy_from_slice(&header.to_bytes());
-    }
+    w.patch(start, &header.to_bytes());
     Ok(())
 }
 

@@ -38,8 +38,8 @@ pub use opcode::Opcode;
 pub use reader::{BytesMapEntry, RawValue, Reader};
 pub use request::{
     AuthResponse, Batch, BatchQuery, BatchStatement, BatchType, BoundValue, CustomPayload, Execute,
-    Prepare, Query, QueryParameters, QueryValues, Register, Request, RequestFrame,
-    SerializedRequest, Startup,
+    FrameExtras, Prepare, Query, QueryParameters, QueryValues, Register, Request, RequestFrame,
+    Startup, WriteValues,
 };
 pub use response::{
     AuthChallenge, AuthSuccess, Authenticate, ErrorCode, ErrorDetails, ErrorResponse, Prepared,
@@ -48,3 +48,4 @@ pub use response::{
 pub use rows::{ColumnSpec, FromRow, PreparedMetadata, ResultMetadata, Row, Rows, TypedRows};
 pub use types::ColumnType;
 pub use value::{CqlValue, FromCql, ToCql, Unset};
+pub use writer::Writer;

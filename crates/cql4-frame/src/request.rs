@@ -1,12 +1,11 @@
 //! Request messages (native_protocol_v4.spec §4.1): encoding for the client, decoding for
 //! proxies, fake servers and round-trip tests.
 //!
-//! A request is encoded once, header and body ([`RequestFrame::encode`] into a caller-owned
-//! `Vec<u8>`). cql4-conn encodes with stream 0 and writes the assigned id in place of header
-//! bytes 2..4 while it copies the frame into its write buffer; the encoded frame itself is never
-//! modified. [`SerializedRequest`], whose [`SerializedRequest::set_stream`] rewrites those bytes
-//! in place (as scylla-cql's `SerializedRequest::set_stream` does), is for other users of the
-//! codec: cql4-conn does not use it.
+//! A request is encoded once, header and body, into a caller-owned `Vec<u8>`
+//! ([`encode_request_frame`]); a client's bound values are written straight into it
+//! ([`WriteValues`]). cql4-conn encodes with stream 0 and writes the assigned id in place of
+//! header bytes 2..4 while it copies the frame into its write buffer. The owned forms
+//! ([`Request`], [`QueryValues`], [`BoundValue`]) are what a decoder returns.
 
 use std::fmt;
 
@@ -16,11 +15,11 @@ use crate::codes::open_code;
 use crate::compression::Compression;
 use crate::consistency::Consistency;
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
-use crate::framing::{write_frame, Direction, FrameFlags, FrameHeader, RawFrame, HEADER_LEN};
+use crate::framing::{write_frame, Direction, FrameFlags, FrameHeader, RawFrame};
 use crate::limits::DecodeLimits;
 use crate::opcode::Opcode;
 use crate::reader::{RawValue, Reader};
-use crate::writer::*;
+use crate::writer::Writer;
 
 /// A frame's custom payload (§2.2 flag 0x04): a `[bytes map]`, in wire order.
 pub type CustomPayload = Vec<(String, Option<Bytes>)>;
@@ -66,32 +65,47 @@ pub enum QueryValues {
     Named(Vec<(String, BoundValue)>),
 }
 
-impl QueryValues {
-    fn len(&self) -> usize {
-        match self {
-            Self::Positional(v) => v.len(),
-            Self::Named(v) => v.len(),
-        }
-    }
+/// Values written into `<query_parameters>` or a BATCH child: the decoded [`QueryValues`] of a
+/// proxy or fake server, or a Rust row written straight into the frame
+/// ([`Bound`](crate::bind::Bound), [`Unprepared`](crate::bind::Unprepared)).
+pub trait WriteValues {
+    /// Writes the `[short]` count and the values (each `[value]`, after its `[string]` name
+    /// when named). Returns whether they are named (flag 0x40), or `None` having written
+    /// nothing when there are no values to send (flag 0x01 clear).
+    fn write_values(&self, w: &mut Writer<'_>) -> Result<Option<bool>, EncodeError>;
+}
 
-    fn encode(&self, out: &mut Vec<u8>, what: &'static str) -> Result<(), EncodeError> {
-        put_short_count(out, self.len(), what)?;
+impl<V: WriteValues + ?Sized> WriteValues for &V {
+    #[inline]
+    fn write_values(&self, w: &mut Writer<'_>) -> Result<Option<bool>, EncodeError> {
+        (**self).write_values(w)
+    }
+}
+
+impl WriteValues for QueryValues {
+    fn write_values(&self, w: &mut Writer<'_>) -> Result<Option<bool>, EncodeError> {
+        const WHAT: &str = "values";
         match self {
             Self::Positional(v) => {
+                w.short_count(v.len(), WHAT)?;
                 for value in v {
-                    put_value(out, value.as_raw(), what)?;
+                    w.value(value.as_raw(), WHAT)?;
                 }
+                Ok(Some(false))
             }
             Self::Named(v) => {
+                w.short_count(v.len(), WHAT)?;
                 for (name, value) in v {
-                    put_string(out, name, what)?;
-                    put_value(out, value.as_raw(), what)?;
+                    w.string(name, WHAT)?;
+                    w.value(value.as_raw(), WHAT)?;
                 }
+                Ok(Some(true))
             }
         }
-        Ok(())
     }
+}
 
+impl QueryValues {
     fn decode(r: &mut Reader<'_>, named: bool, what: &'static str) -> DecodeResult<Self> {
         let n = usize::from(r.u16(what)?);
         // Each value takes at least its 4-byte length (plus a 2-byte name when named).
@@ -124,14 +138,16 @@ mod query_flags {
 }
 
 /// `<query_parameters>` of QUERY and EXECUTE (native_protocol_v4.spec §4.1.4). Each optional
-/// field sets its flag when present.
+/// field sets its flag when present. `V` is how the values are held: [`QueryValues`] when
+/// decoded, a Rust row written straight into the frame when a client encodes
+/// ([`WriteValues`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryParameters {
+pub struct QueryParameters<V = QueryValues> {
     /// `<consistency>`.
     pub consistency: Consistency,
-    /// Flag 0x01 (and 0x40 when [`QueryValues::Named`]). `Some` with no values still sets the
-    /// flag and sends a zero count, as the Python driver does for EXECUTE.
-    pub values: Option<QueryValues>,
+    /// Flag 0x01 (and 0x40 for named values). `Some` [`QueryValues`] with no values still sets
+    /// the flag and sends a zero count, as the Python driver does for EXECUTE.
+    pub values: Option<V>,
     /// Flag 0x02: the server omits the Rows metadata (§4.2.5.2 No_metadata).
     pub skip_metadata: bool,
     /// Flag 0x04: `<result_page_size>` in rows (§8).
@@ -144,28 +160,13 @@ pub struct QueryParameters {
     pub default_timestamp: Option<i64>,
 }
 
-impl QueryParameters {
-    /// Parameters with only a consistency level.
-    pub fn new(consistency: Consistency) -> Self {
-        Self {
-            consistency,
-            values: None,
-            skip_metadata: false,
-            page_size: None,
-            paging_state: None,
-            serial_consistency: None,
-            default_timestamp: None,
-        }
-    }
-
-    fn flags(&self) -> u8 {
+impl<V: WriteValues> QueryParameters<V> {
+    /// Appends `<consistency><flags>[values][page_size][paging_state][serial][timestamp]`.
+    /// The values are written straight into `w`; the flags byte is patched after them (their
+    /// count and whether they are named are known only then).
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         use query_flags::*;
         let mut flags = 0;
-        match &self.values {
-            Some(QueryValues::Positional(_)) => flags |= VALUES,
-            Some(QueryValues::Named(_)) => flags |= VALUES | NAMES_FOR_VALUES,
-            None => {}
-        }
         if self.skip_metadata {
             flags |= SKIP_METADATA;
         }
@@ -181,29 +182,44 @@ impl QueryParameters {
         if self.default_timestamp.is_some() {
             flags |= DEFAULT_TIMESTAMP;
         }
-        flags
-    }
-
-    /// Appends `<consistency><flags>[values][page_size][paging_state][serial][timestamp]`.
-    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        put_consistency(out, self.consistency);
-        put_u8(out, self.flags());
+        w.consistency(self.consistency);
+        let flags_at = w.position();
+        w.u8(flags);
         if let Some(values) = &self.values {
-            values.encode(out, "query_parameters.values")?;
+            match values.write_values(w)? {
+                Some(true) => w.patch(flags_at, &[flags | VALUES | NAMES_FOR_VALUES]),
+                Some(false) => w.patch(flags_at, &[flags | VALUES]),
+                None => {}
+            }
         }
         if let Some(n) = self.page_size {
-            put_i32(out, n);
+            w.i32(n);
         }
         if let Some(state) = &self.paging_state {
-            put_bytes(out, Some(state), "query_parameters.paging_state")?;
+            w.bytes(Some(state), "query_parameters.paging_state")?;
         }
         if let Some(c) = self.serial_consistency {
-            put_consistency(out, c);
+            w.consistency(c);
         }
         if let Some(ts) = self.default_timestamp {
-            put_i64(out, ts);
+            w.i64(ts);
         }
         Ok(())
+    }
+}
+
+impl QueryParameters {
+    /// Parameters with only a consistency level.
+    pub fn new(consistency: Consistency) -> Self {
+        Self {
+            consistency,
+            values: None,
+            skip_metadata: false,
+            page_size: None,
+            paging_state: None,
+            serial_consistency: None,
+            default_timestamp: None,
+        }
     }
 
     /// Reads `<query_parameters>`.
@@ -344,12 +360,12 @@ pub enum BatchQuery {
 
 /// One `<query_i>` of a BATCH (§4.1.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchStatement {
+pub struct BatchStatement<V = QueryValues> {
     /// The query text or prepared id.
     pub query: BatchQuery,
     /// The statement's values, positional: a BATCH cannot carry named values (encoding one
     /// fails with [`EncodeError::Invalid`], see [`NAMED_BATCH_VALUES`]).
-    pub values: QueryValues,
+    pub values: V,
 }
 
 /// Why BATCH takes positional values only. The v4 spec's flag 0x40 ("with names for values",
@@ -367,13 +383,14 @@ mod batch_flags {
     pub(super) const KNOWN: u8 = 0x30;
 }
 
-/// BATCH (native_protocol_v4.spec §4.1.7).
+/// BATCH (native_protocol_v4.spec §4.1.7). `V` holds each child's values, as in
+/// [`QueryParameters`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Batch {
+pub struct Batch<V = QueryValues> {
     /// `<type>`.
     pub batch_type: BatchType,
     /// `<query_1>...<query_n>`.
-    pub statements: Vec<BatchStatement>,
+    pub statements: Vec<BatchStatement<V>>,
     /// `<consistency>`.
     pub consistency: Consistency,
     /// Flag 0x10: `<serial_consistency>`.
@@ -382,32 +399,35 @@ pub struct Batch {
     pub default_timestamp: Option<i64>,
 }
 
-impl Batch {
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+impl<V: WriteValues> Batch<V> {
+    /// Appends the BATCH body. A child with named values fails (see [`NAMED_BATCH_VALUES`]).
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         use batch_flags::*;
-        if self
-            .statements
-            .iter()
-            .any(|s| matches!(s.values, QueryValues::Named(_)))
-        {
-            return Err(EncodeError::Invalid(NAMED_BATCH_VALUES));
-        }
-        put_u8(out, self.batch_type.0);
-        put_short_count(out, self.statements.len(), "BATCH.n")?;
+        w.u8(self.batch_type.0);
+        w.short_count(self.statements.len(), "BATCH.n")?;
         for s in &self.statements {
             match &s.query {
                 BatchQuery::Query(q) => {
-                    put_u8(out, 0);
-                    put_long_string(out, q, "BATCH.query")?;
+                    w.u8(0);
+                    w.long_string(q, "BATCH.query")?;
                 }
                 BatchQuery::Prepared(id) => {
-                    put_u8(out, 1);
-                    put_short_bytes(out, id, "BATCH.id")?;
+                    w.u8(1);
+                    w.short_bytes(id, "BATCH.id")?;
                 }
             }
-            s.values.encode(out, "BATCH.values")?;
+            let at = w.position();
+            match s.values.write_values(w)? {
+                Some(false) => {}
+                Some(true) => return Err(EncodeError::Invalid(NAMED_BATCH_VALUES)),
+                // A child always has its `<n>`.
+                None => {
+                    w.truncate(at);
+                    w.u16(0);
+                }
+            }
         }
-        put_consistency(out, self.consistency);
+        w.consistency(self.consistency);
         let mut flags = 0;
         if self.serial_consistency.is_some() {
             flags |= SERIAL_CONSISTENCY;
@@ -415,16 +435,18 @@ impl Batch {
         if self.default_timestamp.is_some() {
             flags |= DEFAULT_TIMESTAMP;
         }
-        put_u8(out, flags);
+        w.u8(flags);
         if let Some(c) = self.serial_consistency {
-            put_consistency(out, c);
+            w.consistency(c);
         }
         if let Some(ts) = self.default_timestamp {
-            put_i64(out, ts);
+            w.i64(ts);
         }
         Ok(())
     }
+}
 
+impl Batch {
     /// Reads a BATCH body. Values are read as positional `[value]`s, as Cassandra reads them;
     /// a body whose flags claim names (0x40) is refused, since its layout cannot be told apart
     /// from a positional one (see [`NAMED_BATCH_VALUES`]).
@@ -528,22 +550,16 @@ impl Request {
     }
 
     /// Appends the message body (without frame header, custom payload or compression).
-    pub fn encode_body(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_body(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         match self {
-            Self::Startup(m) => put_string_map(out, &m.options, "STARTUP.options"),
-            Self::AuthResponse(m) => put_bytes(out, m.token.as_deref(), "AUTH_RESPONSE.token"),
+            Self::Startup(m) => w.string_map(&m.options, "STARTUP.options"),
+            Self::AuthResponse(m) => w.bytes(m.token.as_deref(), "AUTH_RESPONSE.token"),
             Self::Options => Ok(()),
-            Self::Query(m) => {
-                put_long_string(out, &m.query, "QUERY.query")?;
-                m.params.encode(out)
-            }
-            Self::Prepare(m) => put_long_string(out, &m.query, "PREPARE.query"),
-            Self::Execute(m) => {
-                put_short_bytes(out, &m.id, "EXECUTE.id")?;
-                m.params.encode(out)
-            }
-            Self::Batch(m) => m.encode(out),
-            Self::Register(m) => put_string_list(out, &m.event_types, "REGISTER.event_types"),
+            Self::Query(m) => encode_query(w, &m.query, &m.params),
+            Self::Prepare(m) => w.long_string(&m.query, "PREPARE.query"),
+            Self::Execute(m) => encode_execute(w, &m.id, &m.params),
+            Self::Batch(m) => m.encode(w),
+            Self::Register(m) => w.string_list(&m.event_types, "REGISTER.event_types"),
         }
     }
 
@@ -588,58 +604,111 @@ impl Request {
         r.expect_end("request body")?;
         Ok(msg)
     }
-
-    /// Serializes the request once, with stream 0 (set another with
-    /// [`SerializedRequest::set_stream`]), no tracing and no custom payload.
-    pub fn serialize(&self, compression: Compression) -> Result<SerializedRequest, EncodeError> {
-        self.serialize_with(compression, false, None)
-    }
-
-    /// Serializes the request once with the tracing flag and a custom payload (§2.2).
-    pub fn serialize_with(
-        &self,
-        compression: Compression,
-        tracing: bool,
-        custom_payload: Option<&CustomPayload>,
-    ) -> Result<SerializedRequest, EncodeError> {
-        let mut bytes = Vec::new();
-        encode_request(&mut bytes, 0, tracing, custom_payload, self, compression)?;
-        Ok(SerializedRequest { bytes })
-    }
 }
 
-/// Appends a request frame. STARTUP is never compressed (§5: "a STARTUP message must never be
-/// compressed").
-fn encode_request(
+/// A request frame's header fields besides the opcode (§2.2, §2.3).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameExtras<'a> {
+    /// §2.3: the stream id (cql4-conn encodes 0 and writes the assigned id while copying the
+    /// frame into its write buffer).
+    pub stream: i16,
+    /// Flag 0x02: ask the server to trace.
+    pub tracing: bool,
+    /// Flag 0x04: a custom payload, written before the message.
+    pub custom_payload: Option<&'a CustomPayload>,
+}
+
+/// Appends a request frame of `opcode` whose message `body` writes: the header, the custom
+/// payload, the message, compressed as negotiated, the length patched. STARTUP is never
+/// compressed (§5: "a STARTUP message must never be compressed"). The one way a request frame
+/// is encoded: [`RequestFrame::encode`] and the client's QUERY, EXECUTE and BATCH go through it.
+pub fn encode_request_frame(
     out: &mut Vec<u8>,
-    stream: i16,
-    tracing: bool,
-    custom_payload: Option<&CustomPayload>,
-    message: &Request,
     compression: Compression,
+    opcode: Opcode,
+    extras: FrameExtras<'_>,
+    body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
-    let opcode = message.opcode();
     let compression = if opcode == Opcode::STARTUP {
         Compression::None
     } else {
         compression
     };
     let flags = FrameFlags::EMPTY
-        .with(FrameFlags::TRACING, tracing)
-        .with(FrameFlags::CUSTOM_PAYLOAD, custom_payload.is_some());
+        .with(FrameFlags::TRACING, extras.tracing)
+        .with(FrameFlags::CUSTOM_PAYLOAD, extras.custom_payload.is_some());
     let header = FrameHeader {
         direction: Direction::Request,
         flags,
-        stream,
+        stream: extras.stream,
         opcode,
         length: 0,
     };
-    write_frame(out, header, compression, |out| {
-        if let Some(payload) = custom_payload {
-            put_bytes_map(out, payload, "custom_payload")?;
+    write_frame(&mut Writer::new(out), header, compression, |w| {
+        if let Some(payload) = extras.custom_payload {
+            w.bytes_map(payload, "custom_payload")?;
         }
-        message.encode_body(out)
+        body(w)
     })
+}
+
+/// A QUERY frame in a new buffer sized for the query text: how cql4-conn encodes one (the
+/// buffer grows only when the values are longer than guessed).
+pub fn query_frame<V: WriteValues>(
+    compression: Compression,
+    extras: FrameExtras<'_>,
+    query: &str,
+    params: &QueryParameters<V>,
+) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(96 + query.len());
+    encode_request_frame(&mut out, compression, Opcode::QUERY, extras, |w| {
+        encode_query(w, query, params)
+    })?;
+    Ok(out)
+}
+
+/// An EXECUTE frame in a new buffer sized for `markers` values ([`execute_size_hint`]): how
+/// cql4-conn encodes one.
+pub fn execute_frame<V: WriteValues>(
+    compression: Compression,
+    extras: FrameExtras<'_>,
+    id: &[u8],
+    markers: usize,
+    params: &QueryParameters<V>,
+) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(execute_size_hint(id.len(), markers));
+    encode_request_frame(&mut out, compression, Opcode::EXECUTE, extras, |w| {
+        encode_execute(w, id, params)
+    })?;
+    Ok(out)
+}
+
+/// Room for an EXECUTE (or a BATCH child) of `markers` values: header, id, flags, consistency,
+/// page size, paging state and timestamps in 96 bytes, then a 4-byte length and up to 12 bytes
+/// per value (numbers, ids, short strings), so that a typical row is encoded into one
+/// allocation.
+pub fn execute_size_hint(id_len: usize, markers: usize) -> usize {
+    96 + id_len + markers.saturating_mul(16)
+}
+
+/// Appends a QUERY body (§4.1.4): the query then its parameters, values written from `params`.
+pub fn encode_query<V: WriteValues>(
+    w: &mut Writer<'_>,
+    query: &str,
+    params: &QueryParameters<V>,
+) -> Result<(), EncodeError> {
+    w.long_string(query, "QUERY.query")?;
+    params.encode(w)
+}
+
+/// Appends an EXECUTE body (§4.1.6): the prepared id then the parameters.
+pub fn encode_execute<V: WriteValues>(
+    w: &mut Writer<'_>,
+    id: &[u8],
+    params: &QueryParameters<V>,
+) -> Result<(), EncodeError> {
+    w.short_bytes(id, "EXECUTE.id")?;
+    params.encode(w)
 }
 
 /// A request with its frame-level extras (§2.2, §4): what a proxy or fake server decodes.
@@ -658,22 +727,14 @@ pub struct RequestFrame {
 impl RequestFrame {
     /// Appends the whole frame (STARTUP is never compressed, §5).
     pub fn encode(&self, compression: Compression, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_request(
-            out,
-            self.stream,
-            self.tracing,
-            self.custom_payload.as_ref(),
-            &self.message,
-            compression,
-        )
-    }
-
-    /// Serializes the frame once, with its own stream id ([`SerializedRequest::set_stream`]
-    /// changes it in place).
-    pub fn serialize(&self, compression: Compression) -> Result<SerializedRequest, EncodeError> {
-        let mut bytes = Vec::new();
-        self.encode(compression, &mut bytes)?;
-        Ok(SerializedRequest { bytes })
+        let extras = FrameExtras {
+            stream: self.stream,
+            tracing: self.tracing,
+            custom_payload: self.custom_payload.as_ref(),
+        };
+        encode_request_frame(out, compression, self.message.opcode(), extras, |w| {
+            self.message.encode_body(w)
+        })
     }
 
     /// Decodes a request frame (decompressing it first when flagged).
@@ -714,100 +775,36 @@ pub(crate) fn read_custom_payload(r: &mut Reader<'_>) -> DecodeResult<CustomPayl
         .collect())
 }
 
-/// A fully encoded request frame (header + body), serialized once, whose stream id can be
-/// rewritten in place ([`SerializedRequest::set_stream`]) by whoever assigns ids. cql4-conn
-/// does not use it: it encodes into a plain `Vec<u8>` and writes the id while copying the frame
-/// into its write buffer.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SerializedRequest {
-    bytes: Vec<u8>,
-}
-
-impl SerializedRequest {
-    /// Sets the stream id (header bytes 2..4).
-    pub fn set_stream(&mut self, stream: i16) {
-        if let Some(slot) = self.bytes.get_mut(2..4) {
-            slot.copy_from_slice(&stream.to_be_bytes());
-        }
-    }
-
-    /// The stream id currently in the header.
-    pub fn stream(&self) -> i16 {
-        match self.bytes.get(2..4) {
-            Some(&[a, b]) => i16::from_be_bytes([a, b]),
-            _ => 0,
-        }
-    }
-
-    /// The frame's opcode.
-    pub fn opcode(&self) -> Opcode {
-        Opcode(self.bytes.get(4).copied().unwrap_or_default())
-    }
-
-    /// The frame's flags.
-    pub fn flags(&self) -> FrameFlags {
-        FrameFlags(self.bytes.get(1).copied().unwrap_or_default())
-    }
-
-    /// The bytes to write.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The body (after the header), possibly compressed.
-    pub fn body(&self) -> &[u8] {
-        self.bytes.get(HEADER_LEN..).unwrap_or_default()
-    }
-
-    /// The bytes, owned.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
-    }
-}
-
-impl fmt::Debug for SerializedRequest {
-    // The body may carry credentials (AUTH_RESPONSE): show only the header fields.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SerializedRequest")
-            .field("opcode", &self.opcode())
-            .field("stream", &self.stream())
-            .field("flags", &self.flags())
-            .field("body_len", &self.body().len())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn set_stream_patches_header_only() {
-        let req = Request::Query(Query {
-            query: "SELECT 1".into(),
-            params: QueryParameters::new(Consistency::ONE),
-        });
-        let mut s = req.serialize(Compression::None).unwrap();
-        let body = s.body().to_vec();
-        s.set_stream(0x1234);
-        assert_eq!(s.stream(), 0x1234);
-        assert_eq!(&s.as_bytes()[..5], &[0x04, 0x00, 0x12, 0x34, 0x07]);
-        assert_eq!(s.body(), &body[..]);
+    fn frame(
+        req: Request,
+        tracing: bool,
+        payload: Option<&CustomPayload>,
+        c: Compression,
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        let extras = FrameExtras {
+            stream: 0x1234,
+            tracing,
+            custom_payload: payload,
+        };
+        encode_request_frame(&mut out, c, req.opcode(), extras, |w| req.encode_body(w)).unwrap();
+        out
     }
 
     #[test]
-    fn serialize_with_sets_tracing_and_payload_flags() {
+    fn extras_set_stream_tracing_and_payload_flags() {
         let payload: CustomPayload = vec![("k".into(), None)];
         let req = Request::Prepare(Prepare {
             query: "SELECT 1".into(),
         });
-        let s = req
-            .serialize_with(Compression::None, true, Some(&payload))
-            .unwrap();
-        assert_eq!(s.flags(), FrameFlags(0x06));
+        let b = frame(req, true, Some(&payload), Compression::None);
+        assert_eq!(&b[..5], &[0x04, 0x06, 0x12, 0x34, 0x09]);
         // The payload precedes the message: [short] 1, [string] "k", [bytes] null.
-        assert_eq!(&s.body()[..9], &[0, 1, 0, 1, b'k', 0xff, 0xff, 0xff, 0xff]);
-        assert_eq!(s.opcode(), Opcode::PREPARE);
+        assert_eq!(&b[9..18], &[0, 1, 0, 1, b'k', 0xff, 0xff, 0xff, 0xff]);
     }
 
     #[test]
@@ -818,18 +815,17 @@ mod tests {
         let dbg = format!("{m:?}");
         assert!(!dbg.contains("hunter2"));
         assert!(dbg.contains("13 bytes"));
-        let s = Request::AuthResponse(m)
-            .serialize(Compression::None)
-            .unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]
     fn startup_is_never_compressed() {
-        let s = Request::Startup(Startup::new(Compression::Lz4))
-            .serialize(Compression::Lz4)
-            .unwrap();
-        assert!(!s.flags().contains(FrameFlags::COMPRESSION));
+        let b = frame(
+            Request::Startup(Startup::new(Compression::Lz4)),
+            false,
+            None,
+            Compression::Lz4,
+        );
+        assert!(!FrameFlags(b[1]).contains(FrameFlags::COMPRESSION));
     }
 
     fn batch_with(values: Vec<QueryValues>) -> Batch {
@@ -856,9 +852,14 @@ mod tests {
             vec![named(), QueryValues::Positional(vec![BoundValue::Null])],
             vec![QueryValues::Named(Vec::new())],
         ] {
-            let e = Request::Batch(batch_with(values))
-                .serialize(Compression::None)
-                .unwrap_err();
+            let e = RequestFrame {
+                stream: 0,
+                tracing: false,
+                custom_payload: None,
+                message: Request::Batch(batch_with(values)),
+            }
+            .encode(Compression::None, &mut Vec::new())
+            .unwrap_err();
             assert!(
                 matches!(e, EncodeError::Invalid(m) if m == NAMED_BATCH_VALUES),
                 "{e:?}"

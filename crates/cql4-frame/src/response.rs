@@ -20,7 +20,7 @@ use crate::opcode::Opcode;
 use crate::reader::Reader;
 use crate::request::{read_custom_payload, CustomPayload};
 use crate::rows::{PreparedMetadata, ResultMetadata, Rows};
-use crate::writer::*;
+use crate::writer::Writer;
 
 /// AUTHENTICATE (native_protocol_v4.spec §4.2.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,26 +133,26 @@ impl ResultResponse {
     }
 
     /// Appends a RESULT body.
-    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         match self {
-            Self::Void => put_i32(out, kind::VOID),
+            Self::Void => w.i32(kind::VOID),
             Self::Rows(rows) => {
-                put_i32(out, kind::ROWS);
-                rows.encode(out);
+                w.i32(kind::ROWS);
+                rows.encode(w)?;
             }
             Self::SetKeyspace(ks) => {
-                put_i32(out, kind::SET_KEYSPACE);
-                put_string(out, ks, "RESULT Set_keyspace.keyspace")?;
+                w.i32(kind::SET_KEYSPACE);
+                w.string(ks, "RESULT Set_keyspace.keyspace")?;
             }
             Self::Prepared(p) => {
-                put_i32(out, kind::PREPARED);
-                put_short_bytes(out, &p.id, "RESULT Prepared.id")?;
-                p.metadata.encode(out);
-                p.result_metadata.encode(out);
+                w.i32(kind::PREPARED);
+                w.short_bytes(&p.id, "RESULT Prepared.id")?;
+                p.metadata.encode(w)?;
+                p.result_metadata.encode(w)?;
             }
             Self::SchemaChange(c) => {
-                put_i32(out, kind::SCHEMA_CHANGE);
-                c.encode(out)?;
+                w.i32(kind::SCHEMA_CHANGE);
+                c.encode(w)?;
             }
         }
         Ok(())
@@ -237,18 +237,16 @@ impl Response {
     }
 
     /// Appends the message body.
-    pub fn encode_body(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_body(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         match self {
-            Self::Error(e) => e.encode(out),
+            Self::Error(e) => e.encode(w),
             Self::Ready => Ok(()),
-            Self::Authenticate(a) => {
-                put_string(out, &a.authenticator, "AUTHENTICATE.authenticator")
-            }
-            Self::Supported(s) => put_string_multimap(out, &s.options, "SUPPORTED.options"),
-            Self::Result(r) => r.encode(out),
-            Self::Event(e) => e.encode(out),
-            Self::AuthChallenge(c) => put_bytes(out, c.token.as_deref(), "AUTH_CHALLENGE.token"),
-            Self::AuthSuccess(s) => put_bytes(out, s.token.as_deref(), "AUTH_SUCCESS.token"),
+            Self::Authenticate(a) => w.string(&a.authenticator, "AUTHENTICATE.authenticator"),
+            Self::Supported(s) => w.string_multimap(&s.options, "SUPPORTED.options"),
+            Self::Result(r) => r.encode(w),
+            Self::Event(e) => e.encode(w),
+            Self::AuthChallenge(c) => w.bytes(c.token.as_deref(), "AUTH_CHALLENGE.token"),
+            Self::AuthSuccess(s) => w.bytes(s.token.as_deref(), "AUTH_SUCCESS.token"),
         }
     }
 }
@@ -344,17 +342,17 @@ impl ResponseFrame {
             opcode: self.message.opcode(),
             length: 0,
         };
-        write_frame(out, header, compression, |out| {
+        write_frame(&mut Writer::new(out), header, compression, |w| {
             if let Some(id) = &self.tracing_id {
-                put_uuid(out, id);
+                w.uuid(id);
             }
-            if let Some(w) = &self.warnings {
-                put_string_list(out, w, "warnings")?;
+            if let Some(warnings) = &self.warnings {
+                w.string_list(warnings, "warnings")?;
             }
             if let Some(p) = &self.custom_payload {
-                put_bytes_map(out, p, "custom_payload")?;
+                w.bytes_map(p, "custom_payload")?;
             }
-            self.message.encode_body(out)
+            self.message.encode_body(w)
         })
     }
 

@@ -41,10 +41,11 @@ use bytes::Bytes;
 
 pub use self::metadata::{ColumnSpec, MetadataFlags, PreparedMetadata, ResultMetadata, TableSpec};
 pub use self::typed::{check_column, column_by_name, expect_columns, FromRow, TypedRows};
-use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
 use crate::value::{CqlValue, FromCql};
+use crate::writer::Writer;
 
 /// Where one cell's value lies in the page's row content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,21 +206,18 @@ impl Rows {
     }
 
     /// Appends this page as a Rows result body (without the kind `[int]`).
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         metadata::encode_result_metadata(
             self.flags,
             self.columns_count,
             self.paging_state.as_deref(),
             self.metadata.global_table_spec.as_ref(),
             &self.metadata.columns,
-            out,
-        );
-        out.extend_from_slice(
-            &i32::try_from(self.rows_count)
-                .unwrap_or(i32::MAX)
-                .to_be_bytes(),
-        );
-        out.extend_from_slice(&self.content);
+            w,
+        )?;
+        w.count(self.rows_count, "RESULT Rows rows_count")?;
+        w.raw(&self.content);
+        Ok(())
     }
 
     /// The column metadata: the page's own, or the cached metadata for a No_metadata page.

@@ -7,9 +7,10 @@
 
 use std::fmt;
 
-use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
+use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
+use crate::writer::Writer;
 
 /// The `[short]` id of an `[option]` type (native_protocol_v4.spec §4.2.5.2).
 ///
@@ -273,38 +274,36 @@ impl ColumnType {
         Ok(ty)
     }
 
-    /// Appends this type as an `[option]`. Strings longer than a `[string]` can carry
-    /// (65,535 bytes, far beyond any Cassandra identifier) are cut at a character boundary.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        let id = self.type_id();
-        out.extend_from_slice(&id.0.to_be_bytes());
+    /// Appends this type as an `[option]` (§4.2.5.2). A name longer than a `[string]` or more
+    /// UDT fields or tuple elements than a `[short]` count fails, naming what.
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        w.u16(self.type_id().0);
         match self {
-            Self::Custom(class) => put_string(out, class),
-            Self::Duration => put_string(out, DURATION_CLASS),
-            Self::List(t) | Self::Set(t) => t.encode(out),
+            Self::Custom(class) => w.string(class, "custom type class")?,
+            Self::Duration => w.string(DURATION_CLASS, "custom type class")?,
+            Self::List(t) | Self::Set(t) => t.encode(w)?,
             Self::Map(k, v) => {
-                k.encode(out);
-                v.encode(out);
+                k.encode(w)?;
+                v.encode(w)?;
             }
             Self::Udt(udt) => {
-                put_string(out, &udt.keyspace);
-                put_string(out, &udt.name);
-                let n = udt.fields.len().min(usize::from(u16::MAX));
-                put_u16(out, n);
-                for (name, ty) in udt.fields.iter().take(n) {
-                    put_string(out, name);
-                    ty.encode(out);
+                w.string(&udt.keyspace, "UDT keyspace")?;
+                w.string(&udt.name, "UDT name")?;
+                w.short_count(udt.fields.len(), "UDT field count")?;
+                for (name, ty) in &udt.fields {
+                    w.string(name, "UDT field name")?;
+                    ty.encode(w)?;
                 }
             }
             Self::Tuple(elements) => {
-                let n = elements.len().min(usize::from(u16::MAX));
-                put_u16(out, n);
-                for ty in elements.iter().take(n) {
-                    ty.encode(out);
+                w.short_count(elements.len(), "tuple element count")?;
+                for ty in elements {
+                    ty.encode(w)?;
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// The `[option]` id this type encodes with.
@@ -383,22 +382,6 @@ impl ColumnType {
             fmt::Display::fmt(self, f)
         }
     }
-}
-
-fn put_u16(out: &mut Vec<u8>, n: usize) {
-    let n = u16::try_from(n).unwrap_or(u16::MAX);
-    out.extend_from_slice(&n.to_be_bytes());
-}
-
-/// Appends a `[string]`, cut at a character boundary if longer than 65,535 bytes.
-pub(crate) fn put_string(out: &mut Vec<u8>, s: &str) {
-    let mut end = s.len().min(usize::from(u16::MAX));
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    let s = s.get(..end).unwrap_or_default();
-    put_u16(out, s.len());
-    out.extend_from_slice(s.as_bytes());
 }
 
 impl fmt::Display for ColumnType {
@@ -640,6 +623,32 @@ mod tests {
         Ok(ty)
     }
 
+    fn enc(ty: &ColumnType) -> Vec<u8> {
+        let mut out = Vec::new();
+        ty.encode(&mut Writer::new(&mut out)).unwrap();
+        out
+    }
+
+    fn put_string(out: &mut Vec<u8>, s: &str) {
+        Writer::new(out).string(s, "test").unwrap();
+    }
+
+    #[test]
+    fn too_many_tuple_elements_or_too_long_a_name_is_refused() {
+        let tuple = ColumnType::Tuple(vec![ColumnType::Int; 65_536]);
+        let err = tuple.encode(&mut Writer::new(&mut Vec::new())).unwrap_err();
+        assert_eq!(
+            err,
+            EncodeError::TooLong {
+                what: "tuple element count",
+                length: 65_536,
+                max: 65_535
+            }
+        );
+        let custom = ColumnType::Custom("x".repeat(65_536));
+        assert!(custom.encode(&mut Writer::new(&mut Vec::new())).is_err());
+    }
+
     #[test]
     fn map_of_text_to_frozen_list_of_int() {
         // 0x0021 map, key 0x000D varchar, value 0x0020 list of 0x0009 int.
@@ -653,8 +662,7 @@ mod tests {
             )
         );
         assert_eq!(ty.to_string(), "map<text, frozen<list<int>>>");
-        let mut out = Vec::new();
-        ty.encode(&mut out);
+        let out = enc(&ty);
         assert_eq!(out, bytes);
     }
 
@@ -664,8 +672,7 @@ mod tests {
         put_string(&mut bytes, DURATION_CLASS);
         let ty = decode(&bytes).unwrap();
         assert_eq!(ty, ColumnType::Duration);
-        let mut out = Vec::new();
-        ty.encode(&mut out);
+        let out = enc(&ty);
         assert_eq!(out, bytes);
     }
 
@@ -733,8 +740,7 @@ mod tests {
             ColumnType::List(Box::new(ty.clone())).to_string(),
             "list<frozen<ks.addr>>"
         );
-        let mut out = Vec::new();
-        ty.encode(&mut out);
+        let out = enc(&ty);
         assert_eq!(decode(&out).unwrap(), ty);
     }
 

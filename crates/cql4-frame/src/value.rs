@@ -26,7 +26,7 @@ use std::net::IpAddr;
 #[cfg(feature = "bigdecimal")]
 pub use self::bignum::ScaleOutOfRange;
 pub(crate) use self::convert::write_value_or_unset;
-pub use self::convert::{write_value, FromCql, IsNull, ToCql};
+pub use self::convert::{write_element, write_value, FromCql, IsNull, ToCql};
 pub use self::lazy::{ListIter, MapIter};
 pub use self::number::{Decimal, ParseNumberError, Varint};
 pub use self::temporal::{CqlDate, CqlDuration, CqlTime, CqlTimestamp};
@@ -35,6 +35,7 @@ use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
 use crate::types::ColumnType;
+use crate::writer::Writer;
 
 /// An owned CQL value.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,57 +282,28 @@ impl CqlValue {
             return Ok(Self::Empty);
         }
         let v = match ty {
+            // Scalars: each format is read by its Rust type's `FromCql`.
             ColumnType::Custom(_) => Self::Custom(bytes.to_vec()),
-            ColumnType::Ascii => Self::Ascii(decode_ascii(bytes)?.to_owned()),
-            ColumnType::Text => Self::Text(decode_text(bytes)?.to_owned()),
+            ColumnType::Ascii => Self::Ascii(<&str>::from_cql(ty, Some(bytes))?.to_owned()),
+            ColumnType::Text => Self::Text(<&str>::from_cql(ty, Some(bytes))?.to_owned()),
             ColumnType::Blob => Self::Blob(bytes.to_vec()),
-            ColumnType::BigInt => Self::BigInt(i64::from_be_bytes(fixed(
-                bytes,
-                "bigint value is not 8 bytes",
-            )?)),
-            ColumnType::Counter => Self::Counter(i64::from_be_bytes(fixed(
-                bytes,
-                "counter value is not 8 bytes",
-            )?)),
-            ColumnType::Boolean => {
-                let [b] = fixed::<1>(bytes, "boolean value is not 1 byte")?;
-                Self::Boolean(b != 0)
-            }
-            ColumnType::Decimal => Self::Decimal(decode_decimal(bytes)?),
-            ColumnType::Double => Self::Double(f64::from_be_bytes(fixed(
-                bytes,
-                "double value is not 8 bytes",
-            )?)),
-            ColumnType::Float => Self::Float(f32::from_be_bytes(fixed(
-                bytes,
-                "float value is not 4 bytes",
-            )?)),
-            ColumnType::Int => Self::Int(i32::from_be_bytes(fixed(
-                bytes,
-                "int value is not 4 bytes",
-            )?)),
-            ColumnType::Timestamp => Self::Timestamp(CqlTimestamp(i64::from_be_bytes(fixed(
-                bytes,
-                "timestamp value is not 8 bytes",
-            )?))),
-            ColumnType::Uuid => Self::Uuid(fixed(bytes, "uuid value is not 16 bytes")?),
-            ColumnType::Timeuuid => Self::Timeuuid(fixed(bytes, "timeuuid value is not 16 bytes")?),
-            ColumnType::Varint => Self::Varint(Varint::from_be_bytes(bytes.to_vec())),
-            ColumnType::Inet => Self::Inet(decode_inet(bytes)?),
-            ColumnType::Date => Self::Date(CqlDate(u32::from_be_bytes(fixed(
-                bytes,
-                "date value is not 4 bytes",
-            )?))),
-            ColumnType::Time => Self::Time(decode_time(bytes)?),
-            ColumnType::SmallInt => Self::SmallInt(i16::from_be_bytes(fixed(
-                bytes,
-                "smallint value is not 2 bytes",
-            )?)),
-            ColumnType::TinyInt => Self::TinyInt(i8::from_be_bytes(fixed(
-                bytes,
-                "tinyint value is not 1 byte",
-            )?)),
-            ColumnType::Duration => Self::Duration(decode_duration(bytes)?),
+            ColumnType::BigInt => Self::BigInt(i64::from_cql(ty, Some(bytes))?),
+            ColumnType::Counter => Self::Counter(i64::from_cql(ty, Some(bytes))?),
+            ColumnType::Boolean => Self::Boolean(bool::from_cql(ty, Some(bytes))?),
+            ColumnType::Decimal => Self::Decimal(Decimal::from_cql(ty, Some(bytes))?),
+            ColumnType::Double => Self::Double(f64::from_cql(ty, Some(bytes))?),
+            ColumnType::Float => Self::Float(f32::from_cql(ty, Some(bytes))?),
+            ColumnType::Int => Self::Int(i32::from_cql(ty, Some(bytes))?),
+            ColumnType::Timestamp => Self::Timestamp(CqlTimestamp::from_cql(ty, Some(bytes))?),
+            ColumnType::Uuid => Self::Uuid(<[u8; 16]>::from_cql(ty, Some(bytes))?),
+            ColumnType::Timeuuid => Self::Timeuuid(<[u8; 16]>::from_cql(ty, Some(bytes))?),
+            ColumnType::Varint => Self::Varint(Varint::from_cql(ty, Some(bytes))?),
+            ColumnType::Inet => Self::Inet(IpAddr::from_cql(ty, Some(bytes))?),
+            ColumnType::Date => Self::Date(CqlDate::from_cql(ty, Some(bytes))?),
+            ColumnType::Time => Self::Time(CqlTime::from_cql(ty, Some(bytes))?),
+            ColumnType::SmallInt => Self::SmallInt(i16::from_cql(ty, Some(bytes))?),
+            ColumnType::TinyInt => Self::TinyInt(i8::from_cql(ty, Some(bytes))?),
+            ColumnType::Duration => Self::Duration(CqlDuration::from_cql(ty, Some(bytes))?),
             ColumnType::List(elem) | ColumnType::Set(elem) => {
                 let mut r = Reader::new(bytes);
                 let n = collection_count(&mut r)?;
@@ -421,118 +393,11 @@ impl CqlValue {
         Ok(v)
     }
 
-    /// Appends the serialized bytes of this value as type `ty` (§6), without a length prefix.
-    /// Fails with [`EncodeError::TypeMismatch`] if the value does not fit the type.
+    /// Appends the serialized bytes of this value as type `ty` (§6), without a length prefix:
+    /// [`ToCql::to_cql`] into a caller's buffer. Fails with [`EncodeError::TypeMismatch`] if
+    /// the value does not fit the type.
     pub fn serialize(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let mismatch = || EncodeError::TypeMismatch {
-            what: self.kind_name(),
-            cql: ty.to_string(),
-        };
-        match (ty, self) {
-            (_, Self::Empty) => {}
-            (ColumnType::Custom(_), Self::Custom(b) | Self::Blob(b)) => out.extend_from_slice(b),
-            (ColumnType::Ascii, Self::Ascii(s) | Self::Text(s)) => {
-                if !s.is_ascii() {
-                    return Err(EncodeError::Invalid(
-                        "ascii value holds a non-ASCII character",
-                    ));
-                }
-                out.extend_from_slice(s.as_bytes());
-            }
-            (ColumnType::Text, Self::Text(s) | Self::Ascii(s)) => {
-                out.extend_from_slice(s.as_bytes())
-            }
-            (ColumnType::Blob, Self::Blob(b)) => out.extend_from_slice(b),
-            (ColumnType::BigInt | ColumnType::Counter, Self::BigInt(n) | Self::Counter(n)) => {
-                out.extend_from_slice(&n.to_be_bytes());
-            }
-            (ColumnType::Boolean, Self::Boolean(b)) => out.push(u8::from(*b)),
-            (ColumnType::Decimal, Self::Decimal(d)) => {
-                out.extend_from_slice(&d.scale.to_be_bytes());
-                put_varint(&d.unscaled, out);
-            }
-            (ColumnType::Double, Self::Double(n)) => out.extend_from_slice(&n.to_be_bytes()),
-            (ColumnType::Float, Self::Float(n)) => out.extend_from_slice(&n.to_be_bytes()),
-            (ColumnType::Int, Self::Int(n)) => out.extend_from_slice(&n.to_be_bytes()),
-            (ColumnType::Timestamp, Self::Timestamp(t)) => {
-                out.extend_from_slice(&t.0.to_be_bytes())
-            }
-            (ColumnType::Uuid | ColumnType::Timeuuid, Self::Uuid(u) | Self::Timeuuid(u)) => {
-                out.extend_from_slice(u);
-            }
-            (ColumnType::Varint, Self::Varint(v)) => put_varint(v, out),
-            (ColumnType::Inet, Self::Inet(ip)) => match ip {
-                IpAddr::V4(a) => out.extend_from_slice(&a.octets()),
-                IpAddr::V6(a) => out.extend_from_slice(&a.octets()),
-            },
-            (ColumnType::Date, Self::Date(d)) => out.extend_from_slice(&d.0.to_be_bytes()),
-            (ColumnType::Time, Self::Time(t)) => out.extend_from_slice(&t.nanos().to_be_bytes()),
-            (ColumnType::SmallInt, Self::SmallInt(n)) => out.extend_from_slice(&n.to_be_bytes()),
-            (ColumnType::TinyInt, Self::TinyInt(n)) => out.extend_from_slice(&n.to_be_bytes()),
-            (ColumnType::Duration, Self::Duration(d)) => put_duration(d, out),
-            (ColumnType::List(elem), Self::List(items))
-            | (ColumnType::Set(elem), Self::Set(items) | Self::List(items))
-            | (ColumnType::List(elem), Self::Set(items)) => {
-                put_count(items.len(), "collection", out)?;
-                for item in items {
-                    write_value(item, elem, out)?;
-                }
-            }
-            (ColumnType::Map(kt, vt), Self::Map(pairs)) => {
-                put_count(pairs.len(), "map", out)?;
-                for (k, v) in pairs {
-                    write_value(k, kt, out)?;
-                    write_value(v, vt, out)?;
-                }
-            }
-            (ColumnType::Udt(udt), Self::Udt(fields)) => {
-                let in_order = fields.len() <= udt.fields.len()
-                    && fields
-                        .iter()
-                        .zip(&udt.fields)
-                        .all(|((a, _), (b, _))| a == b);
-                if in_order {
-                    // The common case (and the only one for a type that repeats a field name,
-                    // which the wire allows): the value's fields are the type's first ones.
-                    for ((_, value), (_, field_ty)) in fields.iter().zip(&udt.fields) {
-                        write_value(value, field_ty, out)?;
-                    }
-                    return Ok(());
-                }
-                // Otherwise by name, in declaration order, up to the last field the value
-                // names; declared fields it leaves out in between are null.
-                for (name, _) in fields {
-                    if !udt.fields.iter().any(|(n, _)| n == name) {
-                        return Err(EncodeError::TypeMismatch {
-                            what: "UDT field not in the type",
-                            cql: ty.to_string(),
-                        });
-                    }
-                }
-                let last = udt
-                    .fields
-                    .iter()
-                    .rposition(|(n, _)| fields.iter().any(|(f, _)| f == n));
-                let count = last.map_or(0, |l| l + 1);
-                for (name, field_ty) in udt.fields.iter().take(count) {
-                    let value = fields
-                        .iter()
-                        .find(|(f, _)| f == name)
-                        .and_then(|(_, v)| v.as_ref());
-                    write_value(&value, field_ty, out)?;
-                }
-            }
-            (ColumnType::Tuple(types), Self::Tuple(items)) => {
-                if items.len() > types.len() {
-                    return Err(mismatch());
-                }
-                for (item, t) in items.iter().zip(types) {
-                    write_value(item, t, out)?;
-                }
-            }
-            _ => return Err(mismatch()),
-        }
-        Ok(())
+        self.to_cql(ty, &mut Writer::new(out)).map(drop)
     }
 
     /// The variant's CQL name, for error messages.
@@ -600,70 +465,6 @@ value_from! {
     CqlTime => Time,
     CqlTimestamp => Timestamp,
     CqlDuration => Duration,
-}
-
-pub(crate) fn put_varint(v: &Varint, out: &mut Vec<u8>) {
-    let bytes = v.as_be_bytes();
-    // An empty varint is zero; the wire form of zero is one byte.
-    if bytes.is_empty() {
-        out.push(0);
-    } else {
-        out.extend_from_slice(bytes);
-    }
-}
-
-/// Appends an `[int]` element count.
-pub(crate) fn put_count(
-    n: usize,
-    what: &'static str,
-    out: &mut Vec<u8>,
-) -> Result<(), EncodeError> {
-    let n = i32::try_from(n).map_err(|_| EncodeError::TooLong {
-        what,
-        length: n,
-        max: i32::MAX as usize,
-    })?;
-    out.extend_from_slice(&n.to_be_bytes());
-    Ok(())
-}
-
-/// Appends an `[unsigned vint]` (§3): the count of leading one bits in the first byte is the
-/// number of extra bytes.
-pub(crate) fn put_unsigned_vint(n: u64, out: &mut Vec<u8>) {
-    // Value bits available with `extra` extra bytes: 7 - extra in the first byte (8 extra:
-    // none) plus 8 per extra byte.
-    let extra = (0..=8usize)
-        .find(|&e| {
-            let bits = if e == 8 { 64 } else { 7 - e + 8 * e };
-            bits >= 64 || n >> bits == 0
-        })
-        .unwrap_or(8);
-    if extra == 0 {
-        out.push(n as u8);
-        return;
-    }
-    // `extra` leading one bits: 0x80 for one extra byte … 0xFF for eight.
-    let prefix = (0xff00u16 >> extra) as u8;
-    let first = if extra == 8 {
-        0
-    } else {
-        (n >> (8 * extra)) as u8
-    };
-    out.push(prefix | first);
-    for i in (0..extra).rev() {
-        out.push((n >> (8 * i)) as u8);
-    }
-}
-
-/// Appends a zig-zag `[vint]`.
-pub(crate) fn put_vint(n: i64, out: &mut Vec<u8>) {
-    put_unsigned_vint(((n << 1) ^ (n >> 63)) as u64, out);
-}
-
-fn put_duration(d: &CqlDuration, out: &mut Vec<u8>) {
-    put_vint(d.months.into(), out);
-    put_vint(d.days.into(), out);
-    put_vint(d.nanos, out);
 }
 
 impl fmt::Display for CqlValue {

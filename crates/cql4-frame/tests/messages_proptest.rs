@@ -36,11 +36,13 @@ proptest! {
     #[test]
     fn named_batch_values_are_refused(b in strategy(|u| generators::requests::batch(u, true))) {
         let named = b.statements.iter().any(|s| matches!(s.values, QueryValues::Named(_)));
-        let result = Request::Batch(b).serialize(Compression::None);
+        let frame = RequestFrame { stream: 0, tracing: false, custom_payload: None, message: Request::Batch(b) };
+        let mut out = Vec::new();
+        let result = frame.encode(Compression::None, &mut out);
         if named {
             prop_assert!(
                 matches!(result, Err(EncodeError::Invalid(m)) if m == request::NAMED_BATCH_VALUES),
-                "{:?}", result.map(|s| s.as_bytes().to_vec())
+                "{:?}", result.map(|()| out)
             );
         } else {
             prop_assert!(result.is_ok());
@@ -53,16 +55,17 @@ proptest! {
         compression in compression(),
     ) {
         let stream = frame.stream;
-        let mut s = frame.serialize(compression).unwrap();
-        let back = RequestFrame::decode(one_frame(s.as_bytes()), compression, &DecodeLimits::default()).unwrap();
+        let mut s = Vec::new();
+        frame.encode(compression, &mut s).unwrap();
+        let back = RequestFrame::decode(one_frame(&s), compression, &DecodeLimits::default()).unwrap();
         prop_assert_eq!(&back, &frame);
         // Re-encoding the decoded frame gives the same bytes.
         let mut again = Vec::new();
         back.encode(compression, &mut again).unwrap();
-        prop_assert_eq!(&again[..], s.as_bytes());
-        // Patching the stream changes only the stream.
-        s.set_stream(stream ^ 0x55);
-        let patched = RequestFrame::decode(one_frame(s.as_bytes()), compression, &DecodeLimits::default()).unwrap();
+        prop_assert_eq!(&again[..], &s[..]);
+        // Patching the stream (header bytes 2..4, as cql4-conn does) changes only the stream.
+        s[2..4].copy_from_slice(&(stream ^ 0x55).to_be_bytes());
+        let patched = RequestFrame::decode(one_frame(&s), compression, &DecodeLimits::default()).unwrap();
         prop_assert_eq!(patched.stream, stream ^ 0x55);
         prop_assert_eq!(patched.message, frame.message);
     }
@@ -103,7 +106,7 @@ proptest! {
         metadata.paging_state = paging_state;
         let rows = cells.len().checked_div(n).unwrap_or(0);
         let mut body = vec![0, 0, 0, 2];
-        metadata.encode(&mut body);
+        metadata.encode(&mut Writer::new(&mut body)).expect("encodes");
         body.extend_from_slice(&(rows as i32).to_be_bytes());
         for cell in cells.iter().take(rows * n) {
             match cell {

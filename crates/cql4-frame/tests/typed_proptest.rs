@@ -45,7 +45,9 @@ fn specs() -> Vec<ColumnSpec> {
 /// sends it: metadata, row count, then the values as cells.
 fn page(columns: Vec<ColumnSpec>, rows: usize, bound: &[u8]) -> Rows {
     let mut body = Vec::new();
-    ResultMetadata::new(None, columns).encode(&mut body);
+    ResultMetadata::new(None, columns)
+        .encode(&mut cql4_frame::Writer::new(&mut body))
+        .expect("encodes");
     body.extend_from_slice(&i32::try_from(rows).unwrap().to_be_bytes());
     body.extend_from_slice(bound);
     let body = Bytes::from(body);
@@ -73,7 +75,7 @@ proptest! {
         let markers = specs();
         let mut bound = Vec::new();
         for row in &rows {
-            row.serialize_row(&markers, &mut bound).unwrap();
+            row.serialize_row(&markers, &mut cql4_frame::Writer::new(&mut bound)).expect("encodes");
         }
         let page = page(markers, rows.len(), &bound);
         let read: Vec<Row> = page.typed().collect::<DecodeResult<_>>().unwrap();
@@ -84,7 +86,7 @@ proptest! {
     fn bound_bytes_are_write_value_bytes(row in row_strategy()) {
         let markers = specs();
         let mut bound = Vec::new();
-        row.serialize_row(&markers, &mut bound).unwrap();
+        row.serialize_row(&markers, &mut cql4_frame::Writer::new(&mut bound)).expect("encodes");
         let mut each = Vec::new();
         let ty = |i: usize| &markers[i].ty;
         write_value(&row.0, ty(0), &mut each).unwrap();

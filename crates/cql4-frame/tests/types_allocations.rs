@@ -36,7 +36,8 @@ fn skip_metadata_page(rows: usize) -> Bytes {
         columns_count: 3,
         ..ResultMetadata::default()
     }
-    .encode(&mut body);
+    .encode(&mut cql4_frame::Writer::new(&mut body))
+    .expect("encodes");
     body.extend_from_slice(&(rows as i32).to_be_bytes());
     let map = ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Text));
     for i in 0..rows {
@@ -115,7 +116,8 @@ fn bound_row_of_ten_values_allocates_nothing_in_a_sized_buffer() {
         0i32, "one", 2i32, "three", 4i32, "five", 6i32, "seven", 8i32, "nine",
     );
     let mut out = Vec::with_capacity(256);
-    let (result, count, _) = measure(|| row.serialize_row(&markers, &mut out));
+    let (result, count, _) =
+        measure(|| row.serialize_row(&markers, &mut cql4_frame::Writer::new(&mut out)));
     result.unwrap();
     assert_eq!(count, 0);
     assert_eq!(out.len(), 5 * 8 + 5 * 4 + "onethreefivesevennine".len());

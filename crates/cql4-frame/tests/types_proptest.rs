@@ -57,7 +57,7 @@ proptest! {
     #[test]
     fn column_type_round_trip(ty in strategy(generators::types::column_type)) {
         let mut bytes = Vec::new();
-        ty.encode(&mut bytes);
+        ty.encode(&mut cql4_frame::Writer::new(&mut bytes)).expect("encodes");
         let mut r = Reader::new(&bytes);
         let back = ColumnType::decode(&mut r, &DecodeLimits::default()).unwrap();
         prop_assert!(r.is_empty());
@@ -75,7 +75,7 @@ proptest! {
     #[test]
     fn result_metadata_round_trip(md in strategy(generators::rows::result_metadata)) {
         let mut bytes = Vec::new();
-        md.encode(&mut bytes);
+        md.encode(&mut cql4_frame::Writer::new(&mut bytes)).expect("encodes");
         let mut r = Reader::new(&bytes);
         let back = ResultMetadata::decode(&mut r, &DecodeLimits::default()).unwrap();
         prop_assert!(r.is_empty());
@@ -85,7 +85,7 @@ proptest! {
     #[test]
     fn prepared_metadata_round_trip(md in strategy(generators::rows::prepared_metadata)) {
         let mut bytes = Vec::new();
-        md.encode(&mut bytes);
+        md.encode(&mut cql4_frame::Writer::new(&mut bytes)).expect("encodes");
         let mut r = Reader::new(&bytes);
         let back = PreparedMetadata::decode(&mut r, &DecodeLimits::default()).unwrap();
         prop_assert!(r.is_empty());
@@ -97,7 +97,7 @@ proptest! {
         let generators::rows::Page { metadata: md, rows } = page;
         let columns = md.columns.clone();
         let mut body = Vec::new();
-        md.encode(&mut body);
+        md.encode(&mut cql4_frame::Writer::new(&mut body)).expect("encodes");
         body.extend_from_slice(&(rows.len() as i32).to_be_bytes());
         for row in &rows {
             for (cell, spec) in row.iter().zip(&columns) {
@@ -112,7 +112,7 @@ proptest! {
         prop_assert_eq!(decoded.paging_state(), md.paging_state.as_ref());
         prop_assert_eq!(decoded.to_owned_rows().unwrap(), rows.clone());
         let mut again = Vec::new();
-        decoded.encode(&mut again);
+        decoded.encode(&mut cql4_frame::Writer::new(&mut again)).expect("encodes");
         prop_assert_eq!(&again[..], &body[..]);
 
         // The same rows as a No_metadata page, decoded with the metadata cached.
@@ -124,9 +124,9 @@ proptest! {
         skip.flags = MetadataFlags::NO_METADATA;
         skip.paging_state = md.paging_state.clone();
         let mut page = Vec::new();
-        skip.encode(&mut page);
+        skip.encode(&mut cql4_frame::Writer::new(&mut page)).expect("encodes");
         let mut rest = Vec::new();
-        md.encode(&mut rest);
+        md.encode(&mut cql4_frame::Writer::new(&mut rest)).expect("encodes");
         page.extend_from_slice(&body[rest.len()..]);
         let page = Bytes::from(page);
         let mut r = Reader::new(&page);
@@ -134,7 +134,7 @@ proptest! {
             Rows::decode_with_metadata(&page, &mut r, &DecodeLimits::default(), &cached).unwrap();
         prop_assert_eq!(decoded.to_owned_rows().unwrap(), rows);
         let mut again = Vec::new();
-        decoded.encode(&mut again);
+        decoded.encode(&mut cql4_frame::Writer::new(&mut again)).expect("encodes");
         prop_assert_eq!(&again[..], &page[..]);
     }
 }

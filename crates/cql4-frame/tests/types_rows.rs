@@ -93,7 +93,8 @@ fn golden_page_re_encodes_identically() {
     let body = Bytes::from_static(PAGE);
     let rows = decode(&body).unwrap();
     let mut out = Vec::new();
-    rows.encode(&mut out);
+    rows.encode(&mut cql4_frame::Writer::new(&mut out))
+        .expect("encodes");
     assert_eq!(out, PAGE);
 }
 
@@ -167,7 +168,8 @@ fn no_metadata_page_uses_cached_metadata() {
     assert!(rows.flags().contains(MetadataFlags::NO_METADATA));
     // Re-encoding keeps the page as sent (no column specs).
     let mut out = Vec::new();
-    rows.encode(&mut out);
+    rows.encode(&mut cql4_frame::Writer::new(&mut out))
+        .expect("encodes");
     assert_eq!(out, page);
 
     // Without the cache the page still decodes, but typed access has no types.

@@ -29,8 +29,16 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote! {
             #name => {
                 #b = true;
-                #krate::bind::write_marker(index, marker, &self.#field, out)?;
+                #krate::bind::write_marker(index, marker, &self.#field, w)?;
             }
+        }
+    });
+    let count = fields.len();
+    let named = fields.iter().enumerate().map(|(i, f)| {
+        let field = f.ident;
+        let name = &f.name;
+        quote! {
+            #krate::bind::write_named_natural(#i, #name, &self.#field, w)?;
         }
     });
     let unbound = fields.iter().zip(&bound).map(|(f, b)| {
@@ -49,7 +57,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn serialize_row(
                 &self,
                 markers: &[#krate::rows::ColumnSpec],
-                out: &mut ::std::vec::Vec<u8>,
+                w: &mut #krate::writer::Writer<'_>,
             ) -> ::core::result::Result<(), #krate::EncodeError> {
                 #(let mut #bound = false;)*
                 for (index, marker) in markers.iter().enumerate() {
@@ -64,6 +72,18 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 }
                 #(#unbound)*
                 ::core::result::Result::Ok(())
+            }
+
+            fn serialize_unprepared(
+                &self,
+                w: &mut #krate::writer::Writer<'_>,
+            ) -> ::core::result::Result<usize, #krate::EncodeError> {
+                #(#named)*
+                ::core::result::Result::Ok(#count)
+            }
+
+            fn is_named(&self) -> bool {
+                true
             }
         }
     })

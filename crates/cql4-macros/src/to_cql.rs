@@ -22,11 +22,16 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
 
     let names = fields.iter().map(|f| &f.name);
+    let natural = fields.iter().map(|f| {
+        let field = f.ident;
+        let name = &f.name;
+        quote! { (#name, #krate::value::ToCql::natural_type(&self.#field)) }
+    });
     let arms = fields.iter().map(|f| {
         let field = f.ident;
         let name = &f.name;
         quote! {
-            #name => #krate::value::udt::write_field(udt, name, field_ty, &self.#field, out)?,
+            #name => #krate::value::udt::write_field(udt, name, field_ty, &self.#field, w)?,
         }
     });
 
@@ -35,7 +40,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn to_cql(
                 &self,
                 ty: &#krate::types::ColumnType,
-                out: &mut ::std::vec::Vec<u8>,
+                w: &mut #krate::writer::Writer<'_>,
             ) -> ::core::result::Result<#krate::value::IsNull, #krate::EncodeError> {
                 let (udt, count) =
                     #krate::value::udt::fields_to_write(ty, #rust, &[#(#names),*])?;
@@ -43,10 +48,14 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     match name.as_str() {
                         #(#arms)*
                         // A declared field the struct does not have, before one it has.
-                        _ => #krate::value::udt::write_null_field(out),
+                        _ => #krate::value::udt::write_null_field(w),
                     }
                 }
                 ::core::result::Result::Ok(#krate::value::IsNull::No)
+            }
+
+            fn natural_type(&self) -> ::core::option::Option<#krate::types::ColumnType> {
+                ::core::option::Option::Some(#krate::value::udt::natural_udt(#rust, &[#(#natural),*]))
             }
         }
     })

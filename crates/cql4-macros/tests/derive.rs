@@ -14,7 +14,9 @@ fn page(columns: &[(&str, ColumnType)], rows: &[&[Option<&[u8]>]]) -> Rows {
         .map(|(n, t)| ColumnSpec::new(*n, t.clone()))
         .collect();
     let mut body = Vec::new();
-    ResultMetadata::new(None, specs).encode(&mut body);
+    ResultMetadata::new(None, specs)
+        .encode(&mut cql4_frame::Writer::new(&mut body))
+        .expect("encodes");
     body.extend_from_slice(&i32::try_from(rows.len()).expect("count").to_be_bytes());
     for row in rows {
         for cell in *row {
@@ -215,12 +217,13 @@ fn serialize_row_binds_fields_by_marker_name_in_marker_order() {
     };
     let m = markers(&[("name", ColumnType::Text), ("id", ColumnType::Int)]);
     let mut out = Vec::new();
-    user.serialize_row(&m, &mut out).expect("binds");
+    user.serialize_row(&m, &mut cql4_frame::Writer::new(&mut out))
+        .expect("binds");
     assert_eq!(out, [0, 0, 0, 3, b'a', b'd', b'a', 0, 0, 0, 4, 0, 0, 0, 7]);
 
     let mut generic = Vec::new();
     Wrapped { id: 7i32 }
-        .serialize_row(&m[1..], &mut generic)
+        .serialize_row(&m[1..], &mut cql4_frame::Writer::new(&mut generic))
         .expect("binds");
     assert_eq!(generic, [0, 0, 0, 4, 0, 0, 0, 7]);
 }
@@ -233,21 +236,30 @@ fn serialize_row_errors_name_the_marker() {
     };
     // A marker without a field.
     let m = markers(&[("id", ColumnType::Int), ("age", ColumnType::Int)]);
-    let err = user.serialize_row(&m, &mut Vec::new()).unwrap_err();
+    let err = user
+        .serialize_row(&m, &mut cql4_frame::Writer::new(&mut Vec::new()))
+        .unwrap_err();
     assert_eq!(err.to_string(), "no value for bind marker 1 (age)");
     // A field without a marker.
     let m = markers(&[("id", ColumnType::Int)]);
-    let err = user.serialize_row(&m, &mut Vec::new()).unwrap_err();
+    let err = user
+        .serialize_row(&m, &mut cql4_frame::Writer::new(&mut Vec::new()))
+        .unwrap_err();
     assert_eq!(err, EncodeError::NoSuchMarker("name".into()));
     // A field of the wrong type.
     let m = markers(&[("id", ColumnType::Text), ("name", ColumnType::Text)]);
-    let err = user.serialize_row(&m, &mut Vec::new()).unwrap_err();
+    let err = user
+        .serialize_row(&m, &mut cql4_frame::Writer::new(&mut Vec::new()))
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "bind marker 0 (id): encoding i32: value does not match CQL type text"
     );
     // No fields, no markers.
-    assert_eq!(Nothing {}.serialize_row(&[], &mut Vec::new()), Ok(()));
+    assert_eq!(
+        Nothing {}.serialize_row(&[], &mut cql4_frame::Writer::new(&mut Vec::new())),
+        Ok(())
+    );
 }
 
 /// `cql4_frame` reached under another path, as through the `cql4` facade (`cql4::frame`).
@@ -268,7 +280,10 @@ fn crate_attribute_names_another_path_to_the_codec() {
     assert_eq!(got, [ThroughFacade { id: 1 }, ThroughFacade { id: 2 }]);
     let mut out = Vec::new();
     ThroughFacade { id: 3 }
-        .serialize_row(&markers(&[("id", ColumnType::Int)]), &mut out)
+        .serialize_row(
+            &markers(&[("id", ColumnType::Int)]),
+            &mut cql4_frame::Writer::new(&mut out),
+        )
         .expect("binds");
     assert_eq!(out, [0, 0, 0, 4, 0, 0, 0, 3]);
 }
@@ -292,7 +307,7 @@ fn serialize_row_struct_binds_unset_and_null_fields() {
         name: cql4_frame::Unset,
         note: None,
     }
-    .serialize_row(&m, &mut out)
+    .serialize_row(&m, &mut cql4_frame::Writer::new(&mut out))
     .expect("binds");
     assert_eq!(
         out,

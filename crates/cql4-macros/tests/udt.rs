@@ -44,7 +44,10 @@ struct BorrowedAddress<'a> {
 /// The bytes of `v` as type `ty` (no length prefix).
 fn write<T: ToCql>(v: &T, ty: &ColumnType) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
-    assert_eq!(v.to_cql(ty, &mut out)?, IsNull::No);
+    assert_eq!(
+        v.to_cql(ty, &mut cql4_frame::Writer::new(&mut out))?,
+        IsNull::No
+    );
     Ok(out)
 }
 
@@ -219,7 +222,7 @@ fn a_udt_field_binds_through_a_derived_row() {
     ];
     let mut out = Vec::new();
     Row { id: 1, home: ada() }
-        .serialize_row(&markers, &mut out)
+        .serialize_row(&markers, &mut cql4_frame::Writer::new(&mut out))
         .expect("binds");
     let mut expected = Vec::new();
     write_value(&ada(), &address_type(), &mut expected).expect("writes");

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cql4_conn::{Client, DeadlineScope, Error, PreparedStatement, QueryOptions, Result, Values};
+use cql4_conn::{Client, DeadlineScope, Error, PreparedStatement, QueryOptions, Result};
+use cql4_frame::bind::SerializeRow;
 use cql4_frame::rows::PreparedMetadata;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
@@ -29,15 +30,15 @@ use crate::session::{table_keyspace, Session};
 use crate::speculative::SpeculativePolicy;
 use crate::view::View;
 
-/// What the loop needs to know of a request besides how to send it.
-#[derive(Debug)]
+/// What the loop needs to know of a request besides how to send it (no `Debug`: the values
+/// may be secret).
 pub(crate) struct Request<'a> {
     pub(crate) kind: StatementKind,
     pub(crate) idempotent: bool,
     pub(crate) options: &'a QueryOptions,
     /// A prepared statement and its values, for token-aware routing and for naming the
     /// table in the span.
-    pub(crate) routing: Option<(&'a PreparedStatement, &'a Values)>,
+    pub(crate) routing: Option<(&'a PreparedStatement, &'a (dyn SerializeRow + Sync))>,
 }
 
 /// One attempt's end.

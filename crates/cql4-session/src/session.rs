@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use cql4_conn::{
     BatchRequest, Config, Error, EventType, Events, PageFetcher, PageFuture, Pager,
-    PreparedStatement, QueryOptions, QueryResult, Result, RowStream, Values,
+    PreparedStatement, QueryOptions, QueryResult, Result, RowStream, RowValues,
 };
+use cql4_frame::bind::SerializeRow;
 use cql4_frame::event::Event;
-use cql4_frame::request::QueryValues;
 use cql4_frame::rows::PreparedMetadata;
+use cql4_frame::writer::Writer;
 use cql4_topology::{routing_key, NodeIndex, NodeInfo};
 use futures_util::future::select_ok;
 use tokio::sync::mpsc;
@@ -252,7 +253,8 @@ impl Session {
             .is_some_and(|t| t.token_ring().is_some())
     }
 
-    /// Runs a CQL string on the next node, round robin in the local data center.
+    /// Runs a CQL string on the next node, round robin in the local data center. The values
+    /// are written by their Rust types (see [`cql4_conn::Client::query`]).
     ///
     /// A failed attempt is tried again as [`SessionConfig::retry_policy`] decides — never
     /// when the request is not idempotent ([`QueryOptions::idempotent`], false by default for
@@ -260,22 +262,21 @@ impl Session {
     /// also go to the next node ([`SessionConfig::speculative`]); all within
     /// [`QueryOptions::overall_timeout`]. The same holds for [`Self::execute`] and
     /// [`Self::batch`].
-    pub async fn query(
+    pub async fn query<R: SerializeRow>(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: R,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
-        let values = values.into();
         let request = Request {
             kind: StatementKind::Query,
             idempotent: options.idempotent.unwrap_or(false),
             options,
             routing: None,
         };
-        self.run(request, |client| {
-            let values = values.clone();
-            async move { client.query(cql, values, options).await }
+        let values = &values;
+        self.run(request, |client| async move {
+            client.query(cql, values, options).await
         })
         .await
     }
@@ -304,13 +305,12 @@ impl Session {
     /// robin. A node that does not know the statement gets it prepared again. Not idempotent
     /// unless the options or [`PreparedStatement::set_idempotent`] say so; retried and
     /// speculated as [`Self::query`] says.
-    pub async fn execute(
+    pub async fn execute<R: SerializeRow + Sync>(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: R,
         options: &QueryOptions,
     ) -> Result<QueryResult> {
-        let values = values.into();
         let request = Request {
             kind: StatementKind::Execute,
             idempotent: options
@@ -319,9 +319,9 @@ impl Session {
             options,
             routing: Some((statement, &values)),
         };
-        self.run(request, |client| {
-            let values = values.clone();
-            async move { client.execute(statement, values, options).await }
+        let values = &values;
+        self.run(request, |client| async move {
+            client.execute(statement, values, options).await
         })
         .await
     }
@@ -345,7 +345,7 @@ impl Session {
     pub fn query_pages(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Pager {
         Pager::for_query(Arc::new(self.clone()), cql, values, options)
@@ -355,7 +355,7 @@ impl Session {
     pub fn execute_pages(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> Pager {
         Pager::for_execute(Arc::new(self.clone()), statement, values, options)
@@ -365,7 +365,7 @@ impl Session {
     pub fn query_rows(
         &self,
         cql: &str,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_query(Arc::new(self.clone()), cql, values, options)
@@ -375,7 +375,7 @@ impl Session {
     pub fn execute_rows(
         &self,
         statement: &PreparedStatement,
-        values: impl Into<Values>,
+        values: impl SerializeRow + Send + Sync + 'static,
         options: &QueryOptions,
     ) -> RowStream {
         RowStream::for_execute(Arc::new(self.clone()), statement, values, options)
@@ -458,14 +458,20 @@ impl Session {
     /// statement on a new connection after the server dropped the old one.
     async fn connection(
         &self,
-        routing: Option<(&PreparedStatement, &Values)>,
+        routed: Option<(Arc<PreparedMetadata>, Vec<u8>)>,
+    ) -> Result<Arc<Pooled>> {
+        self.connection_in(self.inner.view(), routed).await
+    }
+
+    /// [`Session::connection`] in `view`, the one the routing key was computed in.
+    async fn connection_in(
+        &self,
+        view: Arc<View>,
+        routed: Option<(Arc<PreparedMetadata>, Vec<u8>)>,
     ) -> Result<Arc<Pooled>> {
         if self.inner.closing.load(Ordering::Relaxed) {
             return Err(Error::SessionClosed);
         }
-        // One view per attempt: the routing key and the plan read the same topology.
-        let view = self.inner.view();
-        let routed = routing.and_then(|(s, v)| self.routing(&view, s, v));
         let key = routed
             .as_ref()
             .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
@@ -528,25 +534,30 @@ impl Session {
         Err(tried)
     }
 
-    /// (keyspace, routing key) of a bound prepared statement, when token-aware routing
-    /// applies.
     /// The bind metadata (whose table names the keyspace) and the routing key of a bound
-    /// prepared statement, when token-aware routing applies.
+    /// prepared statement, when token-aware routing applies. The values are written once more
+    /// for this (the frame is encoded by the connection the key picks): one buffer, only when
+    /// the cluster has a token ring. Values that do not fit the markers route without a key
+    /// (the EXECUTE then fails with the binding error before anything is sent).
     pub(crate) fn routing(
         &self,
         view: &View,
         statement: &PreparedStatement,
-        values: &Values,
+        values: &dyn SerializeRow,
     ) -> Option<(Arc<PreparedMetadata>, Vec<u8>)> {
         if !self.inner.config.token_aware {
             return None;
         }
         view.topology.as_ref()?.token_ring()?;
-        let Some(QueryValues::Positional(bound)) = values.as_query_values() else {
-            return None;
-        };
         let metadata = statement.bind_metadata();
-        let key = routing_key(&metadata, bound)?;
+        if metadata.pk_indexes.is_empty() {
+            return None;
+        }
+        let mut row = Vec::with_capacity(metadata.columns.len().saturating_mul(16));
+        values
+            .serialize_row(&metadata.columns, &mut Writer::new(&mut row))
+            .ok()?;
+        let key = routing_key(&metadata, &row)?;
         Some((metadata, key))
     }
 
@@ -672,7 +683,7 @@ impl PageFetcher for Session {
     fn fetch_query<'a>(
         &'a self,
         cql: &'a str,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a> {
         Box::pin(self.query(cql, values, options))
@@ -681,7 +692,7 @@ impl PageFetcher for Session {
     fn fetch_execute<'a>(
         &'a self,
         statement: &'a PreparedStatement,
-        values: Values,
+        values: &'a RowValues,
         options: &'a QueryOptions,
     ) -> PageFuture<'a> {
         Box::pin(self.execute(statement, values, options))

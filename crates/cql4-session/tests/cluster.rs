@@ -145,9 +145,7 @@ async fn prepared_writes_are_coordinated_by_their_replica() {
     let mut deadline_for_map = Instant::now() + Duration::from_secs(10);
     let mut k = 0;
     while k < writes {
-        let values = insert
-            .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
-            .expect("bind");
+        let values = [Some(CqlValue::Int(k)), Some(CqlValue::Int(k))];
         let r = session
             .execute(&insert, values, &traced)
             .await
@@ -178,9 +176,7 @@ async fn prepared_writes_are_coordinated_by_their_replica() {
         .expect("prepare");
     let mut forwarded = 0;
     for k in 0..writes {
-        let values = insert
-            .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
-            .expect("bind");
+        let values = [Some(CqlValue::Int(k)), Some(CqlValue::Int(k))];
         let r = rr.execute(&insert, values, &traced).await.expect("insert");
         forwarded += usize::from(trace(&rr, r.tracing_id.expect("tracing id")).await.1);
     }

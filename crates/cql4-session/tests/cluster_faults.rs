@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use cql4_auth::{Credentials, CredentialsError, CredentialsProvider, SigV4AuthProvider};
 use cql4_conn::{ErrorKind, QueryOptions};
-use cql4_frame::value::CqlValue;
 use cql4_frame::{Consistency, Opcode};
 use cql4_session::{KeyspacesRetryPolicy, Session, SpeculativePolicy};
 use cql4_testkit::cluster::Cluster;
@@ -482,9 +481,7 @@ async fn table_with_rows(session: &Session, prefix: &str, rows: i32) -> String {
         .expect("prepare");
     let all = QueryOptions::new().with_consistency(Consistency::ALL);
     for k in 0..rows {
-        let values = insert
-            .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
-            .expect("bind");
+        let values = (k, k);
         direct.execute(&insert, values, &all).await.expect("insert");
     }
     ks
@@ -520,7 +517,7 @@ async fn timed_reads(session: &Session, ks: &str) -> (Latencies, usize) {
                     return (took, failed);
                 }
                 let k = i32::try_from(i % 100).expect("small");
-                let values = select.bind(&[Some(CqlValue::Int(k))]).expect("bind");
+                let values = (k,);
                 let started = Instant::now();
                 match session.execute(&select, values, &options).await {
                     Ok(_) => took.push(started.elapsed()),
@@ -647,9 +644,7 @@ async fn keyspaces_throttling_idempotent_writes_succeed_non_idempotent_fail_visi
                 .with_idempotent(idempotent);
             let mut failures = Vec::new();
             for k in base..base + WRITES {
-                let values = insert
-                    .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
-                    .expect("bind");
+                let values = (k, k);
                 if let Err(e) = session.execute(&insert, values, &options).await {
                     failures.push(e.kind());
                 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cql4_conn::QueryOptions;
-use cql4_frame::value::CqlValue;
 use cql4_frame::Consistency;
 use cql4_session::Session;
 use cql4_testkit::cluster::Cluster;
@@ -67,9 +66,7 @@ async fn sigkill_during_counter_increments_never_applies_one_twice() {
                 if i >= INCREMENTS {
                     return;
                 }
-                let values = increment
-                    .bind(&[Some(CqlValue::Int(i % KEYS))])
-                    .expect("bind");
+                let values = (i % KEYS,);
                 match session.execute(&increment, values, &quorum).await {
                     Ok(_) => acked.fetch_add(1, Ordering::Relaxed),
                     Err(_) => failed.fetch_add(1, Ordering::Relaxed),
@@ -202,9 +199,7 @@ async fn sigkill_during_idempotent_writes_with_retries_loses_no_acknowledged_wri
                 if k >= WRITES {
                     return;
                 }
-                let values = insert
-                    .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
-                    .expect("bind");
+                let values = (k, k);
                 match session.execute(&insert, values, &options).await {
                     Ok(_) => {
                         acked.lock().expect("lock").push(k);

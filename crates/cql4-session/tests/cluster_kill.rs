@@ -73,9 +73,7 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
                 if k >= WRITES {
                     return;
                 }
-                let values = insert
-                    .bind(&[Some(CqlValue::Int(k)), Some(CqlValue::Int(k))])
-                    .expect("bind");
+                let values = [Some(CqlValue::Int(k)), Some(CqlValue::Int(k))];
                 let started = Instant::now();
                 let result = session.execute(&insert, values, &quorum).await;
                 let took = started.elapsed();

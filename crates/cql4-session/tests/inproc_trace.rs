@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cql4_conn::QueryOptions;
-use cql4_frame::request::BoundValue;
 use cql4_frame::{Consistency, ErrorCode, ErrorDetails};
 use cql4_session::{Session, SessionConfig};
 use cql4_testkit::frames;
@@ -76,12 +75,12 @@ async fn each_request_has_a_span_with_its_attempts_and_outcome_and_no_values() {
         nodes.len() == 2 && nodes.iter().all(|n| n.up)
     })
     .await;
-    let secret = BoundValue::Bytes(b"s3cr3t-value".to_vec().into());
+    let secret: &[u8] = b"s3cr3t-value";
     let options = QueryOptions::new()
         .with_consistency(Consistency::LOCAL_ONE)
         .with_idempotent(true);
     session
-        .query("SELECT v FROM ks.t WHERE k = ?", vec![secret], &options)
+        .query("SELECT v FROM ks.t WHERE k = ?", (secret,), &options)
         .await
         .expect("retried");
     let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");

@@ -56,7 +56,7 @@ async fn a_session_works_on_a_cluster_with_every_keyspaces_vpc_quirk() {
         .await
         .expect("a user statement prepares");
     for k in 0..9 {
-        let values = statement.bind(&[Some(CqlValue::Int(k))]).expect("binds");
+        let values = [Some(CqlValue::Int(k))];
         // Even one row comes after an empty first page here: stream it.
         let mut rows = session.execute_rows(&statement, values, &QueryOptions::new());
         let row = rows.next().await.expect("one row").expect("a row");

@@ -22,9 +22,7 @@ async fn execute_keys(session: &Session, statement: &PreparedStatement, count: u
     let options = QueryOptions::new().with_consistency(Consistency::LOCAL_ONE);
     for i in 0..count {
         let k = i32::try_from(i % 10).expect("small");
-        let values = statement
-            .bind(&[Some(CqlValue::Int(k))])
-            .expect("an int binds");
+        let values = [Some(CqlValue::Int(k))];
         let result = session
             .execute(statement, values, &options)
             .await

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use cql4_conn::{ErrorKind, QueryOptions};
-use cql4_frame::value::CqlValue;
 use cql4_frame::{Consistency, Opcode};
 use cql4_testkit::emulated::EmulatedCluster;
 use cql4_testkit::frames;
@@ -42,14 +41,7 @@ async fn throttled_idempotent_writes_all_succeed_and_non_idempotent_ones_fail_vi
     let statement = session.prepare(INSERT).await.expect("prepared");
     let seen = throttle_every_other_write(&cluster);
     let options = QueryOptions::new().with_consistency(Consistency::LOCAL_QUORUM);
-    let bind = |i: i32| {
-        statement
-            .bind(&[
-                Some(CqlValue::Int(i)),
-                Some(CqlValue::Text(format!("v{i}"))),
-            ])
-            .expect("binds")
-    };
+    let bind = |i: i32| (i, format!("v{i}"));
 
     assert!(!statement.is_idempotent(), "false unless set");
     let mut failed = 0;

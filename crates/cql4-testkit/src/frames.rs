@@ -200,7 +200,7 @@ impl Frame {
     pub fn message(self, message: &Response) -> Self {
         let mut body = Vec::new();
         message
-            .encode_body(&mut body)
+            .encode_body(&mut cql4_frame::Writer::new(&mut body))
             .expect("the response encodes");
         self.body(body)
     }
@@ -337,7 +337,9 @@ pub fn rows_of(
     );
     metadata.paging_state = paging_state.map(Bytes::copy_from_slice);
     let mut body = 2i32.to_be_bytes().to_vec(); // kind Rows
-    metadata.encode(&mut body);
+    metadata
+        .encode(&mut cql4_frame::Writer::new(&mut body))
+        .expect("encodes");
     body.extend_from_slice(&i32::try_from(rows.len()).expect("row count").to_be_bytes());
     for row in rows {
         put_cells(&mut body, row.iter().map(Option::as_deref));

@@ -12,8 +12,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use cql4_conn::{Client, Config, PreparedStatement, QueryOptions};
-use cql4_frame::request::{BoundValue, QueryValues};
 use cql4_frame::value::CqlValue;
+use cql4_frame::SerializeRow;
 use cql4_topology::{
     murmur3_token, routing_key, ClusterInfo, ReplicationStrategy, Token, Topology,
 };
@@ -101,11 +101,16 @@ impl Gen {
     }
 }
 
-fn bound(values: &cql4_conn::Values) -> Vec<BoundValue> {
-    match values.as_query_values() {
-        Some(QueryValues::Positional(v)) => v.clone(),
-        other => panic!("positional values expected, got {other:?}"),
-    }
+/// The `[value]`s of `values` bound to `statement`'s markers, as the EXECUTE carries them.
+fn bound(statement: &PreparedStatement, values: &impl SerializeRow) -> Vec<u8> {
+    let mut row = Vec::new();
+    values
+        .serialize_row(
+            &statement.bind_metadata().columns,
+            &mut cql4_frame::Writer::new(&mut row),
+        )
+        .expect("the values fit the markers");
+    row
 }
 
 /// Inserts every key with `insert`, then checks `select_token` (whose bind markers are the
@@ -127,10 +132,8 @@ async fn check_keys(
         }
         let v_position = insert_values.len() - 1;
         insert_values[v_position] = Some(CqlValue::Int(7));
-        let values = insert
-            .bind(&insert_values)
-            .unwrap_or_else(|e| panic!("binding {key:?}: {e}"));
-        let routing = routing_key(&insert.bind_metadata(), &bound(&values))
+        let values = insert_values;
+        let routing = routing_key(&insert.bind_metadata(), &bound(insert, &values))
             .unwrap_or_else(|| panic!("no routing key for {key:?}"));
         let ours = murmur3_token(&routing);
         client
@@ -140,11 +143,7 @@ async fn check_keys(
 
         let select_values: Vec<Option<CqlValue>> = key.iter().cloned().map(Some).collect();
         let result = client
-            .execute(
-                select_token,
-                select_token.bind(&select_values).expect("bind select"),
-                &QueryOptions::new(),
-            )
+            .execute(select_token, select_values, &QueryOptions::new())
             .await
             .unwrap_or_else(|e| panic!("SELECT token {key:?}: {e}"));
         let rows = result.rows().expect("rows");
@@ -472,9 +471,9 @@ async fn checks(client: &Client, node: &Node, ks: &str) {
             .await
             .expect("prepare traced select");
         for k in 0..12 {
-            let values = select.bind(&[Some(CqlValue::Int(k))]).expect("bind");
-            let routing =
-                routing_key(&select.bind_metadata(), &bound(&values)).expect("routing key");
+            let values = [Some(CqlValue::Int(k))];
+            let routing = routing_key(&select.bind_metadata(), &bound(&select, &values))
+                .expect("routing key");
             let ours: std::collections::BTreeSet<std::net::IpAddr> = topology
                 .replicas(&keyspace, &routing)
                 .expect("replicas")

@@ -5,6 +5,7 @@ use crate::error::EncodeError;
 use crate::reader::{RawValue, Reader};
 use crate::rows::ColumnSpec;
 use crate::types::ColumnType;
+use crate::writer::Writer;
 
 fn markers(specs: &[(&str, ColumnType)]) -> Vec<ColumnSpec> {
     specs
@@ -29,7 +30,7 @@ fn values(out: &[u8]) -> Vec<Option<Vec<u8>>> {
 
 fn row(r: &impl SerializeRow, m: &[ColumnSpec]) -> Result<Vec<Option<Vec<u8>>>, EncodeError> {
     let mut out = Vec::new();
-    r.serialize_row(m, &mut out)?;
+    r.serialize_row(m, &mut Writer::new(&mut out))?;
     Ok(values(&out))
 }
 
@@ -175,12 +176,16 @@ fn unset_binds_not_set_to_any_marker_in_tuples_slices_and_maps() {
     use crate::value::Unset;
     let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Text)]);
     let mut out = Vec::new();
-    (Unset, None::<&str>).serialize_row(&m, &mut out).unwrap();
+    (Unset, None::<&str>)
+        .serialize_row(&m, &mut Writer::new(&mut out))
+        .unwrap();
     assert_eq!(lengths(&out), [-2, -1]);
     assert_eq!(&out[..4], &[0xff, 0xff, 0xff, 0xfe]);
 
     let mut out = Vec::new();
-    [Unset, Unset].serialize_row(&m, &mut out).unwrap();
+    [Unset, Unset]
+        .serialize_row(&m, &mut Writer::new(&mut out))
+        .unwrap();
     assert_eq!(lengths(&out), [-2, -2]);
 
     // A map of name to Option<&dyn …> is not possible; use one value type that can be unset.
@@ -193,18 +198,25 @@ fn unset_binds_not_set_to_any_marker_in_tuples_slices_and_maps() {
         fn to_cql(
             &self,
             ty: &ColumnType,
-            out: &mut Vec<u8>,
+            w: &mut Writer<'_>,
         ) -> Result<crate::value::IsNull, EncodeError> {
             match self {
-                Self::Set(v) => v.to_cql(ty, out),
-                Self::NotSet => Unset.to_cql(ty, out),
+                Self::Set(v) => v.to_cql(ty, w),
+                Self::NotSet => Unset.to_cql(ty, w),
+            }
+        }
+
+        fn natural_type(&self) -> Option<ColumnType> {
+            match self {
+                Self::Set(v) => v.natural_type(),
+                Self::NotSet => None,
             }
         }
     }
     let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Int)]);
     let map = BTreeMap::from([("b", V::Set(3)), ("a", V::NotSet)]);
     let mut out = Vec::new();
-    map.serialize_row(&m, &mut out).unwrap();
+    map.serialize_row(&m, &mut Writer::new(&mut out)).unwrap();
     assert_eq!(lengths(&out), [-2, 4]);
 }
 
@@ -213,14 +225,16 @@ fn unset_inside_a_collection_or_tuple_value_is_refused_naming_the_marker() {
     use crate::value::Unset;
     let m = markers(&[("l", ColumnType::List(Box::new(ColumnType::Int)))]);
     let err = (vec![Unset],)
-        .serialize_row(&m, &mut Vec::new())
+        .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "bind marker 0 (l): encoding: an unset value is a bind value only, not an element of a collection, tuple or UDT"
     );
     let m = markers(&[("t", ColumnType::Tuple(vec![ColumnType::Int]))]);
-    assert!(((Unset,),).serialize_row(&m, &mut Vec::new()).is_err());
+    assert!(((Unset,),)
+        .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
+        .is_err());
     // Refused before anything is left in the buffer by write_value.
     let mut out = vec![9];
     assert!(crate::value::write_value(&Unset, &ColumnType::Int, &mut out).is_err());
@@ -232,11 +246,89 @@ fn option_none_binds_null_and_some_binds_the_value() {
     let m = markers(&[("a", ColumnType::Int), ("b", ColumnType::Text)]);
     let mut out = Vec::new();
     (None::<i32>, Some("x"))
-        .serialize_row(&m, &mut out)
+        .serialize_row(&m, &mut Writer::new(&mut out))
         .unwrap();
     assert_eq!(out, [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, b'x']);
     // A None is not a way around the type check of the Some it could have been.
     assert!((Some(1i64), Some("x"))
-        .serialize_row(&m, &mut Vec::new())
+        .serialize_row(&m, &mut Writer::new(&mut Vec::new()))
         .is_err());
+}
+
+/// The values an unprepared QUERY carries for `r`: the `[short]` count, then each value (after
+/// its name when named), as the request's flags say.
+fn unprepared(r: &impl SerializeRow) -> (Option<bool>, Vec<u8>) {
+    use super::Unprepared;
+    use crate::request::WriteValues;
+    let mut out = Vec::new();
+    let named = Unprepared(r)
+        .write_values(&mut Writer::new(&mut out))
+        .unwrap();
+    (named, out)
+}
+
+#[test]
+fn unprepared_values_take_their_natural_types_by_position() {
+    use crate::value::Unset;
+    let (named, out) = unprepared(&(1i32, "x", None::<i64>, Unset, vec![2i16], 3i64));
+    assert_eq!(named, Some(false));
+    let mut want = vec![0, 6];
+    want.extend([0, 0, 0, 4, 0, 0, 0, 1]); // int
+    want.extend([0, 0, 0, 1, b'x']); // text
+    want.extend([0xff; 4]); // null
+    want.extend([0xff, 0xff, 0xff, 0xfe]); // not set
+    want.extend([0, 0, 0, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 2]); // list<smallint>
+    want.extend([0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 3]); // bigint
+    assert_eq!(out, want);
+    // A slice of dynamic values: each its own type.
+    let (_, out) = unprepared(&vec![
+        Some(crate::CqlValue::Boolean(true)),
+        None,
+        Some(crate::CqlValue::Text("é".into())),
+    ]);
+    assert_eq!(
+        out,
+        [0, 3, 0, 0, 0, 1, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 2, 0xc3, 0xa9]
+    );
+}
+
+#[test]
+fn unprepared_maps_are_named_and_an_empty_row_sends_no_values() {
+    let (named, out) = unprepared(&BTreeMap::from([("a", 1i32)]));
+    assert_eq!(named, Some(true));
+    assert_eq!(out, [0, 1, 0, 1, b'a', 0, 0, 0, 4, 0, 0, 0, 1]);
+    assert_eq!(unprepared(&()), (None, vec![]));
+    assert_eq!(unprepared(&Vec::<i32>::new()), (None, vec![]));
+}
+
+#[test]
+fn natural_types_of_collections_and_tuples() {
+    use crate::value::ToCql;
+    let list = |t| ColumnType::List(Box::new(t));
+    assert_eq!(vec![1i32].natural_type(), Some(list(ColumnType::Int)));
+    // The first non-null element decides; with none, blob stands in (nothing is written).
+    assert_eq!(
+        vec![None, Some("a")].natural_type(),
+        Some(list(ColumnType::Text))
+    );
+    assert_eq!(
+        Vec::<i32>::new().natural_type(),
+        Some(list(ColumnType::Blob))
+    );
+    assert_eq!(
+        HashMap::from([("k", 1.5f64)]).natural_type(),
+        Some(ColumnType::Map(
+            Box::new(ColumnType::Text),
+            Box::new(ColumnType::Double)
+        ))
+    );
+    assert_eq!(
+        (1i8, true).natural_type(),
+        Some(ColumnType::Tuple(vec![
+            ColumnType::TinyInt,
+            ColumnType::Boolean
+        ]))
+    );
+    assert_eq!(None::<i32>.natural_type(), None);
+    assert_eq!(crate::Unset.natural_type(), None);
 }

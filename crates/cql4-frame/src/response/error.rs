@@ -6,7 +6,7 @@ use crate::codes::open_code;
 use crate::consistency::Consistency;
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::reader::Reader;
-use crate::writer::*;
+use crate::writer::Writer;
 
 open_code! {
     /// An ERROR `<code>` (native_protocol_v4.spec §9). Open: an unknown code keeps its message
@@ -191,9 +191,9 @@ impl ErrorResponse {
     }
 
     /// Appends `<code><message>` and the details.
-    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        put_i32(out, self.code.0);
-        put_string(out, &self.message, "ERROR message")?;
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        w.i32(self.code.0);
+        w.string(&self.message, "ERROR message")?;
         match &self.details {
             ErrorDetails::None => {}
             ErrorDetails::Unavailable {
@@ -201,9 +201,9 @@ impl ErrorResponse {
                 required,
                 alive,
             } => {
-                put_consistency(out, *consistency);
-                put_i32(out, *required);
-                put_i32(out, *alive);
+                w.consistency(*consistency);
+                w.i32(*required);
+                w.i32(*alive);
             }
             ErrorDetails::WriteTimeout {
                 consistency,
@@ -211,10 +211,10 @@ impl ErrorResponse {
                 block_for,
                 write_type,
             } => {
-                put_consistency(out, *consistency);
-                put_i32(out, *received);
-                put_i32(out, *block_for);
-                put_string(out, write_type, "ERROR write_timeout.write_type")?;
+                w.consistency(*consistency);
+                w.i32(*received);
+                w.i32(*block_for);
+                w.string(write_type, "ERROR write_timeout.write_type")?;
             }
             ErrorDetails::ReadTimeout {
                 consistency,
@@ -222,10 +222,10 @@ impl ErrorResponse {
                 block_for,
                 data_present,
             } => {
-                put_consistency(out, *consistency);
-                put_i32(out, *received);
-                put_i32(out, *block_for);
-                put_u8(out, u8::from(*data_present));
+                w.consistency(*consistency);
+                w.i32(*received);
+                w.i32(*block_for);
+                w.u8(u8::from(*data_present));
             }
             ErrorDetails::ReadFailure {
                 consistency,
@@ -234,20 +234,20 @@ impl ErrorResponse {
                 num_failures,
                 data_present,
             } => {
-                put_consistency(out, *consistency);
-                put_i32(out, *received);
-                put_i32(out, *block_for);
-                put_i32(out, *num_failures);
-                put_u8(out, u8::from(*data_present));
+                w.consistency(*consistency);
+                w.i32(*received);
+                w.i32(*block_for);
+                w.i32(*num_failures);
+                w.u8(u8::from(*data_present));
             }
             ErrorDetails::FunctionFailure {
                 keyspace,
                 function,
                 arg_types,
             } => {
-                put_string(out, keyspace, "ERROR function_failure.keyspace")?;
-                put_string(out, function, "ERROR function_failure.function")?;
-                put_string_list(out, arg_types, "ERROR function_failure.arg_types")?;
+                w.string(keyspace, "ERROR function_failure.keyspace")?;
+                w.string(function, "ERROR function_failure.function")?;
+                w.string_list(arg_types, "ERROR function_failure.arg_types")?;
             }
             ErrorDetails::WriteFailure {
                 consistency,
@@ -256,18 +256,18 @@ impl ErrorResponse {
                 num_failures,
                 write_type,
             } => {
-                put_consistency(out, *consistency);
-                put_i32(out, *received);
-                put_i32(out, *block_for);
-                put_i32(out, *num_failures);
-                put_string(out, write_type, "ERROR write_failure.write_type")?;
+                w.consistency(*consistency);
+                w.i32(*received);
+                w.i32(*block_for);
+                w.i32(*num_failures);
+                w.string(write_type, "ERROR write_failure.write_type")?;
             }
             ErrorDetails::AlreadyExists { keyspace, table } => {
-                put_string(out, keyspace, "ERROR already_exists.keyspace")?;
-                put_string(out, table, "ERROR already_exists.table")?;
+                w.string(keyspace, "ERROR already_exists.keyspace")?;
+                w.string(table, "ERROR already_exists.table")?;
             }
             ErrorDetails::Unprepared { id } => {
-                put_short_bytes(out, id, "ERROR unprepared.id")?;
+                w.short_bytes(id, "ERROR unprepared.id")?;
             }
         }
         Ok(())
@@ -349,7 +349,7 @@ mod tests {
         assert_eq!(e.to_string(), "ErrorCode(0x7777) (0x7777): hi");
         body.truncate(8);
         let mut again = Vec::new();
-        e.encode(&mut again).unwrap();
+        e.encode(&mut Writer::new(&mut again)).unwrap();
         assert_eq!(again, body);
     }
 

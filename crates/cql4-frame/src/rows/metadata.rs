@@ -3,10 +3,12 @@
 
 use bytes::Bytes;
 
+use crate::error::EncodeError;
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
-use crate::types::{put_string, ColumnType};
+use crate::types::ColumnType;
+use crate::writer::Writer;
 
 /// The `<flags>` of result metadata (native_protocol_v4.spec §4.2.5.2) and of prepared
 /// metadata (§4.2.5.4). Unknown bits are kept so that a decoded value re-encodes identically.
@@ -126,15 +128,15 @@ impl ResultMetadata {
     }
 
     /// Appends `<metadata>`.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         encode_result_metadata(
             self.flags,
             self.columns_count,
             self.paging_state.as_deref(),
             self.global_table_spec.as_ref(),
             &self.columns,
-            out,
-        );
+            w,
+        )
     }
 
     /// True when the No_metadata flag is set: no column specs were sent (skip-metadata EXECUTE).
@@ -247,28 +249,26 @@ fn retag(e: DecodeError, what: &'static str) -> DecodeError {
     DecodeError::new(e.kind().clone(), what, e.offset())
 }
 
-fn put_i32(out: &mut Vec<u8>, n: i32) {
-    out.extend_from_slice(&n.to_be_bytes());
-}
-
-fn put_count(out: &mut Vec<u8>, n: usize) {
-    put_i32(out, i32::try_from(n).unwrap_or(i32::MAX));
-}
-
-fn encode_specs(global: Option<&TableSpec>, columns: &[ColumnSpec], out: &mut Vec<u8>) {
+fn encode_specs(
+    global: Option<&TableSpec>,
+    columns: &[ColumnSpec],
+    w: &mut Writer<'_>,
+) -> Result<(), EncodeError> {
+    const WHAT: &str = "metadata col_spec";
     if let Some(spec) = global {
-        put_string(out, &spec.keyspace);
-        put_string(out, &spec.table);
+        w.string(&spec.keyspace, WHAT)?;
+        w.string(&spec.table, WHAT)?;
     }
     for column in columns {
         if global.is_none() {
             let spec = column.table_spec.as_ref();
-            put_string(out, spec.map_or("", |s| &s.keyspace));
-            put_string(out, spec.map_or("", |s| &s.table));
+            w.string(spec.map_or("", |s| &s.keyspace), WHAT)?;
+            w.string(spec.map_or("", |s| &s.table), WHAT)?;
         }
-        put_string(out, &column.name);
-        column.ty.encode(out);
+        w.string(&column.name, WHAT)?;
+        column.ty.encode(w)?;
     }
+    Ok(())
 }
 
 /// Appends a Rows `<metadata>` from its parts.
@@ -278,8 +278,8 @@ pub(crate) fn encode_result_metadata(
     paging_state: Option<&[u8]>,
     global: Option<&TableSpec>,
     columns: &[ColumnSpec],
-    out: &mut Vec<u8>,
-) {
+    w: &mut Writer<'_>,
+) -> Result<(), EncodeError> {
     let no_metadata = flags.contains(MetadataFlags::NO_METADATA);
     let mut flags = flags.with(MetadataFlags::HAS_MORE_PAGES, paging_state.is_some());
     // With No_metadata no table spec follows whatever Global_tables_spec says, so the bit is
@@ -287,19 +287,19 @@ pub(crate) fn encode_result_metadata(
     if !no_metadata {
         flags = flags.with(MetadataFlags::GLOBAL_TABLES_SPEC, global.is_some());
     }
-    put_i32(out, flags.0);
+    w.i32(flags.0);
     if no_metadata {
-        put_count(out, columns_count);
+        w.count(columns_count, "metadata columns_count")?;
     } else {
-        put_count(out, columns.len());
+        w.count(columns.len(), "metadata columns_count")?;
     }
     if let Some(state) = paging_state {
-        put_count(out, state.len());
-        out.extend_from_slice(state);
+        w.bytes(Some(state), "metadata paging_state")?;
     }
     if !no_metadata {
-        encode_specs(global, columns, out);
+        encode_specs(global, columns, w)?;
     }
+    Ok(())
 }
 
 /// Prepared statement metadata: the bind markers of a Prepared result
@@ -344,18 +344,18 @@ impl PreparedMetadata {
     }
 
     /// Appends the Prepared `<metadata>`.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         let flags = self.flags.with(
             MetadataFlags::GLOBAL_TABLES_SPEC,
             self.global_table_spec.is_some(),
         );
-        put_i32(out, flags.0);
-        put_count(out, self.columns.len());
-        put_count(out, self.pk_indexes.len());
+        w.i32(flags.0);
+        w.count(self.columns.len(), "Prepared metadata columns_count")?;
+        w.count(self.pk_indexes.len(), "Prepared metadata pk_count")?;
         for index in &self.pk_indexes {
-            out.extend_from_slice(&index.to_be_bytes());
+            w.u16(*index);
         }
-        encode_specs(self.global_table_spec.as_ref(), &self.columns, out);
+        encode_specs(self.global_table_spec.as_ref(), &self.columns, w)
     }
 
     /// The index of the bind marker named `name`, if any.
@@ -403,7 +403,7 @@ mod tests {
         );
         assert_eq!(md.column_index("b"), Some(1));
         let mut out = Vec::new();
-        md.encode(&mut out);
+        md.encode(&mut Writer::new(&mut out)).unwrap();
         assert_eq!(out, bytes);
     }
 
@@ -414,7 +414,7 @@ mod tests {
         let md = ResultMetadata::decode(&mut Reader::new(&bytes), &limits()).unwrap();
         assert_eq!(md.global_table_spec, None);
         let mut out = Vec::new();
-        md.encode(&mut out);
+        md.encode(&mut Writer::new(&mut out)).unwrap();
         assert_eq!(out, bytes);
     }
 
@@ -435,7 +435,7 @@ mod tests {
         assert_eq!(md.columns_count, 3);
         assert!(md.columns.is_empty());
         let mut out = Vec::new();
-        md.encode(&mut out);
+        md.encode(&mut Writer::new(&mut out)).unwrap();
         assert_eq!(out, bytes);
     }
 
@@ -475,7 +475,7 @@ mod tests {
             Some("t")
         );
         let mut out = Vec::new();
-        md.encode(&mut out);
+        md.encode(&mut Writer::new(&mut out)).unwrap();
         assert_eq!(out, bytes);
     }
 

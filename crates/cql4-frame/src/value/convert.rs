@@ -36,13 +36,14 @@ use std::net::IpAddr;
 
 use super::{
     collection_count, decode_ascii, decode_decimal, decode_duration, decode_inet, decode_text,
-    decode_time, element, expect_end, fixed, nest, put_count, put_varint, put_vint, CqlDate,
-    CqlDuration, CqlTime, CqlTimestamp, CqlValue, Decimal, Path, Varint,
+    decode_time, element, expect_end, fixed, nest, CqlDate, CqlDuration, CqlTime, CqlTimestamp,
+    CqlValue, Decimal, Path, Varint,
 };
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
-use crate::types::ColumnType;
+use crate::types::{ColumnType, UdtType};
+use crate::writer::Writer;
 
 /// A Rust type that can be read from a CQL value of some types, borrowing from the frame's
 /// bytes for `'a`.
@@ -78,71 +79,79 @@ pub trait ToCql {
     /// Appends the serialized value (without its length) for CQL type `ty`, or returns
     /// [`IsNull::Yes`] having written nothing. Fails with [`EncodeError::TypeMismatch`] if
     /// the value does not fit `ty`.
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError>;
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError>;
+
+    /// The CQL type this value is written as when no bind metadata says which (an unprepared
+    /// QUERY): `i32` is `int`, `&str` `text`, `Vec<T>` `list<T>`, a `CqlValue` its own type.
+    /// `None` when any type will do: a null, an unset or an empty value.
+    fn natural_type(&self) -> Option<ColumnType>;
 }
 
-/// Appends `value` as a `[value]` / `[bytes]` of type `ty`: an `[int]` length (patched after
-/// the value is written; -1 for null) then the bytes. On error `out` is left as it was.
-///
-/// This is also how collection, tuple and UDT elements are written, so an
-/// [`Unset`](super::Unset) value is refused here; bind values go through
-/// [`write_marker`](crate::bind::write_marker), which writes it as -2.
+/// Appends `value` as a `[value]` / `[bytes]` of type `ty` into a caller's buffer: an `[int]`
+/// length (patched after the value is written; -1 for null) then the bytes. On error `out` is
+/// left as it was. [`write_element`] is the same into a [`Writer`].
 pub fn write_value<T: ToCql + ?Sized>(
     value: &T,
     ty: &ColumnType,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
-    write_value_or_unset(value, ty, out, false)
+    write_element(value, ty, &mut Writer::new(out))
 }
 
-/// [`write_value`], writing an unset value as -2 when `allow_unset` (a bind value) and
-/// refusing it otherwise.
+/// Appends `value` as a `[bytes]` element of type `ty`: how collection, tuple and UDT elements
+/// are written, so an [`Unset`](super::Unset) value is refused here; bind values go through
+/// [`write_marker`](crate::bind::write_marker), which writes it as -2.
+#[inline]
+pub fn write_element<T: ToCql + ?Sized>(
+    value: &T,
+    ty: &ColumnType,
+    w: &mut Writer<'_>,
+) -> Result<(), EncodeError> {
+    write_value_or_unset(value, ty, w, false)
+}
+
+/// [`write_element`], writing an unset value as -2 when `allow_unset` (a bind value) and
+/// refusing it otherwise. On error nothing of the value is left in `w`.
+#[inline]
 pub(crate) fn write_value_or_unset<T: ToCql + ?Sized>(
     value: &T,
     ty: &ColumnType,
-    out: &mut Vec<u8>,
+    w: &mut Writer<'_>,
     allow_unset: bool,
 ) -> Result<(), EncodeError> {
-    let at = out.len();
-    out.extend_from_slice(&[0; 4]);
-    let len = match value.to_cql(ty, out) {
-        Ok(IsNull::No) => {
-            let len = out.len() - at - 4;
-            match i32::try_from(len) {
-                Ok(n) => n,
-                Err(_) => {
-                    out.truncate(at);
-                    return Err(EncodeError::TooLong {
-                        what: "CQL value",
-                        length: len,
-                        max: i32::MAX as usize,
-                    });
-                }
-            }
-        }
+    let slot = w.reserve_int();
+    match value.to_cql(ty, w) {
+        Ok(IsNull::No) => w.finish_length(slot, "CQL value"),
         Ok(IsNull::Yes) => {
-            out.truncate(at + 4);
-            -1
+            w.finish_null(slot);
+            Ok(())
         }
         Ok(IsNull::Unset) if allow_unset => {
-            out.truncate(at + 4);
-            -2
+            w.finish_not_set(slot);
+            Ok(())
         }
         Ok(IsNull::Unset) => {
-            out.truncate(at);
-            return Err(EncodeError::Invalid(
+            w.abandon(slot);
+            Err(EncodeError::Invalid(
                 "an unset value is a bind value only, not an element of a collection, tuple or UDT",
-            ));
+            ))
         }
         Err(e) => {
-            out.truncate(at);
-            return Err(e);
+            w.abandon(slot);
+            Err(e)
         }
-    };
-    if let Some(slot) = out.get_mut(at..at + 4) {
-        slot.copy_from_slice(&len.to_be_bytes());
     }
-    Ok(())
+}
+
+/// `varint` (§6.23): the two's-complement bytes; zero is one byte.
+#[inline]
+pub(crate) fn write_varint(v: &Varint, w: &mut Writer<'_>) {
+    let bytes = v.as_be_bytes();
+    if bytes.is_empty() {
+        w.u8(0);
+    } else {
+        w.raw(bytes);
+    }
 }
 
 #[inline]
@@ -195,13 +204,24 @@ macro_rules! via {
 
         impl ToCql for $t {
             #[inline]
-            fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+            fn to_cql(
+                &self,
+                ty: &ColumnType,
+                w: &mut crate::writer::Writer<'_>,
+            ) -> Result<IsNull, EncodeError> {
                 if !matches!(ty, $pat) {
                     return Err(mismatch($rust, ty));
                 }
                 let $v = self;
                 let via: $via = $to.ok_or(EncodeError::Invalid($to_err))?;
-                via.to_cql(ty, out)
+                via.to_cql(ty, w)
+            }
+
+            #[inline]
+            fn natural_type(&self) -> Option<ColumnType> {
+                let $v = self;
+                let via: Option<$via> = $to;
+                via.and_then(|v| v.natural_type())
             }
         }
     };
@@ -215,7 +235,7 @@ mod with_time;
 mod with_uuid;
 
 macro_rules! fixed_size {
-    ($t:ty, $rust:literal, $pat:pat, $n:literal, $what:literal, |$b:ident| $from:expr, |$v:ident| $to:expr) => {
+    ($t:ty, $rust:literal, $pat:pat, $nat:expr, $n:literal, $what:literal, |$b:ident| $from:expr, |$v:ident| $to:expr) => {
         impl<'a> FromCql<'a> for $t {
             #[inline]
             fn type_check(ty: &ColumnType) -> Result<(), DecodeErrorKind> {
@@ -231,13 +251,18 @@ macro_rules! fixed_size {
 
         impl ToCql for $t {
             #[inline]
-            fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+            fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
                 if !matches!(ty, $pat) {
                     return Err(mismatch($rust, ty));
                 }
                 let $v = self;
-                out.extend_from_slice(&$to);
+                w.raw(&$to);
                 Ok(IsNull::No)
+            }
+
+            #[inline]
+            fn natural_type(&self) -> Option<ColumnType> {
+                Some($nat)
             }
         }
     };
@@ -246,6 +271,7 @@ macro_rules! fixed_size {
 fixed_size!(
     bool,
     "bool",
+    ColumnType::Boolean,
     ColumnType::Boolean,
     1,
     "boolean value is not 1 byte",
@@ -256,6 +282,7 @@ fixed_size!(
     i8,
     "i8",
     ColumnType::TinyInt,
+    ColumnType::TinyInt,
     1,
     "tinyint value is not 1 byte",
     |b| Self::from_be_bytes(b),
@@ -264,6 +291,7 @@ fixed_size!(
 fixed_size!(
     i16,
     "i16",
+    ColumnType::SmallInt,
     ColumnType::SmallInt,
     2,
     "smallint value is not 2 bytes",
@@ -274,6 +302,7 @@ fixed_size!(
     i32,
     "i32",
     ColumnType::Int,
+    ColumnType::Int,
     4,
     "int value is not 4 bytes",
     |b| Self::from_be_bytes(b),
@@ -283,6 +312,7 @@ fixed_size!(
     i64,
     "i64",
     ColumnType::BigInt | ColumnType::Counter,
+    ColumnType::BigInt,
     8,
     "bigint value is not 8 bytes",
     |b| Self::from_be_bytes(b),
@@ -291,6 +321,7 @@ fixed_size!(
 fixed_size!(
     f32,
     "f32",
+    ColumnType::Float,
     ColumnType::Float,
     4,
     "float value is not 4 bytes",
@@ -301,6 +332,7 @@ fixed_size!(
     f64,
     "f64",
     ColumnType::Double,
+    ColumnType::Double,
     8,
     "double value is not 8 bytes",
     |b| Self::from_be_bytes(b),
@@ -310,6 +342,7 @@ fixed_size!(
     [u8; 16],
     "[u8; 16]",
     ColumnType::Uuid | ColumnType::Timeuuid,
+    ColumnType::Uuid,
     16,
     "uuid value is not 16 bytes",
     |b| b,
@@ -319,6 +352,7 @@ fixed_size!(
     CqlDate,
     "CqlDate",
     ColumnType::Date,
+    ColumnType::Date,
     4,
     "date value is not 4 bytes",
     |b| Self(u32::from_be_bytes(b)),
@@ -327,6 +361,7 @@ fixed_size!(
 fixed_size!(
     CqlTimestamp,
     "CqlTimestamp",
+    ColumnType::Timestamp,
     ColumnType::Timestamp,
     8,
     "timestamp value is not 8 bytes",
@@ -373,7 +408,12 @@ impl<'a> FromCql<'a> for String {
 
 impl ToCql for str {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Text)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         match ty {
             ColumnType::Text => {}
             ColumnType::Ascii if self.is_ascii() => {}
@@ -384,15 +424,20 @@ impl ToCql for str {
             }
             _ => return Err(mismatch("&str", ty)),
         }
-        out.extend_from_slice(self.as_bytes());
+        w.raw(self.as_bytes());
         Ok(IsNull::No)
     }
 }
 
 impl ToCql for String {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        self.as_str().to_cql(ty, out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Text)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        self.as_str().to_cql(ty, w)
     }
 }
 
@@ -430,19 +475,29 @@ impl<'a> FromCql<'a> for Vec<u8> {
 
 impl ToCql for [u8] {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Blob)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Blob | ColumnType::Custom(_)) {
             return Err(mismatch("&[u8]", ty));
         }
-        out.extend_from_slice(self);
+        w.raw(self);
         Ok(IsNull::No)
     }
 }
 
 impl ToCql for Vec<u8> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        self.as_slice().to_cql(ty, out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Blob)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        self.as_slice().to_cql(ty, w)
     }
 }
 
@@ -460,13 +515,18 @@ impl<'a> FromCql<'a> for IpAddr {
 
 impl ToCql for IpAddr {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Inet)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Inet) {
             return Err(mismatch("IpAddr", ty));
         }
         match self {
-            Self::V4(a) => out.extend_from_slice(&a.octets()),
-            Self::V6(a) => out.extend_from_slice(&a.octets()),
+            Self::V4(a) => w.raw(&a.octets()),
+            Self::V6(a) => w.raw(&a.octets()),
         }
         Ok(IsNull::No)
     }
@@ -486,11 +546,16 @@ impl<'a> FromCql<'a> for CqlTime {
 
 impl ToCql for CqlTime {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Time)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Time) {
             return Err(mismatch("CqlTime", ty));
         }
-        out.extend_from_slice(&self.nanos().to_be_bytes());
+        w.raw(&self.nanos().to_be_bytes());
         Ok(IsNull::No)
     }
 }
@@ -509,13 +574,18 @@ impl<'a> FromCql<'a> for CqlDuration {
 
 impl ToCql for CqlDuration {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Duration)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Duration) {
             return Err(mismatch("CqlDuration", ty));
         }
-        put_vint(self.months.into(), out);
-        put_vint(self.days.into(), out);
-        put_vint(self.nanos, out);
+        w.vint(self.months.into());
+        w.vint(self.days.into());
+        w.vint(self.nanos);
         Ok(IsNull::No)
     }
 }
@@ -542,11 +612,16 @@ impl<'a> FromCql<'a> for Varint {
 
 impl ToCql for Varint {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Varint)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Varint) {
             return Err(mismatch("Varint", ty));
         }
-        put_varint(self, out);
+        write_varint(self, w);
         Ok(IsNull::No)
     }
 }
@@ -571,8 +646,13 @@ impl<'a> FromCql<'a> for i128 {
 
 impl ToCql for i128 {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        Varint::from_i128(*self).to_cql(ty, out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Varint)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        Varint::from_i128(*self).to_cql(ty, w)
     }
 }
 
@@ -590,12 +670,17 @@ impl<'a> FromCql<'a> for Decimal {
 
 impl ToCql for Decimal {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Decimal)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         if !matches!(ty, ColumnType::Decimal) {
             return Err(mismatch("Decimal", ty));
         }
-        out.extend_from_slice(&self.scale.to_be_bytes());
-        put_varint(&self.unscaled, out);
+        w.raw(&self.scale.to_be_bytes());
+        write_varint(&self.unscaled, w);
         Ok(IsNull::No)
     }
 }
@@ -612,12 +697,155 @@ impl<'a> FromCql<'a> for CqlValue {
     }
 }
 
+/// Each variant is written by its Rust type's [`ToCql`]: one implementation per format (§6).
 impl ToCql for CqlValue {
-    #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        self.serialize(ty, out)?;
-        Ok(IsNull::No)
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        self.write_as(ty, w).map_err(|e| match e {
+            // Named for the variant ("int value"), not the Rust type that wrote it.
+            EncodeError::TypeMismatch { cql, .. } => EncodeError::TypeMismatch {
+                what: self.kind_name(),
+                cql,
+            },
+            other => other,
+        })
     }
+
+    fn natural_type(&self) -> Option<ColumnType> {
+        self.natural()
+    }
+}
+
+impl CqlValue {
+    fn write_as(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        match self {
+            Self::Ascii(s) | Self::Text(s) => s.as_str().to_cql(ty, w),
+            Self::BigInt(n) | Self::Counter(n) => n.to_cql(ty, w),
+            Self::Blob(b) | Self::Custom(b) => b.as_slice().to_cql(ty, w),
+            Self::Boolean(b) => b.to_cql(ty, w),
+            Self::Decimal(d) => d.to_cql(ty, w),
+            Self::Double(n) => n.to_cql(ty, w),
+            Self::Float(n) => n.to_cql(ty, w),
+            Self::Int(n) => n.to_cql(ty, w),
+            Self::Timestamp(t) => t.to_cql(ty, w),
+            Self::Uuid(u) | Self::Timeuuid(u) => u.to_cql(ty, w),
+            Self::Varint(v) => v.to_cql(ty, w),
+            Self::Inet(ip) => ip.to_cql(ty, w),
+            Self::Date(d) => d.to_cql(ty, w),
+            Self::Time(t) => t.to_cql(ty, w),
+            Self::SmallInt(n) => n.to_cql(ty, w),
+            Self::TinyInt(n) => n.to_cql(ty, w),
+            Self::Duration(d) => d.to_cql(ty, w),
+            Self::List(items) | Self::Set(items) => items.to_cql(ty, w),
+            Self::Map(pairs) => {
+                write_map(pairs.iter().map(|(k, v)| (k, v)), ty, "CqlValue::Map", w)
+            }
+            Self::Udt(fields) => write_udt_value(fields, ty, w),
+            Self::Tuple(items) => match ty {
+                ColumnType::Tuple(types) if items.len() <= types.len() => {
+                    for (item, t) in items.iter().zip(types) {
+                        write_element(item, t, w)?;
+                    }
+                    Ok(IsNull::No)
+                }
+                _ => Err(mismatch("CqlValue::Tuple", ty)),
+            },
+            // The legacy empty value: zero bytes, whatever the type.
+            Self::Empty => Ok(IsNull::No),
+        }
+    }
+
+    fn natural(&self) -> Option<ColumnType> {
+        let ty = match self {
+            Self::Ascii(_) => ColumnType::Ascii,
+            Self::BigInt(_) => ColumnType::BigInt,
+            Self::Blob(_) => ColumnType::Blob,
+            Self::Boolean(_) => ColumnType::Boolean,
+            Self::Counter(_) => ColumnType::Counter,
+            Self::Decimal(_) => ColumnType::Decimal,
+            Self::Double(_) => ColumnType::Double,
+            Self::Float(_) => ColumnType::Float,
+            Self::Int(_) => ColumnType::Int,
+            Self::Timestamp(_) => ColumnType::Timestamp,
+            Self::Uuid(_) => ColumnType::Uuid,
+            Self::Text(_) => ColumnType::Text,
+            Self::Varint(_) => ColumnType::Varint,
+            Self::Timeuuid(_) => ColumnType::Timeuuid,
+            Self::Inet(_) => ColumnType::Inet,
+            Self::Date(_) => ColumnType::Date,
+            Self::Time(_) => ColumnType::Time,
+            Self::SmallInt(_) => ColumnType::SmallInt,
+            Self::TinyInt(_) => ColumnType::TinyInt,
+            Self::Duration(_) => ColumnType::Duration,
+            Self::List(items) => ColumnType::List(Box::new(element_type(items.iter()))),
+            Self::Set(items) => ColumnType::Set(Box::new(element_type(items.iter()))),
+            Self::Map(pairs) => map_type(pairs.iter().map(|(k, v)| (k, v))),
+            Self::Udt(fields) => ColumnType::Udt(Box::new(UdtType {
+                keyspace: String::new(),
+                name: String::new(),
+                fields: fields
+                    .iter()
+                    .map(|(name, v)| {
+                        let ty = v.as_ref().and_then(ToCql::natural_type);
+                        (name.clone(), ty.unwrap_or(ColumnType::Blob))
+                    })
+                    .collect(),
+            })),
+            Self::Tuple(items) => ColumnType::Tuple(
+                items
+                    .iter()
+                    .map(|v| v.natural_type().unwrap_or(ColumnType::Blob))
+                    .collect(),
+            ),
+            Self::Custom(_) | Self::Empty => return None,
+        };
+        Some(ty)
+    }
+}
+
+/// A [`CqlValue::Udt`] as `ty`: by position when its fields are the type's first ones (the
+/// common case, and the only one for a type that repeats a field name, which the wire allows),
+/// else by name in declaration order up to the last field the value names; declared fields it
+/// leaves out in between are null.
+fn write_udt_value(
+    fields: &[(String, Option<CqlValue>)],
+    ty: &ColumnType,
+    w: &mut Writer<'_>,
+) -> Result<IsNull, EncodeError> {
+    let ColumnType::Udt(udt) = ty else {
+        return Err(mismatch("CqlValue::Udt", ty));
+    };
+    let in_order = fields.len() <= udt.fields.len()
+        && fields
+            .iter()
+            .zip(&udt.fields)
+            .all(|((a, _), (b, _))| a == b);
+    if in_order {
+        for ((_, value), (_, field_ty)) in fields.iter().zip(&udt.fields) {
+            write_element(value, field_ty, w)?;
+        }
+        return Ok(IsNull::No);
+    }
+    if let Some((name, _)) = fields
+        .iter()
+        .find(|(name, _)| !udt.fields.iter().any(|(n, _)| n == name))
+    {
+        return Err(EncodeError::NoSuchField {
+            udt: format!("{}.{}", udt.keyspace, udt.name),
+            field: name.clone(),
+        });
+    }
+    let last = udt
+        .fields
+        .iter()
+        .rposition(|(n, _)| fields.iter().any(|(f, _)| f == n));
+    for (name, field_ty) in udt.fields.iter().take(last.map_or(0, |l| l + 1)) {
+        let value = fields
+            .iter()
+            .find(|(f, _)| f == name)
+            .and_then(|(_, v)| v.as_ref());
+        write_element(&value, field_ty, w)?;
+    }
+    Ok(IsNull::No)
 }
 
 impl<'a, T: FromCql<'a>> FromCql<'a> for Option<T> {
@@ -634,9 +862,14 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for Option<T> {
 
 impl<T: ToCql> ToCql for Option<T> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+    fn natural_type(&self) -> Option<ColumnType> {
+        self.as_ref().and_then(ToCql::natural_type)
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
         match self {
-            Some(v) => v.to_cql(ty, out),
+            Some(v) => v.to_cql(ty, w),
             None => Ok(IsNull::Yes),
         }
     }
@@ -644,8 +877,13 @@ impl<T: ToCql> ToCql for Option<T> {
 
 impl<T: ToCql + ?Sized> ToCql for &T {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        (**self).to_cql(ty, out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        (**self).natural_type()
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        (**self).to_cql(ty, w)
     }
 }
 
@@ -686,33 +924,60 @@ impl<'a, T: FromCql<'a>> FromCql<'a> for Vec<T> {
     }
 }
 
+/// The natural type of a collection's elements: the first non-null element's (a null element
+/// fits any type; with none, `blob` stands in, as nothing of that type is written).
+fn element_type<'v, T: ToCql + 'v>(mut items: impl Iterator<Item = &'v T>) -> ColumnType {
+    items
+        .find_map(ToCql::natural_type)
+        .unwrap_or(ColumnType::Blob)
+}
+
+fn map_type<'v, K: ToCql + 'v, V: ToCql + 'v>(
+    entries: impl Iterator<Item = (&'v K, &'v V)> + Clone,
+) -> ColumnType {
+    ColumnType::Map(
+        Box::new(element_type(entries.clone().map(|(k, _)| k))),
+        Box::new(element_type(entries.map(|(_, v)| v))),
+    )
+}
+
 fn write_collection<'v, T: ToCql + 'v>(
     items: impl ExactSizeIterator<Item = &'v T>,
     ty: &ColumnType,
     rust: &'static str,
-    out: &mut Vec<u8>,
+    w: &mut Writer<'_>,
 ) -> Result<IsNull, EncodeError> {
     let (ColumnType::List(elem) | ColumnType::Set(elem)) = ty else {
         return Err(mismatch(rust, ty));
     };
-    put_count(items.len(), "collection", out)?;
+    w.count(items.len(), "collection")?;
     for item in items {
-        write_value(item, elem, out)?;
+        write_element(item, elem, w)?;
     }
     Ok(IsNull::No)
 }
 
 impl<T: ToCql> ToCql for [T] {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        write_collection(self.iter(), ty, "[T]", out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::List(Box::new(element_type(self.iter()))))
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "[T]", w)
     }
 }
 
 impl<T: ToCql> ToCql for Vec<T> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        write_collection(self.iter(), ty, "Vec<T>", out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::List(Box::new(element_type(self.iter()))))
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "Vec<T>", w)
     }
 }
 
@@ -752,15 +1017,25 @@ where
 
 impl<T: ToCql> ToCql for BTreeSet<T> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        write_collection(self.iter(), ty, "BTreeSet<T>", out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Set(Box::new(element_type(self.iter()))))
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "BTreeSet<T>", w)
     }
 }
 
 impl<T: ToCql, S> ToCql for HashSet<T, S> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        write_collection(self.iter(), ty, "HashSet<T>", out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(ColumnType::Set(Box::new(element_type(self.iter()))))
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        write_collection(self.iter(), ty, "HashSet<T>", w)
     }
 }
 
@@ -813,15 +1088,15 @@ fn write_map<'v, K: ToCql + 'v, V: ToCql + 'v>(
     entries: impl ExactSizeIterator<Item = (&'v K, &'v V)>,
     ty: &ColumnType,
     rust: &'static str,
-    out: &mut Vec<u8>,
+    w: &mut Writer<'_>,
 ) -> Result<IsNull, EncodeError> {
     let ColumnType::Map(kt, vt) = ty else {
         return Err(mismatch(rust, ty));
     };
-    put_count(entries.len(), "map", out)?;
+    w.count(entries.len(), "map")?;
     for (k, v) in entries {
-        write_value(k, kt, out)?;
-        write_value(v, vt, out)?;
+        write_element(k, kt, w)?;
+        write_element(v, vt, w)?;
     }
     Ok(IsNull::No)
 }
@@ -849,8 +1124,13 @@ where
 
 impl<K: ToCql, V: ToCql, S> ToCql for HashMap<K, V, S> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        write_map(self.iter(), ty, "HashMap<K, V>", out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(map_type(self.iter()))
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        write_map(self.iter(), ty, "HashMap<K, V>", w)
     }
 }
 
@@ -876,8 +1156,13 @@ where
 
 impl<K: ToCql, V: ToCql> ToCql for BTreeMap<K, V> {
     #[inline]
-    fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
-        write_map(self.iter(), ty, "BTreeMap<K, V>", out)
+    fn natural_type(&self) -> Option<ColumnType> {
+        Some(map_type(self.iter()))
+    }
+
+    #[inline]
+    fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
+        write_map(self.iter(), ty, "BTreeMap<K, V>", w)
     }
 }
 
@@ -924,11 +1209,15 @@ macro_rules! tuples {
         }
 
         impl<$($t: ToCql),+> ToCql for ($($t,)+) {
+            fn natural_type(&self) -> Option<ColumnType> {
+                Some(ColumnType::Tuple(vec![$(self.$i.natural_type().unwrap_or(ColumnType::Blob)),+]))
+            }
+
             #[inline]
-            fn to_cql(&self, ty: &ColumnType, out: &mut Vec<u8>) -> Result<IsNull, EncodeError> {
+            fn to_cql(&self, ty: &ColumnType, w: &mut Writer<'_>) -> Result<IsNull, EncodeError> {
                 match ty {
                     ColumnType::Tuple(ts) if ts.len() == $n => {
-                        $(write_value(&self.$i, ts.get($i).unwrap_or(ty), out)?;)+
+                        $(write_element(&self.$i, ts.get($i).unwrap_or(ty), w)?;)+
                         Ok(IsNull::No)
                     }
                     _ => Err(mismatch(concat!("tuple of ", $n), ty)),

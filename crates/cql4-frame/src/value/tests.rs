@@ -171,35 +171,11 @@ fn duration_golden() {
     // months beyond i32 is rejected: zigzag(2^31) = 2^32 → 5 value bytes: F0 01 00 00 00 00? use
     // the encoder to build it and check the decoder refuses.
     let mut bad = Vec::new();
-    put_vint(1 << 31, &mut bad);
+    Writer::new(&mut bad).vint(1 << 31);
     bad.extend([0, 0]);
     assert!(CqlValue::deserialize(&bad, &ColumnType::Duration, &limits()).is_err());
     // Trailing bytes after the three vints.
     assert!(CqlValue::deserialize(&[0, 0, 0, 0], &ColumnType::Duration, &limits()).is_err());
-}
-
-#[test]
-fn vint_encoding_matches_reader() {
-    for n in [
-        0u64,
-        1,
-        127,
-        128,
-        16_383,
-        16_384,
-        1 << 35,
-        u64::MAX >> 1,
-        u64::MAX,
-    ] {
-        let mut out = Vec::new();
-        put_unsigned_vint(n, &mut out);
-        let mut r = Reader::new(&out);
-        assert_eq!(r.unsigned_vint("v").unwrap(), n, "{n}");
-        assert!(r.is_empty());
-    }
-    let mut out = Vec::new();
-    put_unsigned_vint(128, &mut out);
-    assert_eq!(out, [0x80, 0x80]);
 }
 
 #[test]
@@ -308,7 +284,7 @@ fn nested_collections_golden() {
     let typed: BTreeMap<&str, Vec<i32>> = FromCql::from_cql(&ty, Some(&bytes)).unwrap();
     assert_eq!(typed.get("a"), Some(&vec![1, 2]));
     let mut out = Vec::new();
-    typed.to_cql(&ty, &mut out).unwrap();
+    typed.to_cql(&ty, &mut Writer::new(&mut out)).unwrap();
     assert_eq!(out, bytes);
     // set<int> {} is a zero count.
     golden(
@@ -429,7 +405,7 @@ fn udt_golden_full_null_and_short() {
     let err = CqlValue::Udt(vec![("nope".into(), None)])
         .serialize(&ty, &mut Vec::new())
         .unwrap_err();
-    assert!(matches!(err, EncodeError::TypeMismatch { .. }));
+    assert!(matches!(err, EncodeError::NoSuchField { .. }), "{err:?}");
     // More values than fields is trailing garbage.
     let mut long = full.to_vec();
     long.extend([0, 0, 0, 0]);
@@ -480,7 +456,7 @@ fn tuple_golden_and_typed() {
     let t: (i32, Option<&str>, bool) = FromCql::from_cql(&ty, Some(&bytes)).unwrap();
     assert_eq!(t, (7, None, true));
     let mut out = Vec::new();
-    t.to_cql(&ty, &mut out).unwrap();
+    t.to_cql(&ty, &mut Writer::new(&mut out)).unwrap();
     assert_eq!(out, bytes);
     assert!(<(i32, bool)>::type_check(&ty).is_err());
     assert!(<(i32, &str, bool)>::type_check(&ty).is_ok());
@@ -605,7 +581,9 @@ fn type_mismatches_are_reported_both_ways() {
             cql: "bigint".into()
         }
     );
-    assert!("é".to_cql(&ColumnType::Ascii, &mut Vec::new()).is_err());
+    assert!("é"
+        .to_cql(&ColumnType::Ascii, &mut Writer::new(&mut Vec::new()))
+        .is_err());
 }
 
 #[test]
@@ -643,17 +621,19 @@ fn sets_read_and_write_as_btree_and_hash_sets() {
     let ty = ColumnType::Set(Box::new(ColumnType::Int));
     let set: BTreeSet<i32> = [3, 1, 2].into();
     let mut out = Vec::new();
-    set.to_cql(&ty, &mut out).unwrap();
+    set.to_cql(&ty, &mut Writer::new(&mut out)).unwrap();
     // The same bytes as the sorted Vec: count, then each element with its length.
     let mut from_vec = Vec::new();
-    vec![1, 2, 3].to_cql(&ty, &mut from_vec).unwrap();
+    vec![1, 2, 3]
+        .to_cql(&ty, &mut Writer::new(&mut from_vec))
+        .unwrap();
     assert_eq!(out, from_vec);
     let back: BTreeSet<i32> = FromCql::from_cql(&ty, Some(&out)).unwrap();
     assert_eq!(back, set);
     let hashed: HashSet<i32> = FromCql::from_cql(&ty, Some(&out)).unwrap();
     assert_eq!(hashed, [1, 2, 3].into());
     let mut again = Vec::new();
-    hashed.to_cql(&ty, &mut again).unwrap();
+    hashed.to_cql(&ty, &mut Writer::new(&mut again)).unwrap();
     let round: BTreeSet<i32> = FromCql::from_cql(&ty, Some(&again)).unwrap();
     assert_eq!(round, set);
     // Null reads as empty, like every collection; a set of text is not a set of int.

@@ -16,6 +16,7 @@ use super::{element, expect_end, nest, ColumnType, FromCql, Path, ToCql, WHAT};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult, EncodeError};
 use crate::reader::Reader;
 use crate::types::UdtType;
+use crate::writer::Writer;
 
 /// The UDT of `ty`, or a type mismatch naming `rust` (the struct).
 #[inline]
@@ -176,9 +177,9 @@ pub fn write_field<T: ToCql + ?Sized>(
     name: &str,
     field_ty: &ColumnType,
     value: &T,
-    out: &mut Vec<u8>,
+    w: &mut Writer<'_>,
 ) -> Result<(), EncodeError> {
-    super::write_value(value, field_ty, out).map_err(|cause| EncodeError::InField {
+    super::write_element(value, field_ty, w).map_err(|cause| EncodeError::InField {
         udt: format!("{}.{}", udt.keyspace, udt.name),
         field: name.to_owned(),
         cause: Box::new(cause),
@@ -187,6 +188,20 @@ pub fn write_field<T: ToCql + ?Sized>(
 
 /// Appends a null field: a declared field the struct does not have, before one it has.
 #[inline]
-pub fn write_null_field(out: &mut Vec<u8>) {
-    out.extend_from_slice(&(-1i32).to_be_bytes());
+pub fn write_null_field(w: &mut Writer<'_>) {
+    w.i32(-1);
+}
+
+/// The natural type of a struct written as a UDT when no bind metadata gives its type (an
+/// unprepared query): its fields in declaration order, each of its value's natural type (a
+/// null field's type does not matter: `blob` stands in).
+pub fn natural_udt(rust: &str, fields: &[(&str, Option<ColumnType>)]) -> ColumnType {
+    ColumnType::Udt(Box::new(UdtType {
+        keyspace: String::new(),
+        name: rust.to_owned(),
+        fields: fields
+            .iter()
+            .map(|(name, ty)| ((*name).to_owned(), ty.clone().unwrap_or(ColumnType::Blob)))
+            .collect(),
+    }))
 }

@@ -432,7 +432,7 @@ async fn prepared_statements_carry_the_partition_key_and_run_on_any_node_that_pr
     let meta = a.bind_metadata();
     assert_eq!(meta.pk_indexes, [0]);
     assert_eq!(meta.columns[0].name, "k");
-    let values = a.bind(&[Some(CqlValue::Int(3))]).expect("an int binds");
+    let values = [Some(CqlValue::Int(3))];
     let rows = one
         .execute(&a, values, &QueryOptions::new())
         .await
@@ -446,9 +446,7 @@ async fn prepared_statements_carry_the_partition_key_and_run_on_any_node_that_pr
         .await
         .expect("prepared");
     assert_eq!(insert.bind_metadata().pk_indexes, [1]);
-    let values = insert
-        .bind(&[Some(CqlValue::Text("x".into())), Some(CqlValue::Int(1))])
-        .expect("binds");
+    let values = [Some(CqlValue::Text("x".into())), Some(CqlValue::Int(1))];
     let done = one
         .execute(&insert, values, &QueryOptions::new())
         .await
@@ -456,7 +454,7 @@ async fn prepared_statements_carry_the_partition_key_and_run_on_any_node_that_pr
     assert!(done.rows().is_none());
     // A node that forgot the statement answers UNPREPARED; the client prepares it again.
     cluster.node(1).forget_prepared();
-    let values = a.bind(&[Some(CqlValue::Int(4))]).expect("binds");
+    let values = [Some(CqlValue::Int(4))];
     one.execute(&a, values, &QueryOptions::new())
         .await
         .expect("re-prepared");

@@ -39,7 +39,8 @@ pub fn rows(data: &[u8]) {
 
 fn check_rows_fixpoint(rows: &Rows, cached: Option<&Arc<ResultMetadata>>) {
     let mut body = Vec::new();
-    rows.encode(&mut body);
+    rows.encode(&mut cql4_frame::Writer::new(&mut body))
+        .expect("encodes");
     let body = Bytes::from(body);
     let limits = small_limits();
     let mut r = Reader::new(&body);
@@ -52,7 +53,9 @@ fn check_rows_fixpoint(rows: &Rows, cached: Option<&Arc<ResultMetadata>>) {
     assert_eq!(&again, rows, "rows changed through encode/decode");
     assert!(r.is_empty(), "re-encoded rows have trailing bytes");
     let mut second = Vec::new();
-    again.encode(&mut second);
+    again
+        .encode(&mut cql4_frame::Writer::new(&mut second))
+        .expect("encodes");
     assert_eq!(&body[..], &second[..], "rows encoding is not a fixpoint");
 }
 

@@ -52,7 +52,10 @@ pub fn seeds_from_frame(frame: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
                     }
                     for (i, column) in rows.columns().iter().enumerate() {
                         let mut seed = Vec::new();
-                        column.ty.encode(&mut seed);
+                        column
+                            .ty
+                            .encode(&mut cql4_frame::Writer::new(&mut seed))
+                            .expect("encodes");
                         if let Some(Some(cell)) =
                             rows.iter().find_map(|r| r.raw(i).filter(Option::is_some))
                         {

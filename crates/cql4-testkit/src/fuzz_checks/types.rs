@@ -27,7 +27,8 @@ fn check_type(ty: &ColumnType, limits: &DecodeLimits) {
     );
     let _ = ty.to_string();
     let mut encoded = Vec::new();
-    ty.encode(&mut encoded);
+    ty.encode(&mut cql4_frame::Writer::new(&mut encoded))
+        .expect("encodes");
     let mut r = Reader::new(&encoded);
     let again = ColumnType::decode(&mut r, limits).expect("a decoded type re-encodes");
     assert_eq!(&again, ty, "type changed through encode/decode");

@@ -247,7 +247,9 @@ mod from_rows {
                 .collect(),
         );
         let mut body = Vec::new();
-        metadata.encode(&mut body);
+        metadata
+            .encode(&mut cql4_frame::Writer::new(&mut body))
+            .expect("encodes");
         body.extend_from_slice(&i32::try_from(rows.len()).expect("few rows").to_be_bytes());
         for row in rows {
             for (value, (_, ty)) in row.iter().zip(columns) {

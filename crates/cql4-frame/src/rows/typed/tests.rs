@@ -8,6 +8,7 @@ use crate::limits::DecodeLimits;
 use crate::reader::Reader;
 use crate::rows::{ColumnSpec, ResultMetadata, Row, Rows};
 use crate::types::ColumnType;
+use crate::writer::Writer;
 
 /// A page of these columns and rows of serialized cells (`None` is null), decoded.
 fn page(columns: &[(&str, ColumnType)], rows: &[&[Option<&[u8]>]]) -> Rows {
@@ -16,7 +17,9 @@ fn page(columns: &[(&str, ColumnType)], rows: &[&[Option<&[u8]>]]) -> Rows {
         .map(|(n, t)| ColumnSpec::new(*n, t.clone()))
         .collect();
     let mut body = Vec::new();
-    ResultMetadata::new(None, specs).encode(&mut body);
+    ResultMetadata::new(None, specs)
+        .encode(&mut Writer::new(&mut body))
+        .unwrap();
     body.extend_from_slice(&i32::try_from(rows.len()).expect("count").to_be_bytes());
     for row in rows {
         for cell in *row {
@@ -121,7 +124,9 @@ fn null_into_non_option_names_the_column_at_the_cell() {
     // The second row's name cell: after <metadata> and <rows_count>, the first row (4+4 and
     // 4+3 bytes), the second row's id cell (4+4) and the null's own length.
     let mut metadata = Vec::new();
-    rows.metadata().encode(&mut metadata);
+    rows.metadata()
+        .encode(&mut Writer::new(&mut metadata))
+        .unwrap();
     assert_eq!(err.offset(), metadata.len() + 4 + 15 + 8 + 4);
 }
 
