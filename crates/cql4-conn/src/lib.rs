@@ -71,6 +71,7 @@ mod request_channel;
 mod tls;
 mod transport;
 mod typed_rows;
+mod typed_stream;
 
 #[cfg(feature = "testkit")]
 #[doc(hidden)]
@@ -87,6 +88,7 @@ pub use paging::{PageFetcher, PageFuture, Pager, RowRef, RowStream};
 pub use prepared::PreparedStatement;
 pub use request_channel::Connection;
 pub use tls::{TlsConfig, TlsError};
+pub use typed_stream::TypedRowStream;
 
 /// Typed rows and bind values: the traits (from `cql4_frame`) and their derives (from
 /// `cql4-macros`; the derived code names `::cql4_frame`, see `cql4_macros`). `FromCql` and

@@ -40,7 +40,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 pub use self::metadata::{ColumnSpec, MetadataFlags, PreparedMetadata, ResultMetadata, TableSpec};
-pub use self::typed::{check_column, column_by_name, expect_columns, FromRow, TypedRows};
+pub use self::typed::{
+    check_column, column_by_name, expect_columns, FromRow, FromRowOwned, IntoTypedRows, TypedRows,
+};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
 use crate::limits::DecodeLimits;
 use crate::reader::Reader;
