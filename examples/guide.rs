@@ -69,7 +69,6 @@ async fn connect_cluster(connection: cql4::Config) -> Result<cql4::Session, cql4
 }
 
 #[derive(cql4::SerializeRow)]
-#[cql(crate = "cql4::frame")]
 struct NewOrder<'a> {
     customer: i32,
     #[cql(rename = "order_id")]
@@ -104,7 +103,6 @@ async fn bind_values(session: &cql4::Session) -> Result<(), cql4::Error> {
 }
 
 #[derive(Debug, cql4::FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Order<'a> {
     customer: i32,
     #[cql(rename = "order_id")]
