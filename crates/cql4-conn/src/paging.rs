@@ -191,8 +191,9 @@ impl RowRef {
         self.row()?.get_by_name(name)
     }
 
-    /// The row read as `T`. Unlike [`QueryResult::rows_typed`], the columns are checked
-    /// against `T` for this row alone (a stream's rows do not share a check yet).
+    /// The row read as `T`, borrowing from the page. Unlike [`QueryResult::rows_typed`], the
+    /// columns are checked against `T` for this row alone; [`RowStream::typed`] checks them
+    /// once per page.
     pub fn typed<'a, T: FromRow<'a>>(&'a self) -> Result<T, DecodeError> {
         let columns = T::check_columns(self.page.columns())?;
         T::from_row(&columns, &self.row()?)
