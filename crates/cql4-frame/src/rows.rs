@@ -288,6 +288,11 @@ impl Rows {
     pub fn iter(&self) -> RowIter<'_> {
         RowIter {
             rows: self,
+            // Every row has `columns_count` cells (a page of rows has columns: see
+            // `decode_inner`); `max(1)` only keeps an empty page's chunk size valid.
+            cells: self.cells.chunks_exact(self.columns_count.max(1)),
+            columns: &self.metadata.columns,
+            content: &self.content,
             next: 0,
         }
     }
@@ -360,10 +365,23 @@ impl<'r> IntoIterator for &'r Rows {
 }
 
 /// Iterator over the rows of a page.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RowIter<'r> {
     rows: &'r Rows,
+    /// The cells of the rows not yet read, one chunk per row: no index arithmetic per row.
+    cells: std::slice::ChunksExact<'r, CellRange>,
+    columns: &'r [ColumnSpec],
+    content: &'r [u8],
     next: usize,
+}
+
+impl std::fmt::Debug for RowIter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowIter")
+            .field("rows", &self.rows.rows_count)
+            .field("next", &self.next)
+            .finish()
+    }
 }
 
 impl<'r> Iterator for RowIter<'r> {
@@ -371,14 +389,20 @@ impl<'r> Iterator for RowIter<'r> {
 
     #[inline]
     fn next(&mut self) -> Option<Row<'r>> {
-        let row = self.rows.row(self.next)?;
+        let cells = self.cells.next()?;
+        let index = self.next;
         self.next += 1;
-        Some(row)
+        Some(Row {
+            rows: self.rows,
+            index,
+            cells,
+            columns: self.columns,
+            content: self.content,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.rows.rows_count.saturating_sub(self.next);
-        (left, Some(left))
+        self.cells.size_hint()
     }
 }
 
