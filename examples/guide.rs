@@ -69,7 +69,6 @@ async fn connect_cluster(connection: cql4::Config) -> Result<cql4::Session, cql4
 }
 
 #[derive(cql4::SerializeRow)]
-#[cql(crate = "cql4::frame")]
 struct NewOrder<'a> {
     customer: i32,
     #[cql(rename = "order_id")]
@@ -100,7 +99,6 @@ async fn bind_values(session: &cql4::Session) -> Result<(), cql4::Error> {
 }
 
 #[derive(Debug, cql4::FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Order<'a> {
     customer: i32,
     #[cql(rename = "order_id")]
@@ -138,6 +136,38 @@ async fn read_rows(session: &cql4::Session) -> Result<(), cql4::Error> {
     Ok(())
 }
 
+#[derive(cql4::FromRow)]
+struct OrderItems<'a> {
+    #[cql(rename = "order_id")]
+    id: i64,
+    // Decoded one element at a time while iterated, each borrowed from the page.
+    items: cql4::frame::value::ListIter<'a, &'a str>,
+}
+
+/// The number of items of every order of the page: nothing copied, nothing allocated per row.
+fn count_items(result: &cql4::QueryResult) -> cql4::Result<usize> {
+    let mut n = 0;
+    for order in result.rows_typed::<OrderItems<'_>>()? {
+        let order = order?;
+        for item in order.items {
+            // An element that cannot be read is an error here, naming the column.
+            let item: &str = item?;
+            n += usize::from(!item.is_empty());
+        }
+        println!("order {} read", order.id);
+    }
+    Ok(n)
+}
+
+/// An order that owns its values, as a stream of rows yields it (a row outlives its page).
+#[derive(Debug, cql4::FromRow)]
+struct OwnedOrder {
+    customer: i32,
+    order_id: i64,
+    items: Vec<String>,
+    note: Option<String>,
+}
+
 async fn page_through(session: &cql4::Session) -> Result<(), cql4::Error> {
     use cql4::QueryOptions;
 
@@ -164,12 +194,11 @@ async fn page_through(session: &cql4::Session) -> Result<(), cql4::Error> {
         }
     }
 
-    // Row by row: the next page is fetched while this one is read.
-    let mut rows = session.query_rows(cql, (), &options);
-    while let Some(row) = rows.next_row().await {
-        let row = row?;
-        let order: Order<'_> = row.typed()?;
-        println!("{order:?}");
+    // Row by row into an owned type: the next page is fetched while this one is read, and
+    // each page's columns are checked once, when it arrives.
+    let mut orders = session.query_rows(cql, (), &options).typed::<OwnedOrder>();
+    while let Some(order) = orders.next_row().await {
+        println!("{:?}", order?);
     }
     Ok(())
 }

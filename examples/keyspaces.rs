@@ -23,7 +23,6 @@ use cql4::{Config, FromRow, QueryOptions, Session, TlsConfig};
 
 /// One row of `system_schema.keyspaces`, borrowing its text from the page.
 #[derive(FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Keyspace<'a> {
     keyspace_name: &'a str,
     durable_writes: Option<bool>,

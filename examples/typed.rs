@@ -28,7 +28,6 @@ use cql4::{Config, FromRow, QueryOptions, SerializeRow, Session, TlsConfig};
 
 /// One row of `cql4_example.users`, written and read by the same struct.
 #[derive(Debug, PartialEq, FromRow, SerializeRow)]
-#[cql(crate = "cql4::frame")]
 struct User {
     id: i32,
     name: String,

@@ -25,7 +25,7 @@ pub use cql4_session as session;
 
 pub use cql4_conn::{
     connect, BatchRequest, Client, Config, Connection, Error, ErrorKind, EventType, Events,
-    FromCql, FromRow, PreparedStatement, QueryOptions, QueryResult, RowRef, RowStream,
-    SerializeRow, TlsConfig, ToCql, Unset,
+    FromCql, FromRow, PreparedStatement, QueryOptions, QueryResult, Result, RowRef, RowStream,
+    SerializeRow, TlsConfig, ToCql, TypedRowStream, Unset,
 };
 pub use cql4_session::{Session, SessionConfig};

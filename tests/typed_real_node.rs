@@ -18,7 +18,6 @@ use uuid::Uuid;
 /// `CREATE TYPE addr …`, fields declared in another order than the type's: they are written
 /// and read by name.
 #[derive(Debug, Clone, PartialEq, FromCql, ToCql)]
-#[cql(crate = "cql4::frame")]
 struct Addr {
     tags: Vec<String>,
     street: String,
@@ -49,7 +48,6 @@ const COLUMNS: &str = "k, fs, a, b, bl, bo, d, db, du, f, i, n, sm, tm, ts, dt, 
 
 /// One row of `everything`, bound by marker name and read by column name.
 #[derive(Debug, Clone, PartialEq, SerializeRow, FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Everything {
     k: i32,
     fs: Vec<String>,
@@ -89,7 +87,6 @@ struct Everything {
 
 /// The same row with every column but the key nullable.
 #[derive(Debug, Clone, PartialEq, SerializeRow, FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Nullable {
     k: i32,
     fs: Vec<String>,
@@ -130,7 +127,6 @@ struct Nullable {
 /// Part of the row read without copying: text and blobs borrow from the page, and the
 /// temporal and uuid columns read as the codec's own types (no feature needed).
 #[derive(Debug, FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Borrowed<'a> {
     k: i32,
     fs: Vec<&'a str>,
@@ -154,7 +150,6 @@ struct Borrowed<'a> {
 
 /// Columns taken in order whatever they are called.
 #[derive(Debug, PartialEq, FromRow)]
-#[cql(crate = "cql4::frame")]
 #[cql(by_position)]
 struct Positional {
     id: i32,
@@ -566,7 +561,6 @@ async fn nulls_and_unset_through_derived_structs() {
 
     // `Unset` leaves its column as it was; `None` deletes it.
     #[derive(SerializeRow)]
-    #[cql(crate = "cql4::frame")]
     struct Patch {
         k: i32,
         fs: Vec<String>,
@@ -613,7 +607,6 @@ async fn nulls_and_unset_through_derived_structs() {
 
     // Unset through the full insert: a row whose unset columns were never written.
     #[derive(SerializeRow)]
-    #[cql(crate = "cql4::frame")]
     struct KeyOnly {
         k: i32,
         fs: Vec<String>,
@@ -719,14 +712,12 @@ async fn counters_through_derived_structs() {
     .await;
 
     #[derive(SerializeRow)]
-    #[cql(crate = "cql4::frame")]
     struct Bump<'a> {
         page: &'a str,
         views: i64,
         likes: i64,
     }
     #[derive(Debug, PartialEq, FromRow)]
-    #[cql(crate = "cql4::frame")]
     struct Hits {
         page: String,
         views: i64,
@@ -765,7 +756,6 @@ async fn counters_through_derived_structs() {
 
 /// `CREATE TYPE pt (x int, label text)`, as the program knew it when it wrote.
 #[derive(Debug, Clone, PartialEq, FromCql, ToCql)]
-#[cql(crate = "cql4::frame")]
 struct Pt {
     x: i32,
     label: Option<String>,
@@ -773,7 +763,6 @@ struct Pt {
 
 /// The same type after `ALTER TYPE pt ADD extra bigint`.
 #[derive(Debug, Clone, PartialEq, FromCql, ToCql)]
-#[cql(crate = "cql4::frame")]
 struct PtV2 {
     extra: Option<i64>,
     x: i32,
@@ -781,7 +770,6 @@ struct PtV2 {
 }
 
 #[derive(Debug, Clone, PartialEq, SerializeRow, FromRow)]
-#[cql(crate = "cql4::frame")]
 struct Shape {
     k: i32,
     p: Pt,
@@ -790,7 +778,6 @@ struct Shape {
 }
 
 #[derive(Debug, Clone, PartialEq, SerializeRow, FromRow)]
-#[cql(crate = "cql4::frame")]
 struct ShapeV2 {
     k: i32,
     p: PtV2,

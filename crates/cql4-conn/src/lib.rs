@@ -74,6 +74,7 @@ mod stats;
 mod tls;
 mod transport;
 mod typed_rows;
+mod typed_stream;
 
 #[cfg(feature = "testkit")]
 #[doc(hidden)]
@@ -92,9 +93,14 @@ pub use prepared::PreparedStatement;
 pub use request_channel::Connection;
 pub use stats::StreamStats;
 pub use tls::{TlsConfig, TlsError};
+pub use typed_stream::TypedRowStream;
 
+/// The codec, where the derives find it in a crate that depends on `cql4-conn` alone.
+#[doc(hidden)]
+pub use cql4_frame as frame;
 /// Typed rows and bind values: the traits (from `cql4_frame`) and their derives (from
-/// `cql4-macros`; the derived code names `::cql4_frame`, see `cql4_macros`). `FromCql` and
+/// `cql4-macros`; the derived code finds the codec through whichever of `cql4-frame`, `cql4`
+/// or `cql4-conn` the crate depends on). `FromCql` and
 /// `ToCql` derive for a struct mapped to a user-defined type; `Unset` binds a not-set value.
 pub use cql4_frame::{FromCql, FromRow, SerializeRow, ToCql, Unset};
 pub use cql4_macros::{FromCql, FromRow, SerializeRow, ToCql};

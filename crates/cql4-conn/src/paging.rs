@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cql4_frame::rows::{ColumnSpec, FromRow, Row, Rows};
+use cql4_frame::rows::{ColumnSpec, FromRow, FromRowOwned, Row, Rows};
 use cql4_frame::value::{CqlValue, FromCql};
 use cql4_frame::{DecodeError, DecodeErrorKind};
 use tokio::task::JoinHandle;
@@ -20,6 +20,7 @@ use crate::client::{Client, QueryResult};
 use crate::error::{DeadlineScope, Error, Result};
 use crate::options::{QueryOptions, RowValues};
 use crate::prepared::PreparedStatement;
+use crate::typed_stream::TypedRowStream;
 use cql4_frame::bind::SerializeRow;
 
 /// A boxed request future, as [`PageFetcher`] returns it.
@@ -251,8 +252,9 @@ impl RowRef {
         self.row()?.get_by_name(name)
     }
 
-    /// The row read as `T`. Unlike [`QueryResult::rows_typed`], the columns are checked
-    /// against `T` for this row alone (a stream's rows do not share a check yet).
+    /// The row read as `T`, borrowing from the page. Unlike [`QueryResult::rows_typed`], the
+    /// columns are checked against `T` for this row alone; [`RowStream::typed`] checks them
+    /// once per page.
     pub fn typed<'a, T: FromRow<'a>>(&'a self) -> Result<T, DecodeError> {
         let columns = T::check_columns(self.page.columns())?;
         T::from_row(&columns, &self.row()?)
@@ -269,17 +271,97 @@ impl RowRef {
     }
 }
 
-/// Every row of a statement, page after page, as a `futures_core::Stream`. When a page
-/// arrives and has a successor, the successor is requested at once (one page ahead), so rows
-/// keep flowing while the caller works. Dropping the stream cancels the prefetch.
+/// The pages of a statement, each requested as soon as its predecessor arrives (one page
+/// ahead). Dropping it cancels the prefetch.
 #[derive(Debug)]
-pub struct RowStream {
+pub(crate) struct Pages {
     source: PageSource,
-    current: Option<Arc<Rows>>,
-    index: usize,
     next: Option<JoinHandle<Result<QueryResult>>>,
     started: bool,
     warnings: Vec<String>,
+}
+
+impl Pages {
+    fn new(source: PageSource) -> Self {
+        Self {
+            source,
+            next: None,
+            started: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn spawn(&mut self, paging_state: Option<Bytes>) {
+        let source = self.source.clone();
+        self.next = Some(tokio::spawn(source.fetch(paging_state)));
+    }
+
+    /// Warnings the server attached to the pages fetched so far.
+    pub(crate) fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Stops fetching: the next [`poll_page`](Self::poll_page) says there are no more pages.
+    pub(crate) fn stop(&mut self) {
+        self.started = true;
+        if let Some(h) = self.next.take() {
+            h.abort();
+        }
+    }
+
+    /// The next page, or `None` after the last one (and after an error).
+    pub(crate) fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Arc<Rows>>>> {
+        if !self.started {
+            self.started = true;
+            self.spawn(None);
+        }
+        let Some(handle) = self.next.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let joined = match Pin::new(handle).poll(cx) {
+            Poll::Ready(j) => j,
+            Poll::Pending => return Poll::Pending,
+        };
+        self.next = None;
+        let result = match joined {
+            Ok(r) => r,
+            Err(e) => Err(Error::Protocol(format!("page fetch task failed: {e}"))),
+        };
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => return Poll::Ready(Some(Err(e))),
+        };
+        self.warnings.extend(page.warnings.iter().cloned());
+        let Some(rows) = page.into_rows() else {
+            return Poll::Ready(Some(Err(Error::Protocol(
+                "a paged statement answered without rows".to_owned(),
+            ))));
+        };
+        if let Some(state) = rows.paging_state().cloned() {
+            self.spawn(Some(state));
+        }
+        Poll::Ready(Some(Ok(Arc::new(rows))))
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        if let Some(h) = &self.next {
+            h.abort();
+        }
+    }
+}
+
+/// Every row of a statement, page after page, as a `futures_core::Stream`. When a page
+/// arrives and has a successor, the successor is requested at once (one page ahead), so rows
+/// keep flowing while the caller works. Dropping the stream cancels the prefetch.
+///
+/// [`RowStream::typed`] turns it into a stream of Rust values.
+#[derive(Debug)]
+pub struct RowStream {
+    pages: Pages,
+    current: Option<Arc<Rows>>,
+    index: usize,
 }
 
 impl RowStream {
@@ -315,12 +397,9 @@ impl RowStream {
 
     fn new(source: PageSource) -> Self {
         Self {
-            source,
+            pages: Pages::new(source),
             current: None,
             index: 0,
-            next: None,
-            started: false,
-            warnings: Vec::new(),
         }
     }
 
@@ -331,19 +410,15 @@ impl RowStream {
 
     /// Warnings the server attached to the pages fetched so far.
     pub fn warnings(&self) -> &[String] {
-        &self.warnings
+        self.pages.warnings()
     }
 
-    fn spawn(&mut self, paging_state: Option<Bytes>) {
-        let source = self.source.clone();
-        self.next = Some(tokio::spawn(source.fetch(paging_state)));
+    /// The rest of the rows read as `T` (see [`TypedRowStream`]).
+    pub fn typed<T: FromRowOwned>(self) -> TypedRowStream<T> {
+        TypedRowStream::new(self.pages, self.current.map(|page| (page, self.index)))
     }
 
     fn poll_row(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<RowRef>>> {
-        if !self.started {
-            self.started = true;
-            self.spawn(None);
-        }
         loop {
             if let Some(page) = &self.current {
                 if self.index < page.len() {
@@ -356,33 +431,15 @@ impl RowStream {
                 }
                 self.current = None;
             }
-            let Some(handle) = self.next.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let joined = match Pin::new(handle).poll(cx) {
-                Poll::Ready(j) => j,
+            match self.pages.poll_page(cx) {
                 Poll::Pending => return Poll::Pending,
-            };
-            self.next = None;
-            let result = match joined {
-                Ok(r) => r,
-                Err(e) => Err(Error::Protocol(format!("page fetch task failed: {e}"))),
-            };
-            let page = match result {
-                Ok(page) => page,
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            };
-            self.warnings.extend(page.warnings.iter().cloned());
-            let Some(rows) = page.into_rows() else {
-                return Poll::Ready(Some(Err(Error::Protocol(
-                    "a paged statement answered without rows".to_owned(),
-                ))));
-            };
-            if let Some(state) = rows.paging_state().cloned() {
-                self.spawn(Some(state));
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(page))) => {
+                    self.current = Some(page);
+                    self.index = 0;
+                }
             }
-            self.current = Some(Arc::new(rows));
-            self.index = 0;
         }
     }
 }
@@ -392,14 +449,6 @@ impl futures_core::Stream for RowStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.poll_row(cx)
-    }
-}
-
-impl Drop for RowStream {
-    fn drop(&mut self) {
-        if let Some(h) = &self.next {
-            h.abort();
-        }
     }
 }
 

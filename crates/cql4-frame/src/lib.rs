@@ -45,7 +45,9 @@ pub use response::{
     AuthChallenge, AuthSuccess, Authenticate, ErrorCode, ErrorDetails, ErrorResponse, Prepared,
     Response, ResponseFrame, ResultResponse, Supported,
 };
-pub use rows::{ColumnSpec, FromRow, PreparedMetadata, ResultMetadata, Row, Rows, TypedRows};
+pub use rows::{
+    ColumnSpec, FromRow, FromRowOwned, PreparedMetadata, ResultMetadata, Row, Rows, TypedRows,
+};
 pub use types::ColumnType;
 pub use value::{CqlValue, FromCql, ToCql, Unset};
 pub use writer::Writer;

@@ -18,6 +18,33 @@ pub(crate) struct StructAttrs {
     pub(crate) by_position: bool,
 }
 
+/// Where the generated code finds the codec, read from the `Cargo.toml` of the crate being
+/// compiled: `::cql4_frame` if it depends on `cql4-frame`, else `::cql4::frame` through the
+/// facade, else `::cql4_conn::frame` (each under the name the crate gives the dependency, so
+/// a renamed one is found too). `#[cql(crate = "…")]` overrides it, e.g. in a crate that
+/// reaches the codec through a re-export of its own.
+fn codec_path() -> Path {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    // A crate's own integration tests, examples and benches name it as a dependency
+    // (`::cql4_frame`); its library would need `extern crate self as cql4_frame;`.
+    let name = |package: &str| match crate_name(package) {
+        Ok(FoundCrate::Name(name)) => Some(name),
+        Ok(FoundCrate::Itself) => Some(package.replace('-', "_")),
+        Err(_) => None,
+    };
+    let path = if let Some(frame) = name("cql4-frame") {
+        format!("::{frame}")
+    } else if let Some(facade) = name("cql4") {
+        format!("::{facade}::frame")
+    } else if let Some(conn) = name("cql4-conn") {
+        format!("::{conn}::frame")
+    } else {
+        // Not found (e.g. no Cargo.toml to read): the name the codec is published under.
+        "::cql4_frame".to_owned()
+    };
+    syn::parse_str(&path).unwrap_or_else(|_| syn::parse_quote!(::cql4_frame))
+}
+
 /// The struct's `#[cql(…)]` attributes; `by_position` is refused unless `derive` allows it.
 pub(crate) fn struct_attrs(
     input: &DeriveInput,
@@ -25,7 +52,7 @@ pub(crate) fn struct_attrs(
     allow_by_position: bool,
 ) -> syn::Result<StructAttrs> {
     let mut attrs = StructAttrs {
-        krate: syn::parse_quote!(::cql4_frame),
+        krate: codec_path(),
         by_position: false,
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("cql")) {

@@ -13,9 +13,11 @@
 //!   reading takes each field by name, skips UDT fields the struct does not have (fields
 //!   added to the type later) and reads the fields a value ends before as null.
 //!
-//! The generated code names `::cql4_frame`; a crate that reaches it under another path
-//! (e.g. through the `cql4` facade as `cql4::frame`) says so with `#[cql(crate = "cql4::frame")]`
-//! on the struct.
+//! The generated code finds the codec through the crate's own dependencies, read from its
+//! `Cargo.toml`: `::cql4_frame`, or `::cql4::frame` for a crate that depends on the `cql4`
+//! facade only, or `::cql4_conn::frame` (renamed dependencies included). A crate that reaches
+//! the codec some other way (a re-export of its own) says where with
+//! `#[cql(crate = "path::to::cql4_frame")]` on the struct.
 //!
 //! ```
 //! use cql4_macros::{FromCql, FromRow, SerializeRow, ToCql};

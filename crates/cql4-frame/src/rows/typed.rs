@@ -29,6 +29,8 @@
 //! # }
 //! ```
 
+use std::sync::Arc;
+
 use super::{ColumnSpec, Row, RowIter, Rows};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
 use crate::value::FromCql;
@@ -50,6 +52,42 @@ pub trait FromRow<'r>: Sized {
 
     /// Decodes one row of a page whose columns passed [`check_columns`](Self::check_columns).
     fn from_row(columns: &Self::Columns, row: &Row<'r>) -> DecodeResult<Self>;
+}
+
+/// A [`FromRow`] type that borrows nothing from the page (`String`, not `&str`), so that it
+/// can outlive the page it was read from: what a stream of rows yields, one page after the
+/// other (`RowStream::typed` in `cql4-conn`).
+///
+/// Implemented for every `T: for<'r> FromRow<'r>` whose [`FromRow::Columns`] does not depend
+/// on the page's lifetime, which holds for tuples and derived structs without borrowed
+/// fields. It names that `Columns` type once, so that the check of one page can be kept while
+/// its rows are read.
+pub trait FromRowOwned: Sized {
+    /// [`FromRow::Columns`], the same for every page lifetime.
+    type OwnedColumns;
+
+    /// [`FromRow::check_columns`].
+    fn check_owned(columns: &[ColumnSpec]) -> DecodeResult<Self::OwnedColumns>;
+
+    /// [`FromRow::from_row`], for a row of any page.
+    fn from_row_owned(columns: &Self::OwnedColumns, row: &Row<'_>) -> DecodeResult<Self>;
+}
+
+impl<T, C> FromRowOwned for T
+where
+    T: for<'r> FromRow<'r, Columns = C>,
+{
+    type OwnedColumns = C;
+
+    #[inline]
+    fn check_owned(columns: &[ColumnSpec]) -> DecodeResult<C> {
+        <T as FromRow<'_>>::check_columns(columns)
+    }
+
+    #[inline]
+    fn from_row_owned(columns: &C, row: &Row<'_>) -> DecodeResult<Self> {
+        T::from_row(columns, row)
+    }
 }
 
 /// Checks that `column` can be read as `T`, naming the column in the error.
@@ -104,23 +142,90 @@ impl Rows {
     /// The rows read as `T`: the page's columns are checked against `T` once (an error there
     /// is the iterator's only item), then each row is decoded, borrowing from the page.
     pub fn typed<'r, T: FromRow<'r>>(&'r self) -> TypedRows<'r, T> {
-        let columns = if self.metadata.columns.len() == self.columns_count {
-            T::check_columns(&self.metadata.columns).map_err(Some)
-        } else {
-            Err(Some(DecodeError::new(
-                DecodeErrorKind::Invalid(
-                    "page has no column metadata (No_metadata): decode it with the prepared result metadata",
-                ),
-                CHECK,
-                0,
-            )))
-        };
+        let columns = self
+            .typed_columns()
+            .and_then(T::check_columns)
+            .map_err(Some);
         TypedRows {
             rows: self.iter(),
             columns,
         }
     }
+
+    /// The rows read as an owned `T`, the iterator owning the page: what a stream of pages
+    /// keeps while its caller reads the rows. The columns are checked against `T` here, once
+    /// for the page.
+    pub fn into_typed<T: FromRowOwned>(self: Arc<Self>) -> DecodeResult<IntoTypedRows<T>> {
+        let columns = T::check_owned(self.typed_columns()?)?;
+        Ok(IntoTypedRows {
+            rows: self,
+            columns,
+            next: 0,
+        })
+    }
+
+    /// The column specs a typed read checks, or an error for a page without them.
+    fn typed_columns(&self) -> DecodeResult<&[ColumnSpec]> {
+        if self.metadata.columns.len() == self.columns_count {
+            Ok(&self.metadata.columns)
+        } else {
+            Err(DecodeError::new(
+                DecodeErrorKind::Invalid(
+                    "page has no column metadata (No_metadata): decode it with the prepared result metadata",
+                ),
+                CHECK,
+                0,
+            ))
+        }
+    }
 }
+
+/// The rows of a page read as an owned `T`, owning the page (see [`Rows::into_typed`]).
+pub struct IntoTypedRows<T: FromRowOwned> {
+    rows: Arc<Rows>,
+    columns: T::OwnedColumns,
+    next: usize,
+}
+
+impl<T: FromRowOwned> IntoTypedRows<T> {
+    /// The page.
+    pub fn rows(&self) -> &Arc<Rows> {
+        &self.rows
+    }
+}
+
+impl<T: FromRowOwned> std::fmt::Debug for IntoTypedRows<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntoTypedRows")
+            .field("rows", &self.rows.len())
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+impl<T: FromRowOwned> Iterator for IntoTypedRows<T> {
+    type Item = DecodeResult<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<DecodeResult<T>> {
+        let row = self.rows.row(self.next)?;
+        self.next += 1;
+        Some(T::from_row_owned(&self.columns, &row))
+    }
+
+    /// Skips `n` rows without decoding them.
+    fn nth(&mut self, n: usize) -> Option<DecodeResult<T>> {
+        self.next = self.next.saturating_add(n).min(self.rows.len());
+        self.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.rows.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl<T: FromRowOwned> ExactSizeIterator for IntoTypedRows<T> {}
 
 /// The rows of a page read as `T` (see [`Rows::typed`]).
 pub struct TypedRows<'r, T: FromRow<'r>> {

@@ -235,3 +235,65 @@ fn by_name_missing_column_is_named() {
     let err = rows.typed::<User<'_>>().next().expect("item").unwrap_err();
     assert_eq!(err.kind(), &DecodeErrorKind::NoSuchColumn("name".into()));
 }
+
+/// A `FromRow` type counting its column checks.
+#[derive(Debug, PartialEq)]
+struct Counted(i32);
+
+static CHECKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl<'r> FromRow<'r> for Counted {
+    type Columns = ();
+
+    fn check_columns(columns: &[ColumnSpec]) -> DecodeResult<()> {
+        CHECKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        <(i32, Option<&str>)>::check_columns(columns)
+    }
+
+    fn from_row((): &(), row: &Row<'r>) -> DecodeResult<Self> {
+        Ok(Self(row.decode_cell(0)?))
+    }
+}
+
+#[test]
+fn columns_are_checked_once_per_page_borrowed_or_owned() {
+    let rows = Arc::new(users());
+    let borrowed: Vec<Counted> = rows.typed().collect::<DecodeResult<_>>().expect("rows");
+    assert_eq!(borrowed, [Counted(1), Counted(2)]);
+    assert_eq!(CHECKS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let mut owned = Arc::clone(&rows).into_typed::<Counted>().expect("checked");
+    assert_eq!(owned.len(), 2);
+    assert_eq!(owned.next(), Some(Ok(Counted(1))));
+    assert_eq!(owned.next(), Some(Ok(Counted(2))));
+    assert_eq!(owned.next(), None);
+    assert_eq!(CHECKS.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // `nth` skips rows without decoding them.
+    assert_eq!(
+        Arc::clone(&rows)
+            .into_typed::<(i32, Option<String>)>()
+            .expect("checked")
+            .nth(1),
+        Some(Ok((2, None)))
+    );
+}
+
+#[test]
+fn into_typed_fails_at_once_for_columns_the_type_cannot_read() {
+    let rows = Arc::new(users());
+    let err = Arc::clone(&rows)
+        .into_typed::<(i32, i64)>()
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        err.kind().to_string(),
+        "column name: cannot read CQL type text as i64"
+    );
+    let err = rows.into_typed::<(i32,)>().map(|_| ()).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &DecodeErrorKind::ColumnCount {
+            expected: 1,
+            found: 2
+        }
+    );
+}
