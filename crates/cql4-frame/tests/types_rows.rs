@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cql4_frame::rows::{ColumnSpec, MetadataFlags, ResultMetadata, Rows, TableSpec};
+use cql4_frame::rows::{
+    check_column, ColumnSpec, FromRow, MetadataFlags, ResultMetadata, Row, Rows, TableSpec,
+};
 use cql4_frame::types::ColumnType;
 use cql4_frame::value::CqlValue;
 use cql4_frame::{DecodeErrorKind, DecodeLimits, DecodeResult, Reader};
@@ -209,11 +211,118 @@ fn every_truncation_is_an_error() {
     for len in 0..PAGE.len() {
         let body = Bytes::copy_from_slice(&PAGE[..len]);
         let mut r = Reader::new(&body);
-        assert!(
-            Rows::decode(&body, &mut r, &DecodeLimits::default()).is_err(),
-            "truncated at {len}"
-        );
+        // The cells are walked when the rows are read: a cut inside them fails there.
+        if let Ok(rows) = Rows::decode(&body, &mut r, &DecodeLimits::default()) {
+            assert!(rows.to_owned_rows().is_err(), "untyped, truncated at {len}");
+            assert!(
+                rows.typed::<Id>().any(|row| row.is_err()),
+                "typed, truncated at {len}"
+            );
+        }
     }
+}
+
+/// The `id` column only: the typed walk still checks every cell's length.
+#[derive(Debug, PartialEq)]
+struct Id(i32);
+
+impl<'r> FromRow<'r> for Id {
+    type Columns = ();
+
+    fn check_columns(columns: &[ColumnSpec]) -> DecodeResult<()> {
+        check_column::<i32>(&columns[0])
+    }
+
+    fn from_row((): &(), row: &Row<'r>) -> DecodeResult<Self> {
+        row.decode_cell(0).map(Id)
+    }
+}
+
+/// `PAGE` with `patch` written at `at` (growing it if need be), decoded.
+fn patched(at: usize, patch: &[u8]) -> Rows {
+    let mut page = PAGE.to_vec();
+    page.resize(page.len().max(at + patch.len()), 0);
+    page[at..at + patch.len()].copy_from_slice(patch);
+    let body = Bytes::from(page);
+    Rows::decode(&body, &mut Reader::new(&body), &DecodeLimits::default()).unwrap()
+}
+
+/// Where `PAGE`'s rows start, and its second row.
+const CONTENT: usize = 51;
+const ROW_1: usize = 86;
+
+#[test]
+fn truncated_page_fails_at_the_same_cell_typed_and_untyped() {
+    // The last cell's length cut after 2 of its 4 bytes.
+    let body = Bytes::copy_from_slice(&PAGE[..PAGE.len() - 2]);
+    let rows = Rows::decode(&body, &mut Reader::new(&body), &DecodeLimits::default()).unwrap();
+
+    let untyped: Vec<_> = rows.iter().map(|row| row.get::<i32>(0)).collect();
+    assert_eq!(untyped.len(), 2);
+    assert_eq!(untyped[0].as_ref().unwrap(), &7);
+    let u = untyped[1].as_ref().unwrap_err();
+    assert!(matches!(u.kind(), DecodeErrorKind::Truncated { .. }), "{u}");
+    assert_eq!(u.context(), "RESULT Rows cell");
+    assert_eq!(u.offset(), ROW_1 + 12);
+    assert_eq!(rows.to_owned_rows().unwrap_err(), u.clone());
+
+    let typed: Vec<_> = rows.typed::<Id>().collect();
+    assert_eq!(typed.len(), 2);
+    assert_eq!(typed[0], Ok(Id(7)));
+    assert_eq!(typed[1].as_ref().unwrap_err(), u);
+
+    let arc = Arc::new(rows.clone());
+    let owned: Vec<_> = arc.into_typed::<Id>().unwrap().collect();
+    assert_eq!(owned, typed);
+}
+
+#[test]
+fn bad_cell_length_fails_every_row_from_it_on() {
+    // Row 0's name says i32::MAX bytes: no row of the page can be read.
+    let rows = patched(CONTENT + 8, &i32::MAX.to_be_bytes());
+    let typed: Vec<_> = rows.typed::<Id>().collect();
+    assert_eq!(
+        typed.len(),
+        2,
+        "one item per row, as the iterator's length says"
+    );
+    let e = typed[0].as_ref().unwrap_err();
+    assert!(matches!(e.kind(), DecodeErrorKind::Truncated { .. }), "{e}");
+    assert_eq!(e.context(), "RESULT Rows cell");
+    assert_eq!(typed[1].as_ref().unwrap_err(), e);
+    for row in &rows {
+        assert_eq!(&row.get::<i32>(0).unwrap_err(), e);
+        assert_eq!(row.raw(0), None);
+    }
+
+    // A negative length is a null without bytes: the name's own bytes are then read as the
+    // next cell's length, which runs past the end.
+    let rows = patched(CONTENT + 8, &(-7i32).to_be_bytes());
+    assert!(rows.typed::<Id>().all(|row| row.is_err()));
+}
+
+#[test]
+fn more_rows_declared_than_sent_fail_at_the_missing_row() {
+    // rows_count 3 over two rows of cells: the third row's first cell is missing.
+    let rows = patched(CONTENT - 4, &3i32.to_be_bytes());
+    let typed: Vec<_> = rows.typed::<Id>().collect();
+    assert_eq!(&typed[..2], &[Ok(Id(7)), Ok(Id(8))]);
+    let e = typed[2].as_ref().unwrap_err();
+    assert!(matches!(e.kind(), DecodeErrorKind::Truncated { .. }), "{e}");
+    assert_eq!(e.offset(), PAGE.len());
+    let third = rows.row(2).unwrap();
+    assert_eq!(&third.get::<i32>(0).unwrap_err(), e);
+    assert_eq!(rows.row(0).unwrap().get::<i32>(0).unwrap(), 7);
+}
+
+#[test]
+fn bytes_after_the_last_row_are_ignored_typed_and_untyped() {
+    // §4.2: extra information at the end of a frame body is ignored, here as everywhere.
+    let rows = patched(PAGE.len(), &[0xEE, 0xEE, 0xEE]);
+    let typed: Vec<_> = rows.typed::<Id>().collect::<Result<_, _>>().unwrap();
+    assert_eq!(typed, [Id(7), Id(8)]);
+    let untyped: Vec<i32> = rows.iter().map(|row| row.get(0).unwrap()).collect();
+    assert_eq!(untyped, [7, 8]);
 }
 
 #[test]
@@ -227,6 +336,9 @@ fn corrupted_cell_lengths_never_panic() {
             let body = Bytes::from(page);
             let mut r = Reader::new(&body);
             if let Ok(rows) = Rows::decode(&body, &mut r, &DecodeLimits::default()) {
+                for row in rows.typed::<Id>() {
+                    let _ = row;
+                }
                 for row in &rows {
                     for i in 0..row.len() {
                         let _ = row.raw(i);

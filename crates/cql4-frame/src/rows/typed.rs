@@ -31,7 +31,7 @@
 
 use std::sync::Arc;
 
-use super::{ColumnSpec, Row, RowIter, Rows};
+use super::{ColumnSpec, Row, RowCursor, Rows};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
 use crate::value::FromCql;
 
@@ -147,7 +147,8 @@ impl Rows {
             .and_then(T::check_columns)
             .map_err(Some);
         TypedRows {
-            rows: self.iter(),
+            rows: self,
+            cursor: RowCursor::default(),
             columns,
         }
     }
@@ -160,7 +161,7 @@ impl Rows {
         Ok(IntoTypedRows {
             rows: self,
             columns,
-            next: 0,
+            cursor: RowCursor::default(),
         })
     }
 
@@ -184,7 +185,7 @@ impl Rows {
 pub struct IntoTypedRows<T: FromRowOwned> {
     rows: Arc<Rows>,
     columns: T::OwnedColumns,
-    next: usize,
+    cursor: RowCursor,
 }
 
 impl<T: FromRowOwned> IntoTypedRows<T> {
@@ -198,7 +199,7 @@ impl<T: FromRowOwned> std::fmt::Debug for IntoTypedRows<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntoTypedRows")
             .field("rows", &self.rows.len())
-            .field("next", &self.next)
+            .field("cursor", &self.cursor)
             .finish()
     }
 }
@@ -208,19 +209,23 @@ impl<T: FromRowOwned> Iterator for IntoTypedRows<T> {
 
     #[inline]
     fn next(&mut self) -> Option<DecodeResult<T>> {
-        let row = self.rows.row(self.next)?;
-        self.next += 1;
-        Some(T::from_row_owned(&self.columns, &row))
+        let columns = &self.columns;
+        self.cursor
+            .next_row(&self.rows, |row| T::from_row_owned(columns, row))
     }
 
-    /// Skips `n` rows without decoding them.
+    /// Skips `n` rows without decoding them (their cells are still walked).
     fn nth(&mut self, n: usize) -> Option<DecodeResult<T>> {
-        self.next = self.next.saturating_add(n).min(self.rows.len());
+        for _ in 0..n {
+            if let Err(e) = self.cursor.next_row(&self.rows, |_| Ok(()))? {
+                return Some(Err(e));
+            }
+        }
         self.next()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.rows.len().saturating_sub(self.next);
+        let left = self.cursor.left(&self.rows);
         (left, Some(left))
     }
 }
@@ -229,7 +234,9 @@ impl<T: FromRowOwned> ExactSizeIterator for IntoTypedRows<T> {}
 
 /// The rows of a page read as `T` (see [`Rows::typed`]).
 pub struct TypedRows<'r, T: FromRow<'r>> {
-    rows: RowIter<'r>,
+    rows: &'r Rows,
+    /// Walks the page's bytes once, row by row.
+    cursor: RowCursor,
     /// The checked columns, or the check's error until it has been yielded.
     columns: Result<T::Columns, Option<DecodeError>>,
 }
@@ -237,7 +244,8 @@ pub struct TypedRows<'r, T: FromRow<'r>> {
 impl<'r, T: FromRow<'r>> std::fmt::Debug for TypedRows<'r, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TypedRows")
-            .field("rows", &self.rows)
+            .field("rows", &self.rows.len())
+            .field("cursor", &self.cursor)
             .field("checked", &self.columns.is_ok())
             .finish()
     }
@@ -249,17 +257,19 @@ impl<'r, T: FromRow<'r>> Iterator for TypedRows<'r, T> {
     #[inline]
     fn next(&mut self) -> Option<DecodeResult<T>> {
         match &mut self.columns {
-            Ok(columns) => {
-                let row = self.rows.next()?;
-                Some(T::from_row(columns, &row))
-            }
+            Ok(columns) => self
+                .cursor
+                .next_row(self.rows, |row| T::from_row(columns, row)),
             Err(e) => e.take().map(Err),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.columns {
-            Ok(_) => self.rows.size_hint(),
+            Ok(_) => {
+                let left = self.cursor.left(self.rows);
+                (left, Some(left))
+            }
             Err(e) => {
                 let n = usize::from(e.is_some());
                 (n, Some(n))
