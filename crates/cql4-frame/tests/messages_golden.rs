@@ -100,7 +100,7 @@ fn check_response_truncations(wire: &[u8]) {
 }
 
 /// True when both the untyped and the typed read of `rows` report an error.
-fn rows_fail_when_read(rows: &rows::Rows) -> bool {
+fn rows_fail_when_read(rows: &Rows) -> bool {
     let untyped = rows.to_owned_rows().is_err();
     let typed = rows.typed::<AnyRow>().any(|row| row.is_err());
     untyped && typed
@@ -109,14 +109,14 @@ fn rows_fail_when_read(rows: &rows::Rows) -> bool {
 /// Any row, its cells unread: what fails is the typed walk of the page's bytes.
 struct AnyRow;
 
-impl rows::FromRow<'_> for AnyRow {
+impl FromRow<'_> for AnyRow {
     type Columns = ();
 
-    fn check_columns(_: &[rows::ColumnSpec]) -> DecodeResult<()> {
+    fn check_columns(_: &[ColumnSpec]) -> DecodeResult<()> {
         Ok(())
     }
 
-    fn from_row((): &(), _: &rows::Row<'_>) -> DecodeResult<Self> {
+    fn from_row((): &(), _: &Row<'_>) -> DecodeResult<Self> {
         Ok(Self)
     }
 }
