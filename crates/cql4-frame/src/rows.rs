@@ -1,11 +1,17 @@
 //! A page of rows (native_protocol_v4.spec §4.2.5.2), decoded without copying cells.
 //!
-//! [`Rows::decode`] walks the page once: it validates `<rows_count>` and every cell's `[bytes]`
-//! length, and records one [`CellRange`] per cell in a single `Vec` whose capacity is capped by
-//! the bytes left. Cells stay in the frame's `Bytes`; a [`Row`] hands out borrowed slices and
-//! typed values ([`Row::get`] checks the column type first, then decodes, borrowing `&str` and
-//! `&[u8]` from the frame). Column metadata sits in an `Arc` so that a page decoded with cached
-//! prepared metadata (skip-metadata EXECUTE) shares it instead of copying.
+//! [`Rows::decode`] reads the metadata and `<rows_count>` and keeps the rows' bytes as they came
+//! (refusing a count the bytes cannot back, at 4 bytes a cell); it does not walk the cells. A
+//! typed read ([`Rows::typed`], [`Rows::into_typed`]) walks them once, row by row, checking each
+//! cell's `[bytes]` length as it goes; the untyped API ([`Rows::iter`], [`Rows::row`]) records
+//! one [`CellRange`] per cell on first use, in a single `Vec` whose capacity is capped by the
+//! bytes. Either way a cell that does not fit is a decode error of the row that holds it and of
+//! every row after it (the rows before it read normally); bytes after the last row are ignored,
+//! as the frame decoder ignores them. Cells stay in the frame's `Bytes`; a [`Row`] hands out
+//! borrowed slices and typed values ([`Row::get`] checks the column type first, then decodes,
+//! borrowing `&str` and `&[u8]` from the frame). Column metadata sits in an `Arc` so that a
+//! page decoded with cached prepared metadata (skip-metadata EXECUTE) shares it instead of
+//! copying.
 //!
 //! ```
 //! # use bytes::Bytes;
@@ -93,6 +99,8 @@ impl PartialEq for Rows {
 impl Rows {
     /// Decodes a Rows result body (after the kind `[int]`). `r` must read over `&body[..]`:
     /// its position is an offset into `body`, which is how cells stay zero-copy slices of it.
+    /// The rest of the body is the rows' content: the reader is left at its end, and the cells
+    /// are checked when the rows are read (see the module documentation).
     ///
     /// A page sent with No_metadata (skip-metadata EXECUTE) decodes, but has no column types,
     /// so typed access fails; use [`Rows::decode_with_metadata`] with the prepared statement's

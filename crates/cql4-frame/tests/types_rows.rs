@@ -441,3 +441,50 @@ fn bad_value_in_a_cell_reports_path_and_body_offset() {
     let err = rows.row(0).unwrap().to_owned_values().unwrap_err();
     assert_eq!(err.offset(), 44);
 }
+
+/// The last column of a 17-column page: wider than a typed read walks inline.
+#[derive(Debug, PartialEq)]
+struct Last(i32);
+
+impl<'r> FromRow<'r> for Last {
+    type Columns = usize;
+
+    fn check_columns(columns: &[ColumnSpec]) -> DecodeResult<usize> {
+        Ok(columns.len() - 1)
+    }
+
+    fn from_row(last: &usize, row: &Row<'r>) -> DecodeResult<Self> {
+        row.decode_cell(*last).map(Last)
+    }
+}
+
+#[test]
+fn wide_pages_read_through_the_index_with_the_same_errors() {
+    let mut page = vec![0, 0, 0, 1, 0, 0, 0, 17, 0, 1, b'k', 0, 1, b't'];
+    for c in 0..17u8 {
+        page.extend([0, 2, b'c', b'a' + c, 0, 9]);
+    }
+    page.extend(2i32.to_be_bytes());
+    for row in 0..2i32 {
+        for c in 0..17 {
+            page.extend(4i32.to_be_bytes());
+            page.extend((row * 100 + c).to_be_bytes());
+        }
+    }
+    let body = Bytes::from(page.clone());
+    let rows = decode(&body).unwrap();
+    let read: Vec<_> = rows.typed::<Last>().collect::<Result<_, _>>().unwrap();
+    assert_eq!(read, [Last(16), Last(116)]);
+    let owned: Vec<_> = Arc::new(rows).into_typed::<Last>().unwrap().collect();
+    assert_eq!(owned, [Ok(Last(16)), Ok(Last(116))]);
+
+    // The last cell cut short: row 1 fails, typed as untyped, at the same cell.
+    let body = Bytes::from(page[..page.len() - 1].to_vec());
+    let rows = Rows::decode(&body, &mut Reader::new(&body), &DecodeLimits::default()).unwrap();
+    let typed: Vec<_> = rows.typed::<Last>().collect();
+    assert_eq!(typed[0], Ok(Last(16)));
+    let e = typed[1].as_ref().unwrap_err();
+    assert!(matches!(e.kind(), DecodeErrorKind::Truncated { .. }), "{e}");
+    assert_eq!(e.offset(), page.len() - 4, "the value, after its length");
+    assert_eq!(&rows.row(1).unwrap().get::<i32>(16).unwrap_err(), e);
+}

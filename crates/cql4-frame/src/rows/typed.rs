@@ -141,6 +141,9 @@ pub fn expect_columns(columns: &[ColumnSpec], expected: usize) -> DecodeResult<(
 impl Rows {
     /// The rows read as `T`: the page's columns are checked against `T` once (an error there
     /// is the iterator's only item), then each row is decoded, borrowing from the page.
+    ///
+    /// The page's bytes are walked here, once, row by row: a row whose cells do not fit the
+    /// bytes is an error item, and so is every row after it (one item per row either way).
     pub fn typed<'r, T: FromRow<'r>>(&'r self) -> TypedRows<'r, T> {
         let columns = self
             .typed_columns()
