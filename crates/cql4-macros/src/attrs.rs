@@ -1,7 +1,11 @@
 //! The `#[cql(…)]` attributes: `crate = "path"` and `by_position` on the struct,
 //! `rename = "name"` on a field.
 
-use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
+use proc_macro2::Span;
+use syn::{
+    Data, DeriveInput, Fields, GenericParam, Generics, Ident, Lifetime, LifetimeParam, LitStr,
+    Path, Type,
+};
 
 /// One named field and the column or marker name it maps to.
 pub(crate) struct Field<'a> {
@@ -135,6 +139,36 @@ pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Ve
 }
 
 /// The derives' error messages are checked by tests/compile_fail.rs (trybuild).
+/// The generics of a `FromCql`/`FromRow` impl that reads borrowing from the input: the struct's
+/// own first lifetime (so `&'a str` fields borrow from the page), or a fresh `fresh` one for a
+/// struct that borrows nothing; every field's type bound by `FromCql` of that lifetime.
+pub(crate) fn borrowing_generics(
+    input: &DeriveInput,
+    fields: &[Field<'_>],
+    krate: &Path,
+    fresh: &str,
+) -> (Generics, Lifetime) {
+    let mut generics = input.generics.clone();
+    let lifetime = match input.generics.lifetimes().next() {
+        Some(l) => l.lifetime.clone(),
+        None => {
+            let l = Lifetime::new(fresh, Span::call_site());
+            generics
+                .params
+                .insert(0, GenericParam::Lifetime(LifetimeParam::new(l.clone())));
+            l
+        }
+    };
+    let where_clause = generics.make_where_clause();
+    for f in fields {
+        let ty = f.ty;
+        where_clause
+            .predicates
+            .push(syn::parse_quote!(#ty: #krate::value::FromCql<#lifetime>));
+    }
+    (generics, lifetime)
+}
+
 #[cfg(test)]
 mod tests {
     use syn::{parse_quote, DeriveInput};

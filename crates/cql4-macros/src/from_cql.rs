@@ -1,8 +1,8 @@
 //! `#[derive(FromCql)]`: a struct read from a CQL user-defined type value by field name.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{DeriveInput, GenericParam, Lifetime, LifetimeParam};
+use syn::DeriveInput;
 
 use crate::attrs;
 
@@ -13,26 +13,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let rust = ident.to_string();
     let (_, ty_generics, _) = input.generics.split_for_impl();
 
-    // The value's lifetime: the struct's own first lifetime (so `&'a str` fields borrow from
-    // the page), or a fresh one for a struct that borrows nothing.
-    let mut impl_generics = input.generics.clone();
-    let lifetime = match input.generics.lifetimes().next() {
-        Some(l) => l.lifetime.clone(),
-        None => {
-            let l = Lifetime::new("'__cql_value", Span::call_site());
-            impl_generics
-                .params
-                .insert(0, GenericParam::Lifetime(LifetimeParam::new(l.clone())));
-            l
-        }
-    };
-    let where_clause = impl_generics.make_where_clause();
-    for f in &fields {
-        let ty = f.ty;
-        where_clause
-            .predicates
-            .push(syn::parse_quote!(#ty: #krate::value::FromCql<#lifetime>));
-    }
+    let (impl_generics, lifetime) =
+        attrs::borrowing_generics(input, &fields, &krate, "'__cql_value");
     let (impl_generics, _, where_clause) = impl_generics.split_for_impl();
 
     let slots: Vec<_> = (0..fields.len())

@@ -1,12 +1,9 @@
 //! `#[derive(FromRow)]`: a struct read from a row by column name, or by position with
 //! `#[cql(by_position)]`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{
-    DeriveInput, GenericParam, Ident, ImplGenerics, Lifetime, LifetimeParam, Path, TypeGenerics,
-    WhereClause,
-};
+use syn::{DeriveInput, Ident, ImplGenerics, Lifetime, Path, TypeGenerics, WhereClause};
 
 use crate::attrs;
 
@@ -17,26 +14,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let (_, ty_generics, _) = input.generics.split_for_impl();
 
-    // The row's lifetime: the struct's own first lifetime (so `&'a str` fields borrow from
-    // the page), or a fresh one for a struct that borrows nothing.
-    let mut impl_generics = input.generics.clone();
-    let row_lifetime = match input.generics.lifetimes().next() {
-        Some(l) => l.lifetime.clone(),
-        None => {
-            let l = Lifetime::new("'__cql_row", Span::call_site());
-            impl_generics
-                .params
-                .insert(0, GenericParam::Lifetime(LifetimeParam::new(l.clone())));
-            l
-        }
-    };
-    let where_clause = impl_generics.make_where_clause();
-    for f in &fields {
-        let ty = f.ty;
-        where_clause
-            .predicates
-            .push(syn::parse_quote!(#ty: #krate::value::FromCql<#row_lifetime>));
-    }
+    let (impl_generics, row_lifetime) =
+        attrs::borrowing_generics(input, &fields, krate, "'__cql_row");
     let (impl_generics, _, where_clause) = impl_generics.split_for_impl();
 
     let n = fields.len();
