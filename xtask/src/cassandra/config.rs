@@ -137,6 +137,9 @@ pub(super) fn write_config(
          concurrent_counter_writes: 4\n\
          concurrent_compactors: 1\n\
          auto_snapshot: false\n\
+         # The schema the DESCRIBE tests cover (views, functions, aggregates): off by default in 5.0.\n\
+         materialized_views_enabled: true\n\
+         user_defined_functions_enabled: true\n\
          {auth}"
     );
     fs::write(conf.join("cassandra.yaml"), yaml).context(|| "write cassandra.yaml".into())?;
