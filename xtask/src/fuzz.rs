@@ -39,9 +39,9 @@ const MAX_RUNS: u64 = 50_000_000;
 /// The sanitizer cargo-fuzz builds the targets with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Sanitizer {
-    /// No sanitizer: several times the executions per second. The crates under test forbid
-    /// `unsafe`; panics, aborts, stack overflows, timeouts and RSS are still caught by
-    /// libFuzzer, and `fuzz/src/capped_alloc.rs` installs a global allocator that refuses any single
+    /// No sanitizer: several times the executions per second. The crates under test have no
+    /// `unsafe` beyond cql4-frame's `value::ascii_str` (a `str` from bytes checked to be
+    /// ASCII); panics, aborts, stack overflows, timeouts and RSS are still caught by libFuzzer, and `fuzz/src/capped_alloc.rs` installs a global allocator that refuses any single
     /// allocation above 256 MiB (what `-malloc_limit_mb` does under a sanitizer).
     None,
     /// AddressSanitizer (also catches memory errors inside dependencies' `unsafe`).

@@ -89,7 +89,8 @@ enum Command {
         /// How many targets run at once (one libFuzzer process each; give each a core).
         #[arg(long, default_value_t = 1)]
         jobs: usize,
-        /// Sanitizer: none (fastest; the code under test has no `unsafe`, and a capped global
+        /// Sanitizer: none (fastest; the code under test has no `unsafe` beyond one
+        /// ASCII check, and a capped global
         /// allocator still turns any allocation above 256 MiB into a finding) or address.
         #[arg(long, value_enum, default_value_t = fuzz::Sanitizer::None)]
         sanitizer: fuzz::Sanitizer,

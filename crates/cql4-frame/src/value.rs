@@ -182,16 +182,36 @@ pub(crate) fn decode_inet(bytes: &[u8]) -> DecodeResult<IpAddr> {
 /// error."
 #[inline]
 pub(crate) fn decode_ascii(bytes: &[u8]) -> DecodeResult<&str> {
-    match bytes.iter().position(|b| !b.is_ascii()) {
-        Some(at) => Err(err(DecodeErrorKind::InvalidAscii, at)),
-        // ASCII is valid UTF-8.
-        None => std::str::from_utf8(bytes).map_err(|_| err(DecodeErrorKind::InvalidAscii, 0)),
-    }
+    ascii_str(bytes).ok_or_else(|| {
+        let at = bytes.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+        err(DecodeErrorKind::InvalidAscii, at)
+    })
 }
 
 #[inline]
 pub(crate) fn decode_text(bytes: &[u8]) -> DecodeResult<&str> {
-    std::str::from_utf8(bytes).map_err(|e| err(DecodeErrorKind::InvalidUtf8, e.valid_up_to()))
+    match ascii_str(bytes) {
+        Some(text) => Ok(text),
+        None => std::str::from_utf8(bytes)
+            .map_err(|e| err(DecodeErrorKind::InvalidUtf8, e.valid_up_to())),
+    }
+}
+
+/// `bytes` as a `&str` if every byte is ASCII, checked a word at a time (`<[u8]>::is_ascii`).
+///
+/// The one `unsafe` of the crate, for a measured gain: `str::from_utf8` walks a short string
+/// byte by byte (its word-at-a-time path starts at 16 bytes), and text cells are short and
+/// nearly always ASCII. On the 5,000-row (int, text, blob) page read into a derived struct it
+/// was 19 % of the time; this check costs a few instructions per cell.
+#[allow(unsafe_code)]
+#[inline]
+fn ascii_str(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: every byte is below 0x80, and a sequence of ASCII bytes is valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        None
+    }
 }
 
 /// `decimal` (§6.6): an `[int]` scale then a non-empty varint.

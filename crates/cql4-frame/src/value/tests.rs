@@ -642,3 +642,32 @@ fn sets_read_and_write_as_btree_and_hash_sets() {
     assert!(<BTreeSet<i32>>::type_check(&ColumnType::Set(Box::new(ColumnType::Text))).is_err());
     assert!(<HashSet<i32>>::type_check(&ColumnType::Int).is_err());
 }
+
+/// `decode_text` takes a shortcut for all-ASCII bytes (`ascii_str`): at every length around the
+/// word size and with one non-ASCII byte at every position, it answers as `str::from_utf8`.
+#[test]
+fn text_and_ascii_decode_as_std_at_every_length_and_position() {
+    for len in 0..40 {
+        let ascii: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        assert_eq!(decode_text(&ascii).ok(), std::str::from_utf8(&ascii).ok());
+        assert_eq!(decode_ascii(&ascii).ok(), std::str::from_utf8(&ascii).ok());
+        for at in 0..len {
+            // A valid two-byte character, then a lone continuation byte.
+            let mut utf8 = ascii.clone();
+            utf8.splice(at..=at, "é".bytes());
+            assert_eq!(decode_text(&utf8).ok(), std::str::from_utf8(&utf8).ok());
+            let err = decode_ascii(&utf8).unwrap_err();
+            assert_eq!(
+                (err.kind(), err.offset()),
+                (&DecodeErrorKind::InvalidAscii, at)
+            );
+            let mut broken = ascii.clone();
+            broken[at] = 0x80;
+            let err = decode_text(&broken).unwrap_err();
+            assert_eq!(
+                (err.kind(), err.offset()),
+                (&DecodeErrorKind::InvalidUtf8, at)
+            );
+        }
+    }
+}
