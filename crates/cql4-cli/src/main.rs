@@ -7,6 +7,9 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod commands;
+mod cqlshrc;
+mod editor;
 mod error;
 mod format;
 mod input;
@@ -44,16 +47,25 @@ fn run(args: Args) -> Result<(), CliError> {
     logging::init(env)?;
     // Also reports a missing -f file, before asking for a password and before connecting.
     let settings = args.validate(env, |_user| prompt::ask_password())?;
+    for warning in &settings.warnings {
+        eprintln!("cql4: warning: {warning}");
+    }
     let mut session = session::Session::connect(&settings)?;
     let stdin = std::io::stdin();
     let interactive = settings.input == Input::Stdin && stdin.is_terminal();
+    session.set_interactive(interactive);
+    if interactive {
+        let mut terminal = editor::Terminal::new()
+            .map_err(|e| CliError::Failed(format!("cannot set up the terminal: {e}")))?;
+        return input::run(&settings.input, &mut session, &mut terminal);
+    }
     input::run(
         &settings.input,
         &mut session,
-        input::Stdin {
+        &mut input::Stdin {
             reader: stdin.lock(),
             prompt_out: std::io::stdout(),
-            interactive,
+            interactive: false,
         },
     )
 }

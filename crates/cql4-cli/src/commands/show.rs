@@ -1,0 +1,47 @@
+//! SHOW VERSION | HOST | SESSION <id>.
+
+use cql4_frame::CqlValue;
+
+use super::{improper, trace, Arg};
+use crate::error::CliError;
+use crate::session::Session;
+
+fn text(v: Option<&Option<CqlValue>>) -> String {
+    crate::format::cell::cell(v.and_then(Option::as_ref))
+}
+
+pub(super) fn run(session: &mut Session, args: &[Arg]) -> Result<(), CliError> {
+    let what = args
+        .first()
+        .and_then(Arg::word)
+        .map(str::to_ascii_uppercase);
+    match (what.as_deref(), args.len()) {
+        (Some("VERSION"), 1) => {
+            let rows =
+                session.query_rows("SELECT release_version, cql_version FROM system.local")?;
+            let row = rows.first();
+            let msg = format!(
+                "[cql4 {} | Cassandra {} | CQL spec {} | Native protocol v4]",
+                env!("CARGO_PKG_VERSION"),
+                text(row.and_then(|r| r.first())),
+                text(row.and_then(|r| r.get(1))),
+            );
+            session.say(&msg)
+        }
+        (Some("HOST"), 1) => {
+            let rows = session.query_rows("SELECT cluster_name FROM system.local")?;
+            let name = text(rows.first().and_then(|r| r.first()));
+            let msg = format!("Connected to {name} at {}", session.address());
+            session.say(&msg)
+        }
+        (Some("SESSION"), 2) => {
+            let id = match &args[1] {
+                Arg::Word(w) if trace::is_uuid(w) => w.to_ascii_lowercase(),
+                _ => return Err(improper("SHOW")),
+            };
+            let mut out = std::io::stdout().lock();
+            trace::print(session, &id, &mut out)
+        }
+        _ => Err(improper("SHOW")),
+    }
+}
