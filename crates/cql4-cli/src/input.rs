@@ -263,6 +263,9 @@ fn run_stdin(exec: &mut dyn Executor, stdin: &mut dyn Lines) -> Result<(), CliEr
         let (items, at_end) = match stdin.read(&prompt)? {
             Read::Line(line) => (feeder.push_line(&line), false),
             Read::Eof => (feeder.finish(), true),
+            // Ctrl-C drops the statement being typed; at an empty prompt it ends the session
+            // as SIGINT always did here (the line editor reads it as a key, not a signal).
+            Read::Interrupted if feeder.is_idle() => crate::prompt::die_of_sigint(),
             Read::Interrupted => {
                 feeder = Feeder::new();
                 continue;
