@@ -351,3 +351,62 @@ fn exit_ends_piped_input() {
     assert_success(&out);
     assert_eq!(stdout(&out), "Current consistency level is LOCAL_ONE.\n");
 }
+
+/// Runs `cmd` on a pseudo-terminal (tests/pty_steps.py), typing each step's text once the
+/// terminal shows the step's wait text; returns what the terminal showed and the report.
+fn run_on_terminal(cmd: &Command, steps: &[(&str, &str)]) -> Output {
+    let python = std::env::var("CQL4_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pty_steps.py");
+    let mut outer = Command::new(python);
+    outer
+        .arg(script)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (name, value) in cmd.get_envs() {
+        match value {
+            Some(v) => outer.env(name, v),
+            None => outer.env_remove(name),
+        };
+    }
+    let steps: Vec<[&str; 2]> = steps.iter().map(|(w, t)| [*w, *t]).collect();
+    outer.env(
+        "CQL4_PTY_STEPS",
+        serde_json::to_string(&steps).expect("test setup"),
+    );
+    run(&mut outer)
+}
+
+#[test]
+fn the_prompt_names_the_keyspace_and_paging_waits_for_more() {
+    let node = node();
+    let ks = keyspace_with_rows(&node, 3);
+    let prompt = format!("cql4:{ks}> ");
+    let use_ks = format!("USE {ks};\n");
+    let out = run_on_terminal(
+        &with_password(&node),
+        &[
+            ("cql4> ", &use_ks),
+            (&prompt, "paging 2\n"),
+            (&prompt, "SELECT k FROM t;\n"),
+            ("---MORE---", "\n"),
+            (&prompt, "EXPAND ON\n"),
+            (&prompt, "SELECT k FROM t WHERE k = 2;\n"),
+            (&prompt, "exit\n"),
+        ],
+    );
+    let shown = stdout(&out).replace('\r', "");
+    assert!(
+        stderr(&out).contains("exited with status 0") && !stderr(&out).contains("stuck"),
+        "{}\n{shown}",
+        stderr(&out)
+    );
+    assert!(shown.contains("Page size: 2"), "{shown}");
+    // Two pages, each its own table, then the count of all rows.
+    let first = shown.find(" k\n---\n").expect("a first page");
+    let more = shown.find("---MORE---").expect("the MORE prompt");
+    let second = shown[more..].find(" k\n---\n").map(|i| i + more);
+    assert!(first < more && second.is_some(), "{shown}");
+    assert!(shown.contains("(3 rows)"), "{shown}");
+    assert!(shown.contains("@ Row 1\n---+---\n k | 2\n"), "{shown}");
+    drop_keyspace(&node, &ks);
+}
