@@ -259,6 +259,11 @@ impl Session {
         &mut self.capture
     }
 
+    /// True with `--output json` (stdout then holds rows only; messages go to stderr).
+    pub(crate) fn is_json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
     /// `host:port` as given.
     pub(crate) fn address(&self) -> &str {
         &self.errors.address
@@ -279,8 +284,13 @@ impl Session {
     }
 
     /// A shell command's message on stdout (never captured, as in cqlsh); nothing if empty.
+    /// With `--output json` it goes to stderr: stdout holds rows only.
     pub(crate) fn say(&self, msg: &str) -> Result<(), CliError> {
         if msg.is_empty() {
+            return Ok(());
+        }
+        if self.is_json() {
+            eprintln!("{msg}");
             return Ok(());
         }
         self.say_raw(&format!("{msg}\n"))
@@ -394,7 +404,13 @@ impl Executor for Session {
             printer.finish(&mut out).map_err(write_err)?;
         }
         if let Some(id) = trace_id {
-            commands::trace::print(self, &commands::trace::uuid_text(&id), &mut out)?;
+            let id = commands::trace::uuid_text(&id);
+            if self.is_json() {
+                // stdout holds rows only.
+                commands::trace::print(self, &id, &mut io::stderr().lock())?;
+            } else {
+                commands::trace::print(self, &id, &mut out)?;
+            }
         }
         drop(out);
         if let Some(keyspace) = switched_to {

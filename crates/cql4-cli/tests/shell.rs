@@ -410,3 +410,22 @@ fn the_prompt_names_the_keyspace_and_paging_waits_for_more() {
     assert!(shown.contains("@ Row 1\n---+---\n k | 2\n"), "{shown}");
     drop_keyspace(&node, &ks);
 }
+
+#[test]
+fn with_json_output_messages_and_traces_go_to_stderr() {
+    let node = node();
+    let out = run(with_password(&node).args([
+        "--output",
+        "json",
+        "-e",
+        "CONSISTENCY ONE\nTRACING ON\nSELECT cluster_name FROM system.local;",
+    ]));
+    assert_success(&out);
+    assert_eq!(stdout(&out), "{\"cluster_name\":\"cql4-test\"}\n");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("Consistency level set to ONE.\nTRACING set to ON\n\nTracing session: "),
+        "{err}"
+    );
+    assert!(err.contains(" Request complete | "), "{err}");
+}

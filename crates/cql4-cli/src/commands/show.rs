@@ -39,8 +39,11 @@ pub(super) fn run(session: &mut Session, args: &[Arg]) -> Result<(), CliError> {
                 Arg::Word(w) if trace::is_uuid(w) => w.to_ascii_lowercase(),
                 _ => return Err(improper("SHOW")),
             };
-            let mut out = std::io::stdout().lock();
-            trace::print(session, &id, &mut out)
+            if session.is_json() {
+                trace::print(session, &id, &mut std::io::stderr().lock())
+            } else {
+                trace::print(session, &id, &mut std::io::stdout().lock())
+            }
         }
         _ => Err(improper("SHOW")),
     }
