@@ -4,10 +4,15 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{Config, Editor};
+use rustyline::{
+    Cmd, ConditionalEventHandler, Config, Editor, Event, EventContext, EventHandler, KeyEvent,
+    RepeatCount,
+};
 
 use crate::input::{Lines, Read};
 
@@ -18,6 +23,19 @@ const HISTORY_LINES: usize = 1000;
 pub(crate) struct Terminal {
     editor: Editor<(), DefaultHistory>,
     history: Option<PathBuf>,
+    /// Set by Ctrl-C: whether the line held text then.
+    interrupted_with_text: Arc<AtomicBool>,
+}
+
+/// Ctrl-C: interrupts the line as rustyline does, noting first whether anything was typed (the
+/// interrupted read does not tell).
+struct CtrlC(Arc<AtomicBool>);
+
+impl ConditionalEventHandler for CtrlC {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+        self.0.store(!ctx.line().is_empty(), Ordering::SeqCst);
+        Some(Cmd::Interrupt)
+    }
 }
 
 /// `~/.cassandra/cql4_history`, its folder created; `None` without HOME.
@@ -35,12 +53,21 @@ impl Terminal {
             .auto_add_history(false)
             .build();
         let mut editor = Editor::with_config(config).map_err(io::Error::other)?;
+        let interrupted_with_text = Arc::new(AtomicBool::new(false));
+        editor.bind_sequence(
+            KeyEvent::ctrl('C'),
+            EventHandler::Conditional(Box::new(CtrlC(interrupted_with_text.clone()))),
+        );
         let history = history_path();
         if let Some(path) = &history {
             // A first run has no history yet.
             let _ = editor.load_history(path);
         }
-        Ok(Self { editor, history })
+        Ok(Self {
+            editor,
+            history,
+            interrupted_with_text,
+        })
     }
 }
 
@@ -59,7 +86,9 @@ impl Lines for Terminal {
                 }
                 Ok(Read::Line(line + "\n"))
             }
-            Err(ReadlineError::Interrupted) => Ok(Read::Interrupted),
+            Err(ReadlineError::Interrupted) => Ok(Read::Interrupted {
+                line_was_empty: !self.interrupted_with_text.swap(false, Ordering::SeqCst),
+            }),
             Err(ReadlineError::Eof) => {
                 println!();
                 Ok(Read::Eof)

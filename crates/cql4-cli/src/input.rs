@@ -52,8 +52,11 @@ pub(crate) enum Read {
     Line(String),
     /// The end of the input.
     Eof,
-    /// Ctrl-C at the prompt: the statement being typed is dropped.
-    Interrupted,
+    /// Ctrl-C at the prompt.
+    Interrupted {
+        /// True when nothing was typed on the line.
+        line_was_empty: bool,
+    },
 }
 
 /// A source of lines, shown `prompt` when a person types.
@@ -265,8 +268,10 @@ fn run_stdin(exec: &mut dyn Executor, stdin: &mut dyn Lines) -> Result<(), CliEr
             Read::Eof => (feeder.finish(), true),
             // Ctrl-C drops the statement being typed; at an empty prompt it ends the session
             // as SIGINT always did here (the line editor reads it as a key, not a signal).
-            Read::Interrupted if feeder.is_idle() => crate::prompt::die_of_sigint(),
-            Read::Interrupted => {
+            Read::Interrupted {
+                line_was_empty: true,
+            } if feeder.is_idle() => crate::prompt::die_of_sigint(),
+            Read::Interrupted { .. } => {
                 feeder = Feeder::new();
                 continue;
             }

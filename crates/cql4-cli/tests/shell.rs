@@ -429,3 +429,31 @@ fn with_json_output_messages_and_traces_go_to_stderr() {
     );
     assert!(err.contains(" Request complete | "), "{err}");
 }
+
+#[test]
+fn ctrl_c_drops_the_statement_being_typed_and_ends_the_session_at_an_empty_prompt() {
+    let node = node();
+    let out = run_on_terminal(
+        &with_password(&node),
+        &[
+            ("cql4> ", "SELECT nonsense"),
+            ("nonsense", "\u{3}"),
+            ("cql4> ", "SELECT cluster_name FROM system.local\n"),
+            ("  ... ", "\u{3}"),
+            ("cql4> ", "CONSISTENCY\n"),
+            ("Current consistency level is LOCAL_ONE.", ""),
+            ("cql4> ", "\u{3}"),
+        ],
+    );
+    let shown = stdout(&out).replace('\r', "");
+    assert!(
+        stderr(&out).contains("killed by signal 2") && !stderr(&out).contains("stuck"),
+        "{}\n{shown}",
+        stderr(&out)
+    );
+    // Neither interrupted statement ran.
+    assert!(
+        !shown.contains("rows)") && !shown.contains("error"),
+        "{shown}"
+    );
+}
