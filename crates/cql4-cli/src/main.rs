@@ -55,6 +55,10 @@ fn run(args: Args) -> Result<(), CliError> {
     let interactive = settings.input == Input::Stdin && stdin.is_terminal();
     session.set_interactive(interactive);
     if interactive {
+        // As cqlsh greets; a failed look-up only loses the greeting.
+        if let Err(e) = commands::banner(&session) {
+            eprintln!("cql4: warning: {e}");
+        }
         let mut terminal = editor::Terminal::new()
             .map_err(|e| CliError::Failed(format!("cannot set up the terminal: {e}")))?;
         return input::run(&settings.input, &mut session, &mut terminal);

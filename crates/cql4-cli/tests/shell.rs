@@ -400,6 +400,16 @@ fn the_prompt_names_the_keyspace_and_paging_waits_for_more() {
         "{}\n{shown}",
         stderr(&out)
     );
+    // cqlsh's greeting comes before the first prompt.
+    let greeting = format!(
+        "Connected to cql4-test at {}:{}\n[cql4 ",
+        node.host, node.port
+    );
+    let at = shown.find(&greeting).expect("the greeting");
+    assert!(
+        at < shown.find("cql4> ").expect("a prompt") && shown.contains("Use HELP for help.\n"),
+        "{shown}"
+    );
     assert!(shown.contains("Page size: 2"), "{shown}");
     // Two pages, each its own table, then the count of all rows.
     let first = shown.find(" k\n---\n").expect("a first page");

@@ -14,6 +14,7 @@ mod switches;
 pub(crate) mod trace;
 
 pub(crate) use capture::Capture;
+pub(crate) use show::banner;
 pub(crate) use switches::Display;
 
 use crate::error::CliError;
