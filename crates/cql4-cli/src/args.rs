@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::cqlshrc::RcAuth;
 use crate::error::CliError;
+use crate::format::cell::Precision;
 
 /// Environment variable cqlsh reads for the CA certificate file; used when TLS is on and
 /// `--ssl-ca` is not given.
@@ -219,6 +220,8 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     /// The cqlshrc's warnings (keys not applied, unknown keys), for stderr.
     pub(crate) warnings: Vec<String>,
+    /// The cqlshrc's `[ui] float_precision` / `double_precision` (tables only).
+    pub(crate) precision: Precision,
 }
 
 /// The default host and port, as cqlsh's.
@@ -349,6 +352,9 @@ impl Args {
         let rc_keyspace = rc.as_ref().and_then(|rc| rc.keyspace.clone());
         let rc_connect = rc.as_ref().and_then(|rc| rc.connect_timeout);
         let rc_request = rc.as_ref().and_then(|rc| rc.request_timeout);
+        let precision = rc
+            .as_ref()
+            .map_or_else(Precision::default, |rc| rc.precision);
         let warnings = rc.map_or_else(Vec::new, |rc| {
             rc.warnings
                 .iter()
@@ -374,6 +380,7 @@ impl Args {
                 .or(rc_request)
                 .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             warnings,
+            precision,
         })
     }
 }

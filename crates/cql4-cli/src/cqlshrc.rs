@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::args::Password;
 use crate::error::CliError;
+use crate::format::cell::Precision;
 
 /// One `key = value` and the line it is on.
 #[derive(Debug, Clone)]
@@ -108,6 +109,9 @@ fn parse_ini(text: &str, path: &Path) -> Result<Ini, CliError> {
     Ok(Ini { sections })
 }
 
+/// The most significant digits `[ui] float_precision` may ask for (a double has 17).
+const MAX_DIGITS: usize = 17;
+
 /// The auth provider of `[auth_provider]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RcAuth {
@@ -139,6 +143,8 @@ pub(crate) struct Rc {
     /// `[certfiles]`: a CA file per host name.
     pub(crate) certfiles: Vec<(String, PathBuf)>,
     pub(crate) auth: Option<RcAuth>,
+    /// `[ui] float_precision` and `double_precision`.
+    pub(crate) precision: Precision,
     /// What to print on stderr: keys not applied, unknown sections and keys.
     pub(crate) warnings: Vec<String>,
 }
@@ -281,11 +287,28 @@ pub(crate) fn parse(text: &str, path: &Path, home: Option<&str>) -> Result<Rc, C
                 ("ui", "encoding")
                     if v.eq_ignore_ascii_case("utf8") || v.eq_ignore_ascii_case("utf-8") => {}
                 ("ui", "color") if boolean(v) == Some(false) => {}
+                ("ui", "float_precision" | "double_precision") => {
+                    let digits = v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|d| (1..=MAX_DIGITS).contains(d))
+                        .ok_or_else(|| {
+                            bad(
+                                e,
+                                name,
+                                &format!("expected a number of digits, 1 to {MAX_DIGITS}"),
+                            )
+                        })?;
+                    if e.key == "float_precision" {
+                        rc.precision.float = Some(digits);
+                    } else {
+                        rc.precision.double = Some(digits);
+                    }
+                }
                 (
                     "ui",
-                    "float_precision" | "double_precision" | "datetimeformat" | "time_format"
-                    | "date_format" | "nanotime_format" | "timezone" | "color" | "encoding"
-                    | "completekey" | "browser" | "tty",
+                    "datetimeformat" | "time_format" | "date_format" | "nanotime_format"
+                    | "timezone" | "color" | "encoding" | "completekey" | "browser" | "tty",
                 ) => ignored("cql4 prints values in one fixed format"),
                 ("tracing", "max_trace_wait") => ignored("traces are awaited up to 10 s"),
                 ("history", "disabled") => ignored("history is kept on a terminal"),
@@ -458,7 +481,7 @@ mod tests {
     #[test]
     fn unsupported_and_unknown_keys_warn() {
         let rc = read(
-            "[ssl]\nvalidate = false\nuserkey = k.pem\n[ui]\nfloat_precision = 3\n\
+            "[ssl]\nvalidate = false\nuserkey = k.pem\n[ui]\ntimezone = UTC\n\
                      color = false\n[connection]\nspeed = fast\n[mystery]\na = b\n",
         )
         .unwrap();
@@ -467,11 +490,31 @@ mod tests {
             [
                 "[ssl] validate is not supported (the server certificate is always verified); ignored",
                 "[ssl] userkey is not supported (client certificates are not supported); ignored",
-                "[ui] float_precision is not supported (cql4 prints values in one fixed format); ignored",
+                "[ui] timezone is not supported (cql4 prints values in one fixed format); ignored",
                 "unknown key [connection] speed; ignored",
                 "unknown section [mystery]; ignored",
             ]
         );
+    }
+
+    #[test]
+    fn float_and_double_precision() {
+        let rc = read("[ui]\nfloat_precision = 5\ndouble_precision = 12\n").unwrap();
+        assert_eq!(
+            rc.precision,
+            Precision {
+                float: Some(5),
+                double: Some(12)
+            }
+        );
+        for bad in ["0", "18", "-1", "five"] {
+            let e = read(&format!("[ui]\nfloat_precision = {bad}\n")).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "/h/.cassandra/cqlshrc:2: [ui] float_precision: expected a number of digits, 1 to 17",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

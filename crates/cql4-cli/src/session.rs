@@ -18,6 +18,7 @@ use tokio::runtime::Runtime;
 use crate::args::{AuthSettings, OutputFormat, Settings};
 use crate::commands::{self, Capture, Display, Flow};
 use crate::error::CliError;
+use crate::format::cell::Precision;
 use crate::format::Printer;
 use crate::input::Executor;
 
@@ -41,6 +42,8 @@ pub(crate) struct Session {
     interactive: bool,
     /// How many SOURCE files are being run, one inside the other.
     source_depth: usize,
+    /// The cqlshrc's `[ui]` float and double precision (tables only).
+    precision: Precision,
 }
 
 /// The auth provider for the settings: none, SASL PLAIN, or SigV4 with the AWS default
@@ -236,6 +239,7 @@ impl Session {
             keyspace: settings.keyspace.clone(),
             interactive: false,
             source_depth: 0,
+            precision: settings.precision,
         })
     }
 
@@ -374,7 +378,7 @@ impl Executor for Session {
                 ResultResponse::Rows(rows) => {
                     let printer = printer.get_or_insert_with(|| {
                         let names = rows.columns().iter().map(|c| c.name.clone()).collect();
-                        Printer::new(self.output, names, self.display.expand)
+                        Printer::new(self.output, names, self.display.expand, self.precision)
                     });
                     for row in rows.iter() {
                         let values = row

@@ -72,9 +72,19 @@ fn comparable(out: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The cqlshrc both programs read: cqlsh's default float precisions, which cql4 applies only
+/// when told.
+fn cqlshrc(home: &Path) -> PathBuf {
+    let rc = home.join("compare_cqlshrc");
+    std::fs::write(&rc, "[ui]\nfloat_precision = 5\ndouble_precision = 5\n").expect("test setup");
+    rc
+}
+
 fn cql4(node: &Node, home: &Path, file: &Path) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cql4"));
     cmd.env_clear()
+        .arg("--cqlshrc")
+        .arg(cqlshrc(home))
         .env("HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .args([node.host.as_str(), &node.port.to_string()])
@@ -88,8 +98,7 @@ fn cql4(node: &Node, home: &Path, file: &Path) -> Output {
 }
 
 fn cqlsh(node: &Node, home: &Path, file: &Path) -> Output {
-    let rc = home.join("empty_cqlshrc");
-    std::fs::write(&rc, "").expect("test setup");
+    let rc = cqlshrc(home);
     let mut cmd = Command::new(cqlsh_script());
     cmd.env_clear()
         .env("HOME", home)

@@ -173,7 +173,7 @@ fn cqlshrc_with_username_and_password_logs_in() {
         &format!(
             "[authentication]\nusername = {}\npassword = {}\n\
              [connection]\nhostname = {}\nport = {}\nssl = true\n[ssl]\ncertfile = {}\n\
-             [ui]\nfloat_precision = 3\n",
+             [ui]\ntimezone = UTC\n",
             node.user, node.password, node.host, node.port, node.ca
         ),
     );
@@ -187,7 +187,7 @@ fn cqlshrc_with_username_and_password_logs_in() {
     assert!(stdout(&out).contains("(1 rows)"), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("[ui] float_precision is not supported") && !err.contains(&node.password),
+        err.contains("[ui] timezone is not supported") && !err.contains(&node.password),
         "{err}"
     );
 

@@ -27,6 +27,8 @@ pub(crate) enum Printer {
         rows: Vec<Vec<String>>,
         /// EXPAND: `@ Row N` blocks instead of a table.
         expand: bool,
+        /// How floats are shown.
+        precision: cell::Precision,
         /// Rows already printed by [`Printer::end_page`].
         printed: usize,
         /// True once a page was printed: the count then follows without a blank line.
@@ -40,13 +42,19 @@ pub(crate) enum Printer {
 }
 
 impl Printer {
-    /// A printer for rows with these column names.
-    pub(crate) fn new(format: OutputFormat, names: Vec<String>, expand: bool) -> Self {
+    /// A printer for rows with these column names; `expand` and `precision` apply to tables.
+    pub(crate) fn new(
+        format: OutputFormat,
+        names: Vec<String>,
+        expand: bool,
+        precision: cell::Precision,
+    ) -> Self {
         match format {
             OutputFormat::Table => Self::Table {
                 header: names.iter().map(|n| table::escape_control(n)).collect(),
                 rows: Vec::new(),
                 expand,
+                precision,
                 printed: 0,
                 paged: false,
             },
@@ -61,8 +69,15 @@ impl Printer {
         values: &[Option<CqlValue>],
     ) -> io::Result<()> {
         match self {
-            Self::Table { rows, .. } => {
-                rows.push(values.iter().map(|v| cell::cell(v.as_ref())).collect());
+            Self::Table {
+                rows, precision, ..
+            } => {
+                rows.push(
+                    values
+                        .iter()
+                        .map(|v| cell::cell_with(v.as_ref(), *precision))
+                        .collect(),
+                );
                 Ok(())
             }
             Self::Json { names } => writeln!(out, "{}", json::row_line(names, values)),
@@ -78,6 +93,7 @@ impl Printer {
             expand,
             printed,
             paged,
+            ..
         } = self
         {
             if *expand && !rows.is_empty() {
@@ -105,6 +121,7 @@ impl Printer {
                 expand,
                 printed,
                 paged,
+                ..
             } => {
                 if !paged {
                     if expand && !rows.is_empty() {
@@ -128,7 +145,12 @@ mod tests {
 
     fn print(format: OutputFormat) -> String {
         let mut out = Vec::new();
-        let mut p = Printer::new(format, vec!["id".into(), "name".into()], false);
+        let mut p = Printer::new(
+            format,
+            vec!["id".into(), "name".into()],
+            false,
+            Default::default(),
+        );
         p.row(
             &mut out,
             &[Some(CqlValue::Int(1)), Some(CqlValue::Text("ann".into()))],
@@ -150,7 +172,12 @@ mod tests {
     #[test]
     fn expanded_output() {
         let mut out = Vec::new();
-        let mut p = Printer::new(OutputFormat::Table, vec!["id".into()], true);
+        let mut p = Printer::new(
+            OutputFormat::Table,
+            vec!["id".into()],
+            true,
+            Default::default(),
+        );
         p.row(&mut out, &[Some(CqlValue::Int(7))]).unwrap();
         p.finish(&mut out).unwrap();
         assert_eq!(
@@ -162,7 +189,12 @@ mod tests {
     #[test]
     fn paged_output_prints_each_page_then_the_count() {
         let mut out = Vec::new();
-        let mut p = Printer::new(OutputFormat::Table, vec!["id".into()], false);
+        let mut p = Printer::new(
+            OutputFormat::Table,
+            vec!["id".into()],
+            false,
+            Default::default(),
+        );
         p.row(&mut out, &[Some(CqlValue::Int(1))]).unwrap();
         p.end_page(&mut out).unwrap();
         p.row(&mut out, &[Some(CqlValue::Int(100))]).unwrap();
