@@ -236,9 +236,9 @@ fn shell_commands_in_a_file() {
          Consistency level set to QUORUM.\n\
          Serial consistency level set to LOCAL_SERIAL.\n\
          EXPAND set to ON\n\
-         @ Row 1\n---+----\n k | 1\n v | v1\n\n\n(1 rows)\n\
+         \n@ Row 1\n---+----\n k | 1\n v | v1\n\n\n(1 rows)\n\
          Now capturing query output to '{}'.\n\
-         EXPAND set to OFF\n v\n----\n v2\n\n(1 rows)\n\
+         EXPAND set to OFF\n\n v\n----\n v2\n\n(1 rows)\n\
          Connected to cql4-test at {}:{}\n",
         capture.display(),
         node.host,
@@ -248,7 +248,7 @@ fn shell_commands_in_a_file() {
     // The captured result went to the file only (expanded, as EXPAND was on).
     assert_eq!(
         std::fs::read_to_string(&capture).expect("test setup"),
-        "@ Row 1\n---+----\n v | v2\n\n\n(1 rows)\n"
+        "\n@ Row 1\n---+----\n v | v2\n\n\n(1 rows)\n"
     );
     drop_keyspace(&node, &ks);
 }

@@ -96,6 +96,10 @@ impl Printer {
             ..
         } = self
         {
+            if !*paged {
+                // cqlsh's blank line before a result.
+                writeln!(out)?;
+            }
             if *expand && !rows.is_empty() {
                 table::write_vertical(out, header, rows, *printed)?;
             } else if !rows.is_empty() || !*paged {
@@ -124,10 +128,16 @@ impl Printer {
                 ..
             } => {
                 if !paged {
+                    // As cqlsh: a blank line before the result, and one more after a header
+                    // without rows.
+                    writeln!(out)?;
                     if expand && !rows.is_empty() {
                         table::write_vertical(out, &header, &rows, 0)?;
                     } else {
                         table::write_rows(out, &header, &rows)?;
+                        if rows.is_empty() {
+                            writeln!(out)?;
+                        }
                     }
                     writeln!(out)?;
                 }
@@ -165,7 +175,7 @@ mod tests {
     fn table_output() {
         assert_eq!(
             print(OutputFormat::Table),
-            " id | name\n----+------\n  1 |  ann\n 22 | null\n\n(2 rows)\n"
+            "\n id | name\n----+------\n  1 |  ann\n 22 | null\n\n(2 rows)\n"
         );
     }
 
@@ -182,7 +192,7 @@ mod tests {
         p.finish(&mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "@ Row 1\n----+---\n id | 7\n\n\n(1 rows)\n"
+            "\n@ Row 1\n----+---\n id | 7\n\n\n(1 rows)\n"
         );
     }
 
@@ -201,8 +211,27 @@ mod tests {
         p.finish(&mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            " id\n----\n  1\n\n id\n-----\n 100\n\n(2 rows)\n"
+            "\n id\n----\n  1\n\n id\n-----\n 100\n\n(2 rows)\n"
         );
+    }
+
+    #[test]
+    fn no_rows_as_cqlsh() {
+        for expand in [false, true] {
+            let mut out = Vec::new();
+            let p = Printer::new(
+                OutputFormat::Table,
+                vec!["id".into()],
+                expand,
+                Default::default(),
+            );
+            p.finish(&mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                "\n id\n----\n\n\n(0 rows)\n",
+                "{expand}"
+            );
+        }
     }
 
     #[test]
