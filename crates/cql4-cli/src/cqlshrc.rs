@@ -16,15 +16,14 @@ use crate::args::Password;
 use crate::error::CliError;
 use crate::format::cell::Precision;
 
-/// One `key = value` and the line it is on.
-#[derive(Debug, Clone)]
+/// One `key = value` and the line it is on. No `Debug`: a value may be a password.
+#[derive(Clone)]
 struct Entry {
     key: String,
     value: String,
     line: usize,
 }
 
-#[derive(Debug)]
 struct Section {
     name: String,
     line: usize,
@@ -32,7 +31,6 @@ struct Section {
 }
 
 /// The parsed file, before its keys are interpreted.
-#[derive(Debug)]
 struct Ini {
     sections: Vec<Section>,
 }
@@ -525,6 +523,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rc.auth, Some(RcAuth::PlainText));
+        let debug = format!("{rc:?}");
+        assert!(debug.contains("u1") && !debug.contains("first"), "{debug}");
         assert_eq!(rc.username.as_deref(), Some("u1"));
         assert_eq!(rc.password.unwrap().expose(), "first\nsecond");
     }

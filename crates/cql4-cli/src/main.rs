@@ -1,8 +1,10 @@
 //! The `cql4` command: a cqlsh-like client for Apache Cassandra and Amazon Keyspaces.
 //!
-//! `args` parses and validates the flags, `prompt` asks for a password left out, `session`
-//! connects and runs statements, `input` feeds them from `-e`, `-f` or stdin (split by `split`),
-//! `format` prints tables or JSON.
+//! `args` parses and validates the flags (with `cqlshrc`, cqlsh's configuration file, under
+//! them), `prompt` asks for a password left out, `session` connects and runs statements, `input`
+//! feeds statements and shell commands from `-e`, `-f` or stdin (split by `split`; on a terminal
+//! read by `editor`, with line editing and history), `commands` carries out the shell commands
+//! (CONSISTENCY, EXPAND, TRACING, …), `format` prints tables or JSON.
 //! Every failure ends here as one `cql4: error: …` line and a non-zero exit status.
 #![forbid(unsafe_code)]
 
