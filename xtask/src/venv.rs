@@ -1,5 +1,6 @@
 //! The Python virtualenv (`target/venv`) with AWS's client code for the cross-check:
-//! `cassandra-driver` and `cassandra-sigv4`, pinned in `xtask/python/requirements.txt`.
+//! `cassandra-driver` and `cassandra-sigv4`, and `cqlsh` for the CLI's comparison test, pinned
+//! in `xtask/python/requirements.txt`.
 //!
 //! Idempotent: a stamp file holds the requirements text that was installed; when it matches and
 //! the modules import, nothing runs.
@@ -22,7 +23,7 @@ pub(crate) fn ensure(layout: &Layout) -> Result<PathBuf> {
     let imports = || {
         run_captured(Command::new(&python).args([
             "-c",
-            "import cassandra, cassandra_sigv4.auth; print(cassandra.__version__)",
+            "import cassandra, cassandra_sigv4.auth, cqlshlib; print(cassandra.__version__)",
         ]))
     };
     if python.is_file()
@@ -59,7 +60,8 @@ pub(crate) fn ensure(layout: &Layout) -> Result<PathBuf> {
         }
     }
     last?;
-    let out = imports().context(|| "the venv cannot import cassandra / cassandra_sigv4".into())?;
+    let out = imports()
+        .context(|| "the venv cannot import cassandra / cassandra_sigv4 / cqlshlib".into())?;
     fs::write(venv.join(STAMP), &requirements).context(|| "write venv stamp".into())?;
     eprintln!(
         "xtask: Python venv ready at {} (cassandra-driver {})",

@@ -14,7 +14,9 @@ use clap::{Parser, ValueEnum};
 use cql4_frame::Consistency;
 use zeroize::Zeroizing;
 
+use crate::cqlshrc::RcAuth;
 use crate::error::CliError;
+use crate::format::cell::Precision;
 
 /// Environment variable cqlsh reads for the CA certificate file; used when TLS is on and
 /// `--ssl-ca` is not given.
@@ -88,13 +90,16 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Parser)]
 #[command(name = "cql4", version)]
 pub(crate) struct Args {
-    /// Host to connect to.
-    #[arg(default_value = "127.0.0.1")]
-    pub(crate) host: String,
+    /// Host to connect to [default: cqlshrc's [connection] hostname, else 127.0.0.1].
+    pub(crate) host: Option<String>,
 
-    /// Port to connect to.
-    #[arg(default_value_t = 9042)]
-    pub(crate) port: u16,
+    /// Port to connect to [default: cqlshrc's [connection] port, else 9042].
+    pub(crate) port: Option<u16>,
+
+    /// cqlsh's configuration file to read [default: ~/.cassandra/cqlshrc, if it exists]. The
+    /// command line wins over it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cqlshrc: Option<PathBuf>,
 
     /// User name for password authentication (SASL PLAIN). Without --password, the password
     /// is asked for on the terminal (not echoed).
@@ -213,11 +218,20 @@ pub(crate) struct Settings {
     pub(crate) output: OutputFormat,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
+    /// The cqlshrc's warnings (keys not applied, unknown keys), for stderr.
+    pub(crate) warnings: Vec<String>,
+    /// The cqlshrc's `[ui] float_precision` / `double_precision` (tables only).
+    pub(crate) precision: Precision,
 }
 
+/// The default host and port, as cqlsh's.
+const DEFAULT_HOST: &str = "127.0.0.1";
+const DEFAULT_PORT: u16 = 9042;
+
 impl Args {
-    /// Checks the combinations clap does not, reading `SSL_CERTFILE` through `env`, and that the
-    /// `-f` file exists. With `-u` and no `-p`, `prompt` is asked for the user's password (on
+    /// Checks the combinations clap does not, reading `SSL_CERTFILE` and `HOME` through `env`,
+    /// merges the cqlshrc under the flags, and checks that the `-f` file exists. With a user
+    /// and no password (`-u`, or the cqlshrc's), `prompt` is asked for the user's password (on
     /// the terminal, in the command), once every flag and the `-f` file have been found good;
     /// its [`std::io::ErrorKind::Interrupted`] error (Ctrl-C) is [`CliError::Interrupted`].
     pub(crate) fn validate(
@@ -229,15 +243,42 @@ impl Args {
         if self.sigv4 && (self.username.is_some() || self.password.is_some()) {
             return usage("--sigv4 cannot be used with -u/--username or -p/--password");
         }
-        if self.region.is_some() && !self.sigv4 {
-            return usage("--region is only used with --sigv4");
-        }
         if self.execute.is_some() && self.file.is_some() {
             return usage("-e/--execute cannot be used with -f/--file");
         }
+        if self.password.is_some() && self.username.is_none() {
+            return usage("-p/--password needs -u/--username");
+        }
+        let rc = crate::cqlshrc::load(self.cqlshrc.as_deref(), env("HOME").as_deref())?;
+        let rc_sigv4 = rc.as_ref().and_then(|rc| match &rc.auth {
+            Some(RcAuth::SigV4 { region }) => Some(region.clone()),
+            _ => None,
+        });
+        let cli_auth = self.sigv4 || self.username.is_some();
+        let sigv4 = self.sigv4 || (!cli_auth && rc_sigv4.is_some());
+        if self.region.is_some() && !sigv4 {
+            return usage(
+                "--region is only used with --sigv4 (or a SigV4 [auth_provider] in the cqlshrc)",
+            );
+        }
+        // The user and password: the flags', else the file's (unless the flags chose SigV4).
+        let (username, password) = if cli_auth {
+            (self.username, self.password)
+        } else if sigv4 {
+            (None, None)
+        } else {
+            let rc = rc.as_ref();
+            (
+                rc.and_then(|rc| rc.username.clone()),
+                rc.and_then(|rc| rc.password.clone()),
+            )
+        };
         // A password to ask for is asked for last, once the other flags are known to be good.
         let mut ask_password_of = None;
-        let auth = match (self.username, self.password, self.sigv4) {
+        let auth = match (username, password, sigv4) {
+            (_, _, true) => AuthSettings::SigV4 {
+                region: self.region.or(rc_sigv4.flatten()),
+            },
             (Some(username), _, false) if username.is_empty() => {
                 return usage("-u/--username must not be empty")
             }
@@ -248,18 +289,26 @@ impl Args {
                 ask_password_of = Some(username);
                 AuthSettings::None
             }
-            (None, Some(_), _) => return usage("-p/--password needs -u/--username"),
-            (_, _, true) => AuthSettings::SigV4 {
-                region: self.region,
-            },
+            (None, Some(_), false) => {
+                return usage("the cqlshrc gives a password without a username")
+            }
             (None, None, false) => AuthSettings::None,
         };
-        let tls = if self.ssl || self.ssl_ca.is_some() {
-            let ca_file = self.ssl_ca.or_else(|| {
-                env(SSL_CERTFILE_ENV)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            });
+        let host = self
+            .host
+            .or_else(|| rc.as_ref().and_then(|rc| rc.hostname.clone()))
+            .unwrap_or_else(|| DEFAULT_HOST.to_owned());
+        let rc_ssl = rc.as_ref().and_then(|rc| rc.ssl) == Some(true);
+        let tls = if self.ssl || self.ssl_ca.is_some() || rc_ssl {
+            // As cqlsh: SSL_CERTFILE wins over the file's [certfiles] and [ssl] certfile.
+            let ca_file = self
+                .ssl_ca
+                .or_else(|| {
+                    env(SSL_CERTFILE_ENV)
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                })
+                .or_else(|| rc.as_ref().and_then(|rc| rc.certfile_for(&host)));
             Some(TlsSettings {
                 ca_file,
                 server_name: self.ssl_server_name,
@@ -274,7 +323,7 @@ impl Args {
             (None, Some(path)) => Input::File(path),
             _ => Input::Stdin,
         };
-        if self.host.is_empty() {
+        if host.is_empty() {
             return usage("HOST must not be empty");
         }
         // A missing -f file is reported before asking for a password (and before connecting).
@@ -299,18 +348,39 @@ impl Args {
             },
             None => auth,
         };
+        let rc_port = rc.as_ref().and_then(|rc| rc.port);
+        let rc_keyspace = rc.as_ref().and_then(|rc| rc.keyspace.clone());
+        let rc_connect = rc.as_ref().and_then(|rc| rc.connect_timeout);
+        let rc_request = rc.as_ref().and_then(|rc| rc.request_timeout);
+        let precision = rc
+            .as_ref()
+            .map_or_else(Precision::default, |rc| rc.precision);
+        let warnings = rc.map_or_else(Vec::new, |rc| {
+            rc.warnings
+                .iter()
+                .map(|w| format!("{}: {w}", rc.path.display()))
+                .collect()
+        });
         Ok(Settings {
-            host: self.host,
-            port: self.port,
+            host,
+            port: self.port.or(rc_port).unwrap_or(DEFAULT_PORT),
             auth,
             tls,
             input,
-            keyspace: self.keyspace,
+            keyspace: self.keyspace.or(rc_keyspace),
             consistency: self.consistency,
             page_size: self.page_size,
             output: self.output,
-            connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+            connect_timeout: self
+                .connect_timeout
+                .or(rc_connect)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            request_timeout: self
+                .request_timeout
+                .or(rc_request)
+                .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+            warnings,
+            precision,
         })
     }
 }
@@ -337,9 +407,11 @@ mod tests {
         let args = Args::try_parse_from(std::iter::once("cql4").chain(args.iter().copied()))
             .map_err(|e| CliError::from_clap(&e))?;
         args.validate(
-            |name| {
-                assert_eq!(name, SSL_CERTFILE_ENV);
-                certfile.map(str::to_owned)
+            |name| match name {
+                SSL_CERTFILE_ENV => certfile.map(str::to_owned),
+                // No cqlshrc: these tests are about the flags.
+                "HOME" => None,
+                other => panic!("read {other}"),
             },
             prompt,
         )
@@ -612,6 +684,103 @@ mod tests {
         assert_eq!(
             parse(&["--file", EXISTING_FILE]).unwrap().input,
             Input::File(EXISTING_FILE.into())
+        );
+    }
+
+    /// Writes `text` as a cqlshrc and validates `args` with `--cqlshrc` pointing at it.
+    fn with_rc(text: &str, args: &[&str]) -> Result<Settings, CliError> {
+        let path = std::env::temp_dir().join(format!(
+            "cql4-args-rc-{}-{}",
+            std::process::id(),
+            args.len() + text.len()
+        ));
+        std::fs::write(&path, text).unwrap();
+        let rc = path.to_str().unwrap().to_owned();
+        let mut all = vec!["--cqlshrc", rc.as_str()];
+        all.extend_from_slice(args);
+        let s = parse_with(&all, None, |user| {
+            Ok(Password::new(format!("asked-{user}")))
+        });
+        std::fs::remove_file(&path).unwrap();
+        s
+    }
+
+    const GUIDE_RC: &str = "[connection]\nhostname = rc.example\nport = 9142\nssl = true\n\
+        timeout = 7\n[ssl]\nvalidate = true\ncertfile = /ca/rc.pem\n[auth_provider]\n\
+        module = cassandra_sigv4.auth\nclassname = SigV4AuthProvider\nregion = eu-west-3\n\
+        [authentication]\nkeyspace = rcks\n";
+
+    #[test]
+    fn cqlshrc_fills_what_the_flags_leave_out() {
+        let s = with_rc(GUIDE_RC, &[]).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("rc.example", 9142));
+        let tls = s.tls.unwrap();
+        assert_eq!(tls.ca_file, Some(PathBuf::from("/ca/rc.pem")));
+        assert!(matches!(s.auth, AuthSettings::SigV4 { region: Some(ref r) } if r == "eu-west-3"));
+        assert_eq!(s.keyspace.as_deref(), Some("rcks"));
+        assert_eq!(s.connect_timeout, Duration::from_secs(7));
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_cqlshrc() {
+        let s = with_rc(
+            GUIDE_RC,
+            &[
+                "other.example",
+                "9999",
+                "-u",
+                "bob",
+                "-p",
+                "pw",
+                "-k",
+                "cli",
+                "--ssl-ca",
+                "/ca/cli.pem",
+            ],
+        )
+        .unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("other.example", 9999));
+        assert!(matches!(s.auth, AuthSettings::Password { ref username, .. } if username == "bob"));
+        assert_eq!(s.keyspace.as_deref(), Some("cli"));
+        assert_eq!(s.tls.unwrap().ca_file, Some(PathBuf::from("/ca/cli.pem")));
+        // --region overrides the file's region.
+        let s = with_rc(GUIDE_RC, &["--region", "us-west-2"]).unwrap();
+        assert!(matches!(s.auth, AuthSettings::SigV4 { region: Some(ref r) } if r == "us-west-2"));
+    }
+
+    #[test]
+    fn cqlshrc_username_without_password_asks_for_it() {
+        let s = with_rc("[authentication]\nusername = carol\n", &[]).unwrap();
+        match s.auth {
+            AuthSettings::Password { username, password } => {
+                assert_eq!(username, "carol");
+                assert_eq!(password.expose(), "asked-carol");
+            }
+            other => panic!("{other:?}"),
+        }
+        let s = with_rc("[authentication]\nusername = carol\npassword = pc\n", &[]).unwrap();
+        assert!(
+            matches!(s.auth, AuthSettings::Password { ref password, .. } if password.expose() == "pc")
+        );
+    }
+
+    #[test]
+    fn cqlshrc_warnings_and_errors_name_the_file() {
+        let s = with_rc("[ui]\ntimezone = UTC\n", &[]).unwrap();
+        assert_eq!(s.warnings.len(), 1);
+        assert!(s.warnings[0].ends_with(": [ui] timezone is not supported (cql4 prints values in one fixed format); ignored"), "{:?}", s.warnings);
+        let e = with_rc("[connection]\nport = x\n", &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with(":2: [connection] port: expected a port number"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let e = parse(&["--cqlshrc", "/no/such/rc"]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("cannot read /no/such/rc: "),
+            "{e}"
         );
     }
 }

@@ -1,12 +1,17 @@
 //! The `cql4` command: a cqlsh-like client for Apache Cassandra and Amazon Keyspaces.
 //!
-//! `args` parses and validates the flags, `prompt` asks for a password left out, `session`
-//! connects and runs statements, `input` feeds them from `-e`, `-f` or stdin (split by `split`),
-//! `format` prints tables or JSON.
+//! `args` parses and validates the flags (with `cqlshrc`, cqlsh's configuration file, under
+//! them), `prompt` asks for a password left out, `session` connects and runs statements, `input`
+//! feeds statements and shell commands from `-e`, `-f` or stdin (split by `split`; on a terminal
+//! read by `editor`, with line editing and history), `commands` carries out the shell commands
+//! (CONSISTENCY, EXPAND, TRACING, …), `format` prints tables or JSON.
 //! Every failure ends here as one `cql4: error: …` line and a non-zero exit status.
 #![forbid(unsafe_code)]
 
 mod args;
+mod commands;
+mod cqlshrc;
+mod editor;
 mod error;
 mod format;
 mod input;
@@ -44,16 +49,29 @@ fn run(args: Args) -> Result<(), CliError> {
     logging::init(env)?;
     // Also reports a missing -f file, before asking for a password and before connecting.
     let settings = args.validate(env, |_user| prompt::ask_password())?;
+    for warning in &settings.warnings {
+        eprintln!("cql4: warning: {warning}");
+    }
     let mut session = session::Session::connect(&settings)?;
     let stdin = std::io::stdin();
     let interactive = settings.input == Input::Stdin && stdin.is_terminal();
+    session.set_interactive(interactive);
+    if interactive {
+        // As cqlsh greets; a failed look-up only loses the greeting.
+        if let Err(e) = commands::banner(&session) {
+            eprintln!("cql4: warning: {e}");
+        }
+        let mut terminal = editor::Terminal::new()
+            .map_err(|e| CliError::Failed(format!("cannot set up the terminal: {e}")))?;
+        return input::run(&settings.input, &mut session, &mut terminal);
+    }
     input::run(
         &settings.input,
         &mut session,
-        input::Stdin {
+        &mut input::Stdin {
             reader: stdin.lock(),
             prompt_out: std::io::stdout(),
-            interactive,
+            interactive: false,
         },
     )
 }

@@ -56,6 +56,14 @@ fn interruptible<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
+/// Ends the process as SIGINT's default action does (the shell sees death by SIGINT): for
+/// Ctrl-C typed at the line editor, which reads it as a key.
+pub(crate) fn die_of_sigint() -> ! {
+    // Outside `interruptible` the handler (if any was installed) runs the default action.
+    let _ = signal_hook::low_level::raise(SIGINT);
+    std::process::exit(130)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

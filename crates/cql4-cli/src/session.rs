@@ -12,20 +12,38 @@ use cql4_conn::file_reader::TokioFileReader;
 use cql4_conn::{Config, QueryOptions, TlsConfig};
 use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
 use cql4_frame::response::ResultResponse;
+use cql4_frame::CqlValue;
 use tokio::runtime::Runtime;
 
 use crate::args::{AuthSettings, OutputFormat, Settings};
+use crate::commands::{self, Capture, Display, Flow};
 use crate::error::CliError;
+use crate::format::cell::Precision;
 use crate::format::Printer;
 use crate::input::Executor;
 
 /// A connected session.
+///
+/// The shell's settings live here in two places only: `options` holds what goes with each
+/// request (CONSISTENCY, SERIAL CONSISTENCY, TRACING), `display` how rows are shown (EXPAND,
+/// PAGING).
 pub(crate) struct Session {
     session: cql4_session::Session,
     runtime: Runtime,
     options: QueryOptions,
     output: OutputFormat,
     errors: ErrorContext,
+    display: Display,
+    /// CAPTURE's file: query results go there instead of stdout.
+    capture: Option<Capture>,
+    /// The current keyspace (for the prompt).
+    keyspace: Option<String>,
+    /// True when a person types at a terminal: PAGING pauses between pages.
+    interactive: bool,
+    /// How many SOURCE files are being run, one inside the other.
+    source_depth: usize,
+    /// The cqlshrc's `[ui]` float and double precision (tables only).
+    precision: Precision,
 }
 
 /// The auth provider for the settings: none, SASL PLAIN, or SigV4 with the AWS default
@@ -216,7 +234,104 @@ impl Session {
             options,
             output: settings.output,
             errors,
+            display: Display::default(),
+            capture: None,
+            keyspace: settings.keyspace.clone(),
+            interactive: false,
+            source_depth: 0,
+            precision: settings.precision,
         })
+    }
+
+    /// Marks the session as typed into at a terminal (PAGING pauses then).
+    pub(crate) fn set_interactive(&mut self, interactive: bool) {
+        self.interactive = interactive;
+    }
+
+    /// CONSISTENCY, SERIAL CONSISTENCY and TRACING, sent with every statement.
+    pub(crate) fn options_mut(&mut self) -> &mut QueryOptions {
+        &mut self.options
+    }
+
+    /// EXPAND and PAGING.
+    pub(crate) fn display_mut(&mut self) -> &mut Display {
+        &mut self.display
+    }
+
+    /// CAPTURE's file.
+    pub(crate) fn capture_mut(&mut self) -> &mut Option<Capture> {
+        &mut self.capture
+    }
+
+    /// True with `--output json` (stdout then holds rows only; messages go to stderr).
+    pub(crate) fn is_json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// `host:port` as given.
+    pub(crate) fn address(&self) -> &str {
+        &self.errors.address
+    }
+
+    /// The current keyspace, as the server named it.
+    pub(crate) fn keyspace(&self) -> Option<&str> {
+        self.keyspace.as_deref()
+    }
+
+    pub(crate) fn source_depth(&self) -> usize {
+        self.source_depth
+    }
+
+    /// Counts a SOURCE file in (`1`) or out (`-1`).
+    pub(crate) fn enter_source(&mut self, step: isize) {
+        self.source_depth = self.source_depth.saturating_add_signed(step);
+    }
+
+    /// A shell command's message on stdout (never captured, as in cqlsh); nothing if empty.
+    /// With `--output json` it goes to stderr: stdout holds rows only.
+    pub(crate) fn say(&self, msg: &str) -> Result<(), CliError> {
+        if msg.is_empty() {
+            return Ok(());
+        }
+        if self.is_json() {
+            eprintln!("{msg}");
+            return Ok(());
+        }
+        self.say_raw(&format!("{msg}\n"))
+    }
+
+    /// Text on stdout as it is.
+    pub(crate) fn say_raw(&self, text: &str) -> Result<(), CliError> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| CliError::Failed(format!("cannot write the output: {e}")))
+    }
+
+    /// Every row of `cql` (the shell's own look-ups: versions, traces), untraced, at ONE as
+    /// the drivers read traces (`system_traces` has two replicas: a single node could not give
+    /// QUORUM).
+    pub(crate) fn query_rows(&self, cql: &str) -> Result<Vec<Vec<Option<CqlValue>>>, CliError> {
+        let options = self
+            .options
+            .clone()
+            .with_consistency(cql4_frame::Consistency::ONE)
+            .with_tracing(false)
+            .with_idempotent(true);
+        let mut pager = self.session.query_pages(cql, (), &options);
+        let mut out = Vec::new();
+        while let Some(page) = self.runtime.block_on(pager.next_page()) {
+            let page = page.map_err(|e| self.errors.conn_error(&e))?;
+            if let ResultResponse::Rows(rows) = &page.result {
+                for row in rows.iter() {
+                    out.push(
+                        row.to_owned_values()
+                            .map_err(|e| CliError::Failed(format!("cannot decode a row: {e}")))?,
+                    );
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A short note about a non-row result: on stderr in table mode (as cqlsh reports), nothing
@@ -233,16 +348,29 @@ impl Executor for Session {
         let errors = self.errors.clone();
         let err = |e: cql4_conn::Error| errors.conn_error(&e);
         let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
+        // As cqlsh: pages on a terminal only, and not into a CAPTURE file.
+        let paged = self.interactive
+            && self.display.paging
+            && self.capture.is_none()
+            && self.output == OutputFormat::Table;
         // A SELECT reads only: the session may retry it on another node or speculate.
-        let options = self.options.clone().with_idempotent(is_select(cql));
+        let mut options = self.options.clone().with_idempotent(is_select(cql));
+        if paged {
+            options = options.with_page_size(self.display.page_rows);
+        }
         let mut pager = self.session.query_pages(cql, (), &options);
         let mut printer: Option<Printer> = None;
         let stdout = io::stdout();
-        let mut out = BufWriter::new(stdout.lock());
+        let mut out: Box<dyn Write> = match &self.capture {
+            Some(capture) => Box::new(BufWriter::new(&capture.file)),
+            None => Box::new(BufWriter::new(stdout.lock())),
+        };
         let mut notes = Vec::new();
         let mut switched_to = None;
+        let mut trace_id = None;
         while let Some(page) = self.runtime.block_on(pager.next_page()) {
             let page = page.map_err(err)?;
+            trace_id = trace_id.or(page.tracing_id);
             for warning in &page.warnings {
                 eprintln!("cql4: warning: {}", crate::error::one_line(warning));
             }
@@ -250,13 +378,19 @@ impl Executor for Session {
                 ResultResponse::Rows(rows) => {
                     let printer = printer.get_or_insert_with(|| {
                         let names = rows.columns().iter().map(|c| c.name.clone()).collect();
-                        Printer::new(self.output, names)
+                        Printer::new(self.output, names, self.display.expand, self.precision)
                     });
                     for row in rows.iter() {
                         let values = row
                             .to_owned_values()
                             .map_err(|e| CliError::Failed(format!("cannot decode a row: {e}")))?;
                         printer.row(&mut out, &values).map_err(write_err)?;
+                    }
+                    if paged && rows.has_more_pages() {
+                        printer.end_page(&mut out).map_err(write_err)?;
+                        if !more_prompt().map_err(write_err)? {
+                            break;
+                        }
                     }
                     // Rows reach a reader (a pipe, `head`) page by page.
                     out.flush().map_err(write_err)?;
@@ -273,6 +407,16 @@ impl Executor for Session {
         if let Some(printer) = printer {
             printer.finish(&mut out).map_err(write_err)?;
         }
+        if let Some(id) = trace_id {
+            let id = commands::trace::uuid_text(&id);
+            if self.is_json() {
+                // stdout holds rows only.
+                commands::trace::print(self, &id, &mut io::stderr().lock())?;
+            } else {
+                commands::trace::print(self, &id, &mut out)?;
+            }
+        }
+        drop(out);
         if let Some(keyspace) = switched_to {
             // A USE typed by the user switched one connection; through the session it also
             // holds for the connection that replaces it after a drop. The server's answer
@@ -280,12 +424,30 @@ impl Executor for Session {
             self.runtime
                 .block_on(self.session.use_keyspace(&keyspace))
                 .map_err(err)?;
+            self.keyspace = Some(keyspace);
         }
         for n in notes {
             self.note(&n);
         }
         Ok(())
     }
+
+    fn command(&mut self, text: &str) -> Result<Flow, CliError> {
+        commands::run(self, text)
+    }
+
+    fn prompt(&self) -> String {
+        crate::input::prompt_for(self.keyspace())
+    }
+}
+
+/// cqlsh's `---MORE---` prompt between pages: false when stdin ended (stop paging).
+fn more_prompt() -> io::Result<bool> {
+    let mut out = io::stdout().lock();
+    out.write_all(b"---MORE---")?;
+    out.flush()?;
+    let mut line = String::new();
+    Ok(io::stdin().read_line(&mut line)? > 0)
 }
 
 /// True for a SELECT statement (leading blanks and comments aside).

@@ -62,6 +62,7 @@ impl Splitter {
     }
 
     /// Splits a whole input: every complete statement, then the trailing one without `;`.
+    #[cfg(test)]
     pub(crate) fn split_all(input: &str) -> Vec<Statement> {
         let mut splitter = Self::new();
         let mut out = splitter.push(input);

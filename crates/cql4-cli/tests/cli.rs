@@ -204,6 +204,10 @@ fn write_file(name: &str, contents: &str) -> PathBuf {
 /// A cqlsh-style table split into header cells and rows of trimmed cells, checked for shape:
 /// header, separator, rows, blank line, `(N rows)` with N the number of rows.
 fn parse_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    // cqlsh's blank line before a result.
+    let text = text
+        .strip_prefix('\n')
+        .unwrap_or_else(|| panic!("no blank line before the table:\n{text}"));
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() >= 4, "too short for a table:\n{text}");
     let cells =

@@ -10,13 +10,28 @@ use cql4_frame::CqlValue;
 use super::table::escape_control;
 use super::text;
 
-/// The cell text for `value` (`None` for null).
+/// How floats and doubles are shown: exactly (the shortest text that reads back), or rounded
+/// to a number of significant digits as cqlsh's `[ui] float_precision` / `double_precision`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Precision {
+    /// Digits of a float, `None`: exact.
+    pub(crate) float: Option<usize>,
+    /// Digits of a double, `None`: exact.
+    pub(crate) double: Option<usize>,
+}
+
+/// The cell text for `value` (`None` for null), floats exact.
 pub(crate) fn cell(value: Option<&CqlValue>) -> String {
+    cell_with(value, Precision::default())
+}
+
+/// The cell text for `value` (`None` for null), floats as `precision` says.
+pub(crate) fn cell_with(value: Option<&CqlValue>, precision: Precision) -> String {
     let mut out = String::new();
     match value {
         None => out.push_str("null"),
         Some(CqlValue::Ascii(s) | CqlValue::Text(s)) => out.push_str(s),
-        Some(v) => write_value(&mut out, v),
+        Some(v) => write_value(&mut out, v, precision),
     }
     escape_control(&out)
 }
@@ -28,29 +43,35 @@ fn write_quoted(out: &mut String, s: &str) {
 }
 
 /// A value inside a cell; text is quoted.
-fn write_value(out: &mut String, value: &CqlValue) {
+fn write_value(out: &mut String, value: &CqlValue, p: Precision) {
     match value {
         CqlValue::Ascii(s) | CqlValue::Text(s) => write_quoted(out, s),
         CqlValue::Boolean(b) => out.push_str(if *b { "True" } else { "False" }),
-        CqlValue::Double(v) => out.push_str(&text::double(*v)),
-        CqlValue::Float(v) => out.push_str(&text::float(*v)),
+        CqlValue::Double(v) => match p.double {
+            Some(digits) => out.push_str(&text::cqlsh_float(*v, digits)),
+            None => out.push_str(&text::double(*v)),
+        },
+        CqlValue::Float(v) => match p.float {
+            Some(digits) => out.push_str(&text::cqlsh_float(f64::from(*v), digits)),
+            None => out.push_str(&text::float(*v)),
+        },
         CqlValue::Timestamp(t) => out.push_str(&text::cqlsh_timestamp(*t)),
         CqlValue::Date(d) => out.push_str(&d.to_string()),
         CqlValue::Time(t) => out.push_str(&t.to_string()),
         CqlValue::Inet(ip) => out.push_str(&ip.to_string()),
         CqlValue::Empty => {}
-        CqlValue::List(items) => write_seq(out, "[", "]", items.iter().map(Some)),
-        CqlValue::Set(items) => write_seq(out, "{", "}", items.iter().map(Some)),
-        CqlValue::Tuple(items) => write_seq(out, "(", ")", items.iter().map(Option::as_ref)),
+        CqlValue::List(items) => write_seq(out, "[", "]", items.iter().map(Some), p),
+        CqlValue::Set(items) => write_seq(out, "{", "}", items.iter().map(Some), p),
+        CqlValue::Tuple(items) => write_seq(out, "(", ")", items.iter().map(Option::as_ref), p),
         CqlValue::Map(pairs) => {
             out.push('{');
             for (i, (k, v)) in pairs.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_value(out, k);
+                write_value(out, k, p);
                 out.push_str(": ");
-                write_value(out, v);
+                write_value(out, v, p);
             }
             out.push('}');
         }
@@ -62,7 +83,7 @@ fn write_value(out: &mut String, value: &CqlValue) {
                 }
                 out.push_str(name);
                 out.push_str(": ");
-                write_nullable(out, v.as_ref());
+                write_nullable(out, v.as_ref(), p);
             }
             out.push('}');
         }
@@ -71,9 +92,9 @@ fn write_value(out: &mut String, value: &CqlValue) {
     }
 }
 
-fn write_nullable(out: &mut String, value: Option<&CqlValue>) {
+fn write_nullable(out: &mut String, value: Option<&CqlValue>, p: Precision) {
     match value {
-        Some(v) => write_value(out, v),
+        Some(v) => write_value(out, v, p),
         None => out.push_str("null"),
     }
 }
@@ -83,13 +104,14 @@ fn write_seq<'v>(
     open: &str,
     close: &str,
     items: impl Iterator<Item = Option<&'v CqlValue>>,
+    p: Precision,
 ) {
     out.push_str(open);
     for (i, item) in items.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        write_nullable(out, item);
+        write_nullable(out, item, p);
     }
     out.push_str(close);
 }
@@ -144,6 +166,24 @@ mod tests {
             "abababab-abab-abab-abab-abababababab"
         );
         assert_eq!(c(CqlValue::Empty), "");
+    }
+
+    #[test]
+    fn precision_rounds_floats_like_cqlsh() {
+        let p = Precision {
+            float: Some(5),
+            double: Some(3),
+        };
+        let list = CqlValue::List(vec![CqlValue::Double(std::f64::consts::E)]);
+        assert_eq!(cell_with(Some(&list), p), "[2.718]");
+        assert_eq!(
+            cell_with(Some(&CqlValue::Float(std::f32::consts::PI)), p),
+            "3.14159"
+        );
+        assert_eq!(
+            cell(Some(&CqlValue::Float(std::f32::consts::PI))),
+            "3.1415927"
+        );
     }
 
     #[test]

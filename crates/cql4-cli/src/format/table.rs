@@ -1,5 +1,5 @@
 //! cqlsh's table layout: left-aligned header, a `-+-` separator, right-aligned cells, a blank
-//! line and `(N rows)`.
+//! line and `(N rows)`; and EXPAND's vertical layout.
 //!
 //! ```text
 //!  keyspace_name | durable_writes
@@ -37,7 +37,16 @@ pub(crate) fn escape_control(s: &str) -> String {
 }
 
 /// Writes `header` and `rows` (cells already formatted and escaped) as a cqlsh table.
-pub(crate) fn write_table(
+#[cfg(test)]
+fn write_table(out: &mut impl Write, header: &[String], rows: &[Vec<String>]) -> io::Result<()> {
+    write_rows(out, header, rows)?;
+    writeln!(out)?;
+    writeln!(out, "({} rows)", rows.len())
+}
+
+/// The header, its separator and the rows, each column as wide as its widest cell: a table
+/// without its row count (one page of a paged result).
+pub(crate) fn write_rows(
     out: &mut impl Write,
     header: &[String],
     rows: &[Vec<String>],
@@ -74,8 +83,43 @@ pub(crate) fn write_table(
         }
         writeln!(out, " {line}")?;
     }
-    writeln!(out)?;
-    writeln!(out, "({} rows)", rows.len())
+    Ok(())
+}
+
+/// EXPAND's layout: one block per row, numbered from `first + 1`, each column name padded to
+/// the widest, the value as it is, a blank line after each block.
+///
+/// ```text
+/// @ Row 1
+/// ---------------+-----------
+///  cluster_name  | cql4-test
+/// ```
+pub(crate) fn write_vertical(
+    out: &mut impl Write,
+    header: &[String],
+    rows: &[Vec<String>],
+    first: usize,
+) -> io::Result<()> {
+    let name_width = header.iter().map(|h| width(h)).max().unwrap_or(0);
+    let value_width = rows.iter().flatten().map(|c| width(c)).max().unwrap_or(0);
+    for (i, row) in rows.iter().enumerate() {
+        writeln!(out, "@ Row {}", first + i + 1)?;
+        writeln!(
+            out,
+            "-{}-+-{}-",
+            "-".repeat(name_width),
+            "-".repeat(value_width)
+        )?;
+        for (name, cell) in header.iter().zip(row) {
+            writeln!(
+                out,
+                " {name}{} | {cell}",
+                " ".repeat(name_width - width(name))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -111,6 +155,30 @@ mod tests {
             "(2 rows)\n",
         );
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn vertical_like_cqlsh_expand() {
+        let header = vec!["k".to_owned(), "value".to_owned()];
+        let rows = vec![
+            vec!["1".to_owned(), "a".to_owned()],
+            vec!["22".to_owned(), "".to_owned()],
+        ];
+        let mut out = Vec::new();
+        write_vertical(&mut out, &header, &rows, 4).unwrap();
+        let want = concat!(
+            "@ Row 5\n",
+            "-------+----\n",
+            " k     | 1\n",
+            " value | a\n",
+            "\n",
+            "@ Row 6\n",
+            "-------+----\n",
+            " k     | 22\n",
+            " value | \n",
+            "\n",
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), want);
     }
 
     #[test]

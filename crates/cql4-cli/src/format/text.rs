@@ -45,6 +45,50 @@ pub(crate) fn cqlsh_timestamp(t: CqlTimestamp) -> String {
     }
 }
 
+/// A float as cqlsh shows it with `precision` significant digits (its `float_precision`):
+/// Python's `'%.*g'`, the precision first raised by the value's decimal exponent when that is in
+/// `-4..precision` (`12345.678` at 5 digits is `12345.678`, `123456789.0` is `1.2346e+08`,
+/// `0.00012345678` is `0.000123`).
+pub(crate) fn cqlsh_float(v: f64, precision: usize) -> String {
+    if v.is_nan() || v.is_infinite() {
+        return double(v);
+    }
+    let mut precision = precision;
+    if v.abs() > f64::EPSILON {
+        // Python's int(): toward zero.
+        let exponent = v.abs().log10().trunc() as i64;
+        if (-4..precision as i64).contains(&exponent) {
+            precision = (precision as i64 + exponent + 1) as usize;
+        }
+    }
+    percent_g(v, precision)
+}
+
+/// Python's `'%.*g' % (precision, v)` for a finite `v`.
+fn percent_g(v: f64, precision: usize) -> String {
+    let p = precision.max(1);
+    // The exponent after rounding to p significant digits decides the form, as in C.
+    let sci = format!("{:.*e}", p - 1, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i64 = exp.parse().unwrap_or(0);
+    if (-4..p as i64).contains(&exp) {
+        let decimals = (p as i64 - 1 - exp).max(0) as usize;
+        strip_zeros(&format!("{v:.decimals$}")).to_owned()
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", strip_zeros(mantissa), exp.abs())
+    }
+}
+
+/// Trailing zeros of a fraction, and then a trailing point, removed (`%g` without `#`).
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
 /// True when `s` is a `number` of RFC 8259 §6. Exact numbers whose text is not (a varint or
 /// decimal too long to convert, which the codec shows in hex) are written as JSON strings.
 pub(crate) fn is_json_number(s: &str) -> bool {
@@ -67,6 +111,29 @@ pub(crate) fn is_json_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cqlsh_floats_match_python() {
+        // Python: cqlshlib.formatting.format_floating_point_type(v, ..., 5).
+        for (v, want) in [
+            (std::f64::consts::PI, "3.14159"),
+            (std::f64::consts::E, "2.71828"),
+            (123456789.0, "1.2346e+08"),
+            (1e-7, "1e-07"),
+            (1e20, "1e+20"),
+            (100000.0, "1e+05"),
+            (1.5, "1.5"),
+            (0.0, "0"),
+            (-0.25, "-0.25"),
+            (12345.678, "12345.678"),
+            (0.00012345678, "0.000123"),
+            (-9.99999e-5, "-0.0001"),
+        ] {
+            assert_eq!(cqlsh_float(v, 5), want, "{v}");
+        }
+        assert_eq!(cqlsh_float(f64::NAN, 5), "NaN");
+        assert_eq!(cqlsh_float(f64::NEG_INFINITY, 5), "-Infinity");
+    }
 
     #[test]
     fn json_number_grammar() {
