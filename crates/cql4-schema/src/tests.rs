@@ -1,0 +1,268 @@
+//! The builder fed pages as the server sends them, and the statements it renders (expected
+//! texts as Cassandra 5.0.8's own DESCRIBE printed them for the same schema).
+
+use bytes::Bytes;
+use cql4_frame::rows::{ColumnSpec, ResultMetadata, Rows, TableSpec};
+use cql4_frame::{ColumnType, CqlValue, DecodeLimits, Reader, Writer};
+
+use crate::describe::{create_keyspace, create_table, keyspace_elements};
+use crate::{SchemaBuilder, SchemaErrorKind};
+
+fn page(columns: &[(&str, ColumnType)], rows: &[Vec<Option<CqlValue>>]) -> Rows {
+    let metadata = ResultMetadata::new(
+        Some(TableSpec {
+            keyspace: "system_schema".into(),
+            table: "x".into(),
+        }),
+        columns
+            .iter()
+            .map(|(n, t)| ColumnSpec::new(*n, t.clone()))
+            .collect(),
+    );
+    let mut body = Vec::new();
+    metadata.encode(&mut Writer::new(&mut body)).unwrap();
+    body.extend_from_slice(&(rows.len() as i32).to_be_bytes());
+    for row in rows {
+        for (cell, (_, ty)) in row.iter().zip(columns) {
+            match cell {
+                None => body.extend_from_slice(&(-1i32).to_be_bytes()),
+                Some(v) => {
+                    let mut value = Vec::new();
+                    v.serialize(ty, &mut value).unwrap();
+                    body.extend_from_slice(&(value.len() as i32).to_be_bytes());
+                    body.extend_from_slice(&value);
+                }
+            }
+        }
+    }
+    let body = Bytes::from(body);
+    Rows::decode(&body, &mut Reader::new(&body), &DecodeLimits::default()).unwrap()
+}
+
+fn text(s: &str) -> Option<CqlValue> {
+    Some(CqlValue::Text(s.to_owned()))
+}
+
+fn text_map(entries: &[(&str, &str)]) -> Option<CqlValue> {
+    Some(CqlValue::Map(
+        entries
+            .iter()
+            .map(|(k, v)| (CqlValue::Text((*k).into()), CqlValue::Text((*v).into())))
+            .collect(),
+    ))
+}
+
+fn map_type() -> ColumnType {
+    ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Text))
+}
+
+fn builder() -> SchemaBuilder {
+    let mut b = SchemaBuilder::new();
+    b.keyspaces(&page(
+        &[
+            ("keyspace_name", ColumnType::Text),
+            ("durable_writes", ColumnType::Boolean),
+            ("replication", map_type()),
+        ],
+        &[vec![
+            text("ks"),
+            Some(CqlValue::Boolean(false)),
+            text_map(&[
+                ("class", "org.apache.cassandra.locator.SimpleStrategy"),
+                ("replication_factor", "1"),
+            ]),
+        ]],
+    ))
+    .unwrap();
+    // Options as Cassandra 5.0 stores them (nulls for the newer ones), plus one Amazon
+    // Keyspaces option that Cassandra lacks.
+    b.tables(&page(
+        &[
+            ("keyspace_name", ColumnType::Text),
+            ("table_name", ColumnType::Text),
+            ("allow_auto_snapshot", ColumnType::Boolean),
+            ("bloom_filter_fp_chance", ColumnType::Double),
+            ("caching", map_type()),
+            ("comment", ColumnType::Text),
+            (
+                "custom_properties",
+                ColumnType::Map(Box::new(ColumnType::Text), Box::new(map_type())),
+            ),
+            ("gc_grace_seconds", ColumnType::Int),
+            ("memtable", ColumnType::Text),
+            ("read_repair_chance", ColumnType::Double),
+        ],
+        &[vec![
+            text("ks"),
+            text("t"),
+            None,
+            Some(CqlValue::Double(0.01)),
+            text_map(&[("keys", "ALL"), ("rows_per_partition", "NONE")]),
+            text("it's"),
+            Some(CqlValue::Map(vec![(
+                CqlValue::Text("capacity_mode".into()),
+                CqlValue::Map(vec![(
+                    CqlValue::Text("throughput_mode".into()),
+                    CqlValue::Text("PAY_PER_REQUEST".into()),
+                )]),
+            )])),
+            Some(CqlValue::Int(3600)),
+            None,
+            Some(CqlValue::Double(0.0)),
+        ]],
+    ))
+    .unwrap();
+    let col = |name: &str, kind: &str, pos: i32, order: &str, ty: &str| {
+        vec![
+            text("ks"),
+            text("t"),
+            text(name),
+            text(kind),
+            Some(CqlValue::Int(pos)),
+            text(order),
+            text(ty),
+        ]
+    };
+    b.columns(&page(
+        &[
+            ("keyspace_name", ColumnType::Text),
+            ("table_name", ColumnType::Text),
+            ("column_name", ColumnType::Text),
+            ("kind", ColumnType::Text),
+            ("position", ColumnType::Int),
+            ("clustering_order", ColumnType::Text),
+            ("type", ColumnType::Text),
+        ],
+        &[
+            col(
+                "v",
+                "regular",
+                -1,
+                "none",
+                "frozen<map<text, frozen<list<int>>>>",
+            ),
+            col("c2", "clustering", 1, "desc", "text"),
+            col("k2", "partition_key", 1, "none", "text"),
+            col("St", "static", -1, "none", "vector<float, 3>"),
+            col("c1", "clustering", 0, "asc", "int"),
+            col("k1", "partition_key", 0, "none", "int"),
+            col("a", "regular", -1, "none", "frozen<addr>"),
+        ],
+    ))
+    .unwrap();
+    b
+}
+
+#[test]
+fn a_table_renders_as_the_server_describes_it() {
+    let schema = builder().build();
+    let ks = schema.keyspace("ks").unwrap();
+    assert_eq!(
+        create_keyspace(ks),
+        "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '1'}  AND durable_writes = false;"
+    );
+    let t = &ks.tables["t"];
+    assert_eq!(
+        create_table(t),
+        "CREATE TABLE ks.t (
+    k1 int,
+    k2 text,
+    c1 int,
+    c2 text,
+    \"St\" vector<float, 3> static,
+    a frozen<addr>,
+    v frozen<map<text, frozen<list<int>>>>,
+    PRIMARY KEY ((k1, k2), c1, c2)
+) WITH CLUSTERING ORDER BY (c1 ASC, c2 DESC)
+    AND allow_auto_snapshot = true
+    AND bloom_filter_fp_chance = 0.01
+    AND caching = {'keys': 'ALL', 'rows_per_partition': 'NONE'}
+    AND comment = 'it''s'
+    AND memtable = 'default'
+    AND gc_grace_seconds = 3600;"
+    );
+    // The option Cassandra lacks is kept, not written.
+    assert_eq!(
+        t.options["custom_properties"].to_cql(),
+        "{'capacity_mode': {'throughput_mode': 'PAY_PER_REQUEST'}}"
+    );
+    let kinds: Vec<_> = keyspace_elements(ks)
+        .iter()
+        .map(|e| (e.kind.as_str(), e.name.clone()))
+        .collect();
+    assert_eq!(kinds, [("keyspace", "ks".into()), ("table", "t".into())]);
+}
+
+#[test]
+fn unexpected_rows_are_errors_naming_the_column() {
+    let mut b = SchemaBuilder::new();
+    let cols = [
+        ("keyspace_name", ColumnType::Text),
+        ("table_name", ColumnType::Text),
+        ("column_name", ColumnType::Text),
+        ("kind", ColumnType::Text),
+        ("type", ColumnType::Text),
+    ];
+    let e = b
+        .columns(&page(
+            &cols,
+            &[vec![
+                text("ks"),
+                text("t"),
+                text("c"),
+                text("odd"),
+                text("int"),
+            ]],
+        ))
+        .unwrap_err();
+    assert_eq!(e.column, "kind");
+    assert_eq!(
+        e.to_string(),
+        "system_schema.columns.kind (of ks.t.c): unexpected value \"odd\""
+    );
+    let e = b
+        .columns(&page(
+            &cols,
+            &[vec![
+                text("ks"),
+                text("t"),
+                text("c"),
+                text("regular"),
+                text("list<"),
+            ]],
+        ))
+        .unwrap_err();
+    assert!(matches!(e.kind, SchemaErrorKind::Type(_)), "{e}");
+    let e = b
+        .columns(&page(
+            &cols,
+            &[vec![
+                text("ks"),
+                None,
+                text("c"),
+                text("regular"),
+                text("int"),
+            ]],
+        ))
+        .unwrap_err();
+    assert_eq!((e.column, &e.kind), ("table_name", &SchemaErrorKind::Null));
+    let e = b
+        .keyspaces(&page(&[("name", ColumnType::Text)], &[vec![text("ks")]]))
+        .unwrap_err();
+    assert_eq!(
+        (e.table, e.column, &e.kind),
+        (
+            "system_schema.keyspaces",
+            "keyspace_name",
+            &SchemaErrorKind::MissingColumn
+        )
+    );
+    // A cell of another type than expected: a decode error, not a panic.
+    let e = b
+        .keyspaces(&page(
+            &[("keyspace_name", ColumnType::Int)],
+            &[vec![Some(CqlValue::Int(1))]],
+        ))
+        .unwrap_err();
+    assert!(matches!(e.kind, SchemaErrorKind::Decode(_)), "{e}");
+}
