@@ -226,10 +226,28 @@ impl Session {
             eprintln!("({text})");
         }
     }
+
+    /// The library session (for DESCRIBE's schema metadata).
+    pub(crate) fn inner(&self) -> &cql4_session::Session {
+        &self.session
+    }
+
+    /// The runtime the session runs on.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
 }
 
 impl Executor for Session {
     fn execute(&mut self, cql: &str) -> Result<(), CliError> {
+        if is_describe(cql) {
+            let text = crate::describe::run(self, cql)?;
+            let mut out = io::stdout().lock();
+            return out
+                .write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::Failed(format!("cannot write the output: {e}")));
+        }
         let errors = self.errors.clone();
         let err = |e: cql4_conn::Error| errors.conn_error(&e);
         let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
@@ -286,6 +304,16 @@ impl Executor for Session {
         }
         Ok(())
     }
+}
+
+/// True for a DESCRIBE or DESC statement (case aside): run client-side by `describe`.
+fn is_describe(cql: &str) -> bool {
+    let word = cql
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .next()
+        .unwrap_or("");
+    word.eq_ignore_ascii_case("describe") || word.eq_ignore_ascii_case("desc")
 }
 
 /// True for a SELECT statement (leading blanks and comments aside).
