@@ -26,7 +26,7 @@ CREATE TYPE {ks}.point (x double, y double);
 CREATE TYPE {ks}.person (name text, home frozen<address>, others list<frozen<address>>, seen map<frozen<point>, frozen<list<timestamp>>>);
 CREATE TYPE {ks}."Geo" (lat double, "Lng" double);
 CREATE TABLE {ks}.all_types (k int PRIMARY KEY, a ascii, b bigint, bl blob, bo boolean, d date, de decimal, db double, du duration, f float, i inet, n int, s smallint, t text, tm time, ts timestamp, tu timeuuid, ti tinyint, u uuid, vc varchar, vi varint, v vector<float, 3>, tp tuple<int, text, frozen<list<int>>>, "Quoted Col" text, cust 'org.apache.cassandra.db.marshal.BytesType', g frozen<"Geo">);
-CREATE TABLE {ks}.colls (k1 int, k2 text, c1 int, c2 text, c3 timeuuid, st text static, st2 frozen<person> static, l list<int>, s set<frozen<map<text, int>>>, m map<frozen<set<int>>, frozen<list<text>>>, fm frozen<map<text, list<int>>>, p point, fp frozen<person>, lt list<frozen<tuple<int, frozen<point>>>>, PRIMARY KEY ((k1, k2), c1, c2, c3)) WITH CLUSTERING ORDER BY (c1 ASC, c2 DESC, c3 ASC) AND comment = 'it''s a table' AND gc_grace_seconds = 3600 AND default_time_to_live = 100 AND compaction = {'class': 'LeveledCompactionStrategy', 'sstable_size_in_mb': '64'} AND caching = {'keys': 'NONE', 'rows_per_partition': '10'} AND speculative_retry = 'ALWAYS' AND bloom_filter_fp_chance = 0.0001;
+CREATE TABLE {ks}.colls (k1 int, k2 text, c1 int, c2 text, c3 timeuuid, st text static, st2 frozen<person> static, l list<int>, s set<frozen<map<text, int>>>, m map<frozen<set<int>>, frozen<list<text>>>, fm frozen<map<text, list<int>>>, p point, fp frozen<person>, lt list<frozen<tuple<int, frozen<point>>>>, aa list<text>, zz int, PRIMARY KEY ((k1, k2), c1, c2, c3)) WITH CLUSTERING ORDER BY (c1 ASC, c2 DESC, c3 ASC) AND comment = 'it''s a table' AND gc_grace_seconds = 3600 AND default_time_to_live = 100 AND compaction = {'class': 'LeveledCompactionStrategy', 'sstable_size_in_mb': '64'} AND caching = {'keys': 'NONE', 'rows_per_partition': '10'} AND speculative_retry = 'ALWAYS' AND bloom_filter_fp_chance = 0.0001;
 CREATE TABLE {ks}.counters (k text, c int, hits counter, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC);
 CREATE TABLE {ks}."MixedCase" ("Key" int, "Value" text, PRIMARY KEY ("Key"));
 CREATE TABLE {ks}.wide (k int, c int, v text, PRIMARY KEY (k, c)) WITH compression = {'enabled': 'false'} AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': '1'} AND crc_check_chance = 0.5 AND memtable_flush_period_in_ms = 60000;
@@ -219,5 +219,34 @@ async fn client_side_describe_equals_the_servers() {
     assert!(
         seen,
         "the ALTER by another client did not reach the schema in 10 s"
+    );
+}
+
+/// The node's own keyspaces (`system*`, as `DESCRIBE FULL SCHEMA` includes them): the same
+/// comparison on tables Cassandra made, with its options and comments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_keyspaces_describe_as_the_server_does() {
+    let node = common::node();
+    let session = Session::connect(node.password_config())
+        .await
+        .expect("connect");
+    let schema = session.schema().await.expect("schema");
+    let mut all_diffs = Vec::new();
+    let (mut compared, mut equal, mut identical) = (0, 0, 0);
+    for ks in schema.keyspaces.values().filter(|k| k.is_system()) {
+        let theirs = server_describe(&session, &ks.name).await;
+        let (c, e, i, diffs) = compare(&theirs, &ours(&describe::keyspace_elements(ks)));
+        (compared, equal, identical) = (compared + c, equal + e, identical + i);
+        all_diffs.extend(diffs);
+    }
+    eprintln!(
+        "system keyspaces: {compared} statements compared, {equal} equal (whitespace \
+         normalised), {identical} byte-identical"
+    );
+    assert!(compared >= 50, "{compared} elements only");
+    assert!(
+        all_diffs.is_empty(),
+        "ours vs the server's:\n{}",
+        all_diffs.join("\n")
     );
 }

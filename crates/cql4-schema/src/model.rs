@@ -48,7 +48,8 @@ pub struct Table {
     /// Its name.
     pub name: String,
     /// Every column: partition key (in key order), clustering (in key order), then static
-    /// and regular columns by name.
+    /// and regular columns, each in the server's order (single-cell before non-frozen
+    /// collections and UDTs, then by name).
     pub columns: Vec<Column>,
     /// Options (`comment`, `compaction`, …) by the name of their `system_schema` column. A
     /// column this crate does not know (Amazon Keyspaces adds some) is kept here as read.

@@ -425,13 +425,15 @@ impl SchemaBuilder {
     }
 }
 
-/// Partition key, clustering key (each in key order), static, regular (each by name, as
-/// the server compares names: by their UTF-8 bytes).
+/// Partition key, clustering key (each in key order), then static and regular columns, each
+/// as Cassandra orders them (`ColumnMetadata.comparisonOrder`): single-cell before multi-cell
+/// (non-frozen collections and UDTs), then by name's UTF-8 bytes.
 fn sort_columns(columns: &mut [Column]) {
     columns.sort_by(|a, b| {
         a.kind.cmp(&b.kind).then_with(|| match a.kind {
             ColumnKind::PartitionKey | ColumnKind::Clustering => a.position.cmp(&b.position),
-            _ => a.name.as_bytes().cmp(b.name.as_bytes()),
+            _ => (a.ty.is_multi_cell(), a.name.as_bytes())
+                .cmp(&(b.ty.is_multi_cell(), b.name.as_bytes())),
         })
     });
 }

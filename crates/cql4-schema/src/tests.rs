@@ -147,6 +147,8 @@ fn builder() -> SchemaBuilder {
             col("c1", "clustering", 0, "asc", "int"),
             col("k1", "partition_key", 0, "none", "int"),
             col("a", "regular", -1, "none", "frozen<addr>"),
+            col("b", "regular", -1, "none", "list<int>"),
+            col("z", "regular", -1, "none", "int"),
         ],
     ))
     .unwrap();
@@ -172,6 +174,8 @@ fn a_table_renders_as_the_server_describes_it() {
     \"St\" vector<float, 3> static,
     a frozen<addr>,
     v frozen<map<text, frozen<list<int>>>>,
+    z int,
+    b list<int>,
     PRIMARY KEY ((k1, k2), c1, c2)
 ) WITH CLUSTERING ORDER BY (c1 ASC, c2 DESC)
     AND allow_auto_snapshot = true

@@ -109,6 +109,15 @@ impl CqlType {
         }
     }
 
+    /// True for a multi-cell type: a collection or a UDT that is not frozen (Cassandra stores
+    /// its elements as cells of their own, and orders such columns after the others).
+    pub fn is_multi_cell(&self) -> bool {
+        matches!(
+            self,
+            Self::List(_) | Self::Set(_) | Self::Map(..) | Self::Udt(_)
+        )
+    }
+
     /// The UDT names this type uses, at any depth.
     pub fn udt_names<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
