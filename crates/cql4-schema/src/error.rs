@@ -13,7 +13,7 @@ pub struct SchemaError {
     /// The table, e.g. `system_schema.columns`.
     pub table: &'static str,
     /// The column of that table.
-    pub column: &'static str,
+    pub column: String,
     /// The row's object, when known (`ks.table`, …).
     pub object: Option<String>,
     /// What was wrong.

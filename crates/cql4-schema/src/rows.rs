@@ -37,6 +37,7 @@ const NOT_OPTIONS: &[&str] = &[
 pub struct SchemaBuilder {
     keyspaces: BTreeMap<String, Keyspace>,
     tables: Vec<Table>,
+    table_extras: Vec<(String, String, BTreeMap<String, OptionValue>)>,
     views: Vec<View>,
     columns: Vec<(String, String, Column)>,
     indexes: Vec<Index>,
@@ -56,10 +57,10 @@ struct Cells<'r> {
 }
 
 impl<'r> Cells<'r> {
-    fn error(&self, column: &'static str, kind: SchemaErrorKind) -> SchemaError {
+    fn error(&self, column: &str, kind: SchemaErrorKind) -> SchemaError {
         SchemaError {
             table: self.table,
-            column,
+            column: column.to_owned(),
             object: self.object.clone(),
             kind,
         }
@@ -115,7 +116,7 @@ impl<'r> Cells<'r> {
             let value = self
                 .row
                 .get::<Option<CqlValue>>(i)
-                .map_err(|e| self.error("(option)", SchemaErrorKind::Decode(Box::new(e))))?;
+                .map_err(|e| self.error(&spec.name, SchemaErrorKind::Decode(Box::new(e))))?;
             out.insert(spec.name.clone(), OptionValue::from_value(value.as_ref()));
         }
         Ok(out)
@@ -173,6 +174,16 @@ impl SchemaBuilder {
                 flags,
                 indexes: BTreeMap::new(),
             });
+            Ok(())
+        })
+    }
+
+    /// Rows of Amazon Keyspaces' `system_schema_mcs.tables`: its options that
+    /// `system_schema.tables` lacks (`custom_properties`, `status`, …) join the table's.
+    pub fn keyspaces_tables(&mut self, rows: &Rows) -> Result<(), SchemaError> {
+        each_row("system_schema_mcs.tables", rows, |c| {
+            let (keyspace, name) = c.name("keyspace_name", "table_name")?;
+            self.table_extras.push((keyspace, name, c.options()?));
             Ok(())
         })
     }
@@ -369,6 +380,13 @@ impl SchemaBuilder {
                 t.columns.push(column);
             } else if let Some(v) = views.get_mut(&key) {
                 v.columns.push(column);
+            }
+        }
+        for (keyspace, table, options) in self.table_extras {
+            if let Some(t) = tables.get_mut(&(keyspace, table)) {
+                for (name, value) in options {
+                    t.options.entry(name).or_insert(value);
+                }
             }
         }
         for index in self.indexes {

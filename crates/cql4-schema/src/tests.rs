@@ -6,7 +6,7 @@ use cql4_frame::rows::{ColumnSpec, ResultMetadata, Rows, TableSpec};
 use cql4_frame::{ColumnType, CqlValue, DecodeLimits, Reader, Writer};
 
 use crate::describe::{create_keyspace, create_table, keyspace_elements};
-use crate::{SchemaBuilder, SchemaErrorKind};
+use crate::{OptionValue, SchemaBuilder, SchemaErrorKind};
 
 fn page(columns: &[(&str, ColumnType)], rows: &[Vec<Option<CqlValue>>]) -> Rows {
     let metadata = ResultMetadata::new(
@@ -84,10 +84,6 @@ fn builder() -> SchemaBuilder {
             ("bloom_filter_fp_chance", ColumnType::Double),
             ("caching", map_type()),
             ("comment", ColumnType::Text),
-            (
-                "custom_properties",
-                ColumnType::Map(Box::new(ColumnType::Text), Box::new(map_type())),
-            ),
             ("gc_grace_seconds", ColumnType::Int),
             ("memtable", ColumnType::Text),
             ("read_repair_chance", ColumnType::Double),
@@ -99,17 +95,42 @@ fn builder() -> SchemaBuilder {
             Some(CqlValue::Double(0.01)),
             text_map(&[("keys", "ALL"), ("rows_per_partition", "NONE")]),
             text("it's"),
-            Some(CqlValue::Map(vec![(
-                CqlValue::Text("capacity_mode".into()),
-                CqlValue::Map(vec![(
-                    CqlValue::Text("throughput_mode".into()),
-                    CqlValue::Text("PAY_PER_REQUEST".into()),
-                )]),
-            )])),
             Some(CqlValue::Int(3600)),
             None,
             Some(CqlValue::Double(0.0)),
         ]],
+    ))
+    .unwrap();
+    // Amazon Keyspaces' own table of tables: its extra options join the table's; the ones
+    // system_schema.tables has keep their value from there.
+    b.keyspaces_tables(&page(
+        &[
+            ("keyspace_name", ColumnType::Text),
+            ("table_name", ColumnType::Text),
+            ("comment", ColumnType::Text),
+            (
+                "custom_properties",
+                ColumnType::Map(Box::new(ColumnType::Text), Box::new(map_type())),
+            ),
+            ("status", ColumnType::Text),
+        ],
+        &[
+            vec![
+                text("ks"),
+                text("t"),
+                text("not this one"),
+                Some(CqlValue::Map(vec![(
+                    CqlValue::Text("capacity_mode".into()),
+                    CqlValue::Map(vec![(
+                        CqlValue::Text("throughput_mode".into()),
+                        CqlValue::Text("PAY_PER_REQUEST".into()),
+                    )]),
+                )])),
+                text("ACTIVE"),
+            ],
+            // A table system_schema.tables did not list (created in between): ignored.
+            vec![text("ks"), text("later"), None, None, text("CREATING")],
+        ],
     ))
     .unwrap();
     let col = |name: &str, kind: &str, pos: i32, order: &str, ty: &str| {
@@ -185,7 +206,10 @@ fn a_table_renders_as_the_server_describes_it() {
     AND memtable = 'default'
     AND gc_grace_seconds = 3600;"
     );
-    // The option Cassandra lacks is kept, not written.
+    // The options Cassandra lacks are kept, not written.
+    assert_eq!(t.options["status"], OptionValue::Text("ACTIVE".into()));
+    assert_eq!(t.options["comment"], OptionValue::Text("it's".into()));
+    assert_eq!(ks.tables.len(), 1);
     assert_eq!(
         t.options["custom_properties"].to_cql(),
         "{'capacity_mode': {'throughput_mode': 'PAY_PER_REQUEST'}}"
@@ -249,12 +273,15 @@ fn unexpected_rows_are_errors_naming_the_column() {
             ]],
         ))
         .unwrap_err();
-    assert_eq!((e.column, &e.kind), ("table_name", &SchemaErrorKind::Null));
+    assert_eq!(
+        (e.column.as_str(), &e.kind),
+        ("table_name", &SchemaErrorKind::Null)
+    );
     let e = b
         .keyspaces(&page(&[("name", ColumnType::Text)], &[vec![text("ks")]]))
         .unwrap_err();
     assert_eq!(
-        (e.table, e.column, &e.kind),
+        (e.table, e.column.as_str(), &e.kind),
         (
             "system_schema.keyspaces",
             "keyspace_name",

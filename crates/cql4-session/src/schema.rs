@@ -93,6 +93,8 @@ pub(crate) struct SchemaState {
     refresh_scheduled: AtomicBool,
     /// `system.peers_v2` answered "no such table" once.
     peers_v2_missing: AtomicBool,
+    /// `system_schema_mcs` (Amazon Keyspaces' own) answered "no such table" once.
+    mcs_missing: AtomicBool,
 }
 
 impl SchemaState {
@@ -382,6 +384,30 @@ impl Session {
             match read {
                 Err(SchemaLoadError::Query(Error::Server(e))) if !required => {
                     tracing::debug!(table, error = %e.message, "system_schema table unreadable: none of its objects");
+                }
+                other => other?,
+            }
+        }
+        // Amazon Keyspaces' options beyond Cassandra's (capacity mode, status, …); tried
+        // once on other servers.
+        if !self.inner.schema.mcs_missing.load(Ordering::Relaxed) {
+            let add = SchemaBuilder::keyspaces_tables;
+            let read = match keyspace {
+                Some(k) => {
+                    let cql = "SELECT * FROM system_schema_mcs.tables WHERE keyspace_name = ?";
+                    each_page(client, cql, (k,), |rows| add(&mut b, rows)).await
+                }
+                None => {
+                    let cql = "SELECT * FROM system_schema_mcs.tables";
+                    each_page(client, cql, (), |rows| add(&mut b, rows)).await
+                }
+            };
+            match read {
+                Err(SchemaLoadError::Query(Error::Server(e)))
+                    if e.code == ErrorCode::INVALID || e.code == ErrorCode::SYNTAX_ERROR =>
+                {
+                    tracing::debug!(error = %e.message, "no system_schema_mcs");
+                    self.inner.schema.mcs_missing.store(true, Ordering::Relaxed);
                 }
                 other => other?,
             }

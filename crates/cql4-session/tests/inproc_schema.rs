@@ -262,6 +262,11 @@ async fn ddl_waits_for_agreement_and_refreshes_its_keyspace() {
         1,
         "only the changed keyspace is read again"
     );
+    assert_eq!(
+        count(&node, "SELECT * FROM system_schema_mcs.tables"),
+        1,
+        "Amazon Keyspaces' own table is tried once, not on every read"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
