@@ -297,3 +297,92 @@ fn unexpected_rows_are_errors_naming_the_column() {
         .unwrap_err();
     assert!(matches!(e.kind, SchemaErrorKind::Decode(_)), "{e}");
 }
+
+/// The columns every reader looks for, for the property test below.
+const NAMES: &[&str] = &[
+    "keyspace_name",
+    "table_name",
+    "view_name",
+    "type_name",
+    "function_name",
+    "aggregate_name",
+    "index_name",
+    "column_name",
+    "kind",
+    "position",
+    "clustering_order",
+    "type",
+    "replication",
+    "durable_writes",
+    "field_names",
+    "field_types",
+    "argument_names",
+    "argument_types",
+    "return_type",
+    "state_func",
+    "state_type",
+    "final_func",
+    "initcond",
+    "base_table_name",
+    "options",
+    "flags",
+];
+
+fn arbitrary_cell() -> impl proptest::strategy::Strategy<Value = (ColumnType, Option<CqlValue>)> {
+    use proptest::prelude::*;
+    let text = "[a-z<>,' \"0-9]{0,12}";
+    prop_oneof![
+        text.prop_map(|s| (ColumnType::Text, Some(CqlValue::Text(s)))),
+        any::<i32>().prop_map(|n| (ColumnType::Int, Some(CqlValue::Int(n)))),
+        any::<bool>().prop_map(|b| (ColumnType::Boolean, Some(CqlValue::Boolean(b)))),
+        proptest::collection::vec(text, 0..3).prop_map(|v| (
+            ColumnType::List(Box::new(ColumnType::Text)),
+            Some(CqlValue::List(v.into_iter().map(CqlValue::Text).collect()))
+        )),
+        proptest::collection::vec((text, text), 0..3).prop_map(|v| (
+            map_type(),
+            Some(CqlValue::Map(
+                v.into_iter()
+                    .map(|(k, v)| (CqlValue::Text(k), CqlValue::Text(v)))
+                    .collect()
+            ))
+        )),
+        Just((ColumnType::Text, None)),
+    ]
+}
+
+proptest::proptest! {
+    /// Any shape of row, fed to every reader: an error or a schema, never a panic.
+    #[test]
+    fn odd_rows_never_panic(
+        cells in proptest::collection::vec((0..NAMES.len(), arbitrary_cell()), 1..12),
+        rows in 1usize..3,
+    ) {
+        let mut seen = Vec::new();
+        let mut columns = Vec::new();
+        let mut row = Vec::new();
+        for (i, (ty, value)) in cells {
+            if seen.contains(&i) {
+                continue;
+            }
+            seen.push(i);
+            columns.push((NAMES[i], ty));
+            row.push(value);
+        }
+        let p = page(&columns, &vec![row; rows]);
+        let mut b = SchemaBuilder::new();
+        let _ = b.keyspaces(&p);
+        let _ = b.tables(&p);
+        let _ = b.keyspaces_tables(&p);
+        let _ = b.views(&p);
+        let _ = b.columns(&p);
+        let _ = b.indexes(&p);
+        let _ = b.types(&p);
+        let _ = b.functions(&p);
+        let _ = b.aggregates(&p);
+        let _ = b.local(&p);
+        for ks in b.build().keyspaces.values() {
+            let _ = keyspace_elements(ks);
+        }
+    }
+}
