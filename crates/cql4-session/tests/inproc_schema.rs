@@ -2,14 +2,15 @@
 //! server lacks, as Amazon Keyspaces lacks views and functions, read as empty); a DDL
 //! statement waits for schema agreement (here `system.peers` after `peers_v2` is refused)
 //! and makes the next `schema()` read its keyspace again, and only it; without agreement
-//! the DDL still returns, after the configured timeout.
+//! the DDL still returns, after the configured timeout. With a control connection, a burst
+//! of SCHEMA_CHANGE events causes one background read of the keyspace.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cql4_conn::QueryOptions;
-use cql4_frame::event::{SchemaChange, SchemaChangeTarget, SchemaChangeType};
+use cql4_frame::event::{Event, SchemaChange, SchemaChangeTarget, SchemaChangeType};
 use cql4_frame::request::Request;
 use cql4_frame::response::ResultResponse;
 use cql4_frame::{ColumnType, ErrorCode, ErrorDetails, Response};
@@ -20,13 +21,25 @@ use cql4_testkit::server::FakeServer;
 const VERSION_A: [u8; 16] = [0xa; 16];
 const VERSION_B: [u8; 16] = [0xb; 16];
 
-#[derive(Default)]
 struct Node {
+    /// Pushed to the connections that registered for events.
+    events: tokio::sync::broadcast::Sender<Event>,
     /// The peer reports VERSION_B for this many more reads of system.peers.
     disagree_for: AtomicUsize,
     /// The table exists (after the CREATE TABLE).
     created: AtomicUsize,
     queries: Mutex<Vec<String>>,
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Self {
+            events: tokio::sync::broadcast::channel(64).0,
+            disagree_for: AtomicUsize::new(0),
+            created: AtomicUsize::new(0),
+            queries: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 fn text(s: &str) -> Option<Vec<u8>> {
@@ -71,6 +84,39 @@ fn answer(node: &Node, query: &str) -> Response {
             None,
         ),
         ("SELECT host_id, schema_version FROM system.peers_v2", _) => invalid("no peers_v2"),
+        // The topology, for a session with a control connection: this node alone.
+        ("SELECT * FROM system.local", _) => frames::rows(
+            &[
+                ("key", ColumnType::Text),
+                ("host_id", ColumnType::Uuid),
+                ("data_center", ColumnType::Text),
+                ("rack", ColumnType::Text),
+            ],
+            &[vec![
+                text("local"),
+                Some(vec![1; 16]),
+                text("dc1"),
+                text("r1"),
+            ]],
+            None,
+        ),
+        ("SELECT * FROM system.peers_v2", _) => frames::rows(
+            &[
+                ("peer", ColumnType::Inet),
+                ("native_address", ColumnType::Inet),
+                ("native_port", ColumnType::Int),
+                ("host_id", ColumnType::Uuid),
+                ("data_center", ColumnType::Text),
+                ("rack", ColumnType::Text),
+            ],
+            &[],
+            None,
+        ),
+        (q, _)
+            if q.starts_with("SELECT keyspace_name, replication FROM system_schema.keyspaces") =>
+        {
+            invalid("no replication map in this test")
+        }
         ("SELECT host_id, schema_version FROM system.peers", _) => {
             let disagree = node
                 .disagree_for
@@ -166,12 +212,28 @@ async fn start(node: Arc<Node>) -> FakeServer {
     FakeServer::each(move |mut peer| {
         let node = Arc::clone(&node);
         async move {
+            peer.set_timeout(Duration::from_secs(600));
             peer.handshake().await;
-            while let Some(request) = peer.request().await {
+            let mut events = None;
+            loop {
+                let request = tokio::select! {
+                    r = peer.request() => r,
+                    Some(e) = next_event(&mut events) => {
+                        peer.respond(-1, frames::event(e)).await;
+                        continue;
+                    }
+                };
+                let Some(request) = request else {
+                    return;
+                };
                 let stream = request.stream;
                 let response = match request.message {
                     Request::Query(q) => answer(&node, &q.query),
                     Request::Options => frames::supported(&[("CQL_VERSION", &["3.4.7"])]),
+                    Request::Register(_) => {
+                        events = Some(node.events.subscribe());
+                        frames::ready()
+                    }
                     other => panic!("unexpected request {other:?}"),
                 };
                 peer.respond(stream, response).await;
@@ -179,6 +241,14 @@ async fn start(node: Arc<Node>) -> FakeServer {
         }
     })
     .await
+}
+
+/// The next event for a connection that registered; never for one that did not.
+async fn next_event(events: &mut Option<tokio::sync::broadcast::Receiver<Event>>) -> Option<Event> {
+    match events {
+        Some(rx) => rx.recv().await.ok(),
+        None => std::future::pending().await,
+    }
 }
 
 fn config(server: &FakeServer, agreement: Duration) -> SessionConfig {
@@ -298,4 +368,46 @@ async fn without_agreement_ddl_returns_after_the_timeout() {
         .await_schema_agreement(Duration::from_millis(100))
         .await
         .expect("check"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_schema_events_causes_one_background_read_of_the_keyspace() {
+    let node = Arc::new(Node::default());
+    let server = start(Arc::clone(&node)).await;
+    let mut config = SessionConfig::new(server.config());
+    config.connections_per_node = Some(1);
+    let session = Session::connect(config).await.expect("connect");
+    let before = session.schema().await.expect("schema");
+    assert!(before.keyspace("ks").expect("ks").tables.is_empty());
+    let per_keyspace = "SELECT * FROM system_schema.tables WHERE keyspace_name = ?";
+    assert_eq!(count(&node, per_keyspace), 0);
+
+    // The table appears on the server, which says so five times in a row.
+    node.created.store(1, Ordering::SeqCst);
+    for _ in 0..5 {
+        let change = SchemaChange {
+            change: SchemaChangeType::Updated,
+            target: SchemaChangeTarget::Table {
+                keyspace: "ks".into(),
+                table: "t".into(),
+            },
+        };
+        node.events
+            .send(Event::SchemaChange(change))
+            .expect("the control connection registered");
+    }
+    let started = Instant::now();
+    while count(&node, per_keyspace) == 0 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Well past the debounce: no second read came.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(count(&node, per_keyspace), 1, "one read for the burst");
+    let after = session.schema().await.expect("schema");
+    assert!(after.keyspace("ks").expect("ks").tables.contains_key("t"));
+    assert_eq!(
+        count(&node, per_keyspace),
+        1,
+        "schema() had nothing stale left to read"
+    );
 }
