@@ -21,6 +21,8 @@
 pub use cql4_auth as auth;
 pub use cql4_conn as conn;
 pub use cql4_frame as frame;
+/// Schema metadata: the typed model, read from `system_schema`, and DESCRIBE's CREATE statements.
+pub use cql4_schema as schema;
 pub use cql4_session as session;
 
 pub use cql4_conn::{

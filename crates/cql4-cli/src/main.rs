@@ -4,13 +4,15 @@
 //! them), `prompt` asks for a password left out, `session` connects and runs statements, `input`
 //! feeds statements and shell commands from `-e`, `-f` or stdin (split by `split`; on a terminal
 //! read by `editor`, with line editing and history), `commands` carries out the shell commands
-//! (CONSISTENCY, EXPAND, TRACING, …), `format` prints tables or JSON.
+//! (CONSISTENCY, EXPAND, TRACING, …), `describe` answers DESCRIBE from the session's schema
+//! metadata, `format` prints tables or JSON.
 //! Every failure ends here as one `cql4: error: …` line and a non-zero exit status.
 #![forbid(unsafe_code)]
 
 mod args;
 mod commands;
 mod cqlshrc;
+mod describe;
 mod editor;
 mod error;
 mod format;

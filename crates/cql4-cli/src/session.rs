@@ -341,10 +341,39 @@ impl Session {
             eprintln!("({text})");
         }
     }
+
+    /// The library session (for DESCRIBE's schema metadata).
+    pub(crate) fn inner(&self) -> &cql4_session::Session {
+        &self.session
+    }
+
+    /// The runtime the session runs on.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+}
+
+impl Session {
+    /// Where results go: the CAPTURE file while one is open (instead of the screen, as in
+    /// cqlsh), else stdout.
+    fn result_out(&self) -> Box<dyn Write + '_> {
+        match &self.capture {
+            Some(capture) => Box::new(BufWriter::new(&capture.file)),
+            None => Box::new(BufWriter::new(io::stdout().lock())),
+        }
+    }
 }
 
 impl Executor for Session {
     fn execute(&mut self, cql: &str) -> Result<(), CliError> {
+        if is_describe(cql) {
+            let text = crate::describe::run(self, cql)?;
+            let mut out = self.result_out();
+            return out
+                .write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::Failed(format!("cannot write the output: {e}")));
+        }
         let errors = self.errors.clone();
         let err = |e: cql4_conn::Error| errors.conn_error(&e);
         let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
@@ -360,11 +389,7 @@ impl Executor for Session {
         }
         let mut pager = self.session.query_pages(cql, (), &options);
         let mut printer: Option<Printer> = None;
-        let stdout = io::stdout();
-        let mut out: Box<dyn Write> = match &self.capture {
-            Some(capture) => Box::new(BufWriter::new(&capture.file)),
-            None => Box::new(BufWriter::new(stdout.lock())),
-        };
+        let mut out = self.result_out();
         let mut notes = Vec::new();
         let mut switched_to = None;
         let mut trace_id = None;
@@ -448,6 +473,16 @@ fn more_prompt() -> io::Result<bool> {
     out.flush()?;
     let mut line = String::new();
     Ok(io::stdin().read_line(&mut line)? > 0)
+}
+
+/// True for a DESCRIBE or DESC statement (case aside): run client-side by `describe`.
+fn is_describe(cql: &str) -> bool {
+    let word = cql
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .next()
+        .unwrap_or("");
+    word.eq_ignore_ascii_case("describe") || word.eq_ignore_ascii_case("desc")
 }
 
 /// True for a SELECT statement (leading blanks and comments aside).

@@ -87,6 +87,11 @@ pub struct SessionConfig {
     /// Extra attempts on other nodes for late idempotent requests. Default
     /// [`SpeculativePolicy::None`].
     pub speculative: SpeculativePolicy,
+    /// After a DDL statement (a Schema_change result), how long `query`, `execute` and
+    /// `batch` wait for every node up to report the same schema version before returning
+    /// (a warning is logged when they do not); zero returns at once. Default 10 s, as the
+    /// Java driver's.
+    pub schema_agreement_timeout: Duration,
 }
 
 /// Exponential backoff with full jitter between reconnection attempts: the n-th wait is a
@@ -138,6 +143,7 @@ impl SessionConfig {
             address_translator: None,
             retry_policy: None,
             speculative: SpeculativePolicy::None,
+            schema_agreement_timeout: Duration::from_secs(10),
         }
     }
 

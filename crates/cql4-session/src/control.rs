@@ -162,6 +162,9 @@ async fn serve(session: &Weak<Inner>, client: &Client, events: &mut Events, cont
                     Some(Ok(event)) => {
                         tracing::debug!(?event, "event");
                         inner.forward(&event);
+                        if let Event::SchemaChange(change) = &event {
+                            crate::schema::on_event(session, change);
+                        }
                         if needs_refresh(&event) {
                             pending.get_or_insert(Instant::now() + DEBOUNCE);
                         }

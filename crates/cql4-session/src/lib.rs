@@ -38,6 +38,10 @@
 //!   have been applied; a late idempotent request may also go to the next node
 //!   ([`SpeculativePolicy`]); [`cql4_conn::QueryOptions::overall_timeout`] bounds it all. Each
 //!   request runs in a `cql4.request` tracing span.
+//! - **Schema metadata**: [`Session::schema`] reads `system_schema` on first use into a
+//!   [`cql4_schema::Schema`] and keeps it current on SCHEMA_CHANGE events; after a DDL
+//!   statement the session waits for schema agreement
+//!   ([`SessionConfig::schema_agreement_timeout`]).
 //! - **Amazon Keyspaces**: its emulated `system.local`/`system.peers` (loopback addresses,
 //!   the control node among its own peers, a partitioner that is not Murmur3), its refusals
 //!   (QUORUM for system queries, PREPARE of system tables) and its certificates (naming the
@@ -55,6 +59,7 @@ mod load;
 mod plan;
 mod pool;
 pub mod retry;
+mod schema;
 mod session;
 mod shared;
 mod speculative;
@@ -68,6 +73,7 @@ pub use retry::{
     DefaultRetryPolicy, KeyspacesRetryPolicy, NoRetryPolicy, RetryContext, RetryDecision,
     RetryPolicy, StatementKind,
 };
+pub use schema::SchemaLoadError;
 pub use session::{NodeStatus, Session};
 pub use speculative::SpeculativePolicy;
 pub use translator::{AddressMap, AddressTranslator};

@@ -54,6 +54,7 @@ pub(crate) struct Inner {
     subscribers: Mutex<Vec<(mpsc::Sender<Event>, Vec<EventType>)>>,
     closing: AtomicBool,
     control: Mutex<Option<JoinHandle<()>>>,
+    pub(crate) schema: crate::schema::SchemaState,
 }
 
 impl std::fmt::Debug for Session {
@@ -153,6 +154,7 @@ impl Session {
             subscribers: Mutex::new(Vec::new()),
             closing: AtomicBool::new(false),
             control: Mutex::new(None),
+            schema: Default::default(),
             shared,
             config,
         });
@@ -200,6 +202,7 @@ impl Session {
                         subscribers: Mutex::new(Vec::new()),
                         closing: AtomicBool::new(false),
                         control: Mutex::new(None),
+                        schema: Default::default(),
                         shared,
                         config,
                     });
@@ -236,6 +239,11 @@ impl Session {
                 stream_ids: p.stream_ids(),
             })
             .collect()
+    }
+
+    /// The keyspace of the last successful [`Self::use_keyspace`], if any.
+    pub fn keyspace(&self) -> Option<String> {
+        self.inner.shared.keyspace()
     }
 
     /// The local data center: from the settings, else the first contact point's.
@@ -275,10 +283,12 @@ impl Session {
             routing: None,
         };
         let values = &values;
-        self.run(request, |client| async move {
-            client.query(cql, values, options).await
-        })
-        .await
+        let result = self
+            .run(request, |client| async move {
+                client.query(cql, values, options).await
+            })
+            .await;
+        self.after_result(result).await
     }
 
     /// Prepares a statement, cached per session by (keyspace, query text): prepared on the
@@ -320,10 +330,12 @@ impl Session {
             routing: Some((statement, &values)),
         };
         let values = &values;
-        self.run(request, |client| async move {
-            client.execute(statement, values, options).await
-        })
-        .await
+        let result = self
+            .run(request, |client| async move {
+                client.execute(statement, values, options).await
+            })
+            .await;
+        self.after_result(result).await
     }
 
     /// Runs a BATCH on the next node; retried as [`Self::query`] says (idempotence:
@@ -335,10 +347,12 @@ impl Session {
             options,
             routing: None,
         };
-        self.run(request, |client| async move {
-            client.batch(batch, options).await
-        })
-        .await
+        let result = self
+            .run(request, |client| async move {
+                client.batch(batch, options).await
+            })
+            .await;
+        self.after_result(result).await
     }
 
     /// Pages of a CQL string; each page goes to the node routing picks then.
@@ -456,7 +470,7 @@ impl Session {
     /// node has one, every pool is asked to reconnect now and the first to succeed takes the
     /// request (bounded by the connect timeout): a single-host session thus runs the next
     /// statement on a new connection after the server dropped the old one.
-    async fn connection(
+    pub(crate) async fn connection(
         &self,
         routed: Option<(Arc<PreparedMetadata>, Vec<u8>)>,
     ) -> Result<Arc<Pooled>> {
