@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod copy;
 mod error;
 mod format;
 mod input;

@@ -219,6 +219,26 @@ impl Session {
         })
     }
 
+    /// The driver session (COPY runs its own requests on it).
+    pub(crate) fn inner(&self) -> &cql4_session::Session {
+        &self.session
+    }
+
+    /// The runtime the driver session runs on.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The per-session query options (consistency, page size, request timeout).
+    pub(crate) fn options(&self) -> &QueryOptions {
+        &self.options
+    }
+
+    /// A driver error as the one line the shell prints for it.
+    pub(crate) fn conn_error(&self, e: &cql4_conn::Error) -> CliError {
+        self.errors.conn_error(e)
+    }
+
     /// A short note about a non-row result: on stderr in table mode (as cqlsh reports), nothing
     /// in JSON mode (stdout holds rows only, stderr errors and warnings only).
     fn note(&self, text: &str) {
@@ -230,6 +250,9 @@ impl Session {
 
 impl Executor for Session {
     fn execute(&mut self, cql: &str) -> Result<(), CliError> {
+        if crate::copy::is_copy(cql) {
+            return crate::copy::run(self, cql);
+        }
         let errors = self.errors.clone();
         let err = |e: cql4_conn::Error| errors.conn_error(&e);
         let write_err = |e: io::Error| CliError::Failed(format!("cannot write the output: {e}"));
