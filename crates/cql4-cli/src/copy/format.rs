@@ -169,3 +169,62 @@ fn seq<'v>(
     }
     out.push(close);
 }
+
+/// A value as CQL text for an INSERT without bind markers (PREPAREDSTATEMENTS = false):
+/// timestamps as milliseconds, floats by name when not finite, UDT field names quoted when
+/// needed.
+pub(crate) fn cql_literal(value: &CqlValue, out: &mut String) {
+    let items = |out: &mut String,
+                 open: char,
+                 close: char,
+                 items: &mut dyn Iterator<Item = Option<&CqlValue>>| {
+        out.push(open);
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match item {
+                Some(v) => cql_literal(v, out),
+                None => out.push_str("null"),
+            }
+        }
+        out.push(close);
+    };
+    match value {
+        CqlValue::Timestamp(t) => out.push_str(&t.0.to_string()),
+        CqlValue::Float(v) => out.push_str(&text::float(*v)),
+        CqlValue::Double(v) => out.push_str(&text::double(*v)),
+        CqlValue::List(v) => items(out, '[', ']', &mut v.iter().map(Some)),
+        CqlValue::Set(v) => items(out, '{', '}', &mut v.iter().map(Some)),
+        CqlValue::Tuple(v) => items(out, '(', ')', &mut v.iter().map(Option::as_ref)),
+        CqlValue::Map(pairs) => {
+            out.push('{');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                cql_literal(k, out);
+                out.push_str(": ");
+                cql_literal(v, out);
+            }
+            out.push('}');
+        }
+        CqlValue::Udt(fields) => {
+            out.push('{');
+            for (i, (name, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&cql_name(name));
+                out.push_str(": ");
+                match v {
+                    Some(v) => cql_literal(v, out),
+                    None => out.push_str("null"),
+                }
+            }
+            out.push('}');
+        }
+        // Text and dates quoted, numbers, uuids, blobs, durations: the codec's literal text.
+        other => out.push_str(&other.to_string()),
+    }
+}

@@ -68,7 +68,7 @@ impl Inserter {
                 cql.push_str(", ");
             }
             match v {
-                Some(v) => cql.push_str(&literal(v)),
+                Some(v) => super::format::cql_literal(v, &mut cql),
                 None => cql.push_str("null"),
             }
         }
@@ -121,21 +121,6 @@ impl Inserter {
                 }
             }
         }
-    }
-}
-
-/// A value as a CQL literal for the unprepared INSERT.
-fn literal(v: &CqlValue) -> String {
-    match v {
-        CqlValue::Double(d) if d.is_infinite() => {
-            if *d > 0.0 { "Infinity" } else { "-Infinity" }.into()
-        }
-        CqlValue::Float(f) if f.is_infinite() => {
-            if *f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-        }
-        CqlValue::Double(d) => crate::format::text::double(*d),
-        CqlValue::Float(f) => crate::format::text::float(*f),
-        other => other.to_string(),
     }
 }
 
@@ -279,7 +264,7 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
             if io::IsTerminal::is_terminal(&io::stdin()) {
                 eprintln!("[Use \\. on a line by itself to end input]");
             }
-            Box::new(StdinUntilEnd::new(io::stdin().lock()))
+            Box::new(StdinUntilEnd::new(BufReader::new(stdin_file()?)))
         }
     };
     let mut reader = CsvReader::new(input, &o.common);
@@ -428,6 +413,28 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
         )));
     }
     Ok(())
+}
+
+/// Standard input as a file of its own: the shell holds std's stdin lock while it runs
+/// statements, so the rows are read from a duplicate of the descriptor. Rows typed after the
+/// statement (a terminal, or `-e`/`-f` with piped rows) are all there; statements piped on
+/// stdin with the rows after them are not supported (the shell may have read ahead).
+fn stdin_file() -> Result<File, CliError> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(File::from)
+            .map_err(CliError::Io)
+    }
+    #[cfg(not(unix))]
+    {
+        Err(CliError::Usage(
+            "COPY: FROM STDIN is not supported on this platform".into(),
+        ))
+    }
 }
 
 /// The values of the kept fields of a record, by their column types.

@@ -201,12 +201,11 @@ impl Options {
                     Direction::From => TO.contains(&name.as_str()).then_some("TO"),
                 };
                 return Err(match other {
-                    Some(d) => format!("COPY option {upper} applies to COPY {d} only"),
-                    None => format!("unknown COPY option {upper}"),
+                    Some(d) => format!("option {upper} applies to COPY {d} only"),
+                    None => format!("unknown option {upper}"),
                 });
             }
-            let bad =
-                |what: &str| format!("invalid value for COPY option {upper}: '{value}' ({what})");
+            let bad = |what: &str| format!("invalid value for {upper}: '{value}' ({what})");
             match name.as_str() {
                 "header" => o.common.header = boolean(value).ok_or_else(|| bad("true or false"))?,
                 "delimiter" => {
@@ -427,19 +426,67 @@ mod tests {
     #[test]
     fn bad_input_is_one_line() {
         let cases: &[(Direction, (&str, &str), &str)] = &[
-            (Direction::To, ("bogus", "1"), "unknown COPY option BOGUS"),
-            (Direction::To, ("ingestrate", "1"), "COPY option INGESTRATE applies to COPY FROM only"),
-            (Direction::From, ("pagesize", "1"), "COPY option PAGESIZE applies to COPY TO only"),
-            (Direction::To, ("header", "maybe"), "invalid value for COPY option HEADER: 'maybe' (true or false)"),
-            (Direction::To, ("delimiter", "||"), "invalid value for COPY option DELIMITER: '||' (one ASCII character)"),
-            (Direction::From, ("ingestrate", "0"), "invalid value for COPY option INGESTRATE: '0' (rows/s ≥ 1)"),
-            (Direction::From, ("maxattempts", "-2"), "invalid value for COPY option MAXATTEMPTS: '-2' (a count ≥ 1)"),
-            (Direction::To, ("encoding", "latin1"), "invalid value for COPY option ENCODING: 'latin1' (only utf8 is supported)"),
-            (Direction::To, ("pagetimeout", "nan"), "invalid value for COPY option PAGETIMEOUT: 'nan' (seconds > 0)"),
-            (Direction::From, ("boolstyle", "yes"), "invalid value for COPY option BOOLSTYLE: 'yes' (two different words separated by a comma)"),
-            (Direction::To, ("datetimeformat", "%Q"), "invalid value for COPY option DATETIMEFORMAT: '%Q' (unsupported directive %Q)"),
-            (Direction::To, ("quote", ","), "DELIMITER, QUOTE and ESCAPE must be different characters"),
-            (Direction::From, ("minbatchsize", "30"), "MINBATCHSIZE (30) is larger than MAXBATCHSIZE (20)"),
+            (Direction::To, ("bogus", "1"), "unknown option BOGUS"),
+            (
+                Direction::To,
+                ("ingestrate", "1"),
+                "option INGESTRATE applies to COPY FROM only",
+            ),
+            (
+                Direction::From,
+                ("pagesize", "1"),
+                "option PAGESIZE applies to COPY TO only",
+            ),
+            (
+                Direction::To,
+                ("header", "maybe"),
+                "invalid value for HEADER: 'maybe' (true or false)",
+            ),
+            (
+                Direction::To,
+                ("delimiter", "||"),
+                "invalid value for DELIMITER: '||' (one ASCII character)",
+            ),
+            (
+                Direction::From,
+                ("ingestrate", "0"),
+                "invalid value for INGESTRATE: '0' (rows/s ≥ 1)",
+            ),
+            (
+                Direction::From,
+                ("maxattempts", "-2"),
+                "invalid value for MAXATTEMPTS: '-2' (a count ≥ 1)",
+            ),
+            (
+                Direction::To,
+                ("encoding", "latin1"),
+                "invalid value for ENCODING: 'latin1' (only utf8 is supported)",
+            ),
+            (
+                Direction::To,
+                ("pagetimeout", "nan"),
+                "invalid value for PAGETIMEOUT: 'nan' (seconds > 0)",
+            ),
+            (
+                Direction::From,
+                ("boolstyle", "yes"),
+                "invalid value for BOOLSTYLE: 'yes' (two different words separated by a comma)",
+            ),
+            (
+                Direction::To,
+                ("datetimeformat", "%Q"),
+                "invalid value for DATETIMEFORMAT: '%Q' (unsupported directive %Q)",
+            ),
+            (
+                Direction::To,
+                ("quote", ","),
+                "DELIMITER, QUOTE and ESCAPE must be different characters",
+            ),
+            (
+                Direction::From,
+                ("minbatchsize", "30"),
+                "MINBATCHSIZE (30) is larger than MAXBATCHSIZE (20)",
+            ),
         ];
         for (d, (n, v), want) in cases {
             let e = opts(*d, &[(n, v)]).unwrap_err();
