@@ -109,7 +109,11 @@ fn summary_count(out: &Output, what: &str) -> u64 {
         .lines()
         .find(|l| l.contains(what))
         .unwrap_or_else(|| panic!("no '{what}' summary in:\n{stdout}\n{}", text(&out.stderr)));
-    line.split(' ').next().unwrap().parse().expect("a count")
+    line.split(' ')
+        .next()
+        .expect("test I/O")
+        .parse()
+        .expect("a count")
 }
 
 const EVERY_TYPE: &str = "\
@@ -149,7 +153,7 @@ fn every_type_round_trip(to: &str, from: &str) {
     ok(&EVERY_TYPE.replace("{ks}", &ks).replace("{t}", "src"));
     ok(&EVERY_TYPE
         .split_once(';')
-        .unwrap()
+        .expect("test I/O")
         .1
         .replace("{ks}", &ks)
         .replace("{t}", "dst"));
@@ -166,7 +170,7 @@ fn every_type_round_trip(to: &str, from: &str) {
         src,
         rows(&format!("{ks}.dst")),
         "CSV:\n{}",
-        std::fs::read_to_string(&file).unwrap()
+        std::fs::read_to_string(&file).expect("test I/O")
     );
     drop_keyspace(&ks);
 }
@@ -202,7 +206,7 @@ fn nulls_and_empty_strings_are_written_apart() {
     let out = cql4()
         .args(["-e", &format!("COPY {ks}.t TO STDOUT")])
         .output()
-        .unwrap();
+        .expect("test I/O");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "1,\"\",\"a,\"\"b\"\"\nc\",\n");
     // The summary goes to stderr when the rows are on stdout.
@@ -217,7 +221,7 @@ fn nulls_and_empty_strings_are_written_apart() {
 /// Runs a COPY FROM of `csv` (written to a file); returns the output and the error file.
 fn import(ks: &str, csv: &str, with: &str) -> (Output, PathBuf) {
     let file = scratch_dir().join(format!("{ks}_in.csv"));
-    std::fs::write(&file, csv).unwrap();
+    std::fs::write(&file, csv).expect("test I/O");
     let err = scratch_dir().join(format!("{ks}.err"));
     let _ = std::fs::remove_file(&err);
     let out = exec(&format!(
@@ -253,7 +257,7 @@ fn rows_that_do_not_parse_go_to_the_err_file() {
         "{stderr}"
     );
     assert_eq!(
-        std::fs::read_to_string(&err).unwrap(),
+        std::fs::read_to_string(&err).expect("test I/O"),
         "2,x,[2]\n3,3,[3\n4,4\n"
     );
     assert_eq!(rows(&format!("{ks}.t")).len(), 2);
@@ -268,7 +272,7 @@ fn rows_that_do_not_parse_go_to_the_err_file() {
         "{stderr}"
     );
     let imported = summary_count(&out, "rows imported");
-    let rejected = std::fs::read_to_string(&err).unwrap();
+    let rejected = std::fs::read_to_string(&err).expect("test I/O");
     // Row 1 was sent or rejected with its chunk; 5 was never read.
     assert!(rejected.starts_with("2,x,[2]\n3,3,[3\n"), "{rejected}");
     assert_eq!(
@@ -297,7 +301,7 @@ fn rows_the_server_refuses_go_to_the_err_file_after_maxattempts() {
         "{stderr}"
     );
     let mut rejected: Vec<String> = std::fs::read_to_string(&err)
-        .unwrap()
+        .expect("test I/O")
         .lines()
         .map(str::to_owned)
         .collect();
@@ -368,14 +372,14 @@ fn copy_from_stdin_ends_at_backslash_dot() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("test I/O");
     child
         .stdin
         .take()
-        .unwrap()
+        .expect("test I/O")
         .write_all(b"1,one\n2,\"two, too\"\n\\.\n3,never\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .expect("test I/O");
+    let out = child.wait_with_output().expect("test I/O");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(summary_count(&out, "rows imported"), 2);
     assert_eq!(rows(&format!("{ks}.t")).len(), 2);
@@ -389,7 +393,7 @@ fn summary_rate(out: &Output) -> u64 {
     stdout[at + 1..]
         .split(' ')
         .next()
-        .unwrap()
+        .expect("test I/O")
         .parse()
         .expect("a rate")
 }
@@ -407,9 +411,9 @@ fn a_million_rows_round_trip() {
     ));
     let input = scratch_dir().join(format!("{ks}_million.csv"));
     {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&input).expect("test I/O"));
         for i in 0..N {
-            writeln!(f, "{i},row {i},{}", (i as i64) * 1_000_003 - 7).unwrap();
+            writeln!(f, "{i},row {i},{}", (i as i64) * 1_000_003 - 7).expect("test I/O");
         }
     }
     let timed = |cql: &str| {
@@ -426,12 +430,12 @@ fn a_million_rows_round_trip() {
     let to_rate = summary_rate(&out);
     eprintln!("1,000,000 rows: COPY FROM {from_rate} rows/s ({from_time:?}), COPY TO {to_rate} rows/s ({to_time:?})");
     let mut a: Vec<String> = std::fs::read_to_string(&input)
-        .unwrap()
+        .expect("test I/O")
         .lines()
         .map(str::to_owned)
         .collect();
     let mut b: Vec<String> = std::fs::read_to_string(&exported)
-        .unwrap()
+        .expect("test I/O")
         .lines()
         .map(str::to_owned)
         .collect();
