@@ -404,10 +404,10 @@ fn a_million_rows_round_trip() {
     let ks = keyspace();
     create_keyspace(&ks);
     ok(&format!(
-        "CREATE TABLE {ks}.t (k int PRIMARY KEY, v text, n bigint)"
+        "CREATE TABLE {ks}.t (k int PRIMARY KEY, a text, b bigint)"
     ));
     ok(&format!(
-        "CREATE TABLE {ks}.back (k int PRIMARY KEY, v text, n bigint)"
+        "CREATE TABLE {ks}.back (k int PRIMARY KEY, a text, b bigint)"
     ));
     let input = scratch_dir().join(format!("{ks}_million.csv"));
     {
