@@ -2,19 +2,21 @@
 //!
 //! Each row goes in by a prepared `INSERT INTO t (cols) VALUES (?, …)` (or, with
 //! PREPAREDSTATEMENTS = false, the same INSERT with the values as literals). Within a chunk
-//! (CHUNKSIZE rows), rows sharing a partition key go together as UNLOGGED batches of at most
-//! MAXBATCHSIZE rows when there are at least MINBATCHSIZE of them: a single-partition batch is
-//! one mutation on the server, applied whole or not at all, so a batch's rows are counted
-//! together exactly. Other rows go as single inserts, which run concurrently; batches across
-//! partitions would only move the fan-out to the coordinator, and Amazon Keyspaces caps a
-//! batch at 30 statements.
+//! (CHUNKSIZE rows) rows are sent as UNLOGGED batches of at most MAXBATCHSIZE, as cqlsh sends
+//! them: a partition with at least MINBATCHSIZE rows in the chunk in batches of its own (one
+//! mutation on the server), the other rows together (cqlsh groups those by replica; the
+//! shell's session has one host). One request per row would cost the server a request each
+//! (a twentieth of the rate on one node), and MAXBATCHSIZE's default, 20, stays under Amazon
+//! Keyspaces' 30 statements per batch.
 //!
 //! At most [`MAX_IN_FLIGHT`] requests run at once; INGESTRATE is held by a token bucket taken
 //! before each request. An insert is idempotent (COPY FROM refuses counter tables), so a
-//! failed request is tried again up to MAXATTEMPTS times in all. Rows that do not parse, and
-//! rows whose request still fails, go to ERRFILE as they were read; COPY stops after more than
-//! MAXPARSEERRORS or MAXINSERTERRORS of them. The summary counts the rows the server
-//! acknowledged, and nothing else.
+//! failed request can be sent again: a batch that fails is sent again row by row, each row up
+//! to MAXATTEMPTS times, so the rows reported as failed are exactly the ones the server did not
+//! acknowledge (a row of a failed multi-partition batch may have been applied; loading it
+//! again is harmless). Rows that do not parse, and rows that still fail, go to ERRFILE as they
+//! were read; COPY stops after more than MAXPARSEERRORS or MAXINSERTERRORS of them. The
+//! summary counts the rows the server acknowledged, and nothing else.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -104,15 +106,14 @@ impl Inserter {
     }
 
     /// Up to MAXATTEMPTS tries, waiting 0.1 s, 0.2 s, … (at most 2 s) between them.
-    async fn send(self: Arc<Self>, rows: Vec<Row>) -> (Vec<Row>, Result<(), String>) {
+    async fn attempts(&self, rows: &[Row]) -> Result<(), String> {
         let mut wait = Duration::from_millis(100);
         let mut attempt = 1;
         loop {
-            match self.once(&rows).await {
-                Ok(()) => return (rows, Ok(())),
+            match self.once(rows).await {
+                Ok(()) => return Ok(()),
                 Err(e) if attempt >= self.max_attempts => {
-                    let e = format!("{e} (after {attempt} attempts)");
-                    return (rows, Err(e));
+                    return Err(format!("{e} (after {attempt} attempts)"))
                 }
                 Err(_) => {
                     tokio::time::sleep(wait).await;
@@ -121,6 +122,21 @@ impl Inserter {
                 }
             }
         }
+    }
+
+    /// Sends a unit. A batch that fails once is sent again row by row (each with its
+    /// MAXATTEMPTS), so one bad row costs only itself and the rows reported as failed are
+    /// exactly those the server did not acknowledge.
+    async fn send(self: Arc<Self>, rows: Vec<Row>) -> Vec<(Row, Result<(), String>)> {
+        if rows.len() > 1 && self.once(&rows).await.is_ok() {
+            return rows.into_iter().map(|r| (r, Ok(()))).collect();
+        }
+        let mut done = Vec::with_capacity(rows.len());
+        for row in rows {
+            let result = self.attempts(std::slice::from_ref(&row)).await;
+            done.push((row, result));
+        }
+        done
     }
 }
 
@@ -158,14 +174,13 @@ impl Tally {
             .map_err(|e| file_error(&self.err_path, e))
     }
 
-    fn settle(&mut self, done: (Vec<Row>, Result<(), String>)) -> Result<(), CliError> {
-        let (rows, result) = done;
-        match result {
-            Ok(()) => self.imported += rows.len() as u64,
-            Err(e) => {
-                eprintln!("cql4: COPY: failed to import {} rows: {e}", rows.len());
-                self.insert_errors += rows.len() as u64;
-                for row in &rows {
+    fn settle(&mut self, done: Vec<(Row, Result<(), String>)>) -> Result<(), CliError> {
+        for (row, result) in done {
+            match result {
+                Ok(()) => self.imported += 1,
+                Err(e) => {
+                    eprintln!("cql4: COPY: failed to import a row: {e}");
+                    self.insert_errors += 1;
                     self.reject(&row.record)?;
                 }
             }
@@ -174,10 +189,11 @@ impl Tally {
     }
 }
 
-/// Splits a chunk into requests: same-partition runs of at least `min` rows as batches of at
-/// most `max`, the rest one row each.
+/// Splits a chunk into requests, as cqlsh does: a partition's rows go as batches of their own
+/// (at most `max` rows) when there are at least `min` of them; the other rows go together in
+/// batches of at most `max` (cqlsh groups them by replica; the shell's session has one host).
 fn group(chunk: Vec<Row>, pk: &[usize], min: usize, max: usize) -> Vec<Vec<Row>> {
-    if max <= 1 || pk.is_empty() {
+    if max <= 1 {
         return chunk.into_iter().map(|r| vec![r]).collect();
     }
     let mut by_key: HashMap<String, Vec<Row>> = HashMap::new();
@@ -195,18 +211,25 @@ fn group(chunk: Vec<Row>, pk: &[usize], min: usize, max: usize) -> Vec<Vec<Row>>
         rows.push(row);
     }
     let mut units = Vec::new();
+    let mut rest: Vec<Row> = Vec::new();
     for key in order {
-        let mut rows = by_key.remove(&key).expect("every key was ordered once");
-        if rows.len() < min.max(2) {
-            units.extend(rows.into_iter().map(|r| vec![r]));
-            continue;
-        }
-        while !rows.is_empty() {
-            let rest = rows.split_off(rows.len().min(max));
-            units.push(std::mem::replace(&mut rows, rest));
+        let rows = by_key.remove(&key).expect("every key was ordered once");
+        if rows.len() < min {
+            rest.extend(rows);
+        } else {
+            split(rows, max, &mut units);
         }
     }
+    split(rest, max, &mut units);
     units
+}
+
+/// `rows` as units of at most `max`.
+fn split(mut rows: Vec<Row>, max: usize, units: &mut Vec<Vec<Row>>) {
+    while !rows.is_empty() {
+        let tail = rows.split_off(rows.len().min(max));
+        units.push(std::mem::replace(&mut rows, tail));
+    }
 }
 
 pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Result<(), CliError> {
@@ -292,7 +315,7 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
     let stopped: Result<(), CliError> = session.runtime().block_on(async {
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut bucket = TokenBucket::new(f.ingest_rate, Instant::now());
-        let mut tasks: JoinSet<(Vec<Row>, Result<(), String>)> = JoinSet::new();
+        let mut tasks: JoinSet<Vec<(Row, Result<(), String>)>> = JoinSet::new();
         let mut record = Vec::new();
         let mut chunk: Vec<Row> = Vec::with_capacity(f.chunk_size);
         let mut read_rows = 0u64;

@@ -362,6 +362,17 @@ fn bad_fields_are_one_line_errors() {
 }
 
 #[test]
+fn text_beyond_ascii_inside_collections() {
+    // Found by the property test: a `null` check sliced inside a multi-byte character.
+    let ty = ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Double));
+    let v = CqlValue::Map(vec![(
+        CqlValue::Text("᱉𞹰:𝄷".into()),
+        CqlValue::Double(-8.3e-192),
+    )]);
+    assert_eq!(one(v, ty, &common(&[])), "{'᱉𞹰:𝄷': -8.3e-192}");
+}
+
+#[test]
 fn records_span_lines_and_blank_fields_count() {
     let o = common(&[]);
     let mut r = CsvReader::new(&b"1,\"a\nb\",\n2,x,\"\"\n"[..], &o);
