@@ -452,3 +452,54 @@ fn a_million_rows_round_trip() {
     let _ = std::fs::remove_file(&exported);
     drop_keyspace(&ks);
 }
+
+#[test]
+fn maxoutputsize_splits_files_and_token_ranges_split_rows() {
+    let ks = keyspace();
+    create_keyspace(&ks);
+    ok(&format!("CREATE TABLE {ks}.t (k int PRIMARY KEY, v text)"));
+    let inserts: String = (0..50)
+        .map(|i| format!("INSERT INTO {ks}.t (k, v) VALUES ({i}, 'v{i}');"))
+        .collect();
+    ok(&inserts);
+    let file = scratch_dir().join(format!("{ks}_split.csv"));
+    let out = ok(&format!(
+        "COPY {ks}.t TO '{}' WITH MAXOUTPUTSIZE = 20 AND PAGESIZE = 7",
+        file.display()
+    ));
+    assert_eq!(summary_count(&out, "rows exported to 3 files"), 50);
+    let lines = |p: &PathBuf| {
+        std::fs::read_to_string(p)
+            .expect("an exported file")
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let parts: Vec<PathBuf> = ["", ".1", ".2"]
+        .iter()
+        .map(|s| PathBuf::from(format!("{}{s}", file.display())))
+        .collect();
+    let counts: Vec<usize> = parts.iter().map(|p| lines(p).len()).collect();
+    assert_eq!(counts, [20, 20, 10]);
+    let mut all: Vec<String> = parts.iter().flat_map(|p| lines(p)).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 50);
+
+    // The two halves of the ring hold every row once.
+    let low = ok(&format!(
+        "COPY {ks}.t TO STDOUT WITH BEGINTOKEN = -9223372036854775808 AND ENDTOKEN = 0"
+    ));
+    let high = ok(&format!(
+        "COPY {ks}.t TO STDOUT WITH BEGINTOKEN = 0 AND ENDTOKEN = 9223372036854775807"
+    ));
+    let mut both: Vec<String> = text(&low.stdout)
+        .lines()
+        .chain(text(&high.stdout).lines())
+        .map(str::to_owned)
+        .collect();
+    assert!(!text(&low.stdout).is_empty() && !text(&high.stdout).is_empty());
+    both.sort();
+    assert_eq!(both, all);
+    drop_keyspace(&ks);
+}
