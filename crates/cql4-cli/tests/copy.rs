@@ -481,7 +481,7 @@ fn maxoutputsize_splits_files_and_token_ranges_split_rows() {
         .collect();
     let counts: Vec<usize> = parts.iter().map(|p| lines(p).len()).collect();
     assert_eq!(counts, [20, 20, 10]);
-    let mut all: Vec<String> = parts.iter().flat_map(|p| lines(p)).collect();
+    let mut all: Vec<String> = parts.iter().flat_map(lines).collect();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 50);
