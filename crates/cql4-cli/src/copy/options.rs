@@ -95,6 +95,11 @@ const FROM: &[&str] = &[
     "preparedstatements",
 ];
 
+/// Rows held at once while reading (they are grouped by partition key in memory).
+const MAX_CHUNK: usize = 1_000_000;
+/// Statements in one BATCH (its count is a `[short]`).
+const MAX_BATCH: usize = 65_535;
+
 /// cqlsh's default DATETIMEFORMAT (its `time_format`).
 pub(crate) const DEFAULT_DATETIME: &str = "%Y-%m-%d %H:%M:%S.%f%z";
 
@@ -271,13 +276,17 @@ impl Options {
                     o.to.end_token = Some(value.trim().parse().map_err(|_| bad("a Murmur3 token"))?)
                 }
                 "chunksize" => {
-                    o.from.chunk_size = positive(value).ok_or_else(|| bad("a count ≥ 1"))?
+                    o.from.chunk_size = positive(value)
+                        .filter(|n| *n <= MAX_CHUNK)
+                        .ok_or_else(|| bad("a count from 1 to 1000000"))?
                 }
                 "ingestrate" => {
                     o.from.ingest_rate = positive(value).ok_or_else(|| bad("rows/s ≥ 1"))?
                 }
                 "maxbatchsize" => {
-                    o.from.max_batch_size = positive(value).ok_or_else(|| bad("a count ≥ 1"))?
+                    o.from.max_batch_size = positive(value)
+                        .filter(|n| *n <= MAX_BATCH)
+                        .ok_or_else(|| bad("a count from 1 to 65535"))?
                 }
                 "minbatchsize" => {
                     o.from.min_batch_size = positive(value).ok_or_else(|| bad("a count ≥ 1"))?
@@ -486,6 +495,16 @@ mod tests {
                 Direction::From,
                 ("minbatchsize", "30"),
                 "MINBATCHSIZE (30) is larger than MAXBATCHSIZE (20)",
+            ),
+            (
+                Direction::From,
+                ("chunksize", "99999999999"),
+                "invalid value for CHUNKSIZE: '99999999999' (a count from 1 to 1000000)",
+            ),
+            (
+                Direction::From,
+                ("maxbatchsize", "65536"),
+                "invalid value for MAXBATCHSIZE: '65536' (a count from 1 to 65535)",
             ),
         ];
         for (d, (n, v), want) in cases {

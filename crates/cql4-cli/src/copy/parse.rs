@@ -176,7 +176,9 @@ fn date(t: &str) -> Option<CqlDate> {
     if y.len() < 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let y: i64 = y.parse().ok()?;
+    // The type spans about ±5.9 million years; more digits are not a date (and would overflow
+    // the calendar arithmetic).
+    let y: i64 = y.parse().ok().filter(|y: &i64| *y <= 6_000_000)?;
     let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
     let y = if neg { -y } else { y };
     // Validated by a round trip through the calendar.

@@ -357,6 +357,10 @@ fn bad_fields_are_one_line_errors() {
         e("inf", ColumnType::Double),
         "'inf' is not a valid double value"
     );
+    assert_eq!(
+        e("999999999999999999-01-01", ColumnType::Date),
+        "'999999999999999999-01-01' is not a valid date value"
+    );
     // The v4 uuid is not a timeuuid.
     assert!(e("abababab-abab-abab-abab-abababababab", ColumnType::Timeuuid).contains("version 1"));
 }
