@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--quick] [--no-real] [--real-only]`: cql4 against the mainstream drivers.
 //! (`cargo xtask bench --session [--port P]`, the sessions on a 3-node cluster, is in
-//! [`session`].)
+//! [`session`]; `--copy-only [--copy-rows N]`, COPY against cqlsh's on the running node, is in
+//! [`copy`], which a full run also runs when a node is up.)
 //!
 //! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
 //!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
