@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--quick] [--no-real] [--real-only]`: cql4 against the mainstream drivers.
 //! (`cargo xtask bench --session [--port P]`, the sessions on a 3-node cluster, is in
-//! [`session`].)
+//! [`session`]; `--copy-only [--copy-rows N]`, COPY against cqlsh's on the running node, is in
+//! [`copy`], which a full run also runs when a node is up.)
 //!
 //! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
 //!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
@@ -32,6 +33,7 @@ use crate::test_cmd::cargo;
 use crate::util::{run, run_captured, Context, Result};
 use crate::venv;
 
+mod copy;
 mod session;
 
 const CANNED_PORT: u16 = 19042;
@@ -54,6 +56,10 @@ pub(crate) struct Options {
     pub(crate) session: bool,
     /// Native port of that cluster (default: keyspaces mode's).
     pub(crate) port: Option<u16>,
+    /// Run only the COPY comparison with cqlsh ([`copy`]).
+    pub(crate) copy_only: bool,
+    /// Rows per COPY in that comparison.
+    pub(crate) copy_rows: Option<u64>,
 }
 
 struct Paths {
@@ -79,6 +85,10 @@ impl Paths {
 pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     if opts.session {
         return session::run_session(layout, opts.port);
+    }
+    let copy_rows = opts.copy_rows.unwrap_or(copy::DEFAULT_ROWS);
+    if opts.copy_only {
+        return copy::run_copy(layout, copy_rows).map(drop);
     }
     let started = Instant::now();
     let root = layout.root.clone();
@@ -129,7 +139,17 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
             }
         }
     };
+    let copy = if opts.quick {
+        Value::Null
+    } else {
+        copy::run_copy(layout, copy_rows).unwrap_or_else(|e| {
+            eprintln!("xtask: bench: copy section skipped: {e}");
+            notes.push(format!("copy section skipped: {e}"));
+            Value::Null
+        })
+    };
     let mut results = json!({
+        "copy": copy,
         "command": if opts.quick { "cargo xtask bench --quick" } else if opts.no_real { "cargo xtask bench --no-real" } else { "cargo xtask bench" },
         "date": date(),
         "quick": opts.quick,

@@ -71,6 +71,12 @@ enum Command {
         /// clusters run on this machine.
         #[arg(long, requires = "session")]
         port: Option<u16>,
+        /// Only the COPY comparison: cql4's COPY FROM/TO against cqlsh's on the running node.
+        #[arg(long, conflicts_with_all = ["quick", "no_real", "real_only", "session"])]
+        copy_only: bool,
+        /// Rows per COPY in the COPY comparison (default 200000).
+        #[arg(long)]
+        copy_rows: Option<u64>,
     },
     /// Manage the local Apache Cassandra node under target/cassandra.
     Cassandra {
@@ -211,6 +217,8 @@ fn main() -> ExitCode {
             real_only,
             session,
             port,
+            copy_only,
+            copy_rows,
         } => bench::run_bench(
             &layout,
             &bench::Options {
@@ -219,6 +227,8 @@ fn main() -> ExitCode {
                 real_only,
                 session,
                 port,
+                copy_only,
+                copy_rows,
             },
         ),
         Command::Fuzz {

@@ -11,6 +11,7 @@
 
 mod args;
 mod commands;
+mod copy;
 mod cqlshrc;
 mod describe;
 mod editor;

@@ -334,6 +334,16 @@ impl Session {
         Ok(out)
     }
 
+    /// The per-session query options (consistency, page size, request timeout).
+    pub(crate) fn options(&self) -> &QueryOptions {
+        &self.options
+    }
+
+    /// A driver error as the one line the shell prints for it.
+    pub(crate) fn conn_error(&self, e: &cql4_conn::Error) -> CliError {
+        self.errors.conn_error(e)
+    }
+
     /// A short note about a non-row result: on stderr in table mode (as cqlsh reports), nothing
     /// in JSON mode (stdout holds rows only, stderr errors and warnings only).
     fn note(&self, text: &str) {
@@ -342,7 +352,7 @@ impl Session {
         }
     }
 
-    /// The library session (for DESCRIBE's schema metadata).
+    /// The library session (DESCRIBE reads its schema metadata, COPY runs its requests on it).
     pub(crate) fn inner(&self) -> &cql4_session::Session {
         &self.session
     }
@@ -373,6 +383,9 @@ impl Executor for Session {
                 .write_all(text.as_bytes())
                 .and_then(|()| out.flush())
                 .map_err(|e| CliError::Failed(format!("cannot write the output: {e}")));
+        }
+        if crate::copy::is_copy(cql) {
+            return crate::copy::run(self, cql);
         }
         let errors = self.errors.clone();
         let err = |e: cql4_conn::Error| errors.conn_error(&e);
