@@ -1,7 +1,7 @@
 //! `cargo xtask bench [--quick] [--no-real] [--real-only]`: cql4 against the mainstream drivers.
 //! (`cargo xtask bench --session [--port P]`, the sessions on a 3-node cluster, is in
 //! [`session`]; `--copy-only [--copy-rows N]`, COPY against cqlsh's on the running node, is in
-//! [`copy`], which a full run also runs when a node is up.)
+//! [`copy`], which a full run also runs, on a keyspaces-mode node it starts if none runs.)
 //!
 //! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
 //!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
@@ -142,7 +142,7 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     let copy = if opts.quick {
         Value::Null
     } else {
-        copy::run_copy(layout, copy_rows).unwrap_or_else(|e| {
+        copy_on_a_node(layout, copy_rows).unwrap_or_else(|e| {
             eprintln!("xtask: bench: copy section skipped: {e}");
             notes.push(format!("copy section skipped: {e}"));
             Value::Null
@@ -539,6 +539,20 @@ fn canned(
         }
     }
     Ok(records)
+}
+
+/// The COPY section on the node `CQL4_TEST_*` names, else on the keyspaces-mode node, started
+/// for it (and stopped after) if none runs: a full run stops the real-server section's node.
+fn copy_on_a_node(layout: &Layout, rows: u64) -> Result<Value> {
+    if std::env::var_os("CQL4_TEST_HOST").is_some() {
+        return copy::run_copy(layout, rows);
+    }
+    let started = cassandra::start(layout, Mode::Keyspaces, None)?;
+    let result = copy::run_copy(layout, rows);
+    if started.launched {
+        cassandra::stop(layout)?;
+    }
+    result
 }
 
 fn real_server(layout: &Layout, p: &Paths, warmup: f64, duration: f64) -> Result<Vec<Value>> {
