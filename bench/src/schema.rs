@@ -1,5 +1,6 @@
 //! What the canned server knows: the system tables every driver reads while bootstrapping
-//! (`system.local` with one plausible row, empty `system.peers`/`peers_v2`, empty
+//! (`system.local` with one plausible row, `system.peers`/`peers_v2` empty unless the server
+//! plays a cluster ([`tables_for`]), empty
 //! `system_schema.*` tables with their real column types) and the benchmark table `bench.t`,
 //! plus a small parser that turns a `SELECT cols FROM ks.table …` into an answer.
 //!
@@ -48,8 +49,19 @@ fn map_text() -> ColumnType {
     ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Text))
 }
 
-fn inet_local() -> Cell {
-    Some(vec![127, 0, 0, 1])
+/// Node `n` of a canned cluster listens on 127.0.0.`n`.
+fn inet_node(n: u8) -> Cell {
+    Some(vec![127, 0, 0, n])
+}
+
+/// Node `n`'s one token, evenly spaced over the Murmur3 ring ("0" for a single node).
+fn node_tokens(n: u8, nodes: u8) -> Cell {
+    if nodes <= 1 {
+        return text_collection(&["0"]);
+    }
+    let step = (u64::MAX / u64::from(nodes)) as i128;
+    let token = i128::from(i64::MIN) + i128::from(n - 1) * step;
+    text_collection(&[&token.to_string()])
 }
 
 fn uuid(last: u8) -> Cell {
@@ -60,9 +72,23 @@ fn uuid(last: u8) -> Cell {
     Some(u.to_vec())
 }
 
+/// Node `n`'s host id (node 1's is the single node's).
+fn host_id(n: u8) -> Cell {
+    uuid(if n == 1 { 1 } else { 0x10 + n })
+}
+
 /// Every table the server knows.
 pub fn tables() -> Vec<Table> {
+    tables_for(1, 1, 9042)
+}
+
+/// The tables as node `node` (1-based) of a canned cluster of `nodes` on 127.0.0.1–`nodes`,
+/// all on native port `port`, sees them: itself in `system.local`, the others in
+/// `system.peers` and `system.peers_v2`, one evenly spaced token each.
+pub fn tables_for(node: u8, nodes: u8, port: u16) -> Vec<Table> {
     use ColumnType::*;
+    let port = i32::from(port);
+    let others: Vec<u8> = (1..=nodes).filter(|&n| n != node).collect();
     let local_cols = cols(&[
         ("key", Text),
         ("bootstrapped", Text),
@@ -88,25 +114,60 @@ pub fn tables() -> Vec<Table> {
     let local_row = vec![
         text("local"),
         text("COMPLETED"),
-        inet_local(),
+        inet_node(node),
         int(7000),
         text("canned"),
         text("3.4.7"),
         text("datacenter1"),
         int(1),
-        uuid(1),
-        inet_local(),
+        host_id(node),
+        inet_node(node),
         int(7000),
         text("4"),
         text("org.apache.cassandra.dht.Murmur3Partitioner"),
         text("rack1"),
         text("4.0.11"),
-        inet_local(),
-        int(9042),
+        inet_node(node),
+        int(port),
         uuid(2),
-        text_collection(&["0"]),
+        node_tokens(node, nodes),
         None,
     ];
+    let peers_rows = others
+        .iter()
+        .map(|&n| {
+            vec![
+                inet_node(n),
+                text("datacenter1"),
+                host_id(n),
+                inet_node(n),
+                text("rack1"),
+                text("4.0.11"),
+                inet_node(n),
+                uuid(2),
+                node_tokens(n, nodes),
+            ]
+        })
+        .collect();
+    let peers_v2_rows = others
+        .iter()
+        .map(|&n| {
+            vec![
+                inet_node(n),
+                int(7000),
+                text("datacenter1"),
+                host_id(n),
+                inet_node(n),
+                int(port),
+                inet_node(n),
+                int(7000),
+                text("rack1"),
+                text("4.0.11"),
+                uuid(2),
+                node_tokens(n, nodes),
+            ]
+        })
+        .collect();
     let text_table = |keyspace, name, list: &[&str], pk| Table {
         keyspace,
         name,
@@ -136,7 +197,7 @@ pub fn tables() -> Vec<Table> {
                 ("schema_version", Uuid),
                 ("tokens", set_text()),
             ]),
-            rows: Vec::new(),
+            rows: peers_rows,
             partition_key: vec!["peer"],
         },
         Table {
@@ -156,7 +217,7 @@ pub fn tables() -> Vec<Table> {
                 ("schema_version", Uuid),
                 ("tokens", set_text()),
             ]),
-            rows: Vec::new(),
+            rows: peers_v2_rows,
             partition_key: vec!["peer"],
         },
         Table {
@@ -220,6 +281,19 @@ pub fn tables() -> Vec<Table> {
                 ("min_index_interval", Int),
                 ("read_repair_chance", Double),
                 ("speculative_retry", Text),
+            ]),
+            rows: Vec::new(),
+            partition_key: vec!["keyspace_name"],
+        },
+        Table {
+            // scylla reads it (typed) with the other schema tables; with the wrong column
+            // types its whole metadata fetch fails and it never learns the peers.
+            keyspace: "system_schema",
+            name: "scylla_keyspaces",
+            columns: cols(&[
+                ("keyspace_name", Text),
+                ("initial_tablets", Int),
+                ("consistency", Text),
             ]),
             rows: Vec::new(),
             partition_key: vec!["keyspace_name"],
@@ -480,5 +554,47 @@ mod tests {
         let (_, _, columns, rows, _) = select(&t, &p);
         assert_eq!(columns[1].1, ColumnType::Inet);
         assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn a_canned_cluster_node_sees_itself_local_and_the_others_as_peers() {
+        let t = tables_for(3, 4, 19043);
+        let (_, _, columns, rows, _) = select(
+            &t,
+            &parse("SELECT rpc_address, tokens, host_id FROM system.local"),
+        );
+        assert_eq!(columns.len(), 3);
+        assert_eq!(rows[0][0], Some(vec![127, 0, 0, 3]));
+        let local_host = rows[0][2].clone();
+        let mut tokens = vec![rows[0][1].clone()];
+        let (_, _, _, peers, _) = select(
+            &t,
+            &parse("SELECT rpc_address, tokens, host_id FROM system.peers"),
+        );
+        let addresses: Vec<_> = peers.iter().map(|r| r[0].clone()).collect();
+        assert_eq!(
+            addresses,
+            [1, 2, 4].map(|n| Some(vec![127, 0, 0, n])).to_vec()
+        );
+        assert!(peers.iter().all(|r| r[2] != local_host));
+        tokens.extend(peers.iter().map(|r| r[1].clone()));
+        tokens.sort();
+        tokens.dedup();
+        assert_eq!(tokens.len(), 4, "every node has its own token");
+        let (_, _, _, v2, _) = select(
+            &t,
+            &parse("SELECT native_address, native_port FROM system.peers_v2"),
+        );
+        assert_eq!(v2.len(), 3);
+        assert!(v2.iter().all(|r| r[1] == int(19043)));
+    }
+
+    #[test]
+    fn a_single_canned_node_has_no_peers() {
+        let t = tables();
+        for table in ["peers", "peers_v2"] {
+            let (_, _, _, rows, _) = select(&t, &parse(&format!("SELECT * FROM system.{table}")));
+            assert!(rows.is_empty(), "{table}");
+        }
     }
 }

@@ -4,12 +4,15 @@
 //! [`copy`], which a full run also runs, on a keyspaces-mode node it starts if none runs.)
 //!
 //! 1. Builds the peers: the bench crate (`bench/`, outside the workspace, `--release`, target
-//!    `target/bench-build`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
+//!    `target/bench-build` or `$CQL4_BENCH_TARGET_DIR`) with scylla and cdrs-tokio, the gocql program (`bench/go`), the Java
 //!    driver program (`bench/java`, Maven shade jar) and the Python venv (`target/venv`).
 //! 2. Codec: `cargo bench --bench codec` (criterion) and its allocation counts.
 //! 3. Client cost, isolated: the canned server pinned to core 0, each driver's client pinned to
 //!    core 1, select and insert at 1, 64 and 1,024 in flight on one connection (and the default
-//!    pool at 1,024 where a driver has one).
+//!    pool at 1,024 where a driver has one), with the floor (`floor_client`: raw tokio,
+//!    pre-encoded frames, no driver) measured the same way. Then, same pinning: open-loop
+//!    latency ([`open_loop`]), resident memory per idle connection ([`idle`]) and four canned
+//!    nodes at 4,096 in flight ([`multi_node`]).
 //! 4. Real server (full run only): the same statements against a plain-mode local Cassandra
 //!    (port 9042) — skipped, with a note, if a node in another mode is running; `--real-only`
 //!    runs it alone later and merges it into the last `results.json`.
@@ -34,10 +37,23 @@ use crate::util::{run, run_captured, Context, Result};
 use crate::venv;
 
 mod copy;
+mod idle;
+mod multi_node;
+mod open_loop;
 mod session;
 
 const CANNED_PORT: u16 = 19042;
-const DRIVERS: [&str; 6] = ["cql4", "scylla", "cdrs-tokio", "gocql", "java", "python"];
+/// `floor` is no driver: raw tokio sending pre-encoded frames (`bench/src/bin/floor_client.rs`),
+/// what the machine allows one connection.
+const DRIVERS: [&str; 7] = [
+    "floor",
+    "cql4",
+    "scylla",
+    "cdrs-tokio",
+    "gocql",
+    "java",
+    "python",
+];
 const WORKLOADS: [&str; 2] = ["select", "insert"];
 const CONCURRENCY: [u32; 3] = [1, 64, 1024];
 
@@ -96,7 +112,7 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     fs::create_dir_all(&out).context(|| format!("create {}", out.display()))?;
     let python = venv::ensure(layout)?;
     let paths = Paths {
-        build: root.join("target").join("bench-build"),
+        build: build_dir(&root),
         root,
         out,
         python,
@@ -115,8 +131,14 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
         notes.push("taskset not found or fewer than 2 cores: server and client not pinned".into());
     }
     let canned = canned(&paths, warmup, duration, opts.quick, pin)?;
+    let open_loop = open_loop::run(&paths, &canned, opts.quick, pin)?;
+    let idle = idle::run(&paths, pin, opts.quick)?;
+    let multi = multi_node::run(&paths, pin, opts.quick)?;
     let mut failures: Vec<String> = canned
         .iter()
+        .chain(&open_loop)
+        .chain(&idle)
+        .chain(&multi)
         .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
         .collect();
     let real = if opts.quick || opts.no_real {
@@ -157,6 +179,10 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
         "versions": versions(&paths),
         "codec": codec,
         "canned": canned,
+        "open_loop": open_loop,
+        "idle": idle,
+        "multi_node": multi,
+        "multi_node_method": {"text": multi_node::METHOD},
         "real": real,
         "notes": notes,
         "failures": failures,
@@ -256,6 +282,14 @@ fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
     }
 }
 
+/// Where the bench crate, the Go program and the Java jar are built: `target/bench-build`, or
+/// `CQL4_BENCH_TARGET_DIR` when set (several checkouts on one machine each keep their own).
+fn build_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CQL4_BENCH_TARGET_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| root.join("target").join("bench-build"), PathBuf::from)
+}
+
 fn build(p: &Paths) -> Result<()> {
     let manifest = p.root.join("bench").join("Cargo.toml");
     run(cargo()
@@ -271,6 +305,7 @@ fn build(p: &Paths) -> Result<()> {
     run(Command::new("mvn")
         .args(["-q", "-B", "-f"])
         .arg(p.root.join("bench").join("java").join("pom.xml"))
+        .arg(format!("-Dbench.build={}", p.build.display()))
         .arg("package"))?;
     // The Python driver must be the Cython build (its pure-Python fallback is several times
     // slower and would not be the driver people deploy).
@@ -384,6 +419,7 @@ fn client(p: &Paths, driver: &str, core: Option<u32>) -> Command {
             c.arg(p.root.join("bench").join("python").join("client.py"));
             c
         }
+        "floor" => pinned(core, &p.bin("floor_client")),
         rust => {
             let mut c = pinned(core, &p.bin("rust_client"));
             c.args(["--driver", rust]);
@@ -404,6 +440,7 @@ fn point(
     pool: &str,
     warmup: f64,
     duration: f64,
+    rate: Option<f64>,
 ) -> Value {
     let mut cmd = client(p, driver, core);
     // Go's flag package takes `-name value`; the others `--name value`.
@@ -418,13 +455,30 @@ fn point(
     ] {
         cmd.arg(format!("{dash}{k}")).arg(v);
     }
-    let label = format!("{driver} {workload} c={concurrency} pool={pool} port={port}");
+    if let Some(rate) = rate {
+        cmd.arg(format!("{dash}rate")).arg(format!("{rate:.0}"));
+    }
+    let label = match rate {
+        Some(rate) => format!(
+            "{driver} {workload} rate={rate:.0}/s max-outstanding={concurrency} port={port}"
+        ),
+        None => format!("{driver} {workload} c={concurrency} pool={pool} port={port}"),
+    };
+    let base =
+        json!({"driver": driver, "workload": workload, "concurrency": concurrency, "pool": pool});
+    measure(&mut cmd, &label, base, rate.is_some())
+}
+
+/// Runs one client command and returns the JSON record it printed last (or `base` with
+/// `failed` set).
+fn measure(cmd: &mut Command, label: &str, base: Value, open_loop: bool) -> Value {
     eprintln!("xtask: bench: {label}");
     let output = cmd.stderr(Stdio::piped()).stdout(Stdio::piped()).output();
     let failed = |why: String| {
         eprintln!("xtask: bench: FAILED {label}: {why}");
-        json!({"driver": driver, "workload": workload, "concurrency": concurrency, "pool": pool,
-               "failed": format!("{label}: {why}")})
+        let mut r = base.clone();
+        r["failed"] = json!(format!("{label}: {why}"));
+        r
     };
     let output = match output {
         Ok(o) => o,
@@ -437,6 +491,18 @@ fn point(
         .rev()
         .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok());
     match (output.status.success(), record) {
+        (true, Some(r)) if open_loop => {
+            eprintln!(
+                "xtask: bench:   {:>10.0} req/s  p50 {:>8.1} µs  p99 {:>9.1} µs  max {:>9.1} µs  dropped {} late {}",
+                r["throughput"].as_f64().unwrap_or(0.0),
+                r["p50_us"].as_f64().unwrap_or(0.0),
+                r["p99_us"].as_f64().unwrap_or(0.0),
+                r["max_us"].as_f64().unwrap_or(0.0),
+                r["dropped"].as_u64().unwrap_or(0),
+                r["late"].as_u64().unwrap_or(0),
+            );
+            r
+        }
         (true, Some(r)) => {
             eprintln!(
                 "xtask: bench:   {:>10.0} req/s  p50 {:>8.1} µs  p99 {:>9.1} µs  cpu {:>6.2} µs/req",
@@ -465,9 +531,16 @@ struct Server(Child);
 
 impl Server {
     fn start(p: &Paths, core: Option<u32>, port: u16) -> Result<Self> {
+        Self::start_nodes(p, core, port, 1)
+    }
+
+    /// `nodes` canned nodes on 127.0.0.1–`nodes`, one process.
+    fn start_nodes(p: &Paths, core: Option<u32>, port: u16, nodes: u8) -> Result<Self> {
         let mut child = pinned(core, &p.bin("canned_server"))
             .arg("--port")
             .arg(port.to_string())
+            .arg("--nodes")
+            .arg(nodes.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -516,6 +589,7 @@ fn canned(
                     "one",
                     warmup,
                     duration,
+                    None,
                 );
                 r["target"] = json!("canned");
                 records.push(r);
@@ -532,6 +606,7 @@ fn canned(
                     "default",
                     warmup,
                     duration,
+                    None,
                 );
                 r["target"] = json!("canned");
                 records.push(r);
@@ -565,14 +640,16 @@ fn real_server(layout: &Layout, p: &Paths, warmup: f64, duration: f64) -> Result
         // A freshly started JVM serves the first minute or so several times slower (JIT):
         // warm the node up with both statements first, or whichever driver runs first loses.
         for workload in WORKLOADS {
-            let _ = point(p, "cql4", None, port, workload, 64, "one", 5.0, 10.0);
+            let _ = point(p, "cql4", None, port, workload, 64, "one", 5.0, 10.0, None);
         }
         let mut records = Vec::new();
         for driver in DRIVERS {
             for workload in WORKLOADS {
                 for c in [1, 64] {
                     // The node needs both cores: clients are not pinned here.
-                    let mut r = point(p, driver, None, port, workload, c, "one", warmup, duration);
+                    let mut r = point(
+                        p, driver, None, port, workload, c, "one", warmup, duration, None,
+                    );
                     r["target"] = json!("cassandra");
                     records.push(r);
                 }

@@ -4,7 +4,9 @@
 //! a pre-encoded one-row page (select) or Void (insert). Frames are parsed by hand on the hot
 //! path: header, prepared id, the skip-metadata flag; nothing else is decoded.
 //!
-//! Usage: `canned_server [--port 19042]` (prints `listening on …` once bound).
+//! Usage: `canned_server [--port 19042] [--nodes N]` (prints `listening on …` once bound).
+//! `--nodes N` plays a cluster of N nodes on 127.0.0.1–N (same port), each answering
+//! `system.local`/`system.peers` as that node (see `cql4_bench::schema::tables_for`).
 //! `CANNED_LOG=1` prints every QUERY/PREPARE to stderr (to see what a driver asks at connect).
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -318,37 +320,75 @@ async fn serve(state: Arc<State>, mut sock: TcpStream) -> std::io::Result<()> {
 
 fn main() -> std::io::Result<()> {
     let mut port = 19042_u16;
+    let mut nodes = 1_u8;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--port" {
-            port = args
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("--port takes a number");
+        match a.as_str() {
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("--port takes a number");
+            }
+            "--nodes" => {
+                nodes = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .filter(|n| (1..=250).contains(n))
+                    .expect("--nodes takes a number from 1 to 250");
+            }
+            _ => {}
         }
     }
-    let state = Arc::new(State {
-        tables: schema::tables(),
-        prepared: std::sync::Mutex::new(HashMap::new()),
-        log: std::env::var_os("CANNED_LOG").is_some(),
-        log_execute: std::env::var("CANNED_LOG").is_ok_and(|v| v == "2"),
-    });
+    let state = |node: u8| {
+        Arc::new(State {
+            tables: if nodes == 1 {
+                schema::tables()
+            } else {
+                schema::tables_for(node, nodes, port)
+            },
+            prepared: std::sync::Mutex::new(HashMap::new()),
+            log: std::env::var_os("CANNED_LOG").is_some(),
+            log_execute: std::env::var("CANNED_LOG").is_ok_and(|v| v == "2"),
+        })
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let (sock, _) = listener.accept().await?;
-            let state = Arc::clone(&state);
-            tokio::spawn(async move {
-                if let Err(e) = serve(state, sock).await {
-                    if std::env::var_os("CANNED_LOG").is_some() {
-                        eprintln!("connection: {e}");
-                    }
-                }
-            });
+        // One node listens on 127.0.0.1; a cluster of N on 127.0.0.1–N, all on `port`, one
+        // runtime (one core) for all of them.
+        let mut listeners = Vec::new();
+        for node in 1..=nodes {
+            let listener = TcpListener::bind((std::net::Ipv4Addr::new(127, 0, 0, node), port)).await?;
+            listeners.push((listener, state(node)));
         }
+        let addresses: Vec<String> = listeners
+            .iter()
+            .filter_map(|(l, _)| l.local_addr().ok().map(|a| a.to_string()))
+            .collect();
+        println!("listening on {}", addresses.join(", "));
+        let mut tasks = Vec::new();
+        for (listener, state) in listeners {
+            tasks.push(tokio::spawn(accept(listener, state)));
+        }
+        for t in tasks {
+            t.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
     })
+}
+
+async fn accept(listener: TcpListener, state: Arc<State>) -> std::io::Result<()> {
+    loop {
+        let (sock, _) = listener.accept().await?;
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            if let Err(e) = serve(state, sock).await {
+                if std::env::var_os("CANNED_LOG").is_some() {
+                    eprintln!("connection: {e}");
+                }
+            }
+        });
+    }
 }

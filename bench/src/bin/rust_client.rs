@@ -7,13 +7,17 @@
 //!     --concurrency 64 [--pool one|default] [--warmup 2] [--duration 5] [--setup]
 //! ```
 //! `--setup` creates `bench.t` and its row on a real node (cql4 driver) and exits.
+//! `--rate R` runs the open loop instead ([`drive_open`]: a request due every `1/R` s, latency
+//! from when it was due, `--concurrency` the bound on outstanding requests).
+//! `--idle N` opens N idle connections and prints the resident memory each one costs
+//! ([`idle`]).
 //!
 //! All drivers run on the same single-threaded tokio runtime (the process is pinned to one
 //! core), each worker is a spawned task looping request → await → check the answer.
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cql4_bench::drive::{drive, BoxError, Outcome};
+use cql4_bench::drive::{drive, drive_open, BoxError, Outcome};
 use cql4_bench::pages;
 use cql4_bench::record::Record;
 use cql4_bench::schema::{INSERT, SELECT, SELECT_ID};
@@ -28,6 +32,8 @@ struct Args {
     warmup: f64,
     duration: f64,
     setup: bool,
+    rate: f64,
+    idle: usize,
 }
 
 fn args() -> Args {
@@ -41,6 +47,8 @@ fn args() -> Args {
         warmup: 2.0,
         duration: 5.0,
         setup: false,
+        rate: 0.0,
+        idle: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -55,6 +63,8 @@ fn args() -> Args {
             "--warmup" => a.warmup = v().parse().expect("--warmup"),
             "--duration" => a.duration = v().parse().expect("--duration"),
             "--setup" => a.setup = true,
+            "--rate" => a.rate = v().parse().expect("--rate"),
+            "--idle" => a.idle = v().parse().expect("--idle"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -73,6 +83,14 @@ fn insert_id(i: u64) -> i32 {
 }
 
 const NAME: &str = "name-inserted";
+
+/// `--pool`: `one` is one connection, a number is that many, `default` the driver's default.
+fn pool_size(pool: &str) -> Option<usize> {
+    match pool {
+        "one" => Some(1),
+        n => n.parse().ok().filter(|n| *n > 0),
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // cql4
@@ -129,11 +147,7 @@ mod cql4_driver {
             .await?;
         let s = connect(host, port).await?;
         s.client
-            .execute(
-                &s.insert,
-                (SELECT_ID, "name-000042", &s.payload[..]),
-                &o,
-            )
+            .execute(&s.insert, (SELECT_ID, "name-000042", &s.payload[..]), &o)
             .await?;
         Ok(())
     }
@@ -141,11 +155,7 @@ mod cql4_driver {
     pub(crate) async fn select(s: Arc<S>, _i: u64) -> Result<(), BoxError> {
         let r = s
             .client
-            .execute(
-                &s.select,
-                (SELECT_ID,),
-                &s.options,
-            )
+            .execute(&s.select, (SELECT_ID,), &s.options)
             .await?;
         let rows = r.rows().ok_or("no rows")?;
         for row in rows {
@@ -160,11 +170,7 @@ mod cql4_driver {
 
     pub(crate) async fn insert(s: Arc<S>, i: u64) -> Result<(), BoxError> {
         s.client
-            .execute(
-                &s.insert,
-                (insert_id(i), NAME, &s.payload[..]),
-                &s.options,
-            )
+            .execute(&s.insert, (insert_id(i), NAME, &s.payload[..]), &s.options)
             .await?;
         Ok(())
     }
@@ -189,8 +195,8 @@ mod scylla_driver {
 
     pub(crate) async fn connect(host: &str, port: u16, pool: &str) -> Result<S, BoxError> {
         let mut b = SessionBuilder::new().known_node(format!("{host}:{port}"));
-        if pool == "one" {
-            b = b.pool_size(PoolSize::PerHost(1.try_into().expect("1 is non-zero")));
+        if let Some(n) = pool_size(pool).and_then(|n| n.try_into().ok()) {
+            b = b.pool_size(PoolSize::PerHost(n));
         }
         let session = b.build().await?;
         Ok(S {
@@ -255,10 +261,10 @@ mod cdrs_driver {
             .build()
             .await?;
         let mut b = TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), config);
-        if pool == "one" {
+        if let Some(n) = pool_size(pool) {
             b = b.with_connection_pool_config(
                 ConnectionPoolConfigBuilder::new()
-                    .with_local_size(1)
+                    .with_local_size(n)
                     .build(),
             );
         }
@@ -308,6 +314,117 @@ mod cdrs_driver {
 
 // ---------------------------------------------------------------------------------------
 
+/// `--idle N`: resident memory per idle connection. Each driver first opens one connection (or
+/// a one-connection session) to warm its code paths; then, with resident memory measured
+/// before and after, cql4 opens N more `Client`s, and scylla and cdrs-tokio build a session
+/// with a one-connection pool and then one with an (N + 1)-connection pool: the difference of
+/// the two cancels the session's own cost. Connections count as open once the process holds
+/// that many more sockets.
+mod idle {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// Resident memory of this process, KiB (`VmRSS`).
+    fn rss_kb() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    fn sockets() -> usize {
+        std::fs::read_dir("/proc/self/fd").map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|t| t.to_string_lossy().starts_with("socket:"))
+                })
+                .count()
+        })
+    }
+
+    /// Waits until at least `n` sockets are open (pools fill in the background), then settles.
+    async fn settle(n: usize) -> Result<(), BoxError> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while sockets() < n {
+            if Instant::now() > deadline {
+                return Err(format!("only {} of {n} sockets opened in 30 s", sockets()).into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(())
+    }
+
+    pub(crate) async fn measure(a: &Args) -> Result<serde_json::Value, BoxError> {
+        let n = a.idle;
+        let (host, port) = (a.host.as_str(), a.port);
+        // (the N connections with what holds them, what holds one connection)
+        let (grown, holder) = match a.driver.as_str() {
+            "cql4" => {
+                let config = cql4_conn::Config::new(host, port);
+                let warm = cql4_conn::Client::connect(&config).await?;
+                settle(sockets()).await?;
+                let base = sockets();
+                let before = rss_kb();
+                let mut clients = Vec::with_capacity(n);
+                for _ in 0..n {
+                    clients.push(cql4_conn::Client::connect(&config).await?);
+                }
+                settle(base + n).await?;
+                let after = rss_kb();
+                drop((warm, clients));
+                (after as f64 - before as f64, 0.0)
+            }
+            "scylla" => {
+                let warm = scylla_driver::connect(host, port, "one").await?;
+                settle(sockets()).await?;
+                let base = sockets();
+                let before = rss_kb();
+                let one = scylla_driver::connect(host, port, "one").await?;
+                settle(base + 1).await?;
+                let mid = rss_kb();
+                let base = sockets();
+                let many = scylla_driver::connect(host, port, &(n + 1).to_string()).await?;
+                settle(base + n + 1).await?;
+                let after = rss_kb();
+                drop((warm, one, many));
+                (after as f64 - mid as f64, mid as f64 - before as f64)
+            }
+            "cdrs-tokio" => {
+                let warm = cdrs_driver::connect(host, port, "one").await?;
+                settle(sockets()).await?;
+                let base = sockets();
+                let before = rss_kb();
+                let one = cdrs_driver::connect(host, port, "one").await?;
+                settle(base + 1).await?;
+                let mid = rss_kb();
+                let base = sockets();
+                let many = cdrs_driver::connect(host, port, &(n + 1).to_string()).await?;
+                settle(base + n + 1).await?;
+                let after = rss_kb();
+                drop((warm, one, many));
+                (after as f64 - mid as f64, mid as f64 - before as f64)
+            }
+            other => return Err(format!("unknown driver {other}").into()),
+        };
+        Ok(serde_json::json!({
+            "driver": a.driver,
+            "driver_version": driver_version(&a.driver),
+            "connections": n,
+            "rss_growth_kb": grown,
+            "one_connection_session_kb": holder,
+            "kb_per_connection": (grown - holder) / n.max(1) as f64,
+        }))
+    }
+}
+
 fn driver_version(driver: &str) -> &'static str {
     match driver {
         "cql4" => env!("CARGO_PKG_VERSION_CQL4"),
@@ -316,32 +433,45 @@ fn driver_version(driver: &str) -> &'static str {
     }
 }
 
+/// Closed loop, or open loop at `--rate` with `--concurrency` as the bound on outstanding.
+async fn load<S, F, Fut>(a: &Args, s: Arc<S>, op: F) -> Outcome
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, u64) -> Fut + Send + Sync + Copy + 'static,
+    Fut: std::future::Future<Output = Result<(), BoxError>> + Send,
+{
+    if a.rate > 0.0 {
+        drive_open(s, op, a.rate, a.concurrency, a.warmup, a.duration).await
+    } else {
+        drive(s, op, a.concurrency, a.warmup, a.duration).await
+    }
+}
+
 async fn run(a: &Args) -> Result<Outcome, BoxError> {
-    let (c, w, d) = (a.concurrency, a.warmup, a.duration);
     let select = a.workload == "select";
     Ok(match a.driver.as_str() {
         "cql4" => {
             let s = Arc::new(cql4_driver::connect(&a.host, a.port).await?);
             if select {
-                drive(s, cql4_driver::select, c, w, d).await
+                load(a, s, cql4_driver::select).await
             } else {
-                drive(s, cql4_driver::insert, c, w, d).await
+                load(a, s, cql4_driver::insert).await
             }
         }
         "scylla" => {
             let s = Arc::new(scylla_driver::connect(&a.host, a.port, &a.pool).await?);
             if select {
-                drive(s, scylla_driver::select, c, w, d).await
+                load(a, s, scylla_driver::select).await
             } else {
-                drive(s, scylla_driver::insert, c, w, d).await
+                load(a, s, scylla_driver::insert).await
             }
         }
         "cdrs-tokio" => {
             let s = Arc::new(cdrs_driver::connect(&a.host, a.port, &a.pool).await?);
             if select {
-                drive(s, cdrs_driver::select, c, w, d).await
+                load(a, s, cdrs_driver::select).await
             } else {
-                drive(s, cdrs_driver::insert, c, w, d).await
+                load(a, s, cdrs_driver::insert).await
             }
         }
         other => return Err(format!("unknown driver {other}").into()),
@@ -356,31 +486,27 @@ fn main() -> Result<(), BoxError> {
     if a.setup {
         return rt.block_on(cql4_driver::setup(&a.host, a.port));
     }
+    if a.idle > 0 {
+        let r = rt.block_on(idle::measure(&a))?;
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
     let o = rt.block_on(run(&a))?;
-    let q = |p: f64| o.hist.value_at_quantile(p) as f64 / 1000.0;
-    let requests = o.requests.max(1) as f64;
-    let rec = Record {
-        driver: a.driver.clone(),
-        driver_version: driver_version(&a.driver).to_owned(),
-        workload: a.workload.clone(),
-        concurrency: a.concurrency,
-        pool: a.pool.clone(),
-        requests: o.requests,
-        errors: o.errors,
-        seconds: o.seconds,
-        throughput: o.requests as f64 / o.seconds,
-        p50_us: q(0.5),
-        p99_us: q(0.99),
-        p999_us: q(0.999),
-        cpu_us_per_req: o.cpu * 1e6 / requests,
-        maxrss_kb: o.maxrss,
-        allocs_per_req: Some(o.allocs as f64 / requests),
-        note: match (a.driver.as_str(), a.pool.as_str()) {
-            ("cql4", _) => "one connection (cql4-conn has no pool)".into(),
-            (_, "one") => "pool forced to one connection".into(),
-            _ => "driver's default pool".into(),
-        },
+    let note = match (a.driver.as_str(), a.pool.as_str()) {
+        ("cql4", _) => "one connection (cql4-conn has no pool)",
+        (_, "one") => "pool forced to one connection",
+        _ => "driver's default pool",
     };
+    let rec = Record::new(
+        &a.driver,
+        driver_version(&a.driver),
+        &a.workload,
+        a.concurrency,
+        &a.pool,
+        a.rate,
+        &o,
+        note,
+    );
     println!("{}", serde_json::to_string(&rec)?);
     if o.requests == 0 || o.errors > 0 {
         return Err(format!("{} requests, {} errors", o.requests, o.errors).into());

@@ -437,31 +437,22 @@ async fn throughput(a: &Args, c: &Cluster) -> Result<Value, BoxError> {
         }
         other => return Err(format!("unknown driver {other}").into()),
     };
-    let q = |p: f64| o.hist.value_at_quantile(p) as f64 / 1000.0;
-    let requests = o.requests.max(1) as f64;
-    let rec = Record {
-        driver: a.driver.clone(),
-        driver_version: driver_version(&a.driver).to_owned(),
-        workload: a.workload.clone(),
-        concurrency: a.concurrency,
-        pool: "default".into(),
-        requests: o.requests,
-        errors: o.errors,
-        seconds: o.seconds,
-        throughput: o.requests as f64 / o.seconds,
-        p50_us: q(0.5),
-        p99_us: q(0.99),
-        p999_us: q(0.999),
-        cpu_us_per_req: o.cpu * 1e6 / requests,
-        maxrss_kb: o.maxrss,
-        allocs_per_req: Some(o.allocs as f64 / requests),
-        note: match (a.driver.as_str(), a.nodes) {
-            ("cql4", 1) => "Session, SessionConfig::single_host".into(),
-            ("cql4", _) => "Session, defaults (token-aware, 1 connection per node)".into(),
-            (_, 1) => "Session, AllowListHostFilter(node 1)".into(),
-            _ => "Session, defaults (token-aware, 1 connection per node)".into(),
-        },
+    let note = match (a.driver.as_str(), a.nodes) {
+        ("cql4", 1) => "Session, SessionConfig::single_host",
+        ("cql4", _) => "Session, defaults (token-aware, 1 connection per node)",
+        (_, 1) => "Session, AllowListHostFilter(node 1)",
+        _ => "Session, defaults (token-aware, 1 connection per node)",
     };
+    let rec = Record::new(
+        &a.driver,
+        driver_version(&a.driver),
+        &a.workload,
+        a.concurrency,
+        "default",
+        0.0,
+        &o,
+        note,
+    );
     let mut v = serde_json::to_value(&rec)?;
     v["nodes"] = json!(a.nodes);
     v["per_node"] = spread;

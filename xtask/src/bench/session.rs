@@ -46,7 +46,7 @@ const RESTARTED_NODE: usize = 3;
 pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
     let started_at = Instant::now();
     let root = layout.root.clone();
-    let build = root.join("target").join("bench-build");
+    let build = super::build_dir(&root);
     let out = root.join("target").join("bench");
     fs::create_dir_all(&out).context(|| format!("create {}", out.display()))?;
     run(cargo()
