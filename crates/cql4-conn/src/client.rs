@@ -11,7 +11,7 @@ use cql4_frame::compression::Compression;
 use cql4_frame::consistency::Consistency;
 use cql4_frame::opcode::Opcode;
 use cql4_frame::request::{
-    encode_request_frame, execute_frame, execute_size_hint, query_frame, Batch, BatchQuery,
+    encode_execute, encode_query, encode_request_frame, execute_size_hint, Batch, BatchQuery,
     BatchStatement, BatchType, CustomPayload, FrameExtras, Prepare, QueryParameters, Register,
     Request, RequestFrame, WriteValues,
 };
@@ -291,7 +291,9 @@ impl Client {
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         let params = self.params(Unprepared(&values), options, false);
-        let bytes = query_frame(self.inner.compression, extras(options), cql, &params)?;
+        let bytes = self.encode_frame(Opcode::QUERY, extras(options), 96 + cql.len(), |w| {
+            encode_query(w, cql, &params)
+        })?;
         self.send(bytes, self.timeout(options), None).await
     }
 
@@ -361,13 +363,10 @@ impl Client {
             options,
             state.result_metadata.is_some(),
         );
-        Ok(execute_frame(
-            self.inner.compression,
-            extras(options),
-            &state.id,
-            markers.len(),
-            &params,
-        )?)
+        let capacity = execute_size_hint(state.id.len(), markers.len());
+        self.encode_frame(Opcode::EXECUTE, extras(options), capacity, |w| {
+            encode_execute(w, &state.id, &params)
+        })
     }
 
     /// Runs a BATCH (§4.1.7). Prepared children that the server no longer knows are prepared
@@ -444,13 +443,7 @@ impl Client {
             serial_consistency: options.serial_consistency,
             default_timestamp: options.default_timestamp,
         };
-        Ok(encode_frame(
-            self.inner.compression,
-            Opcode::BATCH,
-            extras(options),
-            size,
-            |w| b.encode(w),
-        )?)
+        self.encode_frame(Opcode::BATCH, extras(options), size, |w| b.encode(w))
     }
 
     /// Switches the connection's keyspace (`USE`, answered by a Set_keyspace result). Runs at
@@ -520,6 +513,22 @@ impl Client {
             serial_consistency: options.serial_consistency,
             default_timestamp: options.default_timestamp,
         }
+    }
+
+    /// A request frame with its header fields from `options`, written straight into a frame
+    /// buffer of the connection's pool with room for `capacity` bytes (grown only when the
+    /// values are larger than guessed): the values are never copied into a buffer of their
+    /// own, and the buffer is reused once the I/O task has copied it out.
+    fn encode_frame(
+        &self,
+        opcode: Opcode,
+        extras: FrameExtras<'_>,
+        capacity: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<Vec<u8>> {
+        let mut bytes = self.inner.channel.frame_buffer(capacity);
+        encode_request_frame(&mut bytes, self.inner.compression, opcode, extras, body)?;
+        Ok(bytes)
     }
 
     /// A decoded-form frame (PREPARE, REGISTER), encoded.
@@ -611,20 +620,6 @@ impl WriteValues for ChildValues<'_> {
             Self::Unprepared(u) => u.write_values(w),
         }
     }
-}
-
-/// A request frame with its header fields from `options`, into one buffer of `capacity`
-/// (grown only when the values are larger than guessed).
-fn encode_frame(
-    compression: Compression,
-    opcode: Opcode,
-    extras: FrameExtras<'_>,
-    capacity: usize,
-    body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
-) -> Result<Vec<u8>, EncodeError> {
-    let mut bytes = Vec::with_capacity(capacity);
-    encode_request_frame(&mut bytes, compression, opcode, extras, body)?;
-    Ok(bytes)
 }
 
 fn extras(options: &QueryOptions) -> FrameExtras<'_> {

@@ -22,14 +22,16 @@ use bytes::{BufMut, BytesMut};
 use cql4_frame::framing::{decode_frame, RawFrame};
 use cql4_frame::DecodeLimits;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit};
 
 use crate::backpressure::{Admission, OnQueueFull};
 use crate::conn_state::{ConnState, Due, Routed, Transmit};
 use crate::error::{CloseReason, Error};
+use crate::frame_pool::FramePool;
 use crate::heartbeat::{HeartbeatConfig, HEARTBEAT_FRAME};
 use crate::metrics::{ConnMetrics, LiveGauges};
 use crate::mux::{MuxConfig, SubmitError};
+use crate::reply::{ReplySender, SlotPool};
 use crate::stats::{SharedStats, StreamStats};
 
 /// A byte stream the connection runs over: TCP, or TLS over TCP.
@@ -52,13 +54,12 @@ pub(crate) type Reply = Result<RawFrame, Error>;
 pub(crate) enum Command {
     /// Send a serialized frame (its header's stream id is replaced by the assigned one while
     /// it is copied into the write buffer) and answer on `reply`. A `Vec`, not `Bytes`: it is
-    /// copied into the write buffer once and freed, and turning a `Vec` whose capacity
-    /// exceeds its length into `Bytes` costs an allocation.
+    /// copied into the write buffer once and given back to [`Shared::frames`].
     Request {
         frame: Vec<u8>,
         deadline: Instant,
         timeout: Duration,
-        reply: oneshot::Sender<Reply>,
+        reply: ReplySender,
         /// The request's place in the queue ([`Admission`]), given back once it is written.
         permit: OwnedSemaphorePermit,
     },
@@ -71,7 +72,7 @@ struct Pending {
     /// Taken when written; the rest waits for the answer.
     frame: Option<Vec<u8>>,
     timeout: Duration,
-    reply: oneshot::Sender<Reply>,
+    reply: ReplySender,
     /// Dropped with the frame: a written request no longer counts against the queue limit.
     permit: Option<OwnedSemaphorePermit>,
 }
@@ -79,7 +80,7 @@ struct Pending {
 impl Pending {
     fn fail(self, error: Error) {
         // The caller may have stopped waiting; nothing to do then.
-        let _ = self.reply.send(Err(error));
+        self.reply.send(Err(error));
     }
 }
 
@@ -101,6 +102,10 @@ pub(crate) struct Shared {
     pub(crate) admission: Admission,
     pub(crate) stats: SharedStats,
     pub(crate) metrics: ConnMetrics,
+    /// Reply slots for reuse (see [`crate::reply`]).
+    pub(crate) slots: SlotPool,
+    /// Frame buffers for reuse (see [`crate::frame_pool`]).
+    pub(crate) frames: FramePool,
     /// Callers that dropped their request before its answer, since the I/O task last looked.
     abandoned: AtomicUsize,
     /// Wakes the I/O task when a caller gives up, so that its queued request can be removed.
@@ -114,6 +119,8 @@ impl Shared {
             admission,
             stats: SharedStats::default(),
             metrics,
+            slots: SlotPool::default(),
+            frames: FramePool::default(),
             abandoned: AtomicUsize::new(0),
             wake: Notify::new(),
         }
@@ -176,7 +183,7 @@ impl Driver {
         tokio::pin!(timer);
 
         let reason = loop {
-            fill_write_buf(&mut state, &mut write_buf);
+            fill_write_buf(&mut state, &mut write_buf, &shared.frames);
             let stats = StreamStats {
                 in_flight: state.in_flight(),
                 queued: state.queued(),
@@ -251,7 +258,7 @@ impl Driver {
 /// Copies the frames that now have a stream id into `write_buf`, each with its id, until the
 /// buffer holds [`MAX_WRITE_BUFFER`].
 /// Requests whose caller gave up are dropped on the way: they never get an id.
-fn fill_write_buf(state: &mut ConnState<Pending>, write_buf: &mut BytesMut) {
+fn fill_write_buf(state: &mut ConnState<Pending>, write_buf: &mut BytesMut, frames: &FramePool) {
     while write_buf.len() < MAX_WRITE_BUFFER {
         let Some((id, transmit)) = state.poll_transmit_live(|p| !p.reply.is_closed()) else {
             break;
@@ -260,6 +267,7 @@ fn fill_write_buf(state: &mut ConnState<Pending>, write_buf: &mut BytesMut) {
             Transmit::Request(pending) => {
                 if let Some(frame) = pending.frame.take() {
                     put_with_stream(write_buf, &frame, id);
+                    frames.give_back(frame);
                 }
                 pending.permit = None;
             }
@@ -283,7 +291,7 @@ fn deliver_frames(
             .map_err(|v| CloseReason::Protocol(v.to_string()))?;
         match routed {
             Routed::Answer(pending) => {
-                let _ = pending.reply.send(Ok(frame));
+                pending.reply.send(Ok(frame));
             }
             Routed::Event => {
                 if let Some(tx) = events {
@@ -367,7 +375,7 @@ fn expire(state: &mut ConnState<Pending>, now: Instant) -> Result<(), CloseReaso
     while let Some(due) = state.poll_due(now) {
         match due {
             Due::TimedOut(Pending { reply, timeout, .. }) => {
-                let _ = reply.send(Err(Error::Timeout { timeout }));
+                reply.send(Err(Error::Timeout { timeout }));
             }
             Due::Close(reason) => return Err(reason),
         }
@@ -392,7 +400,7 @@ fn fail_everyone(
     commands.close();
     while let Ok(command) = commands.try_recv() {
         if let Command::Request { reply, .. } = command {
-            let _ = reply.send(Err(Error::Closed(reason.clone())));
+            reply.send(Err(Error::Closed(reason.clone())));
         }
     }
     shared.stats.publish(StreamStats::default());

@@ -1,5 +1,5 @@
-//! The request path shared by every client handle: a channel to the I/O task and a one-shot
-//! reply per request. Knows frames, not messages.
+//! The request path shared by every client handle: a channel to the I/O task and a reply
+//! slot per request (reused, see [`crate::reply`]). Knows frames, not messages.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,11 +8,12 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use cql4_frame::framing::RawFrame;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::backpressure::Admission;
 use crate::driver::{BoxIo, Command, Driver, DriverConfig, DriverFuture, Shared};
 use crate::error::Error;
+use crate::reply::ReplyReceiver;
 
 /// Sends serialized frames to the I/O task and awaits their answers.
 #[derive(Debug, Clone)]
@@ -52,7 +53,7 @@ impl RequestChannel {
             }
         };
         self.shared.metrics.request();
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = self.shared.slots.channel();
         let command = Command::Request {
             frame,
             deadline,
@@ -63,19 +64,26 @@ impl RequestChannel {
         if self.commands.send(command).is_err() {
             return Err(self.shared.closed_error());
         }
-        let guard = AbandonGuard(Some(&self.shared));
         // The I/O task answers every request it accepted (answer, timeout or close); a dropped
         // sender means the task itself was dropped.
-        let answer = answer
-            .await
-            .unwrap_or_else(|_| Err(self.shared.closed_error()));
-        guard.disarm();
+        let answer = Awaiting {
+            answer: Some(answer),
+            shared: &self.shared,
+        }
+        .await
+        .unwrap_or_else(|| Err(self.shared.closed_error()));
         match &answer {
             Ok(_) => self.shared.metrics.answered(start.elapsed()),
             Err(e) if e.is_timeout() => self.shared.metrics.timeout(),
             Err(_) => {}
         }
         answer
+    }
+
+    /// An empty buffer of at least `capacity` bytes to encode a request frame into, from the
+    /// connection's pool: [`Self::request`] gives it back once the frame is written.
+    pub(crate) fn frame_buffer(&self, capacity: usize) -> Vec<u8> {
+        self.shared.frames.take(capacity)
     }
 
     /// Routes EVENT frames to `events` from now on.
@@ -96,20 +104,34 @@ impl RequestChannel {
     }
 }
 
-/// Tells the I/O task when a caller drops its request before the answer: the reply channel
-/// alone says so, but the task would only notice when the request reaches the queue's front.
-struct AbandonGuard<'a>(Option<&'a Shared>);
+/// A caller's wait for its answer. Dropped before the answer, it tells the I/O task: the
+/// reply slot alone says so, but the task would only notice when the request reaches the
+/// queue's front.
+struct Awaiting<'a> {
+    /// `None` once answered.
+    answer: Option<ReplyReceiver<'a>>,
+    shared: &'a Shared,
+}
 
-impl AbandonGuard<'_> {
-    fn disarm(mut self) {
-        self.0 = None;
+impl Future for Awaiting<'_> {
+    type Output = Option<crate::driver::Reply>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(answer) = self.answer.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let ready = std::task::ready!(Pin::new(answer).poll(cx));
+        self.answer = None;
+        Poll::Ready(ready)
     }
 }
 
-impl Drop for AbandonGuard<'_> {
+impl Drop for Awaiting<'_> {
     fn drop(&mut self) {
-        if let Some(shared) = self.0 {
-            shared.abandon();
+        if let Some(answer) = self.answer.take() {
+            // The slot is marked abandoned first, so that the task's purge sees it.
+            drop(answer);
+            self.shared.abandon();
         }
     }
 }
