@@ -399,9 +399,11 @@ async fn the_overall_deadline_cuts_retries() {
     // its way (then it reaches its node a little later) or before its frame was written (then it
     // is never sent, by design): one of the two, never more than the attempts counted.
     let attempts = attempts as usize;
-    wait_for("every attempt but the last at a node", Duration::from_secs(2), || {
-        cluster.log().len() >= attempts - 1
-    })
+    wait_for(
+        "every attempt but the last at a node",
+        Duration::from_secs(2),
+        || cluster.log().len() >= attempts - 1,
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let sent = cluster.log().len();
