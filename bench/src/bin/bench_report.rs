@@ -21,6 +21,8 @@ const ORDER: [&str; 7] = [
     "python",
 ];
 
+#[path = "bench_report/copy.rs"]
+mod copy;
 #[path = "bench_report/second_round.rs"]
 mod second_round;
 
@@ -809,6 +811,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(session) = v.get("session").filter(|x| x.is_object()) {
         session_section(&mut out, session);
     }
+    copy::section(&mut out, &v);
 
     let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("ANALYSIS.md");
     if let Ok(text) = std::fs::read_to_string(&analysis) {
