@@ -25,6 +25,8 @@ const ORDER: [&str; 7] = [
 mod copy;
 #[path = "bench_report/second_round.rs"]
 mod second_round;
+#[path = "bench_report/session_drivers.rs"]
+mod session_drivers;
 
 fn f(v: &Value, k: &str) -> f64 {
     v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN)
@@ -446,7 +448,7 @@ fn session_section(out: &mut String, v: &Value) {
     let set = &v["settings"];
     let _ = writeln!(
         out,
-        "\n## 4. Sessions on a 3-node cluster (cql4-session against scylla)\n"
+        "\n## 4. Sessions on a 3-node cluster (cql4-session against scylla and the other drivers)\n"
     );
     let start = cluster["start_s"]
         .as_f64()
@@ -497,11 +499,14 @@ fn session_section(out: &mut String, v: &Value) {
     );
     let empty = Vec::new();
     let rows = v["throughput"].as_array().unwrap_or(&empty);
+    // The whole-cluster points at other concurrencies are session_drivers' table.
     let agg = |driver: &str, workload: &str, nodes: u64| {
         SessionPoint::of(rows.iter().filter(|r| {
             s(r, "driver") == driver
                 && s(r, "workload") == workload
                 && r["nodes"].as_u64() == Some(nodes)
+                && (r.get("concurrency").is_none()
+                    || r["concurrency"].as_f64() == set["concurrency"].as_f64())
         }))
     };
     let _ = writeln!(
@@ -574,6 +579,8 @@ fn session_section(out: &mut String, v: &Value) {
             );
         }
     }
+
+    session_drivers::section(out, v);
 
     let st = &v["startup"];
     let _ = writeln!(out, "\n**Start time on 3 nodes** ({} fresh sessions per driver, alternating): from the call to `Session::connect` (cql4) or `SessionBuilder::build` (scylla) until it returns, and until every node has an open connection (cql4: `up` in `Session::nodes()`; scylla: `Node::is_connected()`), polled every millisecond.\n", st["rounds"]);
