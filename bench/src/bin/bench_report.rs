@@ -480,8 +480,18 @@ fn session_section(out: &mut String, v: &Value) {
             "rustls",
             "rustls (one ClientConfig, ring provider, for both)",
         ),
+        ("java-driver", "java-driver-core (whole-cluster table)"),
+        ("java", "Java"),
+        ("gocql", "gocql (whole-cluster table)"),
+        ("go", "Go"),
+        ("python-driver", "cassandra-driver, Python (whole-cluster table)"),
+        ("python", "Python"),
         ("cassandra", "Apache Cassandra"),
     ] {
+        if ver.get(k).is_none() {
+            // A run from before the whole-cluster table.
+            continue;
+        }
         let _ = writeln!(out, "| {label} | {} |", s(ver, k));
     }
     let _ = writeln!(
