@@ -178,7 +178,7 @@ fn measure(
     // first would lose. Warm every node up through the 3-node session first.
     for workload in ["insert", "select"] {
         let _ = point(
-            &mut cmd(&client_args("cql4", 3, workload, 256, 0.0, 10.0)),
+            &mut cmd(&client_args("cql4", 3, workload, CONCURRENCY, 0.0, 10.0)),
             "warm-up",
         );
     }
