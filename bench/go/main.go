@@ -2,9 +2,16 @@
 // it prepares the benchmark select and insert (gocql prepares a query with arguments on first
 // use and caches it), keeps -concurrency requests in flight for a warm-up and a measured window,
 // and prints one JSON record in the format of cql4-bench's Record.
+//
+// With -session (cargo xtask bench --session) it is the session benchmark's gocql: contact
+// point -host, discovery on and the driver's default pool and host selection policy, TLS
+// against -ca (certificate and -server-name checked) and a PasswordAuthenticator login
+// (-user, and the password in CQL4_BENCH_PASSWORD so it is not on the command line).
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -19,11 +26,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
-const (
-	selectCQL = "SELECT id, name, payload FROM bench.t WHERE id = ?"
-	insertCQL = "INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)"
-	selectID  = 42
-)
+const selectID = 42
 
 type record struct {
 	Driver        string  `json:"driver"`
@@ -69,16 +72,48 @@ func main() {
 	pool := flag.String("pool", "one", "one (NumConns=1) or default")
 	warmup := flag.Float64("warmup", 2, "warm-up seconds")
 	duration := flag.Float64("duration", 5, "measured seconds")
+	sessionMode := flag.Bool("session", false, "the session benchmark: discovery, default pool and policy")
+	keyspace := flag.String("keyspace", "bench", "keyspace of table t")
+	ca := flag.String("ca", "", "CA file (PEM): connect with TLS")
+	serverName := flag.String("server-name", "", "name the node's certificate must carry")
+	user := flag.String("user", "", "PasswordAuthenticator user (password in CQL4_BENCH_PASSWORD)")
 	flag.Parse()
+	selectCQL := fmt.Sprintf("SELECT id, name, payload FROM %s.t WHERE id = ?", *keyspace)
+	insertCQL := fmt.Sprintf("INSERT INTO %s.t (id, name, payload) VALUES (?, ?, ?)", *keyspace)
 
 	cluster := gocql.NewCluster(*host)
 	cluster.Port = *port
 	cluster.ProtoVersion = 4
 	cluster.Timeout = 10 * time.Second
 	note := "driver's default pool"
-	if *pool == "one" {
+	if *sessionMode {
+		*pool = "default"
+		note = "session, defaults (discovery, default pool and host selection policy)"
+	} else if *pool == "one" {
 		cluster.NumConns = 1
 		note = "NumConns=1"
+	}
+	if *ca != "" {
+		pem, err := os.ReadFile(*ca)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "read -ca:", err)
+			os.Exit(2)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			fmt.Fprintln(os.Stderr, "-ca holds no PEM certificate")
+			os.Exit(2)
+		}
+		cluster.SslOpts = &gocql.SslOptions{
+			Config:                 &tls.Config{RootCAs: roots, ServerName: *serverName},
+			EnableHostVerification: true,
+		}
+	}
+	if *user != "" {
+		cluster.Authenticator = gocql.PasswordAuthenticator{
+			Username: *user,
+			Password: os.Getenv("CQL4_BENCH_PASSWORD"),
+		}
 	}
 	session, err := cluster.CreateSession()
 	if err != nil {

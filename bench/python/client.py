@@ -3,11 +3,19 @@
 Prepares the benchmark select and insert, keeps --concurrency requests in flight with
 execute_async callbacks (the driver's own event loop thread does the I/O), and prints one JSON
 record in the format of cql4-bench's Record. Percentiles are exact (sorted samples).
+
+With --session (cargo xtask bench --session) it is the session benchmark's Python driver:
+contact point --host, discovery on and the driver's default execution profile (its default
+load-balancing policy, token-aware over DC-aware round robin), TLS against --ca (certificate
+and --server-name checked) and a PlainTextAuthProvider login (--user, and the password in
+CQL4_BENCH_PASSWORD so it is not on the command line).
 """
 import argparse
 import array
 import json
+import os
 import resource
+import ssl
 import sys
 import threading
 import time
@@ -15,10 +23,11 @@ import time
 import cassandra
 import cassandra.cluster
 from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.policies import RoundRobinPolicy
 
-SELECT = "SELECT id, name, payload FROM bench.t WHERE id = ?"
-INSERT = "INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)"
+SELECT = "SELECT id, name, payload FROM {}.t WHERE id = ?"
+INSERT = "INSERT INTO {}.t (id, name, payload) VALUES (?, ?, ?)"
 SELECT_ID = 42
 
 
@@ -36,6 +45,11 @@ def main():
     p.add_argument("--pool", default="one")
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--duration", type=float, default=5.0)
+    p.add_argument("--session", action="store_true")
+    p.add_argument("--keyspace", default="bench")
+    p.add_argument("--ca")
+    p.add_argument("--server-name")
+    p.add_argument("--user")
     a = p.parse_args()
 
     if not cassandra.cluster.__file__.endswith(".so"):
@@ -43,14 +57,27 @@ def main():
               file=sys.stderr)
         sys.exit(2)
 
-    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=30)
-    cluster = Cluster([a.host], port=a.port, protocol_version=4,
-                      execution_profiles={EXEC_PROFILE_DEFAULT: profile})
-    # With protocol v3+ the driver keeps exactly one connection per host (the pool size
-    # setters refuse to run), so "one" and "default" are the same configuration.
-    note = "one connection per host (fixed for protocol v3+)"
+    extra = {}
+    if a.ca:
+        ctx = ssl.create_default_context(cafile=a.ca)
+        extra["ssl_context"] = ctx
+        extra["ssl_options"] = {"server_hostname": a.server_name}
+    if a.user:
+        extra["auth_provider"] = PlainTextAuthProvider(
+            username=a.user, password=os.environ.get("CQL4_BENCH_PASSWORD", ""))
+    if a.session:
+        a.pool = "default"
+        cluster = Cluster([a.host], port=a.port, protocol_version=4, **extra)
+        note = "session, defaults (discovery, default execution profile)"
+    else:
+        profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=30)
+        cluster = Cluster([a.host], port=a.port, protocol_version=4,
+                          execution_profiles={EXEC_PROFILE_DEFAULT: profile}, **extra)
+        # With protocol v3+ the driver keeps exactly one connection per host (the pool size
+        # setters refuse to run), so "one" and "default" are the same configuration.
+        note = "one connection per host (fixed for protocol v3+)"
     session = cluster.connect()
-    stmt = session.prepare(SELECT if a.workload == "select" else INSERT)
+    stmt = session.prepare((SELECT if a.workload == "select" else INSERT).format(a.keyspace))
     payload = bytes(range(100))
 
     state = {"measuring": False, "stop": False, "errors": 0, "n": 0, "i": 0}

@@ -21,8 +21,12 @@ const ORDER: [&str; 7] = [
     "python",
 ];
 
+#[path = "bench_report/copy.rs"]
+mod copy;
 #[path = "bench_report/second_round.rs"]
 mod second_round;
+#[path = "bench_report/session_drivers.rs"]
+mod session_drivers;
 
 fn f(v: &Value, k: &str) -> f64 {
     v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN)
@@ -444,7 +448,7 @@ fn session_section(out: &mut String, v: &Value) {
     let set = &v["settings"];
     let _ = writeln!(
         out,
-        "\n## 4. Sessions on a 3-node cluster (cql4-session against scylla)\n"
+        "\n## 4. Sessions on a 3-node cluster (cql4-session against scylla and the other drivers)\n"
     );
     let start = cluster["start_s"]
         .as_f64()
@@ -476,8 +480,18 @@ fn session_section(out: &mut String, v: &Value) {
             "rustls",
             "rustls (one ClientConfig, ring provider, for both)",
         ),
+        ("java-driver", "java-driver-core (whole-cluster table)"),
+        ("java", "Java"),
+        ("gocql", "gocql (whole-cluster table)"),
+        ("go", "Go"),
+        ("python-driver", "cassandra-driver, Python (whole-cluster table)"),
+        ("python", "Python"),
         ("cassandra", "Apache Cassandra"),
     ] {
+        if ver.get(k).is_none() {
+            // A run from before the whole-cluster table.
+            continue;
+        }
         let _ = writeln!(out, "| {label} | {} |", s(ver, k));
     }
     let _ = writeln!(
@@ -495,11 +509,14 @@ fn session_section(out: &mut String, v: &Value) {
     );
     let empty = Vec::new();
     let rows = v["throughput"].as_array().unwrap_or(&empty);
+    // The whole-cluster points at other concurrencies are session_drivers' table.
     let agg = |driver: &str, workload: &str, nodes: u64| {
         SessionPoint::of(rows.iter().filter(|r| {
             s(r, "driver") == driver
                 && s(r, "workload") == workload
                 && r["nodes"].as_u64() == Some(nodes)
+                && (r.get("concurrency").is_none()
+                    || r["concurrency"].as_f64() == set["concurrency"].as_f64())
         }))
     };
     let _ = writeln!(
@@ -572,6 +589,8 @@ fn session_section(out: &mut String, v: &Value) {
             );
         }
     }
+
+    session_drivers::section(out, v);
 
     let st = &v["startup"];
     let _ = writeln!(out, "\n**Start time on 3 nodes** ({} fresh sessions per driver, alternating): from the call to `Session::connect` (cql4) or `SessionBuilder::build` (scylla) until it returns, and until every node has an open connection (cql4: `up` in `Session::nodes()`; scylla: `Node::is_connected()`), polled every millisecond.\n", st["rounds"]);
@@ -809,6 +828,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(session) = v.get("session").filter(|x| x.is_object()) {
         session_section(&mut out, session);
     }
+    copy::section(&mut out, &v);
 
     let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("ANALYSIS.md");
     if let Ok(text) = std::fs::read_to_string(&analysis) {

@@ -207,6 +207,7 @@ pub(crate) fn run_copy(layout: &Layout, rows: u64) -> Result<Value> {
         "rows": rows,
         "table": "(k int PRIMARY KEY, a text, b bigint)",
         "cqlsh": CQLSH,
+        "node": { "tls": node.tls.is_some(), "login": node.login.is_some() },
         "rows_per_sec": {
             "cql4": { "from": cql4_from.round(), "to": cql4_to.round() },
             "cqlsh": { "from": cqlsh_from.round(), "to": cqlsh_to.round() },

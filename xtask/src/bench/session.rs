@@ -1,13 +1,15 @@
-//! `cargo xtask bench --session [--port P]`: cql4's `Session` against scylla's `Session` on a
-//! local 3-node cluster (keyspaces mode: TLS, PasswordAuthenticator), in one run.
+//! `cargo xtask bench --session [--port P]`: cql4's `Session` against scylla's `Session`, and
+//! the other drivers' default sessions ([`peers`]), on a local 3-node cluster (keyspaces mode:
+//! TLS, PasswordAuthenticator), in one run.
 //!
-//! 1. Builds `session_client` and `bench_report` (bench crate, release, feature `session`).
+//! 1. Builds `session_client` and `bench_report` (bench crate, release, feature `session`),
+//!    the Go program, the Java jar and the Python venv.
 //! 2. Starts the cluster (`cassandra start --nodes 3 --port P`), creates `bench.t` replicated
 //!    to all three nodes, warms the JVMs up (10 s of each statement).
-//! 3. Throughput: prepared INSERT and SELECT at 256 in flight (2 s warm-up, 10 s measured),
-//!    each driver restricted to node 1 and on all 3 nodes, in three passes (the second in
-//!    reverse order); the driver that goes first alternates from one pair of points to the
-//!    next.
+//! 3. Throughput: prepared INSERT and SELECT (2 s warm-up, 10 s measured), in three passes
+//!    (every other one in reverse order): cql4 and scylla restricted to node 1 at 256 in
+//!    flight; every driver discovering the cluster from node 1 with its defaults at 1, 256
+//!    and 1,024 in flight. The drivers' order flips from one point to the next.
 //! 4. Start time: 5 fresh sessions per driver, time to `connect`/`build` and to every node
 //!    having a connection.
 //! 5. Reconnection: both sessions open with a light load, `stop-node 3`, `start-node 3`; when
@@ -31,7 +33,14 @@ use crate::layout::Layout;
 use crate::test_cmd::cargo;
 use crate::util::{run, Context, Result};
 
+mod peers;
+
+/// In flight on node 1 alone (cql4 and scylla).
 const CONCURRENCY: u32 = 256;
+/// In flight for every driver's default session on the whole cluster.
+const CLUSTER_CONCURRENCIES: [u32; 3] = [1, 256, 1024];
+/// Every driver of the whole-cluster points: the two `session_client` runs, then the peers.
+const CLUSTER_DRIVERS: [&str; 5] = ["cql4", "scylla", "java", "gocql", "python"];
 const WARMUP_S: f64 = 2.0;
 const DURATION_S: f64 = 10.0;
 const STARTUP_ROUNDS: usize = 5;
@@ -66,6 +75,7 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
         .arg(&build))?;
     let bin = |name: &str| build.join("release").join(name);
     let client = bin("session_client");
+    let peer_paths = peers::build(layout, build.clone())?;
 
     let begun = Instant::now();
     let started = cassandra::start_cluster(
@@ -76,7 +86,7 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
     )?;
     let cluster_start_s = begun.elapsed().as_secs_f64();
     let state = started.state.clone();
-    let measured = measure(layout, &client, &state.test_env());
+    let measured = measure(layout, &client, &peer_paths, &state.test_env());
     // Whatever happened, a cluster this command started does not outlive it.
     if started.launched {
         if let Err(e) = cassandra::stop(layout) {
@@ -90,7 +100,7 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
         None => "cargo xtask bench --session".to_owned(),
     });
     session["machine"] = machine();
-    session["versions"] = versions(&root, &state.version);
+    session["versions"] = versions(&root, &state.version, &peer_paths);
     session["cluster"] = json!({
         "nodes": state.nodes.len(),
         "mode": state.mode.to_string(),
@@ -100,6 +110,8 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
     });
     session["settings"] = json!({
         "concurrency": CONCURRENCY,
+        "cluster_concurrencies": CLUSTER_CONCURRENCIES,
+        "cluster_drivers": CLUSTER_DRIVERS,
         "warmup_s": WARMUP_S,
         "duration_s": DURATION_S,
         "startup_rounds": STARTUP_ROUNDS,
@@ -148,7 +160,12 @@ pub(crate) fn run_session(layout: &Layout, port: Option<u16>) -> Result<()> {
 }
 
 /// Everything measured on the running cluster; `failures` lists what did not work.
-fn measure(layout: &Layout, client: &Path, env: &[(&'static str, String)]) -> Result<Value> {
+fn measure(
+    layout: &Layout,
+    client: &Path,
+    peer_paths: &super::Paths,
+    env: &[(&'static str, String)],
+) -> Result<Value> {
     let cmd = |args: &[String]| {
         let mut c = Command::new(client);
         c.args(args).envs(env.iter().map(|(k, v)| (*k, v.as_str())));
@@ -161,25 +178,41 @@ fn measure(layout: &Layout, client: &Path, env: &[(&'static str, String)]) -> Re
     // first would lose. Warm every node up through the 3-node session first.
     for workload in ["insert", "select"] {
         let _ = point(
-            &mut cmd(&point_args("cql4", 3, workload, 0.0, 10.0)),
+            &mut cmd(&client_args("cql4", 3, workload, CONCURRENCY, 0.0, 10.0)),
             "warm-up",
         );
     }
     let mut throughput = Vec::new();
-    for (pass, nodes, workload, order) in plan(PASSES) {
-        for driver in order {
-            let args = point_args(driver, nodes, workload, WARMUP_S, DURATION_S);
+    for Point {
+        pass,
+        nodes,
+        workload,
+        concurrency,
+        drivers,
+    } in plan(PASSES)
+    {
+        for driver in drivers {
             let label = format!(
-                "{driver} {workload} on {nodes} node(s) c={CONCURRENCY}, pass {}",
+                "{driver} {workload} on {nodes} node(s) c={concurrency}, pass {}",
                 pass + 1
             );
-            let mut r = point(&mut cmd(&args), &label);
+            let mut r = if peers::PEERS.contains(&driver) {
+                let args = common_args(workload, concurrency, WARMUP_S, DURATION_S);
+                match peers::command(peer_paths, driver, env, &args) {
+                    Ok(mut c) => point(&mut c, &label),
+                    Err(e) => json!({ "failed": format!("{label}: {e}") }),
+                }
+            } else {
+                let args = client_args(driver, nodes, workload, concurrency, WARMUP_S, DURATION_S);
+                point(&mut cmd(&args), &label)
+            };
             if let Some(why) = r.get("failed").and_then(Value::as_str) {
                 failures.push(why.to_owned());
                 r["driver"] = json!(driver);
                 r["workload"] = json!(workload);
-                r["nodes"] = json!(nodes);
+                r["concurrency"] = json!(concurrency);
             }
+            r["nodes"] = json!(nodes);
             r["pass"] = json!(pass + 1);
             throughput.push(r);
         }
@@ -205,49 +238,85 @@ fn measure(layout: &Layout, client: &Path, env: &[(&'static str, String)]) -> Re
     }))
 }
 
-/// The throughput points in the order they run: (pass, nodes, statement, drivers in order).
-/// Every other pass runs backwards, and the driver that goes first alternates from one pair
-/// to the next, so over two passes each point has each driver first once.
-fn plan(passes: usize) -> Vec<(usize, usize, &'static str, [&'static str; 2])> {
+/// One throughput point: its drivers run one after the other.
+struct Point {
+    pass: usize,
+    nodes: usize,
+    workload: &'static str,
+    concurrency: u32,
+    drivers: Vec<&'static str>,
+}
+
+/// The throughput points in the order they run. Every other pass runs backwards, and the
+/// drivers' order flips from one point to the next; a pass has an even number of points, so
+/// over two passes each point runs once in each order.
+fn plan(passes: usize) -> Vec<Point> {
+    let mut points: Vec<(usize, &'static str, u32)> = Vec::new();
+    for workload in ["insert", "select"] {
+        points.push((1, workload, CONCURRENCY));
+    }
+    for concurrency in CLUSTER_CONCURRENCIES {
+        for workload in ["insert", "select"] {
+            points.push((3, workload, concurrency));
+        }
+    }
     let mut out = Vec::new();
     for pass in 0..passes {
-        let mut points: Vec<(usize, &str)> = [1, 3]
-            .into_iter()
-            .flat_map(|n| ["insert", "select"].map(|w| (n, w)))
-            .collect();
+        let mut these = points.clone();
         if pass % 2 == 1 {
-            points.reverse();
+            these.reverse();
         }
-        for (nodes, workload) in points {
-            let order = if out.len() % 2 == 0 {
-                ["cql4", "scylla"]
+        for (nodes, workload, concurrency) in these {
+            let mut drivers = if nodes == 1 {
+                vec!["cql4", "scylla"]
             } else {
-                ["scylla", "cql4"]
+                CLUSTER_DRIVERS.to_vec()
             };
-            out.push((pass, nodes, workload, order));
+            if out.len() % 2 == 1 {
+                drivers.reverse();
+            }
+            out.push(Point {
+                pass,
+                nodes,
+                workload,
+                concurrency,
+                drivers,
+            });
         }
     }
     out
 }
 
-fn point_args(
-    driver: &str,
-    nodes: usize,
-    workload: &str,
-    warmup: f64,
-    duration: f64,
-) -> Vec<String> {
+/// The arguments every client program takes for a throughput point.
+fn common_args(workload: &str, concurrency: u32, warmup: f64, duration: f64) -> Vec<String> {
     [
-        ("--driver", driver.to_owned()),
-        ("--nodes", nodes.to_string()),
         ("--workload", workload.to_owned()),
-        ("--concurrency", CONCURRENCY.to_string()),
+        ("--concurrency", concurrency.to_string()),
         ("--warmup", warmup.to_string()),
         ("--duration", duration.to_string()),
     ]
     .into_iter()
     .flat_map(|(k, v)| [k.to_owned(), v])
     .collect()
+}
+
+/// `session_client`'s arguments for a throughput point.
+fn client_args(
+    driver: &str,
+    nodes: usize,
+    workload: &str,
+    concurrency: u32,
+    warmup: f64,
+    duration: f64,
+) -> Vec<String> {
+    let mut args = vec![
+        "--driver".to_owned(),
+        driver.to_owned(),
+        "--nodes".to_owned(),
+        nodes.to_string(),
+    ];
+    args.extend(common_args(workload, concurrency, warmup, duration));
+    args
 }
 
 /// Runs one client invocation; its last stdout line that parses as JSON, or `{"failed": …}`.
@@ -350,14 +419,14 @@ fn reconnect(layout: &Layout, mut cmd: Command) -> Result<Value> {
     Ok(v)
 }
 
-fn versions(root: &Path, cassandra: &str) -> Value {
+fn versions(root: &Path, cassandra: &str, peer_paths: &super::Paths) -> Value {
     let lock = fs::read_to_string(root.join("bench").join("Cargo.lock")).unwrap_or_default();
     let rustc = Command::new("rustc")
         .arg("-V")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    json!({
+    let mut v = json!({
         "rustc": rustc,
         "tokio": lock_version(&lock, "tokio"),
         "cql4": lock_version(&lock, "cql4-session"),
@@ -365,7 +434,20 @@ fn versions(root: &Path, cassandra: &str) -> Value {
         "scylla-cql": lock_version(&lock, "scylla-cql"),
         "rustls": lock_version(&lock, "rustls"),
         "cassandra": cassandra,
-    })
+    });
+    // The peers' versions as the other sections record them.
+    let others = super::versions(peer_paths);
+    for k in [
+        "java-driver",
+        "java",
+        "gocql",
+        "go",
+        "python-driver",
+        "python",
+    ] {
+        v[k] = others[k].clone();
+    }
+    v
 }
 
 #[cfg(test)]
@@ -373,21 +455,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn over_two_passes_each_point_has_each_driver_first_once() {
+    fn over_two_passes_each_point_runs_once_in_each_order() {
         let plan = plan(2);
-        assert_eq!(plan.len(), 8);
-        for nodes in [1, 3] {
+        assert_eq!(plan.len(), 16);
+        let mut seen = 0;
+        for (nodes, concurrency) in [(1, 256), (3, 1), (3, 256), (3, 1024)] {
             for workload in ["insert", "select"] {
-                let firsts: Vec<&str> = plan
+                let orders: Vec<&Vec<&str>> = plan
                     .iter()
-                    .filter(|p| p.1 == nodes && p.2 == workload)
-                    .map(|p| p.3[0])
+                    .filter(|p| {
+                        p.nodes == nodes && p.workload == workload && p.concurrency == concurrency
+                    })
+                    .map(|p| &p.drivers)
                     .collect();
-                assert_eq!(firsts.len(), 2, "{nodes} {workload}");
-                assert!(
-                    firsts.contains(&"cql4") && firsts.contains(&"scylla"),
-                    "{nodes} {workload}: {firsts:?}"
-                );
+                assert_eq!(orders.len(), 2, "{nodes} {workload} {concurrency}");
+                let mut second = orders[1].clone();
+                second.reverse();
+                assert_eq!(orders[0], &second, "{nodes} {workload} {concurrency}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 8);
+    }
+
+    #[test]
+    fn node_one_alone_is_cql4_and_scylla_the_cluster_every_driver() {
+        for p in plan(1) {
+            let mut drivers = p.drivers.clone();
+            drivers.sort_unstable();
+            if p.nodes == 1 {
+                assert_eq!(drivers, ["cql4", "scylla"]);
+                assert_eq!(p.concurrency, CONCURRENCY);
+            } else {
+                let mut all = CLUSTER_DRIVERS.to_vec();
+                all.sort_unstable();
+                assert_eq!(drivers, all);
             }
         }
     }
@@ -395,11 +497,12 @@ mod tests {
     #[test]
     fn the_second_pass_runs_backwards() {
         let plan = plan(2);
-        let first: Vec<(usize, &str)> = plan[..4].iter().map(|p| (p.1, p.2)).collect();
-        let mut second: Vec<(usize, &str)> = plan[4..].iter().map(|p| (p.1, p.2)).collect();
+        let key = |p: &Point| (p.nodes, p.workload, p.concurrency);
+        let first: Vec<_> = plan[..8].iter().map(key).collect();
+        let mut second: Vec<_> = plan[8..].iter().map(key).collect();
         second.reverse();
         assert_eq!(first, second);
-        assert_eq!(plan[0].1, 1, "the first pass starts on one node");
-        assert_eq!(plan[4].1, 3, "the second pass starts on three nodes");
+        assert_eq!(plan[0].nodes, 1, "the first pass starts on one node");
+        assert_eq!(plan[8].nodes, 3, "the second pass starts on three nodes");
     }
 }

@@ -24,10 +24,16 @@ import org.HdrHistogram.Histogram;
  * End-to-end client for the Apache Cassandra Java driver: prepares the benchmark select and
  * insert, keeps --concurrency requests in flight (each completion starts the next request),
  * and prints one JSON record in the format of cql4-bench's Record.
+ *
+ * <p>With --session (cargo xtask bench --session) it is the session benchmark's Java driver:
+ * contact point --host, discovery on, the driver's default configuration (pool, load-balancing
+ * policy, max requests per connection, consistency), TLS against --ca (certificate and
+ * --server-name checked) and a plain-text login (--user, and the password in
+ * CQL4_BENCH_PASSWORD so it is not on the command line).
  */
 public final class Main {
-  static final String SELECT = "SELECT id, name, payload FROM bench.t WHERE id = ?";
-  static final String INSERT = "INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)";
+  static final String SELECT = "SELECT id, name, payload FROM %s.t WHERE id = ?";
+  static final String INSERT = "INSERT INTO %s.t (id, name, payload) VALUES (?, ?, ?)";
   static final int SELECT_ID = 42;
 
   static String host = "127.0.0.1";
@@ -37,6 +43,12 @@ public final class Main {
   static String pool = "one";
   static double warmup = 2;
   static double duration = 5;
+  static boolean sessionMode = false;
+  static String keyspace = "bench";
+  static String localDc = "datacenter1";
+  static String ca = null;
+  static String serverName = null;
+  static String user = null;
 
   static final AtomicBoolean measuring = new AtomicBoolean();
   static final AtomicBoolean stop = new AtomicBoolean();
@@ -108,7 +120,13 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
-    for (int i = 0; i + 1 < args.length; i += 2) {
+    for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--session")) {
+        sessionMode = true;
+        i--;
+        continue;
+      }
+      if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
       String v = args[i + 1];
       switch (args[i]) {
         case "--host": host = v; break;
@@ -118,26 +136,45 @@ public final class Main {
         case "--pool": pool = v; break;
         case "--warmup": warmup = Double.parseDouble(v); break;
         case "--duration": duration = Double.parseDouble(v); break;
+        case "--keyspace": keyspace = v; break;
+        case "--local-dc": localDc = v; break;
+        case "--ca": ca = v; break;
+        case "--server-name": serverName = v; break;
+        case "--user": user = v; break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     ProgrammaticDriverConfigLoaderBuilder cfg = DriverConfigLoader.programmaticBuilder()
-        .withString(DefaultDriverOption.PROTOCOL_VERSION, "V4")
-        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30))
-        // The default (1,024) would refuse the 1,024-in-flight point plus the odd control
-        // query; raised so that point measures the driver rather than its throttle.
-        .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 32768);
-    String note = "default pool (1 local connection), max-requests-per-connection 32768";
-    if (pool.equals("one")) {
-      cfg = cfg.withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 1);
-      note = "pool local size 1, max-requests-per-connection 32768";
+        .withString(DefaultDriverOption.PROTOCOL_VERSION, "V4");
+    String note;
+    if (sessionMode) {
+      pool = "default";
+      note = "session, defaults (discovery, default pool, load-balancing policy, max requests)";
+    } else {
+      cfg = cfg.withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30))
+          // The default (1,024) would refuse the 1,024-in-flight point plus the odd control
+          // query; raised so that point measures the driver rather than its throttle.
+          .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 32768);
+      note = "default pool (1 local connection), max-requests-per-connection 32768";
+      if (pool.equals("one")) {
+        cfg = cfg.withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 1);
+        note = "pool local size 1, max-requests-per-connection 32768";
+      }
     }
-    session = CqlSession.builder()
+    com.datastax.oss.driver.api.core.CqlSessionBuilder builder = CqlSession.builder()
         .addContactPoint(new InetSocketAddress(host, port))
-        .withLocalDatacenter("datacenter1")
-        .withConfigLoader(cfg.build())
-        .build();
-    stmt = session.prepare(workload.equals("select") ? SELECT : INSERT);
+        .withLocalDatacenter(localDc)
+        .withConfigLoader(cfg.build());
+    if (ca != null) {
+      if (serverName == null) throw new IllegalArgumentException("--ca needs --server-name");
+      builder = builder.withSslEngineFactory(new Tls(ca, serverName));
+    }
+    if (user != null) {
+      String password = System.getenv("CQL4_BENCH_PASSWORD");
+      builder = builder.withAuthCredentials(user, password == null ? "" : password);
+    }
+    session = builder.build();
+    stmt = session.prepare(String.format(workload.equals("select") ? SELECT : INSERT, keyspace));
     finished = new CountDownLatch(concurrency);
     for (int w = 0; w < concurrency; w++) next();
     Thread.sleep((long) (warmup * 1000));
