@@ -461,7 +461,10 @@ fn count_allocations() {
     );
     put("wide_5000/scylla", alloc::count(|| scylla::wide(&wide)).0);
     put("wide_5000/cdrs-tokio", alloc::count(|| cdrs::wide(&wide)).0);
-    put("execute_10/cql4", alloc::count(|| cql4::encode(&t, &id, &markers)).0);
+    put(
+        "execute_10/cql4",
+        alloc::count(|| cql4::encode(&t, &id, &markers)).0,
+    );
     put(
         "execute_10/scylla",
         alloc::count(|| scylla::encode(&t, &id, &specs)).0,
@@ -522,7 +525,9 @@ fn benches(c: &mut Criterion) {
     let cid = cassandra_protocol::types::CBytesShort::new(PREPARED_ID.to_vec());
     let specs = scylla::specs();
     let mut g = c.benchmark_group("execute_10");
-    g.bench_function("cql4", |b| b.iter(|| cql4::encode(black_box(&t), &id, &markers)));
+    g.bench_function("cql4", |b| {
+        b.iter(|| cql4::encode(black_box(&t), &id, &markers))
+    });
     g.bench_function("scylla", |b| {
         b.iter(|| scylla::encode(black_box(&t), &id, &specs))
     });

@@ -42,7 +42,8 @@ pub fn rows_body(
                 .map(|(name, ty)| ColumnSpec::new(name.clone(), ty.clone()))
                 .collect(),
         );
-        meta.encode(&mut cql4_frame::Writer::new(&mut out)).expect("encodes");
+        meta.encode(&mut cql4_frame::Writer::new(&mut out))
+            .expect("encodes");
     }
     out.extend_from_slice(&(rows.len() as i32).to_be_bytes());
     for row in rows {

@@ -484,7 +484,10 @@ fn session_section(out: &mut String, v: &Value) {
         ("java", "Java"),
         ("gocql", "gocql (whole-cluster table)"),
         ("go", "Go"),
-        ("python-driver", "cassandra-driver, Python (whole-cluster table)"),
+        (
+            "python-driver",
+            "cassandra-driver, Python (whole-cluster table)",
+        ),
         ("python", "Python"),
         ("cassandra", "Apache Cassandra"),
     ] {

@@ -78,7 +78,8 @@ fn answer(state: &State, cql: &str) -> Statement {
             let mut out = Vec::new();
             let r = ResultResponse::SetKeyspace(parsed.keyspace.clone());
             // Encoding a short keyspace name cannot fail.
-            r.encode(&mut cql4_frame::Writer::new(&mut out)).expect("Set_keyspace encodes");
+            r.encode(&mut cql4_frame::Writer::new(&mut out))
+                .expect("Set_keyspace encodes");
             let b = Bytes::from(out);
             Statement {
                 with_metadata: b.clone(),
@@ -149,7 +150,8 @@ fn frame(out: &mut Vec<u8>, stream: [u8; 2], opcode: u8, body: &[u8]) {
 
 fn message(r: Response) -> Vec<u8> {
     let mut out = Vec::new();
-    r.encode_body(&mut cql4_frame::Writer::new(&mut out)).expect("response encodes");
+    r.encode_body(&mut cql4_frame::Writer::new(&mut out))
+        .expect("response encodes");
     out
 }
 
@@ -360,7 +362,8 @@ fn main() -> std::io::Result<()> {
         // runtime (one core) for all of them.
         let mut listeners = Vec::new();
         for node in 1..=nodes {
-            let listener = TcpListener::bind((std::net::Ipv4Addr::new(127, 0, 0, node), port)).await?;
+            let listener =
+                TcpListener::bind((std::net::Ipv4Addr::new(127, 0, 0, node), port)).await?;
             listeners.push((listener, state(node)));
         }
         let addresses: Vec<String> = listeners

@@ -212,11 +212,7 @@ mod cql4_driver {
         wait_schema_agreement(c).await?;
         let s = connect(c, 3).await?;
         s.session
-            .execute(
-                &s.insert,
-                (SELECT_ID, "name-000042", &s.payload[..]),
-                &o,
-            )
+            .execute(&s.insert, (SELECT_ID, "name-000042", &s.payload[..]), &o)
             .await?;
         Ok(())
     }
@@ -250,11 +246,7 @@ mod cql4_driver {
     pub(crate) async fn select(s: Arc<S>, _i: u64) -> Result<(), BoxError> {
         let r = s
             .session
-            .execute(
-                &s.select,
-                (SELECT_ID,),
-                &s.options,
-            )
+            .execute(&s.select, (SELECT_ID,), &s.options)
             .await?;
         let rows = r.rows().ok_or("no rows")?;
         let mut n = 0;
@@ -274,11 +266,7 @@ mod cql4_driver {
 
     pub(crate) async fn insert(s: Arc<S>, i: u64) -> Result<(), BoxError> {
         s.session
-            .execute(
-                &s.insert,
-                (insert_id(i), NAME, &s.payload[..]),
-                &s.options,
-            )
+            .execute(&s.insert, (insert_id(i), NAME, &s.payload[..]), &s.options)
             .await?;
         Ok(())
     }

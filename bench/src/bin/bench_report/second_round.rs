@@ -232,11 +232,7 @@ fn axis(p: f64) -> f64 {
 
 /// The HdrHistogram-style plot: latency against percentile, the percentile axis logarithmic
 /// in `1 / (1 - p)` so 90 %, 99 %, 99.9 % … are evenly spaced.
-fn hdr_plot(
-    series: &[Series],
-    title: &str,
-    path: &Path,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn hdr_plot(series: &[Series], title: &str, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let pts = series.iter().flat_map(|s| s.1.iter());
     let (xmax, ymin, ymax) = pts.fold((10.0_f64, f64::MAX, 0.0_f64), |(x, lo, hi), p| {
         (x.max(axis(p.0)), lo.min(p.1), hi.max(p.1))
