@@ -29,6 +29,7 @@ use cql4_conn::frame::request::BatchType;
 use cql4_conn::{BatchRequest, PreparedStatement, QueryOptions};
 use cql4_frame::types::ColumnType;
 use cql4_frame::CqlValue;
+use cql4_schema::ident::quote;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -37,7 +38,7 @@ use super::format::Field;
 use super::options::Options;
 use super::progress::{self, Progress};
 use super::rate::TokenBucket;
-use super::statement::{cql_name, CopyStatement, Target};
+use super::statement::{CopyStatement, Target};
 use super::{file_error, parse, Table};
 use crate::error::CliError;
 use crate::session::Session;
@@ -257,7 +258,7 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
             "COPY: SKIPCOLS leaves no column to insert".into(),
         ));
     }
-    let cols: Vec<String> = kept.iter().map(|&i| cql_name(csv_names[i])).collect();
+    let cols: Vec<String> = kept.iter().map(|&i| quote(csv_names[i])).collect();
     let prefix = format!(
         "INSERT INTO {} ({}) VALUES (",
         table.qualified(),

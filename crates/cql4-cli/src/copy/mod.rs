@@ -18,10 +18,11 @@ mod rate;
 mod statement;
 
 use cql4_frame::rows::ColumnSpec;
+use cql4_schema::ident::quote;
 
 use self::options::Options;
 pub(crate) use self::statement::is_copy;
-use self::statement::{cql_name, CopyStatement, Direction};
+use self::statement::{CopyStatement, Direction};
 use crate::error::CliError;
 use crate::session::Session;
 
@@ -48,19 +49,19 @@ struct Table {
 impl Table {
     /// `ks.table` as CQL text.
     fn qualified(&self) -> String {
-        format!("{}.{}", cql_name(&self.keyspace), cql_name(&self.name))
+        format!("{}.{}", quote(&self.keyspace), quote(&self.name))
     }
 
     /// Reads the table's columns (those listed, else all in the table's order) by preparing
     /// a SELECT of them: the server checks the names and gives their types.
     fn resolve(session: &Session, stmt: &CopyStatement) -> Result<Self, CliError> {
         let cols = match &stmt.columns {
-            Some(c) => c.iter().map(|n| cql_name(n)).collect::<Vec<_>>().join(", "),
+            Some(c) => c.iter().map(|n| quote(n)).collect::<Vec<_>>().join(", "),
             None => "*".to_owned(),
         };
         let from = match &stmt.keyspace {
-            Some(ks) => format!("{}.{}", cql_name(ks), cql_name(&stmt.table)),
-            None => cql_name(&stmt.table),
+            Some(ks) => format!("{}.{}", quote(ks), quote(&stmt.table)),
+            None => quote(&stmt.table),
         };
         let prepared = session
             .runtime()

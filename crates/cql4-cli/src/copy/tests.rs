@@ -496,3 +496,30 @@ proptest! {
         prop_assert_eq!(&back[..], &row[..], "{}", text);
     }
 }
+
+#[test]
+fn reserved_words_are_quoted_as_names() {
+    // A UDT field named by a reserved word must be quoted, or the literal does not parse.
+    let ty = ColumnType::Udt(Box::new(UdtType {
+        keyspace: "ks".into(),
+        name: "kw".into(),
+        fields: vec![
+            ("from".into(), ColumnType::Text),
+            ("token".into(), ColumnType::Int),
+        ],
+    }));
+    let v = CqlValue::Udt(vec![
+        ("from".into(), Some(CqlValue::Text("x".into()))),
+        ("token".into(), Some(CqlValue::Int(2))),
+    ]);
+    assert_eq!(
+        one(v, ty, &common(&[])),
+        "\"{\"\"from\"\": 'x', \"\"token\"\": 2}\""
+    );
+    let table = super::Table {
+        keyspace: "order".into(),
+        name: "limit".into(),
+        columns: Vec::new(),
+    };
+    assert_eq!(table.qualified(), "\"order\".\"limit\"");
+}
