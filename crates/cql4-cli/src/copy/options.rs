@@ -295,7 +295,8 @@ impl Options {
                     o.from.skip_rows = value.trim().parse().map_err(|_| bad("a count ≥ 0"))?
                 }
                 "skipcols" => {
-                    o.from.skip_cols = value
+                    o.from.skip_cols.clear();
+                    let names = value
                         .split(',')
                         .map(str::trim)
                         .filter(|c| !c.is_empty())
@@ -304,8 +305,13 @@ impl Options {
                                 Some(quoted) => quoted.to_owned(),
                                 None => c.to_ascii_lowercase(),
                             },
-                        )
-                        .collect()
+                        );
+                    // Once each: the record's field count is the kept columns plus these.
+                    for name in names {
+                        if !o.from.skip_cols.contains(&name) {
+                            o.from.skip_cols.push(name);
+                        }
+                    }
                 }
                 "maxrows" => o.from.max_rows = limit(value).ok_or_else(|| bad("-1 or a count"))?,
                 "maxparseerrors" => {
@@ -415,7 +421,7 @@ mod tests {
                 ("boolstyle", "yes, no"),
                 ("maxparseerrors", "-1"),
                 ("maxinserterrors", "3"),
-                ("skipcols", "a, \"B\""),
+                ("skipcols", "a, \"B\", A, \"B\""),
                 ("errfile", "e.err"),
                 ("reportfrequency", "0.5"),
             ],
