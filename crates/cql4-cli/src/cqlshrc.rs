@@ -312,7 +312,9 @@ pub(crate) fn parse(text: &str, path: &Path, home: Option<&str>) -> Result<Rc, C
                 ("history", "disabled") => ignored("history is kept on a terminal"),
                 ("protocol", "version") if v == "4" => {}
                 ("protocol", "version") => ignored("cql4 speaks protocol v4 only"),
-                ("csv" | "copy" | "copy-to" | "copy-from", _) => {}
+                ("csv" | "copy" | "copy-to" | "copy-from", _) => {
+                    ignored("COPY takes its options from its WITH clause only")
+                }
                 (
                     "connection" | "authentication" | "ssl" | "auth_provider" | "cql" | "ui"
                     | "tracing" | "history" | "protocol",
@@ -480,7 +482,8 @@ mod tests {
     fn unsupported_and_unknown_keys_warn() {
         let rc = read(
             "[ssl]\nvalidate = false\nuserkey = k.pem\n[ui]\ntimezone = UTC\n\
-                     color = false\n[connection]\nspeed = fast\n[mystery]\na = b\n",
+                     color = false\n[connection]\nspeed = fast\n[mystery]\na = b\n\
+                     [copy]\nheader = true\n[copy-from]\nchunksize = 10\n",
         )
         .unwrap();
         assert_eq!(
@@ -491,6 +494,8 @@ mod tests {
                 "[ui] timezone is not supported (cql4 prints values in one fixed format); ignored",
                 "unknown key [connection] speed; ignored",
                 "unknown section [mystery]; ignored",
+                "[copy] header is not supported (COPY takes its options from its WITH clause only); ignored",
+                "[copy-from] chunksize is not supported (COPY takes its options from its WITH clause only); ignored",
             ]
         );
     }
