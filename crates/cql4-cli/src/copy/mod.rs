@@ -30,7 +30,8 @@ use crate::session::Session;
 pub(crate) fn run(session: &mut Session, statement: &str) -> Result<(), CliError> {
     let usage = |e: String| CliError::Usage(format!("COPY: {e}"));
     let stmt = statement::parse(statement).map_err(usage)?;
-    let options = Options::parse(stmt.direction, &stmt.options).map_err(usage)?;
+    let options = Options::with_defaults(stmt.direction, session.copy_defaults(), &stmt.options)
+        .map_err(usage)?;
     match stmt.direction {
         Direction::To => export::run(session, &stmt, &options),
         Direction::From => import::run(session, &stmt, &options),
