@@ -539,3 +539,31 @@ fn reserved_words_as_names_round_trip() {
     assert_eq!(src, rows(&format!("{ks}.\"token\"")));
     drop_keyspace(&ks);
 }
+
+#[test]
+fn cqlshrc_copy_sections_are_defaults_the_statement_overrides() {
+    let ks = keyspace();
+    create_keyspace(&ks);
+    ok(&format!("CREATE TABLE {ks}.t (k int PRIMARY KEY, v text)"));
+    ok(&format!("INSERT INTO {ks}.t (k, v) VALUES (1, 'a')"));
+    let rc = scratch_dir().join(format!("{ks}.cqlshrc"));
+    std::fs::write(
+        &rc,
+        "[copy]\nheader = true\ndelimiter = |\nchunksize = 3\n[copy-to]\ndelimiter = ;\n",
+    )
+    .expect("test I/O");
+    let copy_to = |with: &str| {
+        let out = cql4()
+            .arg("--cqlshrc")
+            .arg(&rc)
+            .args(["-e", &format!("COPY {ks}.t TO STDOUT {with}")])
+            .output()
+            .expect("test I/O");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // [copy-to] wins over [copy]; [copy]'s CHUNKSIZE (COPY FROM's) is skipped for COPY TO.
+    assert_eq!(copy_to(""), "k;v\n1;a\n");
+    assert_eq!(copy_to("WITH HEADER = false AND DELIMITER = ','"), "1,a\n");
+    drop_keyspace(&ks);
+}
