@@ -14,6 +14,7 @@ use clap::{Parser, ValueEnum};
 use cql4_frame::Consistency;
 use zeroize::Zeroizing;
 
+use crate::cqlshrc::CopyDefaults;
 use crate::cqlshrc::RcAuth;
 use crate::error::CliError;
 use crate::format::cell::Precision;
@@ -222,6 +223,8 @@ pub(crate) struct Settings {
     pub(crate) warnings: Vec<String>,
     /// The cqlshrc's `[ui] float_precision` / `double_precision` (tables only).
     pub(crate) precision: Precision,
+    /// The cqlshrc's COPY defaults.
+    pub(crate) copy_defaults: CopyDefaults,
 }
 
 /// The default host and port, as cqlsh's.
@@ -355,6 +358,7 @@ impl Args {
         let precision = rc
             .as_ref()
             .map_or_else(Precision::default, |rc| rc.precision);
+        let copy_defaults = rc.as_ref().map(|rc| rc.copy.clone()).unwrap_or_default();
         let warnings = rc.map_or_else(Vec::new, |rc| {
             rc.warnings
                 .iter()
@@ -381,6 +385,7 @@ impl Args {
                 .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             warnings,
             precision,
+            copy_defaults,
         })
     }
 }

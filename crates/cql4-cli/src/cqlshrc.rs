@@ -143,8 +143,20 @@ pub(crate) struct Rc {
     pub(crate) auth: Option<RcAuth>,
     /// `[ui] float_precision` and `double_precision`.
     pub(crate) precision: Precision,
+    /// `[copy]`, `[copy-to]` and `[copy-from]`: COPY's defaults.
+    pub(crate) copy: CopyDefaults,
     /// What to print on stderr: keys not applied, unknown sections and keys.
     pub(crate) warnings: Vec<String>,
+}
+
+/// COPY options from the cqlshrc as cqlsh applies them: `[copy]` for both directions, then
+/// `[copy-to]` or `[copy-from]`, then the statement's `WITH` (each later one wins). Names
+/// lowercase, values as written; COPY checks them as it checks its `WITH` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CopyDefaults {
+    pub(crate) both: Vec<(String, String)>,
+    pub(crate) to: Vec<(String, String)>,
+    pub(crate) from: Vec<(String, String)>,
 }
 
 impl Rc {
@@ -312,7 +324,15 @@ pub(crate) fn parse(text: &str, path: &Path, home: Option<&str>) -> Result<Rc, C
                 ("history", "disabled") => ignored("history is kept on a terminal"),
                 ("protocol", "version") if v == "4" => {}
                 ("protocol", "version") => ignored("cql4 speaks protocol v4 only"),
-                ("csv" | "copy" | "copy-to" | "copy-from", _) => {}
+                ("copy" | "copy-to" | "copy-from", key) => {
+                    let list = match name {
+                        "copy" => &mut rc.copy.both,
+                        "copy-to" => &mut rc.copy.to,
+                        _ => &mut rc.copy.from,
+                    };
+                    list.push((key.to_owned(), v.to_owned()));
+                }
+                ("csv", _) => ignored("COPY bounds its records by itself"),
                 (
                     "connection" | "authentication" | "ssl" | "auth_provider" | "cql" | "ui"
                     | "tracing" | "history" | "protocol",
@@ -480,7 +500,8 @@ mod tests {
     fn unsupported_and_unknown_keys_warn() {
         let rc = read(
             "[ssl]\nvalidate = false\nuserkey = k.pem\n[ui]\ntimezone = UTC\n\
-                     color = false\n[connection]\nspeed = fast\n[mystery]\na = b\n",
+                     color = false\n[connection]\nspeed = fast\n[mystery]\na = b\n\
+                     [csv]\nfield_size_limit = 10\n",
         )
         .unwrap();
         assert_eq!(
@@ -491,8 +512,32 @@ mod tests {
                 "[ui] timezone is not supported (cql4 prints values in one fixed format); ignored",
                 "unknown key [connection] speed; ignored",
                 "unknown section [mystery]; ignored",
+                "[csv] field_size_limit is not supported (COPY bounds its records by itself); ignored",
             ]
         );
+    }
+
+    #[test]
+    fn copy_sections_are_kept_for_copy() {
+        let rc = read(
+            "[copy]\nHeader = true\n[copy-to]\npagesize = 10\n[copy-from]\nchunksize = 5\n\
+             header = false\n",
+        )
+        .unwrap();
+        let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+            l.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            rc.copy,
+            CopyDefaults {
+                both: pairs(&[("header", "true")]),
+                to: pairs(&[("pagesize", "10")]),
+                from: pairs(&[("chunksize", "5"), ("header", "false")]),
+            }
+        );
+        assert!(rc.warnings.is_empty(), "{:?}", rc.warnings);
     }
 
     #[test]

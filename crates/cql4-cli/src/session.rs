@@ -17,6 +17,7 @@ use tokio::runtime::Runtime;
 
 use crate::args::{AuthSettings, OutputFormat, Settings};
 use crate::commands::{self, Capture, Display, Flow};
+use crate::cqlshrc::CopyDefaults;
 use crate::error::CliError;
 use crate::format::cell::Precision;
 use crate::format::Printer;
@@ -44,6 +45,8 @@ pub(crate) struct Session {
     source_depth: usize,
     /// The cqlshrc's `[ui]` float and double precision (tables only).
     precision: Precision,
+    /// The cqlshrc's COPY defaults.
+    copy_defaults: CopyDefaults,
 }
 
 /// The auth provider for the settings: none, SASL PLAIN, or SigV4 with the AWS default
@@ -240,6 +243,7 @@ impl Session {
             interactive: false,
             source_depth: 0,
             precision: settings.precision,
+            copy_defaults: settings.copy_defaults.clone(),
         })
     }
 
@@ -332,6 +336,11 @@ impl Session {
             }
         }
         Ok(out)
+    }
+
+    /// The cqlshrc's `[copy]`, `[copy-to]` and `[copy-from]` options.
+    pub(crate) fn copy_defaults(&self) -> &CopyDefaults {
+        &self.copy_defaults
     }
 
     /// The per-session query options (consistency, page size, request timeout).

@@ -503,3 +503,67 @@ fn maxoutputsize_splits_files_and_token_ranges_split_rows() {
     assert_eq!(both, all);
     drop_keyspace(&ks);
 }
+
+#[test]
+fn reserved_words_as_names_round_trip() {
+    let ks = keyspace();
+    create_keyspace(&ks);
+    ok(&format!(
+        "CREATE TYPE {ks}.kw (\"set\" text, \"limit\" int)"
+    ));
+    for t in ["\"order\"", "\"token\""] {
+        ok(&format!(
+            "CREATE TABLE {ks}.{t} (k int, \"from\" text, \"select\" frozen<kw>, \
+             PRIMARY KEY ((k, \"from\")))"
+        ));
+    }
+    ok(&format!(
+        "INSERT INTO {ks}.\"order\" (k, \"from\", \"select\") \
+         VALUES (1, 'a', {{\"set\": 'x', \"limit\": 2}})"
+    ));
+    ok(&format!(
+        "INSERT INTO {ks}.\"order\" (k, \"from\") VALUES (2, 'b')"
+    ));
+    let file = scratch_dir().join(format!("{ks}_kw.csv"));
+    let path = file.display();
+    // BEGINTOKEN puts the partition key's names in a token() call.
+    let out = ok(&format!(
+        "COPY {ks}.\"order\" (k, \"from\", \"select\") TO '{path}' \
+         WITH BEGINTOKEN = -9223372036854775808"
+    ));
+    assert_eq!(summary_count(&out, "rows exported to 1 files"), 2);
+    let out = ok(&format!("COPY {ks}.\"token\" FROM '{path}'"));
+    assert_eq!(summary_count(&out, "rows imported from 1 files"), 2);
+    let src = rows(&format!("{ks}.\"order\""));
+    assert_eq!(src.len(), 2);
+    assert_eq!(src, rows(&format!("{ks}.\"token\"")));
+    drop_keyspace(&ks);
+}
+
+#[test]
+fn cqlshrc_copy_sections_are_defaults_the_statement_overrides() {
+    let ks = keyspace();
+    create_keyspace(&ks);
+    ok(&format!("CREATE TABLE {ks}.t (k int PRIMARY KEY, v text)"));
+    ok(&format!("INSERT INTO {ks}.t (k, v) VALUES (1, 'a')"));
+    let rc = scratch_dir().join(format!("{ks}.cqlshrc"));
+    std::fs::write(
+        &rc,
+        "[copy]\nheader = true\ndelimiter = |\nchunksize = 3\n[copy-to]\ndelimiter = ;\n",
+    )
+    .expect("test I/O");
+    let copy_to = |with: &str| {
+        let out = cql4()
+            .arg("--cqlshrc")
+            .arg(&rc)
+            .args(["-e", &format!("COPY {ks}.t TO STDOUT {with}")])
+            .output()
+            .expect("test I/O");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // [copy-to] wins over [copy]; [copy]'s CHUNKSIZE (COPY FROM's) is skipped for COPY TO.
+    assert_eq!(copy_to(""), "k;v\n1;a\n");
+    assert_eq!(copy_to("WITH HEADER = false AND DELIMITER = ','"), "1,a\n");
+    drop_keyspace(&ks);
+}

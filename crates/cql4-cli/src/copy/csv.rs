@@ -105,8 +105,11 @@ pub(crate) struct CsvReader<R> {
     lines_read: u64,
 }
 
-/// Fields of hostile input are bounded: a record may not exceed this many bytes.
+/// Records of hostile input are bounded: a record may not exceed this many bytes of input...
 const MAX_RECORD_BYTES: usize = 64 << 20;
+/// ...nor this many fields (a bound statement holds at most this many values), as empty
+/// fields cost memory while taking one byte each.
+const MAX_RECORD_FIELDS: usize = u16::MAX as usize;
 
 impl<R: BufRead> CsvReader<R> {
     pub(crate) fn new(input: R, o: &Common) -> Self {
@@ -141,7 +144,7 @@ impl<R: BufRead> CsvReader<R> {
             self.lines_read += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
             self.input.consume(nin);
             field.extend_from_slice(&self.buf[..nout]);
-            record_bytes += nout;
+            record_bytes += nin;
             if record_bytes > MAX_RECORD_BYTES {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -160,6 +163,15 @@ impl<R: BufRead> CsvReader<R> {
                             format!("the record on line {} is not valid UTF-8", self.line),
                         )
                     })?;
+                    if out.len() == MAX_RECORD_FIELDS {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "a record of more than {MAX_RECORD_FIELDS} fields (line {})",
+                                self.line
+                            ),
+                        ));
+                    }
                     out.push(ReadField { text, quoted });
                     quoted = false;
                     if record_end {

@@ -6,12 +6,13 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use cql4_frame::response::ResultResponse;
+use cql4_schema::ident::quote;
 
 use super::csv::CsvWriter;
 use super::format::{field, Field};
 use super::options::Options;
 use super::progress::{self, Progress};
-use super::statement::{cql_name, CopyStatement, Target};
+use super::statement::{CopyStatement, Target};
 use super::{file_error, Table};
 use crate::error::CliError;
 use crate::session::Session;
@@ -93,7 +94,7 @@ fn token_range(session: &Session, table: &Table, o: &Options) -> Result<String, 
         }
     }
     keys.sort();
-    let keys: Vec<_> = keys.iter().map(|(_, n)| cql_name(n)).collect();
+    let keys: Vec<_> = keys.iter().map(|(_, n)| quote(n)).collect();
     let token = format!("token({})", keys.join(", "));
     let mut clauses = Vec::new();
     if let Some(b) = o.to.begin_token {
@@ -107,7 +108,7 @@ fn token_range(session: &Session, table: &Table, o: &Options) -> Result<String, 
 
 pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Result<(), CliError> {
     let table = Table::resolve(session, stmt)?;
-    let names: Vec<String> = table.columns.iter().map(|c| cql_name(&c.name)).collect();
+    let names: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let cql = format!(
         "SELECT {} FROM {}{}",
         names.join(", "),

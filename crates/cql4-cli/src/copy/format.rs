@@ -5,9 +5,9 @@
 //! quoted inside them. [`super::parse`] reads every one of these back to the same value.
 
 use cql4_frame::CqlValue;
+use cql4_schema::ident::quote;
 
 use super::options::Common;
-use super::statement::cql_name;
 use crate::format::text;
 
 /// What a field holds, for the CSV writer: quoted fields are never NULL on the way back.
@@ -129,7 +129,7 @@ fn literal(value: &CqlValue, o: &Common, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&cql_name(name));
+                out.push_str(&quote(name));
                 out.push_str(": ");
                 element(v.as_ref(), o, out);
             }
@@ -215,7 +215,7 @@ pub(crate) fn cql_literal(value: &CqlValue, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&cql_name(name));
+                out.push_str(&quote(name));
                 out.push_str(": ");
                 match v {
                     Some(v) => cql_literal(v, out),

@@ -29,6 +29,7 @@ use cql4_conn::frame::request::BatchType;
 use cql4_conn::{BatchRequest, PreparedStatement, QueryOptions};
 use cql4_frame::types::ColumnType;
 use cql4_frame::CqlValue;
+use cql4_schema::ident::quote;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -37,7 +38,7 @@ use super::format::Field;
 use super::options::Options;
 use super::progress::{self, Progress};
 use super::rate::TokenBucket;
-use super::statement::{cql_name, CopyStatement, Target};
+use super::statement::{CopyStatement, Target};
 use super::{file_error, parse, Table};
 use crate::error::CliError;
 use crate::session::Session;
@@ -192,28 +193,32 @@ impl Tally {
 /// Splits a chunk into requests, as cqlsh does: a partition's rows go as batches of their own
 /// (at most `max` rows) when there are at least `min` of them; the other rows go together in
 /// batches of at most `max` (cqlsh groups them by replica; the shell's session has one host).
-fn group(chunk: Vec<Row>, pk: &[usize], min: usize, max: usize) -> Vec<Vec<Row>> {
+fn group(chunk: Vec<Row>, pk: &[(usize, ColumnType)], min: usize, max: usize) -> Vec<Vec<Row>> {
     if max <= 1 {
         return chunk.into_iter().map(|r| vec![r]).collect();
     }
-    let mut by_key: HashMap<String, Vec<Row>> = HashMap::new();
-    let mut order = Vec::new();
+    // Rows by the serialized bytes of their partition key (each value length-prefixed, as in
+    // a routing key, so different keys never run together), in first-seen order.
+    let mut by_key: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut partitions: Vec<Vec<Row>> = Vec::new();
+    let mut rest: Vec<Row> = Vec::new();
+    let mut key = Vec::new();
     for row in chunk {
-        // Debug text of the key values: CqlValue holds floats, so it is not Hash.
-        let key = format!(
-            "{:?}",
-            pk.iter().map(|&i| &row.values[i]).collect::<Vec<_>>()
-        );
-        let rows = by_key.entry(key.clone()).or_default();
-        if rows.is_empty() {
-            order.push(key);
+        if partition_key(&row.values, pk, &mut key).is_err() {
+            // Cannot be routed: the insert will report it, batched with the other rows.
+            rest.push(row);
+            continue;
         }
-        rows.push(row);
+        match by_key.get(key.as_slice()) {
+            Some(&at) => partitions[at].push(row),
+            None => {
+                by_key.insert(std::mem::take(&mut key), partitions.len());
+                partitions.push(vec![row]);
+            }
+        }
     }
     let mut units = Vec::new();
-    let mut rest: Vec<Row> = Vec::new();
-    for key in order {
-        let rows = by_key.remove(&key).expect("every key was ordered once");
+    for rows in partitions {
         if rows.len() < min {
             rest.extend(rows);
         } else {
@@ -222,6 +227,49 @@ fn group(chunk: Vec<Row>, pk: &[usize], min: usize, max: usize) -> Vec<Vec<Row>>
     }
     split(rest, max, &mut units);
     units
+}
+
+/// Writes into `out` the partition key of `values`: each key column's bytes after their
+/// length (-1 for NULL).
+fn partition_key(
+    values: &[Option<CqlValue>],
+    pk: &[(usize, ColumnType)],
+    out: &mut Vec<u8>,
+) -> Result<(), cql4_frame::EncodeError> {
+    out.clear();
+    for (i, ty) in pk {
+        match &values[*i] {
+            None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            Some(v) => {
+                let at = out.len();
+                out.extend_from_slice(&[0; 4]);
+                v.serialize(ty, out)?;
+                let len = (out.len() - at - 4) as u32;
+                out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The bound columns of the partition key, from the server's prepared metadata: refused when
+/// a position is not one of the `types.len()` markers (the rows are indexed by them).
+fn key_columns(
+    pk_indexes: &[u16],
+    types: &[ColumnType],
+) -> Result<Vec<(usize, ColumnType)>, CliError> {
+    pk_indexes
+        .iter()
+        .map(|&i| {
+            let i = usize::from(i);
+            types.get(i).map(|ty| (i, ty.clone())).ok_or_else(|| {
+                CliError::Failed(format!(
+                    "COPY: the server named partition key position {i} of an INSERT with {} columns",
+                    types.len()
+                ))
+            })
+        })
+        .collect()
 }
 
 /// `rows` as units of at most `max`.
@@ -257,7 +305,7 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
             "COPY: SKIPCOLS leaves no column to insert".into(),
         ));
     }
-    let cols: Vec<String> = kept.iter().map(|&i| cql_name(csv_names[i])).collect();
+    let cols: Vec<String> = kept.iter().map(|&i| quote(csv_names[i])).collect();
     let prefix = format!(
         "INSERT INTO {} ({}) VALUES (",
         table.qualified(),
@@ -276,7 +324,7 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
             "COPY: the INSERT's markers do not match the columns".into(),
         ));
     }
-    let pk: Vec<usize> = meta.pk_indexes.iter().map(|&i| usize::from(i)).collect();
+    let pk = key_columns(&meta.pk_indexes, &types)?;
 
     let input: Box<dyn BufRead> = match &stmt.target {
         Target::File(p) => Box::new(BufReader::with_capacity(
@@ -475,4 +523,76 @@ fn parse_row(
         .zip(types)
         .map(|(&i, ty)| parse::field(&record[i].text, record[i].quoted, ty, &o.common))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(k: i32, v: &str) -> Row {
+        Row {
+            values: vec![Some(CqlValue::Int(k)), Some(CqlValue::Text(v.into()))],
+            record: Vec::new(),
+        }
+    }
+
+    fn texts(unit: &[Row]) -> Vec<&str> {
+        unit.iter()
+            .map(|r| match &r.values[1] {
+                Some(CqlValue::Text(t)) => t.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn partition_key_positions_beyond_the_columns_are_refused() {
+        let types = [ColumnType::Int, ColumnType::Text];
+        assert_eq!(
+            key_columns(&[1, 0], &types).unwrap(),
+            [(1, ColumnType::Text), (0, ColumnType::Int)]
+        );
+        let e = key_columns(&[0, 2], &types).unwrap_err().to_string();
+        assert!(
+            e.contains("partition key position 2") && e.contains("2 columns"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rows_are_grouped_by_partition_key() {
+        let pk = [(0, ColumnType::Int)];
+        let chunk = vec![
+            row(1, "a"),
+            row(2, "b"),
+            row(1, "c"),
+            row(3, "d"),
+            row(1, "e"),
+            row(2, "f"),
+        ];
+        // Partitions of at least 2 rows go alone, at most 2 a batch; the rest together.
+        let units = group(chunk, &pk, 2, 2);
+        let units: Vec<_> = units.iter().map(|u| texts(u)).collect();
+        assert_eq!(
+            units,
+            [vec!["a", "c"], vec!["e"], vec!["b", "f"], vec!["d"]]
+        );
+    }
+
+    #[test]
+    fn keys_of_two_columns_never_run_together() {
+        // ("ab", "c") and ("a", "bc") have the same bytes end to end: the lengths keep them
+        // apart.
+        let pk = [(0, ColumnType::Text), (1, ColumnType::Text)];
+        let r = |a: &str, b: &str| Row {
+            values: vec![
+                Some(CqlValue::Text(a.into())),
+                Some(CqlValue::Text(b.into())),
+            ],
+            record: Vec::new(),
+        };
+        let units = group(vec![r("ab", "c"), r("a", "bc"), r("ab", "c")], &pk, 2, 10);
+        let sizes: Vec<_> = units.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 1]);
+    }
 }

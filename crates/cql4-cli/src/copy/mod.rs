@@ -18,10 +18,11 @@ mod rate;
 mod statement;
 
 use cql4_frame::rows::ColumnSpec;
+use cql4_schema::ident::quote;
 
 use self::options::Options;
 pub(crate) use self::statement::is_copy;
-use self::statement::{cql_name, CopyStatement, Direction};
+use self::statement::{CopyStatement, Direction};
 use crate::error::CliError;
 use crate::session::Session;
 
@@ -29,7 +30,8 @@ use crate::session::Session;
 pub(crate) fn run(session: &mut Session, statement: &str) -> Result<(), CliError> {
     let usage = |e: String| CliError::Usage(format!("COPY: {e}"));
     let stmt = statement::parse(statement).map_err(usage)?;
-    let options = Options::parse(stmt.direction, &stmt.options).map_err(usage)?;
+    let options = Options::with_defaults(stmt.direction, session.copy_defaults(), &stmt.options)
+        .map_err(usage)?;
     match stmt.direction {
         Direction::To => export::run(session, &stmt, &options),
         Direction::From => import::run(session, &stmt, &options),
@@ -48,19 +50,19 @@ struct Table {
 impl Table {
     /// `ks.table` as CQL text.
     fn qualified(&self) -> String {
-        format!("{}.{}", cql_name(&self.keyspace), cql_name(&self.name))
+        format!("{}.{}", quote(&self.keyspace), quote(&self.name))
     }
 
     /// Reads the table's columns (those listed, else all in the table's order) by preparing
     /// a SELECT of them: the server checks the names and gives their types.
     fn resolve(session: &Session, stmt: &CopyStatement) -> Result<Self, CliError> {
         let cols = match &stmt.columns {
-            Some(c) => c.iter().map(|n| cql_name(n)).collect::<Vec<_>>().join(", "),
+            Some(c) => c.iter().map(|n| quote(n)).collect::<Vec<_>>().join(", "),
             None => "*".to_owned(),
         };
         let from = match &stmt.keyspace {
-            Some(ks) => format!("{}.{}", cql_name(ks), cql_name(&stmt.table)),
-            None => cql_name(&stmt.table),
+            Some(ks) => format!("{}.{}", quote(ks), quote(&stmt.table)),
+            None => quote(&stmt.table),
         };
         let prepared = session
             .runtime()

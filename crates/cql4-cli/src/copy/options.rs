@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::datetime::TimeFormat;
 use super::statement::Direction;
+use crate::cqlshrc::CopyDefaults;
 
 /// Options of both directions.
 #[derive(Debug, Clone)]
@@ -190,6 +191,32 @@ fn seconds(v: &str) -> Option<Duration> {
 }
 
 impl Options {
+    /// The options of a statement in `direction`: the cqlshrc's `defaults` (`[copy]` keys of
+    /// the other direction skipped), then `given` (the statement's `WITH`), each later wins.
+    pub(crate) fn with_defaults(
+        direction: Direction,
+        defaults: &CopyDefaults,
+        given: &[(String, String)],
+    ) -> Result<Self, String> {
+        let other = match direction {
+            Direction::To => FROM,
+            Direction::From => TO,
+        };
+        let specific = match direction {
+            Direction::To => &defaults.to,
+            Direction::From => &defaults.from,
+        };
+        let rc: Vec<(String, String)> = defaults
+            .both
+            .iter()
+            .filter(|(n, _)| !other.contains(&n.as_str()))
+            .chain(specific)
+            .cloned()
+            .collect();
+        Self::parse(direction, &rc).map_err(|e| format!("cqlshrc: {e}"))?;
+        Self::parse(direction, &[rc, given.to_vec()].concat())
+    }
+
     /// Checks `given` (names lower-cased, as [`super::statement`] gives them) for `direction`.
     pub(crate) fn parse(direction: Direction, given: &[(String, String)]) -> Result<Self, String> {
         let mut o = Self::default();
@@ -295,7 +322,8 @@ impl Options {
                     o.from.skip_rows = value.trim().parse().map_err(|_| bad("a count ≥ 0"))?
                 }
                 "skipcols" => {
-                    o.from.skip_cols = value
+                    o.from.skip_cols.clear();
+                    let names = value
                         .split(',')
                         .map(str::trim)
                         .filter(|c| !c.is_empty())
@@ -304,8 +332,13 @@ impl Options {
                                 Some(quoted) => quoted.to_owned(),
                                 None => c.to_ascii_lowercase(),
                             },
-                        )
-                        .collect()
+                        );
+                    // Once each: the record's field count is the kept columns plus these.
+                    for name in names {
+                        if !o.from.skip_cols.contains(&name) {
+                            o.from.skip_cols.push(name);
+                        }
+                    }
                 }
                 "maxrows" => o.from.max_rows = limit(value).ok_or_else(|| bad("-1 or a count"))?,
                 "maxparseerrors" => {
@@ -370,6 +403,36 @@ mod tests {
     }
 
     #[test]
+    fn cqlshrc_defaults_then_the_statement() {
+        let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+            l.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let rc = CopyDefaults {
+            both: pairs(&[("header", "true"), ("delimiter", "|"), ("pagesize", "7")]),
+            to: pairs(&[("delimiter", ";")]),
+            from: pairs(&[("chunksize", "9")]),
+        };
+        let to =
+            Options::with_defaults(Direction::To, &rc, &pairs(&[("header", "false")])).unwrap();
+        assert!(!to.common.header, "the statement wins");
+        assert_eq!(to.common.delimiter, b';', "[copy-to] wins over [copy]");
+        assert_eq!(to.to.page_size, 7);
+        // [copy]'s PAGESIZE is COPY TO's only: skipped for COPY FROM.
+        let from = Options::with_defaults(Direction::From, &rc, &[]).unwrap();
+        assert!(from.common.header);
+        assert_eq!(from.common.delimiter, b'|');
+        assert_eq!(from.from.chunk_size, 9);
+        let bad = CopyDefaults {
+            from: pairs(&[("chunksize", "0")]),
+            ..CopyDefaults::default()
+        };
+        let e = Options::with_defaults(Direction::From, &bad, &[]).unwrap_err();
+        assert!(e.starts_with("cqlshrc: invalid value for CHUNKSIZE"), "{e}");
+    }
+
+    #[test]
     fn defaults_are_cqlshs() {
         let o = opts(Direction::From, &[]).unwrap();
         assert!(!o.common.header);
@@ -415,7 +478,7 @@ mod tests {
                 ("boolstyle", "yes, no"),
                 ("maxparseerrors", "-1"),
                 ("maxinserterrors", "3"),
-                ("skipcols", "a, \"B\""),
+                ("skipcols", "a, \"B\", A, \"B\""),
                 ("errfile", "e.err"),
                 ("reportfrequency", "0.5"),
             ],

@@ -290,19 +290,6 @@ fn expand_home(path: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// A name as CQL text: bare when it reads back as itself, else double-quoted.
-pub(crate) fn cql_name(name: &str) -> String {
-    if name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,13 +353,5 @@ mod tests {
         assert!(is_copy("  CoPy t TO 'x'"));
         assert!(!is_copy("copying"));
         assert!(!is_copy("SELECT copy FROM t"));
-    }
-
-    #[test]
-    fn names_are_quoted_when_needed() {
-        assert_eq!(cql_name("abc_1"), "abc_1");
-        assert_eq!(cql_name("My Table"), "\"My Table\"");
-        assert_eq!(cql_name("a\"b"), "\"a\"\"b\"");
-        assert_eq!(cql_name("1a"), "\"1a\"");
     }
 }

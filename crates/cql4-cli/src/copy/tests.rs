@@ -392,6 +392,28 @@ fn records_span_lines_and_blank_fields_count() {
 }
 
 #[test]
+fn records_are_bounded_by_fields_and_input_bytes() {
+    let o = common(&[]);
+    let mut rec = Vec::new();
+    // As many fields as a statement can bind: read.
+    let most = vec![b','; usize::from(u16::MAX) - 1];
+    assert!(CsvReader::new(&most[..], &o).read(&mut rec).unwrap());
+    assert_eq!(rec.len(), usize::from(u16::MAX));
+    // A run of commas with no line end: refused, not a field list without bound.
+    let commas = vec![b','; 1 << 20];
+    let e = CsvReader::new(&commas[..], &o).read(&mut rec).unwrap_err();
+    assert!(
+        e.to_string().contains("more than 65535 fields (line 1)"),
+        "{e}"
+    );
+    // Doubled quotes: half the input comes out; the input is what counts.
+    let mut quotes = vec![b'"'; (64 << 20) + 4];
+    quotes.push(b'\n');
+    let e = CsvReader::new(&quotes[..], &o).read(&mut rec).unwrap_err();
+    assert!(e.to_string().contains("longer than 67108864 bytes"), "{e}");
+}
+
+#[test]
 fn stdin_ends_at_backslash_dot() {
     use std::io::Read;
     let mut s = String::new();
@@ -495,4 +517,31 @@ proptest! {
         let (back, text) = round_trip(&row, &types, &o);
         prop_assert_eq!(&back[..], &row[..], "{}", text);
     }
+}
+
+#[test]
+fn reserved_words_are_quoted_as_names() {
+    // A UDT field named by a reserved word must be quoted, or the literal does not parse.
+    let ty = ColumnType::Udt(Box::new(UdtType {
+        keyspace: "ks".into(),
+        name: "kw".into(),
+        fields: vec![
+            ("from".into(), ColumnType::Text),
+            ("token".into(), ColumnType::Int),
+        ],
+    }));
+    let v = CqlValue::Udt(vec![
+        ("from".into(), Some(CqlValue::Text("x".into()))),
+        ("token".into(), Some(CqlValue::Int(2))),
+    ]);
+    assert_eq!(
+        one(v, ty, &common(&[])),
+        "\"{\"\"from\"\": 'x', \"\"token\"\": 2}\""
+    );
+    let table = super::Table {
+        keyspace: "order".into(),
+        name: "limit".into(),
+        columns: Vec::new(),
+    };
+    assert_eq!(table.qualified(), "\"order\".\"limit\"");
 }
