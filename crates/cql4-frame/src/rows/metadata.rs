@@ -324,7 +324,15 @@ impl PreparedMetadata {
         let pk_count = r.count("RESULT Prepared metadata pk_count")?;
         let mut pk_indexes = Vec::with_capacity(r.capacity_for(pk_count, 2));
         for _ in 0..pk_count {
-            pk_indexes.push(r.u16("RESULT Prepared metadata pk_index")?);
+            let index = r.u16("RESULT Prepared metadata pk_index")?;
+            // Routing keys and COPY index the bound values with it: it must name a marker.
+            if usize::from(index) >= columns_count {
+                return Err(r.error(
+                    DecodeErrorKind::Invalid("pk_index names no bind marker"),
+                    "RESULT Prepared metadata pk_index",
+                ));
+            }
+            pk_indexes.push(index);
         }
         let (global_table_spec, columns) = decode_specs(
             r,
@@ -480,8 +488,17 @@ mod tests {
     }
 
     #[test]
+    fn prepared_pk_index_beyond_the_markers_is_refused() {
+        // 1 marker, 1 partition key column at marker 1.
+        let bytes = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1];
+        let err = PreparedMetadata::decode(&mut Reader::new(&bytes), &limits()).unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::Invalid(_)), "{err}");
+        assert_eq!(err.context(), "RESULT Prepared metadata pk_index");
+    }
+
+    #[test]
     fn prepared_pk_count_beyond_body_is_truncated() {
-        let bytes = [0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 1];
+        let bytes = [0, 0, 0, 0, 0, 0, 0, 2, 0x7f, 0xff, 0xff, 0xff, 0, 1];
         let err = PreparedMetadata::decode(&mut Reader::new(&bytes), &limits()).unwrap_err();
         assert!(matches!(err.kind(), DecodeErrorKind::Truncated { .. }));
         assert_eq!(err.context(), "RESULT Prepared metadata pk_index");

@@ -67,13 +67,19 @@ pub fn result_metadata(u: &mut Unstructured<'_>) -> Result<ResultMetadata> {
     Ok(md)
 }
 
-/// A PREPARED result's bind markers, with partition key indexes (0 to 3, any value).
+/// A PREPARED result's bind markers, with partition key indexes (0 to 3, each naming one of the
+/// markers: the decoder refuses any other).
 pub fn prepared_metadata(u: &mut Unstructured<'_>) -> Result<PreparedMetadata> {
     let (global, columns) = columns(u)?;
-    let n = u.int_in_range(0..=3)?;
+    let markers = u16::try_from(columns.len()).unwrap_or(u16::MAX);
+    let n = if markers == 0 {
+        0
+    } else {
+        u.int_in_range(0..=3)?
+    };
     let mut pk_indexes = Vec::with_capacity(n);
     for _ in 0..n {
-        pk_indexes.push(u.arbitrary()?);
+        pk_indexes.push(u.int_in_range(0..=markers - 1)?);
     }
     Ok(PreparedMetadata {
         flags: MetadataFlags::default().with(MetadataFlags::GLOBAL_TABLES_SPEC, global.is_some()),
