@@ -6,7 +6,8 @@
 //! (more pages on a large cluster, and Amazon Keyspaces answers them slowly), which most
 //! applications never need. Once read, the schema is kept current: a SCHEMA_CHANGE event (on
 //! the control connection) or a DDL result of this session marks its keyspace stale; events
-//! in a burst cause one background refresh (200 ms after the first), and
+//! in a burst cause one background refresh (200 ms after the first; an event arriving as
+//! it starts schedules a second), and
 //! `schema()` re-reads whatever is still stale before answering, one keyspace at a time.
 
 use std::collections::BTreeSet;
