@@ -4,8 +4,10 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// Buffers kept per connection: about the frames queued at once at 1,024 in flight.
-const MAX_POOLED: usize = 1024;
+/// Buffers kept per connection (at most 512 KiB with the capacity cap below): a buffer comes
+/// back within one pass of the I/O loop, so the pool only needs the frames queued between two
+/// passes, not one per request in flight.
+const MAX_POOLED: usize = 64;
 /// Larger buffers are freed rather than kept (a pooled buffer keeps its capacity: one large
 /// BATCH must not pin megabytes for the connection's lifetime).
 const MAX_POOLED_CAPACITY: usize = 8 * 1024;
@@ -63,5 +65,14 @@ mod tests {
         assert!(again.is_empty());
         pool.give_back(Vec::with_capacity(MAX_POOLED_CAPACITY + 1));
         assert!(pool.free().is_empty());
+    }
+
+    #[test]
+    fn the_pool_keeps_at_most_max_pooled_buffers() {
+        let pool = FramePool::default();
+        for _ in 0..MAX_POOLED + 10 {
+            pool.give_back(Vec::with_capacity(64));
+        }
+        assert_eq!(pool.free().len(), MAX_POOLED);
     }
 }

@@ -6,7 +6,8 @@
 //! (more pages on a large cluster, and Amazon Keyspaces answers them slowly), which most
 //! applications never need. Once read, the schema is kept current: a SCHEMA_CHANGE event (on
 //! the control connection) or a DDL result of this session marks its keyspace stale; events
-//! in a burst cause one background refresh (200 ms after the first), and
+//! in a burst cause one background refresh (200 ms after the first; an event arriving as
+//! it starts schedules a second), and
 //! `schema()` re-reads whatever is still stale before answering, one keyspace at a time.
 
 use std::collections::BTreeSet;
@@ -108,11 +109,33 @@ impl SchemaState {
         }
     }
 
-    fn take_stale(&self) -> Stale {
-        self.stale
+    /// Takes what is stale for a read; it is marked stale again when the read does not
+    /// install its result (failed, or its future was dropped mid-read).
+    fn take_stale(&self) -> StaleGuard<'_> {
+        let taken = self
+            .stale
             .lock()
             .map(|mut s| std::mem::take(&mut *s))
-            .unwrap_or(Stale::All)
+            .unwrap_or(Stale::All);
+        StaleGuard {
+            state: self,
+            taken: Some(taken),
+        }
+    }
+
+    /// Adds `taken` back to what is stale.
+    fn remark(&self, taken: Stale) {
+        let Ok(mut stale) = self.stale.lock() else {
+            return;
+        };
+        *stale = match (std::mem::take(&mut *stale), taken) {
+            (Stale::All, _) | (_, Stale::All) => Stale::All,
+            (Stale::Nothing, other) | (other, Stale::Nothing) => other,
+            (Stale::Keyspaces(mut now), Stale::Keyspaces(taken)) => {
+                now.extend(taken);
+                Stale::Keyspaces(now)
+            }
+        };
     }
 
     /// Marks what `change` touched as stale (all of it for a keyspace-level change: the
@@ -141,6 +164,33 @@ impl SchemaState {
     fn mark_all(&self) {
         if let Ok(mut stale) = self.stale.lock() {
             *stale = Stale::All;
+        }
+    }
+}
+
+/// What a read took as stale: marked stale again on drop unless the read installed its
+/// result, so a failed read, or a `schema()` future dropped mid-read (a caller's timeout, the
+/// background refresh aborted), leaves it for the next call instead of losing it.
+struct StaleGuard<'a> {
+    state: &'a SchemaState,
+    taken: Option<Stale>,
+}
+
+impl StaleGuard<'_> {
+    fn taken(&self) -> &Stale {
+        self.taken.as_ref().unwrap_or(&Stale::Nothing)
+    }
+
+    /// The read's result is installed: nothing to mark again.
+    fn disarm(mut self) {
+        self.taken = None;
+    }
+}
+
+impl Drop for StaleGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(taken) = self.taken.take() {
+            self.state.remark(taken);
         }
     }
 }
@@ -187,37 +237,25 @@ impl Session {
         let state = &self.inner.schema;
         let _one_at_a_time = state.loading.lock().await;
         let stale = state.take_stale();
-        let fresh = match (state.current(), stale) {
+        let fresh = match (state.current(), stale.taken()) {
             (Some(current), Stale::Nothing) => return Ok(current),
             (Some(current), Stale::Keyspaces(names)) => {
                 let mut schema = (*current).clone();
                 for name in names {
-                    let read = self.read_schema(Some(&name)).await;
-                    let read = match read {
-                        Ok(r) => r,
-                        Err(e) => {
-                            // Still stale: the next call tries again.
-                            state.mark_all();
-                            return Err(e);
-                        }
-                    };
-                    match read.keyspaces.into_iter().find(|(k, _)| *k == name) {
-                        Some((_, ks)) => schema.keyspaces.insert(name, ks),
-                        None => schema.keyspaces.remove(&name),
+                    // On error the guard marks every taken keyspace stale again.
+                    let read = self.read_schema(Some(name)).await?;
+                    match read.keyspaces.into_iter().find(|(k, _)| k == name) {
+                        Some((_, ks)) => schema.keyspaces.insert(name.clone(), ks),
+                        None => schema.keyspaces.remove(name),
                     };
                 }
                 schema
             }
-            (_, _) => match self.read_schema(None).await {
-                Ok(s) => s,
-                Err(e) => {
-                    state.mark_all();
-                    return Err(e);
-                }
-            },
+            (None, _) | (_, Stale::All) => self.read_schema(None).await?,
         };
         let fresh = Arc::new(fresh);
         state.set_current(Arc::clone(&fresh));
+        stale.disarm();
         Ok(fresh)
     }
 
