@@ -3,6 +3,11 @@
 // use and caches it), keeps -concurrency requests in flight for a warm-up and a measured window,
 // and prints one JSON record in the format of cql4-bench's Record.
 //
+// With -rate R it runs the open loop of cql4-bench's drive_open instead: request k is due k/R
+// seconds after the start and gets its own goroutine when due, its latency counted from when it
+// was due; at most -concurrency are outstanding (a request due beyond that is dropped and
+// counted), and those still unanswered a second after the schedule ended are late.
+//
 // With -session (cargo xtask bench --session) it is the session benchmark's gocql: contact
 // point -host, discovery on and the driver's default pool and host selection policy, TLS
 // against -ca (certificate and -server-name checked) and a PasswordAuthenticator login
@@ -15,7 +20,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -44,6 +51,105 @@ type record struct {
 	CPUPerReq     float64 `json:"cpu_us_per_req"`
 	MaxRSSKB      int64   `json:"maxrss_kb"`
 	Note          string  `json:"note"`
+	// Open loop only.
+	Rate    *float64     `json:"rate,omitempty"`
+	Dropped *int64       `json:"dropped,omitempty"`
+	Late    *int64       `json:"late,omitempty"`
+	MaxUs   *float64     `json:"max_us,omitempty"`
+	Hdr     [][2]float64 `json:"hdr,omitempty"`
+}
+
+// hdrPoints: the latency distribution on the HdrHistogram plot's axis, as cql4-bench's
+// hdr_points computes it (ten steps per decade of 1/(1-p) from the median, then the maximum).
+func hdrPoints(h *hdrhistogram.Histogram) [][2]float64 {
+	var v [][2]float64
+	n := float64(h.TotalCount())
+	for i := 3; i <= 50; i++ {
+		p := 1 - math.Pow(10, -float64(i)/10)
+		if (1-p)*n < 1 {
+			break
+		}
+		v = append(v, [2]float64{p * 100, float64(h.ValueAtQuantile(p*100)) / 1000})
+	}
+	return append(v, [2]float64{100, float64(h.Max()) / 1000})
+}
+
+type openOutcome struct {
+	hist                            *hdrhistogram.Histogram
+	requests, errors, dropped, late int64
+	seconds, cpu                    float64
+}
+
+// openLoop issues op on a fixed schedule of rate requests/s, at most maxOut outstanding,
+// measuring the requests due in the window [warmup, warmup+duration) from when they were due.
+func openLoop(op func(int64) error, rate float64, maxOut int, warmup, duration float64) openOutcome {
+	secs := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	start := time.Now()
+	at := func(k int64) time.Time { return start.Add(secs(float64(k) / rate)) }
+	total := int64(math.Ceil((warmup + duration) * rate))
+	winStart := start.Add(secs(warmup))
+	winEnd := winStart.Add(secs(duration))
+	drain := winEnd.Add(time.Second)
+	var histMu sync.Mutex
+	hist := hdrhistogram.New(1, 60_000_000_000, 3)
+	var requests, errors, dropped, outstanding atomic.Int64
+	var wg sync.WaitGroup
+	var cpu0 float64
+	windowOpen := false
+	for k := int64(0); k < total; k++ {
+		due := at(k)
+		// time.Sleep is coarse: sleep until a millisecond before, then yield until due.
+		if d := time.Until(due); d > 1500*time.Microsecond {
+			time.Sleep(d - time.Millisecond)
+		}
+		for time.Now().Before(due) {
+			runtime.Gosched()
+		}
+		in := !due.Before(winStart) && due.Before(winEnd)
+		if in && !windowOpen {
+			windowOpen = true
+			cpu0, _ = rusage()
+		}
+		if outstanding.Load() >= int64(maxOut) {
+			if in {
+				dropped.Add(1)
+			}
+			continue
+		}
+		outstanding.Add(1)
+		wg.Add(1)
+		go func(k int64, due time.Time, in bool) {
+			defer wg.Done()
+			err := op(k)
+			ns := time.Since(due).Nanoseconds()
+			outstanding.Add(-1)
+			if err != nil {
+				if errors.Add(1) == 1 {
+					fmt.Fprintln(os.Stderr, "first error:", err)
+				}
+				return
+			}
+			if in {
+				histMu.Lock()
+				_ = hist.RecordValue(ns)
+				histMu.Unlock()
+				requests.Add(1)
+			}
+		}(k, due, in)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Until(drain)):
+	}
+	cpu1, _ := rusage()
+	histMu.Lock()
+	defer histMu.Unlock()
+	return openOutcome{
+		hist: hdrhistogram.Import(hist.Export()), requests: requests.Load(), errors: errors.Load(),
+		dropped: dropped.Load(), late: outstanding.Load(), seconds: duration, cpu: cpu1 - cpu0,
+	}
 }
 
 func rusage() (float64, int64) {
@@ -77,6 +183,7 @@ func main() {
 	ca := flag.String("ca", "", "CA file (PEM): connect with TLS")
 	serverName := flag.String("server-name", "", "name the node's certificate must carry")
 	user := flag.String("user", "", "PasswordAuthenticator user (password in CQL4_BENCH_PASSWORD)")
+	rate := flag.Float64("rate", 0, "open loop: requests per second (-concurrency bounds the outstanding)")
 	flag.Parse()
 	selectCQL := fmt.Sprintf("SELECT id, name, payload FROM %s.t WHERE id = ?", *keyspace)
 	insertCQL := fmt.Sprintf("INSERT INTO %s.t (id, name, payload) VALUES (?, ?, ?)", *keyspace)
@@ -140,6 +247,31 @@ func main() {
 			return nil
 		}
 		return session.Query(insertCQL, 1000+int(i%100000), "name-inserted", payload).Exec()
+	}
+
+	if *rate > 0 {
+		o := openLoop(op, *rate, *concurrency, *warmup, *duration)
+		_, maxrss := rusage()
+		n := float64(o.requests)
+		if n == 0 {
+			n = 1
+		}
+		q := func(p float64) float64 { return float64(o.hist.ValueAtQuantile(p)) / 1000 }
+		maxUs := float64(o.hist.Max()) / 1000
+		rec := record{
+			Driver: "gocql", DriverVersion: version(), Workload: *workload,
+			Concurrency: *concurrency, Pool: *pool, Requests: o.requests, Errors: o.errors,
+			Seconds: o.seconds, Throughput: float64(o.requests) / o.seconds,
+			P50: q(50), P99: q(99), P999: q(99.9),
+			CPUPerReq: o.cpu * 1e6 / n, MaxRSSKB: maxrss, Note: note + ", open loop",
+			Rate: rate, Dropped: &o.dropped, Late: &o.late, MaxUs: &maxUs, Hdr: hdrPoints(o.hist),
+		}
+		out, _ := json.Marshal(rec)
+		fmt.Println(string(out))
+		if o.requests == 0 || o.errors > 0 {
+			os.Exit(1)
+		}
+		return
 	}
 
 	var measuring, stop atomic.Bool

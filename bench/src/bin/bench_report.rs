@@ -2,7 +2,8 @@
 //! and one latency-vs-throughput PNG per workload.
 //!
 //! Usage: `bench_report RESULTS.json OUT.md PLOT_DIR`. The hand-written analysis in
-//! `bench/ANALYSIS.md` is appended verbatim, so regenerating the tables keeps it.
+//! `bench/TYPED_API.md` follows the codec section and `bench/ANALYSIS.md` is appended, both
+//! verbatim, so regenerating the tables keeps them.
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -770,6 +771,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          global allocator. Source: `bench/benches/codec.rs`."
     );
     codec_section(&mut out, codec);
+    // Hand-written, kept across runs: how the typed groups are measured beyond criterion.
+    let typed = Path::new(env!("CARGO_MANIFEST_DIR")).join("TYPED_API.md");
+    if let Ok(text) = std::fs::read_to_string(&typed) {
+        let _ = writeln!(out, "\n{}", text.trim_end());
+    }
 
     let _ = writeln!(out, "\n## 2. Client cost, isolated (canned server)\n");
     let _ = writeln!(

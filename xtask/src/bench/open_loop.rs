@@ -1,5 +1,5 @@
-//! Open-loop latency on the canned server: each Rust client (and the floor) issues requests on
-//! a fixed schedule (`--rate`), latency counted from when each request was due, at most
+//! Open-loop latency on the canned server: every driver's client (and the floor) issues
+//! requests on a fixed schedule (`--rate`), latency counted from when each request was due, at most
 //! [`MAX_OUTSTANDING`] outstanding (a due request beyond that is dropped and counted).
 //!
 //! Rates: 25, 50 and 75 % of the driver's own closed-loop maximum for the statement (its best
@@ -7,11 +7,9 @@
 //! `--quick` runs the select only, at 50 % and the ladder's first rate.
 use serde_json::{json, Value};
 
-use super::{point, Paths, Server, CANNED_PORT, WORKLOADS};
+use super::{point, Paths, Server, CANNED_PORT, DRIVERS, WORKLOADS};
 use crate::util::Result;
 
-/// The Rust drivers (the Java, Go and Python programs have no open-loop mode yet).
-pub(super) const DRIVERS: [&str; 4] = ["floor", "cql4", "scylla", "cdrs-tokio"];
 /// Absolute rates, requests/s, run for every driver.
 pub(super) const LADDER: [f64; 4] = [10_000.0, 50_000.0, 100_000.0, 200_000.0];
 const FRACTIONS: [f64; 3] = [0.25, 0.5, 0.75];
@@ -37,7 +35,8 @@ pub(super) fn run(
     quick: bool,
     pin: Option<(u32, u32)>,
 ) -> Result<Vec<Value>> {
-    let (warmup, duration) = if quick { (0.5, 1.0) } else { (1.0, 5.0) };
+    // Two seconds of warm-up, as in the closed loop: the JVM's JIT needs them.
+    let (warmup, duration) = if quick { (0.5, 1.0) } else { (2.0, 4.0) };
     let _server = Server::start(p, pin.map(|x| x.0), CANNED_PORT)?;
     let workloads: &[&str] = if quick { &["select"] } else { &WORKLOADS };
     let fractions: &[f64] = if quick { &[0.5] } else { &FRACTIONS };

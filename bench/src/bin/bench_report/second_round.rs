@@ -123,13 +123,16 @@ pub(crate) fn open_loop_section(
          sent, so a stall delays every request behind it and shows in the tail (no coordinated \
          omission). At most 1,024 requests are outstanding; a request due while 1,024 are \
          outstanding is dropped and counted, and one still unanswered a second after the \
-         schedule ended is late. The scheduler sleeps on tokio's timer until the next request is \
-         under 1.5 ms away and then yields to the runtime until it is due (the timer has 1 ms \
-         resolution), so CPU per request is not meaningful here and is not reported. Same \
-         pinning as section 2. Rates: 25, 50 and 75 % of the driver's own closed-loop maximum \
-         (its best one-connection point in section 2), and a ladder of absolute rates run for \
-         every driver. *sustained* = nothing dropped, late or failed. The Java, Go and Python \
-         programs have no open-loop mode yet.\n"
+         schedule ended is late. Each program schedules as its language allows: the Rust \
+         clients sleep on tokio's timer until the next request is under 1.5 ms away and then \
+         yield to the runtime until it is due (the timer has 1 ms resolution), Go and Java sleep \
+         until a millisecond before and then spin (`runtime.Gosched`, `Thread.onSpinWait`), \
+         and Python sleeps until each request is due (spinning would hold the GIL its driver's \
+         I/O thread needs). The waiting costs CPU, so CPU per request is not meaningful here and \
+         is not reported. Two seconds of warm-up, four measured; same pinning as section 2. \
+         Rates: 25, 50 and 75 % of the driver's own closed-loop maximum (its best \
+         one-connection point in section 2), and a ladder of absolute rates run for every \
+         driver. *sustained* = nothing dropped, late or failed.\n"
     );
     for w in ["select", "insert"] {
         let rows = open_points(v, w);
@@ -457,6 +460,9 @@ pub(crate) fn targets(out: &mut String, v: &Value) {
             g(BASELINE),
             &|a, b| a <= b,
         );
+    }
+    if let Some(session) = v.get("session").filter(|x| x.is_object()) {
+        super::session_drivers::target_rows(out, session);
     }
     if let Some(rows) = v["multi_node"].as_array() {
         for w in ["select", "insert"] {

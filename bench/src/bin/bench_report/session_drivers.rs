@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{num, ratio, s, SessionPoint, BASELINE};
+use super::{num, ratio, s, target_row, SessionPoint, BASELINE};
 
 /// What each driver's session mode is, for the table's legend.
 const LEGEND: &str = "cql4: `Session::connect` with `SessionConfig` defaults; scylla: \
@@ -109,6 +109,42 @@ pub(crate) fn section(out: &mut String, v: &Value) {
                 num(a.cpu_us),
                 num(b.cpu_us),
                 ratio(a.cpu_us, b.cpu_us),
+            );
+        }
+    }
+}
+
+/// The goal's rows in the targets table (section 2): for each statement and concurrency of the
+/// whole-cluster points, the throughput half and the CPU half. Nothing when the session run
+/// predates those points.
+pub(crate) fn target_rows(out: &mut String, v: &Value) {
+    let Some(concs) = v["settings"]["cluster_concurrencies"].as_array() else {
+        return;
+    };
+    let empty = Vec::new();
+    let rows = v["throughput"].as_array().unwrap_or(&empty);
+    let finite = |x: f64| x.is_finite().then_some(x);
+    for workload in ["select", "insert"] {
+        for c in concs.iter().filter_map(Value::as_u64) {
+            let (a, b) = (
+                point(rows, "cql4", workload, c),
+                point(rows, BASELINE, workload, c),
+            );
+            target_row(
+                out,
+                &format!("{workload}: 3-node session, {c} in flight: throughput ≥ 1.3× scylla (section 4)"),
+                BASELINE,
+                finite(a.throughput),
+                finite(b.throughput),
+                &|a, b| a >= 1.3 * b,
+            );
+            target_row(
+                out,
+                &format!("{workload}: 3-node session, {c} in flight: client CPU per request ≤ 0.6× scylla (section 4)"),
+                BASELINE,
+                finite(a.cpu_us),
+                finite(b.cpu_us),
+                &|a, b| a <= 0.6 * b,
             );
         }
     }

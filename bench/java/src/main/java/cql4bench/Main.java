@@ -25,6 +25,12 @@ import org.HdrHistogram.Histogram;
  * insert, keeps --concurrency requests in flight (each completion starts the next request),
  * and prints one JSON record in the format of cql4-bench's Record.
  *
+ * <p>With --rate R it runs the open loop of cql4-bench's drive_open instead: request k is due
+ * k/R seconds after the start and is sent by the scheduling thread when due (parked until a
+ * millisecond before, then spinning), its latency counted from when it was due; at most
+ * --concurrency are outstanding (a request due beyond that is dropped and counted), and those
+ * still unanswered a second after the schedule ended are late.
+ *
  * <p>With --session (cargo xtask bench --session) it is the session benchmark's Java driver:
  * contact point --host, discovery on, the driver's default configuration (pool, load-balancing
  * policy, max requests per connection, consistency), TLS against --ca (certificate and
@@ -49,6 +55,7 @@ public final class Main {
   static String ca = null;
   static String serverName = null;
   static String user = null;
+  static double rate = 0;
 
   static final AtomicBoolean measuring = new AtomicBoolean();
   static final AtomicBoolean stop = new AtomicBoolean();
@@ -119,6 +126,89 @@ public final class Main {
     });
   }
 
+  static String driverVersion() throws java.io.IOException {
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(
+        Main.class.getProtectionDomain().getCodeSource().getLocation().getPath())) {
+      return jar.getManifest().getMainAttributes().getValue("Driver-Version");
+    }
+  }
+
+  static java.util.concurrent.CompletionStage<AsyncResultSet> request(long i) {
+    if (workload.equals("select")) return session.executeAsync(stmt.bind(SELECT_ID));
+    return session.executeAsync(
+        stmt.bind((int) (1000 + i % 100000), "name-inserted", PAYLOAD.duplicate()));
+  }
+
+  static boolean rowOk(AsyncResultSet rs) {
+    if (!workload.equals("select")) return true;
+    Row row = rs.one();
+    return row != null && row.getInt(0) == SELECT_ID && !row.getString(1).isEmpty()
+        && row.getByteBuffer(2).remaining() == 100;
+  }
+
+  /** The open loop (--rate): see the class comment. */
+  static void openLoop(String note) throws Exception {
+    final long start = System.nanoTime();
+    final long total = (long) Math.ceil((warmup + duration) * rate);
+    final long winStart = start + (long) (warmup * 1e9);
+    final long winEnd = winStart + (long) (duration * 1e9);
+    final long drain = winEnd + 1_000_000_000L;
+    final AtomicLong outstanding = new AtomicLong();
+    long dropped = 0;
+    double cpu0 = -1;
+    for (long k = 0; k < total; k++) {
+      final long due = start + (long) (k / rate * 1e9);
+      long wait = due - System.nanoTime();
+      if (wait > 1_500_000L) java.util.concurrent.locks.LockSupport.parkNanos(wait - 1_000_000L);
+      while (System.nanoTime() < due) Thread.onSpinWait();
+      final boolean in = due >= winStart && due < winEnd;
+      if (in && cpu0 < 0) cpu0 = cpuSeconds();
+      if (outstanding.get() >= concurrency) {
+        if (in) dropped++;
+        continue;
+      }
+      outstanding.incrementAndGet();
+      request(k).whenComplete((rs, err) -> {
+        long ns = System.nanoTime() - due;
+        outstanding.decrementAndGet();
+        if (err == null && !rowOk(rs)) err = new IllegalStateException("unexpected row");
+        if (err != null) {
+          if (errors.incrementAndGet() == 1) System.err.println("first error: " + err);
+        } else if (in) {
+          recorder.recordValue(Math.max(1, ns));
+        }
+      });
+    }
+    while (outstanding.get() > 0 && System.nanoTime() < drain) Thread.sleep(1);
+    double cpu1 = cpuSeconds();
+    long late = outstanding.get();
+    Histogram h = recorder.getIntervalHistogram();
+    long maxrss = maxRssKb();
+    long n = h.getTotalCount();
+    StringBuilder hdr = new StringBuilder();
+    for (int i = 3; i <= 50; i++) {
+      double p = 1 - Math.pow(10, -i / 10.0);
+      if ((1 - p) * n < 1) break;
+      hdr.append(String.format(Locale.ROOT, "[%.6f,%.3f],", p * 100,
+          h.getValueAtPercentile(p * 100) / 1000.0));
+    }
+    hdr.append(String.format(Locale.ROOT, "[100,%.3f]", h.getMaxValue() / 1000.0));
+    String json = String.format(Locale.ROOT,
+        "{\"driver\":\"java\",\"driver_version\":\"%s\",\"workload\":\"%s\",\"concurrency\":%d,"
+            + "\"pool\":\"%s\",\"requests\":%d,\"errors\":%d,\"seconds\":%.6f,\"throughput\":%.3f,"
+            + "\"p50_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"cpu_us_per_req\":%.4f,"
+            + "\"maxrss_kb\":%d,\"note\":\"%s, open loop\",\"rate\":%.3f,\"dropped\":%d,"
+            + "\"late\":%d,\"max_us\":%.3f,\"hdr\":[%s]}",
+        driverVersion(), workload, concurrency, pool, n, errors.get(), duration, n / duration,
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getValueAtPercentile(99.9) / 1000.0, (cpu1 - Math.max(cpu0, 0)) * 1e6 / Math.max(1, n),
+        maxrss, note, rate, dropped, late, h.getMaxValue() / 1000.0, hdr);
+    System.out.println(json);
+    System.out.flush();
+    if (late == 0) session.close();
+    System.exit(n > 0 && errors.get() == 0 ? 0 : 1);
+  }
+
   public static void main(String[] args) throws Exception {
     for (int i = 0; i < args.length; i += 2) {
       if (args[i].equals("--session")) {
@@ -141,6 +231,7 @@ public final class Main {
         case "--ca": ca = v; break;
         case "--server-name": serverName = v; break;
         case "--user": user = v; break;
+        case "--rate": rate = Double.parseDouble(v); break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -175,6 +266,10 @@ public final class Main {
     }
     session = builder.build();
     stmt = session.prepare(String.format(workload.equals("select") ? SELECT : INSERT, keyspace));
+    if (rate > 0) {
+      openLoop(note);
+      return;
+    }
     finished = new CountDownLatch(concurrency);
     for (int w = 0; w < concurrency; w++) next();
     Thread.sleep((long) (warmup * 1000));
@@ -191,16 +286,12 @@ public final class Main {
     long maxrss = maxRssKb();
     session.close();
     long n = h.getTotalCount();
-    String version = Main.class.getPackage().getImplementationVersion();
-    java.util.jar.Manifest mf = new java.util.jar.JarFile(
-        Main.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getManifest();
-    version = mf.getMainAttributes().getValue("Driver-Version");
     String json = String.format(Locale.ROOT,
         "{\"driver\":\"java\",\"driver_version\":\"%s\",\"workload\":\"%s\",\"concurrency\":%d,"
             + "\"pool\":\"%s\",\"requests\":%d,\"errors\":%d,\"seconds\":%.6f,\"throughput\":%.3f,"
             + "\"p50_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"cpu_us_per_req\":%.4f,"
             + "\"maxrss_kb\":%d,\"note\":\"%s\"}",
-        version, workload, concurrency, pool, n, errors.get(), seconds, n / seconds,
+        driverVersion(), workload, concurrency, pool, n, errors.get(), seconds, n / seconds,
         h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
         h.getValueAtPercentile(99.9) / 1000.0, (cpu1 - cpu0) * 1e6 / Math.max(1, n), maxrss,
         note);
