@@ -56,7 +56,8 @@ pub async fn connect(config: &Config) -> Result<(Client, Connection)> {
 
 async fn connect_inner(config: &Config) -> Result<(Client, Connection)> {
     let mut io = transport::open(config).await?;
-    let mut read_buf = BytesMut::with_capacity(16 * 1024);
+    // Handshake answers are small; the connection's reads grow the buffer as traffic needs.
+    let mut read_buf = BytesMut::with_capacity(4 * 1024);
     let compression = handshake::run(&mut io, &mut read_buf, config).await?;
     let (channel, connection) = request_channel::start(
         io,

@@ -44,8 +44,11 @@ pub(crate) type BoxIo = Box<dyn AsyncIo>;
 /// Writes stop taking new frames while this many bytes wait to be written, so a slow socket
 /// cannot make the buffer grow without bound; the rest wait in the multiplexer's queue.
 const MAX_WRITE_BUFFER: usize = 1024 * 1024;
-/// Reads ask for at least this much room.
-const READ_CHUNK: usize = 64 * 1024;
+/// Reads ask for at least a quarter of the read chunk as room; the chunk starts at the
+/// smallest size and doubles, up to the largest, each time a read fills all the room it had
+/// (the socket may hold more), so an idle connection keeps a small buffer.
+const READ_CHUNK_MIN: usize = 4 * 1024;
+const READ_CHUNK_MAX: usize = 64 * 1024;
 
 /// The answer to one request: the raw response frame, or why there is none.
 pub(crate) type Reply = Result<RawFrame, Error>;
@@ -170,7 +173,9 @@ impl Driver {
         } = self;
         let (mut rd, mut wr) = tokio::io::split(io);
         let mut state = ConnState::new(config.mux.clone(), config.heartbeat, Instant::now());
-        let mut write_buf = BytesMut::with_capacity(READ_CHUNK);
+        // Empty until the first frame: it grows to what the traffic needs and keeps that, so an
+        // idle connection (thousands in a pool) holds no write buffer.
+        let mut write_buf = BytesMut::new();
         let mut need_flush = false;
         let mut commands_open = true;
         let mut events: Option<mpsc::Sender<RawFrame>> = None;
@@ -181,6 +186,7 @@ impl Driver {
         // One timer for the connection, re-armed each turn, rather than a new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
+        let mut read_chunk = READ_CHUNK_MIN;
 
         let reason = loop {
             fill_write_buf(&mut state, &mut write_buf, &shared.frames);
@@ -201,16 +207,20 @@ impl Driver {
             if let Some(wake) = wake {
                 timer.as_mut().reset(tokio::time::Instant::from_std(wake));
             }
-            if read_buf.capacity() - read_buf.len() < READ_CHUNK / 4 {
-                read_buf.reserve(READ_CHUNK);
+            if read_buf.capacity() - read_buf.len() < read_chunk / 4 {
+                read_buf.reserve(read_chunk);
             }
+            let room = read_buf.capacity() - read_buf.len();
 
             // Not `biased`: a peer that streams answers without pause must not starve our
             // writes, new requests or timers.
             let turn = tokio::select! {
                 read = rd.read_buf(&mut read_buf) => match read {
                     Ok(0) => Err(CloseReason::EndOfStream),
-                    Ok(_) => {
+                    Ok(n) => {
+                        if n >= room && read_chunk < READ_CHUNK_MAX {
+                            read_chunk *= 2;
+                        }
                         state.handle_read(Instant::now());
                         deliver_frames(&mut state, &mut read_buf, &config.limits, &mut events)
                     }

@@ -114,8 +114,10 @@ fn bounded_memory_with_100k_callers_of_a_stalled_server() {
         let (base, _) = heap();
         let idle_cost = base - before_connect;
         println!("idle connection (client and fake-server sides): {idle_cost} bytes");
+        // 77 KiB measured, most of it the fake server's side; the client's buffers start small
+        // and grow with traffic (a 64 KiB read and write buffer each made it 204 KiB).
         assert!(
-            idle_cost < 512 * 1024,
+            idle_cost < 128 * 1024,
             "idle connection holds {idle_cost} bytes"
         );
 
