@@ -4,7 +4,8 @@
 // and prints one JSON record in the format of cql4-bench's Record.
 //
 // With -rate R it runs the open loop of cql4-bench's drive_open instead: request k is due k/R
-// seconds after the start and gets its own goroutine when due, its latency counted from when it
+// seconds after the start (the scheduling goroutine sleeps in nanosleep until then) and gets
+// its own goroutine when due, its latency counted from when it
 // was due; at most -concurrency are outstanding (a request due beyond that is dropped and
 // counted), and those still unanswered a second after the schedule ended are late.
 //
@@ -22,7 +23,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -98,12 +98,13 @@ func openLoop(op func(int64) error, rate float64, maxOut int, warmup, duration f
 	windowOpen := false
 	for k := int64(0); k < total; k++ {
 		due := at(k)
-		// time.Sleep is coarse: sleep until a millisecond before, then yield until due.
-		if d := time.Until(due); d > 1500*time.Microsecond {
-			time.Sleep(d - time.Millisecond)
-		}
-		for time.Now().Before(due) {
-			runtime.Gosched()
+		// time.Sleep wakes on the netpoller's millisecond ticks, and spinning (even with
+		// runtime.Gosched) starves the netpoller on the one client core: the thread sleeps in
+		// nanosleep instead (about 60 µs late at worst, the kernel's timer slack), and the
+		// runtime hands its P to the driver's goroutines meanwhile.
+		if d := time.Until(due); d > 0 {
+			ts := syscall.NsecToTimespec(d.Nanoseconds())
+			_ = syscall.Nanosleep(&ts, nil)
 		}
 		in := !due.Before(winStart) && due.Before(winEnd)
 		if in && !windowOpen {

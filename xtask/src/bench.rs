@@ -11,8 +11,9 @@
 //!    core 1, select and insert at 1, 64 and 1,024 in flight on one connection (and the default
 //!    pool at 1,024 where a driver has one), with the floor (`floor_client`: raw tokio,
 //!    pre-encoded frames, no driver) measured the same way. Then, same pinning: open-loop
-//!    latency ([`open_loop`]), resident memory per idle connection ([`idle`]) and four canned
-//!    nodes at 4,096 in flight ([`multi_node`]).
+//!    latency ([`open_loop`]; `--open-loop-only D1,D2` runs it alone for those drivers and
+//!    merges it into the last full run), resident memory per idle connection ([`idle`]) and
+//!    four canned nodes at 4,096 in flight ([`multi_node`]).
 //! 4. Real server (full run only): the same statements against a plain-mode local Cassandra
 //!    (port 9042) — skipped, with a note, if a node in another mode is running; `--real-only`
 //!    runs it alone later and merges it into the last `results.json`.
@@ -76,6 +77,8 @@ pub(crate) struct Options {
     pub(crate) copy_only: bool,
     /// Rows per COPY in that comparison.
     pub(crate) copy_rows: Option<u64>,
+    /// Run only the open-loop section for these drivers and merge it into the last full run.
+    pub(crate) open_loop_only: Option<Vec<String>>,
 }
 
 struct Paths {
@@ -122,6 +125,9 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     if opts.real_only {
         return real_only(layout, &paths);
     }
+    if let Some(drivers) = &opts.open_loop_only {
+        return open_loop_only(&paths, drivers);
+    }
 
     let mut notes: Vec<String> = Vec::new();
     let codec = codec(&paths, opts.quick)?;
@@ -131,7 +137,7 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
         notes.push("taskset not found or fewer than 2 cores: server and client not pinned".into());
     }
     let canned = canned(&paths, warmup, duration, opts.quick, pin)?;
-    let open_loop = open_loop::run(&paths, &canned, opts.quick, pin)?;
+    let open_loop = open_loop::run(&paths, &canned, &DRIVERS, opts.quick, pin)?;
     let idle = idle::run(&paths, pin, opts.quick)?;
     let multi = multi_node::run(&paths, pin, opts.quick)?;
     let mut failures: Vec<String> = canned
@@ -232,6 +238,80 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
         results_path.display(),
         md.display()
     );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("bench: failed points: {}", failures.join("; ")))
+    }
+}
+
+/// `--open-loop-only D1,D2`: the open-loop section for those drivers alone, their records
+/// replacing theirs in the previous full run's results (whose closed-loop maxima set the
+/// rates), and the report regenerated.
+fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
+    let unknown: Vec<&String> = drivers
+        .iter()
+        .filter(|d| !DRIVERS.contains(&d.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "--open-loop-only: unknown driver(s) {unknown:?} (known: {})",
+            DRIVERS.join(", ")
+        ));
+    }
+    let results_path = p.out.join("results.json");
+    let mut results = read_json(&results_path)?;
+    if results["quick"].as_bool() != Some(false) {
+        return Err(format!(
+            "--open-loop-only merges into a full run's results: {} is from a quick run or none",
+            results_path.display()
+        ));
+    }
+    let canned = results["canned"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = drivers.iter().map(String::as_str).collect();
+    let fresh = open_loop::run(p, &canned, &names, false, pinning())?;
+    let failures: Vec<String> = fresh
+        .iter()
+        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let mut merged: Vec<Value> = results["open_loop"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| !names.contains(&r["driver"].as_str().unwrap_or("")))
+        .collect();
+    merged.extend(fresh);
+    // The report lists drivers in the full run's order.
+    merged.sort_by_key(|r| {
+        let w = r["workload"].as_str().unwrap_or("");
+        let d = r["driver"].as_str().unwrap_or("");
+        (
+            WORKLOADS.iter().position(|x| *x == w),
+            DRIVERS.iter().position(|x| *x == d),
+        )
+    });
+    results["open_loop"] = Value::Array(merged);
+    if let Some(notes) = results["notes"].as_array_mut() {
+        notes.push(json!(format!(
+            "open-loop section of {} run again at {} (`cargo xtask bench --open-loop-only`)",
+            names.join(", "),
+            date()
+        )));
+    }
+    fs::write(
+        &results_path,
+        serde_json::to_string_pretty(&results).context(|| "serialize results".into())?,
+    )
+    .context(|| format!("write {}", results_path.display()))?;
+    let plots = p.root.join("docs").join("benchmarks");
+    fs::create_dir_all(&plots).context(|| format!("create {}", plots.display()))?;
+    fs::copy(&results_path, plots.join("results.json"))
+        .context(|| "copy results.json next to the report".into())?;
+    run(Command::new(p.bin("bench_report"))
+        .arg(&results_path)
+        .arg(p.root.join("docs").join("benchmarks.md"))
+        .arg(&plots))?;
     if failures.is_empty() {
         Ok(())
     } else {

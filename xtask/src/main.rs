@@ -77,6 +77,10 @@ enum Command {
         /// Rows per COPY in the COPY comparison (default 200000).
         #[arg(long)]
         copy_rows: Option<u64>,
+        /// Only the open-loop section for these drivers (comma-separated), merged into the last
+        /// full run's results and report (after a change to one driver's program).
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["quick", "no_real", "real_only", "session", "copy_only"])]
+        open_loop_only: Option<Vec<String>>,
     },
     /// Manage the local Apache Cassandra node under target/cassandra.
     Cassandra {
@@ -219,6 +223,7 @@ fn main() -> ExitCode {
             port,
             copy_only,
             copy_rows,
+            open_loop_only,
         } => bench::run_bench(
             &layout,
             &bench::Options {
@@ -229,6 +234,7 @@ fn main() -> ExitCode {
                 port,
                 copy_only,
                 copy_rows,
+                open_loop_only,
             },
         ),
         Command::Fuzz {

@@ -7,7 +7,7 @@
 //! `--quick` runs the select only, at 50 % and the ladder's first rate.
 use serde_json::{json, Value};
 
-use super::{point, Paths, Server, CANNED_PORT, DRIVERS, WORKLOADS};
+use super::{point, Paths, Server, CANNED_PORT, WORKLOADS};
 use crate::util::Result;
 
 /// Absolute rates, requests/s, run for every driver.
@@ -32,6 +32,7 @@ fn closed_max(canned: &[Value], driver: &str, workload: &str) -> Option<f64> {
 pub(super) fn run(
     p: &Paths,
     canned: &[Value],
+    drivers: &[&str],
     quick: bool,
     pin: Option<(u32, u32)>,
 ) -> Result<Vec<Value>> {
@@ -43,7 +44,7 @@ pub(super) fn run(
     let ladder: &[f64] = if quick { &LADDER[..1] } else { &LADDER };
     let mut records = Vec::new();
     for &workload in workloads {
-        for driver in DRIVERS {
+        for &driver in drivers {
             let mut rates: Vec<(f64, Value)> = Vec::new();
             match closed_max(canned, driver, workload) {
                 Some(max) => {
