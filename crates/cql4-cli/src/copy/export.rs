@@ -1,9 +1,12 @@
-//! COPY TO: pages of `SELECT cols FROM table` (fetched on the runtime while the previous page
-//! is written), one CSV record per row.
+//! COPY TO: the token ring (or BEGINTOKEN..ENDTOKEN) cut into ranges, MAXREQUESTS of them
+//! paged at a time on the runtime (`SELECT cols FROM table WHERE token(pk) > a AND
+//! token(pk) <= b`) while this thread writes the pages as they come, one CSV record per row.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use cql4_frame::response::ResultResponse;
 use cql4_schema::ident::quote;
@@ -64,11 +67,12 @@ fn create(path: &Path) -> Result<BufWriter<File>, CliError> {
         .map_err(|e| file_error(path, e))
 }
 
-/// `WHERE token(pk…) > begin AND token(pk…) <= end` for BEGINTOKEN/ENDTOKEN.
-fn token_range(session: &Session, table: &Table, o: &Options) -> Result<String, CliError> {
-    if o.to.begin_token.is_none() && o.to.end_token.is_none() {
-        return Ok(String::new());
-    }
+/// Ranges per request kept in flight: enough that one slow range does not leave the others
+/// idle.
+const RANGES_PER_REQUEST: i128 = 4;
+
+/// `token(pk1, pk2, …)` of the table, its partition key columns in order.
+fn token_of_key(session: &Session, table: &Table) -> Result<String, CliError> {
     let mut pager = session.inner().query_pages(
         "SELECT column_name, kind, position FROM system_schema.columns \
          WHERE keyspace_name = ? AND table_name = ?",
@@ -93,27 +97,48 @@ fn token_range(session: &Session, table: &Table, o: &Options) -> Result<String, 
             }
         }
     }
+    if keys.is_empty() {
+        return Err(CliError::Failed(format!(
+            "COPY: no partition key found for {}",
+            table.qualified()
+        )));
+    }
     keys.sort();
     let keys: Vec<_> = keys.iter().map(|(_, n)| quote(n)).collect();
-    let token = format!("token({})", keys.join(", "));
-    let mut clauses = Vec::new();
-    if let Some(b) = o.to.begin_token {
-        clauses.push(format!("{token} > {b}"));
-    }
-    if let Some(e) = o.to.end_token {
-        clauses.push(format!("{token} <= {e}"));
-    }
-    Ok(format!(" WHERE {}", clauses.join(" AND ")))
+    Ok(format!("token({})", keys.join(", ")))
+}
+
+/// `(begin, end]` cut into `parts` ranges of (nearly) equal width, in ring order. Murmur3
+/// never produces `i64::MIN` (it maps it to `i64::MAX`), so `(MIN, MAX]` is the whole ring.
+fn split(begin: i64, end: i64, parts: i128) -> Vec<(i64, i64)> {
+    let (b, e) = (i128::from(begin), i128::from(end));
+    let parts = parts.clamp(1, (e - b).max(1));
+    (0..parts)
+        .map(|i| {
+            let lo = b + (e - b) * i / parts;
+            let hi = b + (e - b) * (i + 1) / parts;
+            // Both lie within [begin, end]: they fit an i64.
+            (
+                i64::try_from(lo).unwrap_or(begin),
+                i64::try_from(hi).unwrap_or(end),
+            )
+        })
+        .collect()
 }
 
 pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Result<(), CliError> {
     let table = Table::resolve(session, stmt)?;
     let names: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-    let cql = format!(
-        "SELECT {} FROM {}{}",
-        names.join(", "),
-        table.qualified(),
-        token_range(session, &table, o)?
+    let token = token_of_key(session, &table)?;
+    let select = format!("SELECT {} FROM {}", names.join(", "), table.qualified());
+    let begin = o.to.begin_token.unwrap_or(i64::MIN);
+    let end = o.to.end_token.unwrap_or(i64::MAX);
+    let workers = o.to.max_requests;
+    let ranges: Arc<Vec<String>> = Arc::new(
+        split(begin, end, i128::from(workers) * RANGES_PER_REQUEST)
+            .into_iter()
+            .map(|(a, b)| format!("{select} WHERE {token} > {a} AND {token} <= {b}"))
+            .collect(),
     );
     let options = session
         .options()
@@ -135,17 +160,28 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
             .collect();
         csv.record(&mut output.out, &header).map_err(write_err)?;
     }
-    // The next page is fetched while this one is written.
-    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    let mut pager = session.inner().query_pages(&cql, (), &options);
-    let fetcher = session.runtime().spawn(async move {
-        while let Some(page) = pager.next_page().await {
-            let failed = page.is_err();
-            if tx.send(page).await.is_err() || failed {
-                break;
-            }
-        }
-    });
+    // MAXREQUESTS workers take the ranges in turn and page through each; their pages are
+    // written here as they come (a page or two per worker may wait).
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2 * workers as usize);
+    let next = Arc::new(AtomicUsize::new(0));
+    let fetchers: Vec<_> = (0..workers)
+        .map(|_| {
+            let (tx, next, ranges) = (tx.clone(), Arc::clone(&next), Arc::clone(&ranges));
+            let (inner, options) = (session.inner().clone(), options.clone());
+            session.runtime().spawn(async move {
+                while let Some(cql) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let mut pager = inner.query_pages(cql, (), &options);
+                    while let Some(page) = pager.next_page().await {
+                        let failed = page.is_err();
+                        if tx.send(page).await.is_err() || failed {
+                            return;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
     let mut progress = Progress::new(o.common.report_frequency);
     let mut rows_done = 0u64;
     let mut fields: Vec<Field> = Vec::with_capacity(table.columns.len());
@@ -169,7 +205,9 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
         }
         output.out.flush().map_err(write_err)
     })();
-    fetcher.abort();
+    for f in fetchers {
+        f.abort();
+    }
     progress.finish();
     result?;
     let elapsed = progress.elapsed();
@@ -185,4 +223,30 @@ pub(super) fn run(session: &Session, stmt: &CopyStatement, o: &Options) -> Resul
         Target::File(_) => println!("{summary}"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn split_ranges_are_contiguous_and_cover_the_whole_span() {
+        for (b, e, parts) in [
+            (i64::MIN, i64::MAX, 24),
+            (-10, 10, 7),
+            (0, 3, 24),
+            (5, 6, 1),
+            (i64::MAX, i64::MAX, 4),
+        ] {
+            let r = split(b, e, parts);
+            assert!(!r.is_empty());
+            assert_eq!(r[0].0, b, "{b}..{e}/{parts}");
+            assert_eq!(r[r.len() - 1].1, e, "{b}..{e}/{parts}");
+            assert!(r.windows(2).all(|w| w[0].1 == w[1].0), "{r:?}");
+            assert!(r.iter().all(|(lo, hi)| lo <= hi), "{r:?}");
+        }
+        // No more ranges than tokens in the span.
+        assert_eq!(split(0, 3, 24).len(), 3);
+        assert_eq!(split(i64::MIN, i64::MAX, 24).len(), 24);
+    }
 }

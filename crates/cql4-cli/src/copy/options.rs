@@ -35,6 +35,8 @@ pub(crate) struct ToOptions {
     pub max_output_size: Option<u64>,
     pub begin_token: Option<i64>,
     pub end_token: Option<i64>,
+    /// Token ranges paged at once.
+    pub max_requests: u32,
 }
 
 /// Options of COPY FROM.
@@ -74,6 +76,8 @@ const COMMON: &[&str] = &[
     "maxattempts",
     "reportfrequency",
 ];
+/// At most this many token ranges paged at once by COPY TO (MAXREQUESTS).
+const MAX_REQUESTS: u32 = 256;
 const TO: &[&str] = &[
     "pagesize",
     "pagetimeout",
@@ -81,6 +85,7 @@ const TO: &[&str] = &[
     "encoding",
     "begintoken",
     "endtoken",
+    "maxrequests",
 ];
 const FROM: &[&str] = &[
     "chunksize",
@@ -126,6 +131,7 @@ impl Default for Options {
                 max_output_size: None,
                 begin_token: None,
                 end_token: None,
+                max_requests: 6,
             },
             from: FromOptions {
                 chunk_size: 5000,
@@ -301,6 +307,11 @@ impl Options {
                 }
                 "endtoken" => {
                     o.to.end_token = Some(value.trim().parse().map_err(|_| bad("a Murmur3 token"))?)
+                }
+                "maxrequests" => {
+                    o.to.max_requests = positive(value)
+                        .filter(|n| *n <= MAX_REQUESTS)
+                        .ok_or_else(|| bad("a count from 1 to 256"))?
                 }
                 "chunksize" => {
                     o.from.chunk_size = positive(value)
