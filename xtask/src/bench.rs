@@ -196,17 +196,7 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     });
     if !opts.quick {
         // The session figures come from `--session` alone: keep the last ones in the report.
-        let committed = paths
-            .root
-            .join("docs")
-            .join("benchmarks")
-            .join("results.json");
-        if let Some(previous) = read_json(&committed)
-            .ok()
-            .and_then(|v| v.get("session").cloned())
-        {
-            results["session"] = previous;
-        }
+        keep_committed_session(&paths, &mut results);
     }
     let results_path = paths.out.join("results.json");
     fs::write(
@@ -292,6 +282,7 @@ fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
         )
     });
     results["open_loop"] = Value::Array(merged);
+    keep_committed_session(p, &mut results);
     if let Some(notes) = results["notes"].as_array_mut() {
         notes.push(json!(format!(
             "open-loop section of {} run again at {} (`cargo xtask bench --open-loop-only`)",
@@ -319,6 +310,18 @@ fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
     }
 }
 
+/// The `session` figures of the committed report, which only `--session` writes: a run that
+/// rewrites the report from `target/bench/results.json` keeps them.
+fn keep_committed_session(p: &Paths, results: &mut Value) {
+    let committed = p.root.join("docs").join("benchmarks").join("results.json");
+    if let Some(previous) = read_json(&committed)
+        .ok()
+        .and_then(|v| v.get("session").cloned())
+    {
+        results["session"] = previous;
+    }
+}
+
 /// `--real-only`: workload 3 alone, merged into the previous full run's results.
 fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
     let results_path = p.out.join("results.json");
@@ -329,6 +332,7 @@ fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
         .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
         .collect();
     results["real"] = Value::Array(real);
+    keep_committed_session(p, &mut results);
     results["real_date"] = json!(date());
     let command = format!(
         "{}, then `cargo xtask bench --real-only`",
