@@ -282,7 +282,6 @@ fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
         )
     });
     results["open_loop"] = Value::Array(merged);
-    keep_committed_session(p, &mut results);
     if let Some(notes) = results["notes"].as_array_mut() {
         notes.push(json!(format!(
             "open-loop section of {} run again at {} (`cargo xtask bench --open-loop-only`)",
@@ -290,6 +289,27 @@ fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
             date()
         )));
     }
+    publish_merged(p, &mut results, &failures)
+}
+
+/// The `session` figures of the committed report, which only `--session` writes: a run that
+/// rewrites the report from `target/bench/results.json` keeps them.
+fn keep_committed_session(p: &Paths, results: &mut Value) {
+    let committed = p.root.join("docs").join("benchmarks").join("results.json");
+    if let Some(previous) = read_json(&committed)
+        .ok()
+        .and_then(|v| v.get("session").cloned())
+    {
+        results["session"] = previous;
+    }
+}
+
+/// The end of a run merged into the last full run (`--real-only`, `--open-loop-only`): keeps
+/// the committed session figures, writes `target/bench/results.json`, copies it next to the
+/// report, regenerates `docs/benchmarks.md`, and fails if any point failed.
+fn publish_merged(p: &Paths, results: &mut Value, failures: &[String]) -> Result<()> {
+    keep_committed_session(p, results);
+    let results_path = p.out.join("results.json");
     fs::write(
         &results_path,
         serde_json::to_string_pretty(&results).context(|| "serialize results".into())?,
@@ -310,18 +330,6 @@ fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
     }
 }
 
-/// The `session` figures of the committed report, which only `--session` writes: a run that
-/// rewrites the report from `target/bench/results.json` keeps them.
-fn keep_committed_session(p: &Paths, results: &mut Value) {
-    let committed = p.root.join("docs").join("benchmarks").join("results.json");
-    if let Some(previous) = read_json(&committed)
-        .ok()
-        .and_then(|v| v.get("session").cloned())
-    {
-        results["session"] = previous;
-    }
-}
-
 /// `--real-only`: workload 3 alone, merged into the previous full run's results.
 fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
     let results_path = p.out.join("results.json");
@@ -332,7 +340,6 @@ fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
         .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
         .collect();
     results["real"] = Value::Array(real);
-    keep_committed_session(p, &mut results);
     results["real_date"] = json!(date());
     let command = format!(
         "{}, then `cargo xtask bench --real-only`",
@@ -346,24 +353,7 @@ fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
             date()
         )));
     }
-    fs::write(
-        &results_path,
-        serde_json::to_string_pretty(&results).context(|| "serialize results".into())?,
-    )
-    .context(|| format!("write {}", results_path.display()))?;
-    let plots = p.root.join("docs").join("benchmarks");
-    fs::create_dir_all(&plots).context(|| format!("create {}", plots.display()))?;
-    fs::copy(&results_path, plots.join("results.json"))
-        .context(|| "copy results.json next to the report".into())?;
-    run(Command::new(p.bin("bench_report"))
-        .arg(&results_path)
-        .arg(p.root.join("docs").join("benchmarks.md"))
-        .arg(p.root.join("docs").join("benchmarks")))?;
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("bench: failed points: {}", failures.join("; ")))
-    }
+    publish_merged(p, &mut results, &failures)
 }
 
 /// Where the bench crate, the Go program and the Java jar are built: `target/bench-build`, or
