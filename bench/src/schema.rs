@@ -16,6 +16,21 @@ pub const SELECT: &str = "SELECT id, name, payload FROM bench.t WHERE id = ?";
 pub const INSERT: &str = "INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)";
 /// The id the canned select always returns (and the real-server setup inserts).
 pub const SELECT_ID: i32 = 42;
+/// The text column of every inserted row.
+pub const INSERT_NAME: &str = "name-inserted";
+
+/// The key of the `i`-th insert: 100,000 keys from 1,000, reused in turn.
+pub fn insert_id(i: u64) -> i32 {
+    1000 + (i % 100_000) as i32
+}
+
+/// Checks the row the select reads (every client checks it, so no driver skips decoding).
+pub fn check_row(id: i32, name: &str, payload: &[u8]) -> Result<(), crate::drive::BoxError> {
+    if id != SELECT_ID || name.is_empty() || payload.len() != 100 {
+        return Err(format!("unexpected row ({id}, {name:?}, {} bytes)", payload.len()).into());
+    }
+    Ok(())
+}
 
 /// A table: columns in `SELECT *` order and its rows (full rows, in that order).
 pub struct Table {

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use cql4_bench::drive::{drive, BoxError, Outcome};
 use cql4_bench::pages;
 use cql4_bench::record::Record;
-use cql4_bench::schema::{INSERT, SELECT, SELECT_ID};
+use cql4_bench::schema::{check_row, insert_id, INSERT, INSERT_NAME as NAME, SELECT, SELECT_ID};
 use serde_json::{json, Value};
 
 struct Args {
@@ -58,19 +58,6 @@ fn args() -> Args {
     }
     a
 }
-
-fn check_row(id: i32, name: &str, payload: &[u8]) -> Result<(), BoxError> {
-    if id != SELECT_ID || name.is_empty() || payload.len() != 100 {
-        return Err(format!("unexpected row ({id}, {name:?}, {} bytes)", payload.len()).into());
-    }
-    Ok(())
-}
-
-fn insert_id(i: u64) -> i32 {
-    1000 + (i % 100_000) as i32
-}
-
-const NAME: &str = "name-inserted";
 
 /// Waits (up to 30 s) until `want` nodes have a connection, so the window starts on the whole
 /// cluster.

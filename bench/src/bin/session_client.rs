@@ -25,7 +25,7 @@ use bytes::Bytes;
 use cql4_bench::drive::{drive, BoxError, Outcome};
 use cql4_bench::pages;
 use cql4_bench::record::Record;
-use cql4_bench::schema::{INSERT, SELECT, SELECT_ID};
+use cql4_bench::schema::{check_row, insert_id, INSERT, INSERT_NAME as NAME, SELECT, SELECT_ID};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -125,19 +125,6 @@ impl Cluster {
         Ok(SocketAddr::new(ip.parse()?, self.port))
     }
 }
-
-fn insert_id(i: u64) -> i32 {
-    1000 + (i % 100_000) as i32
-}
-
-fn check_row(id: i32, name: &str, payload: &[u8]) -> Result<(), BoxError> {
-    if id != SELECT_ID || name.is_empty() || payload.len() != 100 {
-        return Err(format!("unexpected row ({id}, {name:?}, {} bytes)", payload.len()).into());
-    }
-    Ok(())
-}
-
-const NAME: &str = "name-inserted";
 
 // ---------------------------------------------------------------------------------------
 // cql4
