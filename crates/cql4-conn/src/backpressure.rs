@@ -51,6 +51,9 @@ impl Admission {
 
     /// A place in the queue, waiting until `deadline` if the policy says so. `closed` is the
     /// connection's error, for a connection that closed meanwhile.
+    ///
+    /// The common case, room at once, is [`Self::try_admit`]: without an `await`, so that a
+    /// request's future does not carry this one's room.
     pub(crate) async fn admit(
         &self,
         deadline: Instant,
@@ -73,6 +76,19 @@ impl Admission {
                     Err(_) => Err(Error::Timeout { timeout }),
                 }
             }
+        }
+    }
+
+    /// A place in the queue if there is room now; `None` when [`Self::admit`] must wait (or
+    /// fail, as the policy says).
+    pub(crate) fn try_admit(
+        &self,
+        closed: impl FnOnce() -> Error,
+    ) -> Result<Option<OwnedSemaphorePermit>, Error> {
+        match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Some(permit)),
+            Err(TryAcquireError::Closed) => Err(closed()),
+            Err(TryAcquireError::NoPermits) => Ok(None),
         }
     }
 

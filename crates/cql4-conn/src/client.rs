@@ -331,22 +331,37 @@ impl Client {
         options: &QueryOptions,
     ) -> Result<QueryResult> {
         let timeout = self.timeout(options);
-        let state = statement.state();
-        let bytes = self.encode_execute(&state, &values, options)?;
-        match self
-            .send(bytes, timeout, state.result_metadata.as_ref())
-            .await
-        {
-            Err(Error::Server(e)) if e.code == ErrorCode::UNPREPARED => {
-                tracing::debug!(query = statement.query(), "UNPREPARED: preparing again");
-                self.reprepare(statement, timeout).await?;
-                let state = statement.state();
-                let bytes = self.encode_execute(&state, &values, options)?;
-                self.send(bytes, timeout, state.result_metadata.as_ref())
-                    .await
+        // Boxed, and the first answer out of scope before it is awaited: the rare path would
+        // otherwise make every EXECUTE's future larger (and each move of it longer).
+        let again = {
+            let state = statement.state();
+            let bytes = self.encode_execute(&state, &values, options)?;
+            let first = self
+                .send(bytes, timeout, state.result_metadata.as_ref())
+                .await;
+            if !is_unprepared(&first) {
+                return first;
             }
-            other => other,
-        }
+            Box::pin(self.execute_again(statement, &values, options, timeout))
+        };
+        again.await
+    }
+
+    /// [`Self::execute`] after UNPREPARED: prepares the statement again and executes it once
+    /// more.
+    async fn execute_again<R: SerializeRow + ?Sized>(
+        &self,
+        statement: &PreparedStatement,
+        values: &R,
+        options: &QueryOptions,
+        timeout: Duration,
+    ) -> Result<QueryResult> {
+        tracing::debug!(query = statement.query(), "UNPREPARED: preparing again");
+        self.reprepare(statement, timeout).await?;
+        let state = statement.state();
+        let bytes = self.encode_execute(&state, values, options)?;
+        self.send(bytes, timeout, state.result_metadata.as_ref())
+            .await
     }
 
     fn encode_execute<R: SerializeRow + ?Sized>(
@@ -621,6 +636,11 @@ impl WriteValues for ChildValues<'_> {
             Self::Unprepared(u) => u.write_values(w),
         }
     }
+}
+
+/// True when the server no longer knows the prepared statement.
+fn is_unprepared(result: &Result<QueryResult>) -> bool {
+    matches!(result, Err(Error::Server(e)) if e.code == ErrorCode::UNPREPARED)
 }
 
 fn extras(options: &QueryOptions) -> FrameExtras<'_> {

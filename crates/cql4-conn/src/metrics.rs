@@ -25,7 +25,7 @@
 
 #[cfg(feature = "metrics")]
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
 use crate::config::Config;
 use crate::stats::StreamStats;
@@ -192,15 +192,16 @@ impl ConnMetrics {
         }
     }
 
-    /// A request got its answer after `elapsed`.
+    /// A request sent at `start` got its answer (the clock is read only when a recorder
+    /// takes the duration).
     #[inline]
-    pub(crate) fn answered(&self, elapsed: Duration) {
+    pub(crate) fn answered(&self, start: Instant) {
         #[cfg(feature = "metrics")]
         if let Some(h) = &self.handles {
-            h.duration.record(elapsed.as_secs_f64());
+            h.duration.record(start.elapsed().as_secs_f64());
         }
         #[cfg(not(feature = "metrics"))]
-        let _ = elapsed;
+        let _ = start;
     }
 
     /// A request timed out on the client's side.

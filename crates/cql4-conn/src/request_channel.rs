@@ -38,12 +38,19 @@ impl RequestChannel {
     ) -> Result<RawFrame, Error> {
         let start = Instant::now();
         let deadline = crate::deadline::after(start, timeout);
-        let permit = match self
-            .shared
-            .admission
-            .admit(deadline, timeout, || self.shared.closed_error())
-            .await
-        {
+        let admission = &self.shared.admission;
+        let admitted = match admission.try_admit(|| self.shared.closed_error()) {
+            Ok(Some(permit)) => Ok(permit),
+            // A full queue: the wait is boxed, so that every request's future does not carry
+            // its room.
+            Ok(None) => {
+                let wait =
+                    Box::pin(admission.admit(deadline, timeout, || self.shared.closed_error()));
+                wait.await
+            }
+            Err(e) => Err(e),
+        };
+        let permit = match admitted {
             Ok(permit) => permit,
             Err(e) => {
                 if e.is_timeout() {
@@ -73,7 +80,7 @@ impl RequestChannel {
         .await
         .unwrap_or_else(|| Err(self.shared.closed_error()));
         match &answer {
-            Ok(_) => self.shared.metrics.answered(start.elapsed()),
+            Ok(_) => self.shared.metrics.answered(start),
             Err(e) if e.is_timeout() => self.shared.metrics.timeout(),
             Err(_) => {}
         }
