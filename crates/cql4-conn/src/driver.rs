@@ -186,6 +186,12 @@ impl Driver {
         // One timer for the connection, re-armed each turn, rather than a new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
+        // The deadline the timer is armed for: re-armed only when the next one changes.
+        let mut armed: Option<Instant> = None;
+        // One waiter on `wake` across turns, replaced only when it fires (not created and
+        // dropped each turn).
+        let wake_up = shared.wake.notified();
+        tokio::pin!(wake_up);
         let mut read_chunk = READ_CHUNK_MIN;
 
         let reason = loop {
@@ -204,8 +210,9 @@ impl Driver {
                 break CloseReason::ClientDropped;
             }
             let wake = state.poll_timeout();
-            if let Some(wake) = wake {
+            if let Some(wake) = wake.filter(|w| armed != Some(*w)) {
                 timer.as_mut().reset(tokio::time::Instant::from_std(wake));
+                armed = Some(wake);
             }
             if read_buf.capacity() - read_buf.len() < read_chunk / 4 {
                 read_buf.reserve(read_chunk);
@@ -239,8 +246,12 @@ impl Driver {
                     }
                     Ok(())
                 }
-                () = &mut timer, if wake.is_some() => expire(&mut state, Instant::now()),
-                () = shared.wake.notified() => {
+                () = &mut timer, if wake.is_some() => {
+                    armed = None;
+                    expire(&mut state, Instant::now())
+                }
+                () = &mut wake_up => {
+                    wake_up.set(shared.wake.notified());
                     abandoned += shared.abandoned.swap(0, Ordering::Relaxed);
                     purge_abandoned(&mut state, &mut abandoned);
                     Ok(())
