@@ -50,6 +50,46 @@ struct Outcome<T> {
     result: Result<T>,
 }
 
+/// One attempt to make: where, after what wait, its place in its chain.
+struct Attempt {
+    node: usize,
+    /// The connection, when already picked (else the node's least-loaded one at the start).
+    conn: Option<Arc<Pooled>>,
+    delay: Duration,
+    chain_attempt: u32,
+    speculative: bool,
+    /// The clock read of the request's start, reused by an attempt made at once.
+    started: Option<std::time::Instant>,
+}
+
+impl Attempt {
+    fn next(
+        node: usize,
+        conn: Option<Arc<Pooled>>,
+        delay: Duration,
+        chain_attempt: u32,
+        speculative: bool,
+    ) -> Self {
+        Self {
+            node,
+            conn,
+            delay,
+            chain_attempt,
+            speculative,
+            started: None,
+        }
+    }
+}
+
+/// What [`Session::speculate`] takes over from [`Session::attempts`].
+struct Speculation<'r, 'v> {
+    request: &'r Request<'r>,
+    cursor: Cursor<'v>,
+    first_attempt: Attempt,
+    first_delay: Duration,
+    speculative: SpeculativePolicy,
+}
+
 /// Where the request's plan stands: the nodes tried so far are skipped by "next node".
 struct Cursor<'a> {
     view: &'a View,
@@ -124,34 +164,41 @@ impl Session {
             latency_us = Empty,
             outcome = Empty,
         );
-        let started = Instant::now();
+        // Without a subscriber the span is disabled: no clock read for its latency and no
+        // `Instrumented` wrapper (the request's future is not moved into one).
+        let traced = !span.is_disabled();
+        let started = traced.then(Instant::now);
         let attempts = AtomicU32::new(0);
-        let work = self
-            .attempts(&request, &send, &attempts, &span)
-            .instrument(span.clone());
-        let result = match request.options.overall_timeout {
-            Some(timeout) => match tokio::time::timeout(timeout, work).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::Deadline {
-                    scope: DeadlineScope::Request,
-                    timeout,
-                    attempts: attempts.load(Ordering::Relaxed),
-                }),
-            },
-            None => work.await,
+        let work = self.attempts(&request, &send, &attempts, &span);
+        let deadline = |timeout| {
+            Err(Error::Deadline {
+                scope: DeadlineScope::Request,
+                timeout,
+                attempts: attempts.load(Ordering::Relaxed),
+            })
         };
-        span.record("attempts", attempts.load(Ordering::Relaxed));
-        span.record(
-            "latency_us",
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        );
-        match &result {
-            Ok(_) => span.record("outcome", "ok"),
-            Err(e) => {
-                cql4_conn::metrics::error(e.kind().as_str());
-                span.record("outcome", e.kind().as_str())
-            }
+        let result = match (request.options.overall_timeout, traced) {
+            (None, false) => work.await,
+            (None, true) => work.instrument(span.clone()).await,
+            (Some(timeout), false) => tokio::time::timeout(timeout, work)
+                .await
+                .unwrap_or_else(|_| deadline(timeout)),
+            (Some(timeout), true) => tokio::time::timeout(timeout, work.instrument(span.clone()))
+                .await
+                .unwrap_or_else(|_| deadline(timeout)),
         };
+        if let Err(e) = &result {
+            cql4_conn::metrics::error(e.kind().as_str());
+        }
+        if let Some(started) = started {
+            span.record("attempts", attempts.load(Ordering::Relaxed));
+            span.record(
+                "latency_us",
+                u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            );
+            let outcome = result.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
+            span.record("outcome", outcome);
+        }
         result
     }
 
@@ -178,15 +225,21 @@ impl Session {
             .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
         let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let random = self.inner.shared.random();
-        let (first, conn) = match self.pick(&view, key, counter, random) {
+        // The one clock read of a request that goes through at once: the pick's load window,
+        // the first attempt's in-flight mark and its latency all start from it.
+        let mut now = std::time::Instant::now();
+        let now_ms = self.inner.shared.ms_at(now);
+        let (first, conn) = match self.pick(&view, key, counter, random, now_ms) {
             Ok(c) => c,
             Err(tried) => {
                 view = self.wait_for_a_node(view).await;
-                self.pick(&view, key, counter, random)
+                now = std::time::Instant::now();
+                let now_ms = self.inner.shared.ms_at(now);
+                self.pick(&view, key, counter, random, now_ms)
                     .map_err(|_| self.no_node(tried))?
             }
         };
-        let mut cursor = Cursor {
+        let cursor = Cursor {
             view: &view,
             key,
             counter,
@@ -202,71 +255,130 @@ impl Session {
         let first_delay = speculative
             .delay(&view.pools[first].latency)
             .filter(|_| speculative.max_extra() > 0);
-        let first_attempt = self.attempt(
-            &view,
-            first,
-            Some(conn),
-            Duration::ZERO,
-            1,
-            false,
-            send,
-            attempts,
-        );
+        let first_attempt = Attempt {
+            node: first,
+            conn: Some(conn),
+            delay: Duration::ZERO,
+            chain_attempt: 1,
+            speculative: false,
+            started: Some(now),
+        };
         let Some(first_delay) = first_delay else {
-            // One attempt at a time: no set of futures to allocate.
-            let mut outcome = first_attempt.await;
-            loop {
-                let Outcome {
-                    node,
-                    chain_attempt,
-                    result,
-                    ..
-                } = outcome;
-                let error = match result {
-                    Ok(r) => {
-                        record_node(span, &view, node, false);
-                        return Ok(r);
-                    }
-                    Err(e) => self.closing(e),
-                };
-                match self.next_attempt(request, &mut cursor, node, chain_attempt, false, &error) {
-                    Some((i, conn, delay)) => {
-                        let next = chain_attempt + 1;
-                        outcome = self
-                            .attempt(&view, i, conn, delay, next, false, send, attempts)
-                            .await;
-                    }
-                    None => {
-                        record_node(span, &view, node, false);
-                        return Err(error);
-                    }
+            // One attempt at a time: no set of futures to allocate. The retries are boxed, and
+            // the failed outcome is out of scope before they are awaited: the future of a
+            // request that succeeds at once carries neither (less to move, fewer cache lines).
+            let retries = {
+                let outcome = self.attempt(&view, first_attempt, send, attempts).await;
+                if let Ok(r) = outcome.result {
+                    record_node(span, &view, outcome.node, false);
+                    return Ok(r);
+                }
+                Box::pin(self.retries(request, cursor, outcome, send, attempts, span))
+            };
+            return retries.await;
+        };
+        // Speculative attempts: a set of futures and a timer, boxed so that the common path's
+        // future does not carry (and move) their room.
+        let spec = Speculation {
+            request,
+            cursor,
+            first_attempt,
+            first_delay,
+            speculative,
+        };
+        Box::pin(self.speculate(spec, send, attempts, span)).await
+    }
+
+    /// [`Self::attempts`] after a failed first attempt (no speculation): the retry policy's
+    /// chain, one attempt at a time.
+    async fn retries<T, F, Fut>(
+        &self,
+        request: &Request<'_>,
+        mut cursor: Cursor<'_>,
+        mut outcome: Outcome<T>,
+        send: &F,
+        attempts: &AtomicU32,
+        span: &tracing::Span,
+    ) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let view = cursor.view;
+        loop {
+            let Outcome {
+                node,
+                chain_attempt,
+                result,
+                ..
+            } = outcome;
+            let error = match result {
+                Ok(r) => {
+                    record_node(span, view, node, false);
+                    return Ok(r);
+                }
+                Err(e) => self.closing(e),
+            };
+            match self.next_attempt(request, &mut cursor, node, chain_attempt, false, &error) {
+                Some((node, conn, delay)) => {
+                    let next = Attempt::next(node, conn, delay, chain_attempt + 1, false);
+                    outcome = self.attempt(view, next, send, attempts).await;
+                }
+                None => {
+                    record_node(span, view, node, false);
+                    return Err(error);
                 }
             }
-        };
+        }
+    }
+
+    /// [`Self::attempts`] when speculative attempts may start: the first attempt and, each
+    /// time the policy's delay passes without an answer, another on the next node of the
+    /// plan, until one answers or every chain ends.
+    async fn speculate<T, F, Fut>(
+        &self,
+        spec: Speculation<'_, '_>,
+        send: &F,
+        attempts: &AtomicU32,
+        span: &tracing::Span,
+    ) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let Speculation {
+            request,
+            mut cursor,
+            first_attempt,
+            first_delay,
+            speculative,
+        } = spec;
+        let view = cursor.view;
+        let first = first_attempt.node;
         let timer = tokio::time::sleep(first_delay);
         tokio::pin!(timer);
         let mut armed = true;
         let mut extra = 0;
         let mut running = FuturesUnordered::new();
-        running.push(first_attempt);
+        running.push(self.attempt(view, first_attempt, send, attempts));
         loop {
             tokio::select! {
                 Some(done) = running.next() => {
                     let Outcome { node, chain_attempt, speculative: spec, result } = done;
                     let error = match result {
                         Ok(r) => {
-                            record_node(span, &view, node, spec);
+                            record_node(span, view, node, spec);
                             return Ok(r);
                         }
                         Err(e) => self.closing(e),
                     };
                     let next = self.next_attempt(request, &mut cursor, node, chain_attempt, spec, &error);
                     if let Some((i, conn, delay)) = next {
-                        let n = chain_attempt + 1;
-                        running.push(self.attempt(&view, i, conn, delay, n, spec, send, attempts));
+                        let next = Attempt::next(i, conn, delay, chain_attempt + 1, spec);
+                        running.push(self.attempt(view, next, send, attempts));
                     }
                     if running.is_empty() {
-                        record_node(span, &view, node, spec);
+                        record_node(span, view, node, spec);
                         return Err(error);
                     }
                 }
@@ -283,8 +395,8 @@ impl Session {
                         extra,
                         "answer late: trying another node too",
                     );
-                    let zero = Duration::ZERO;
-                    running.push(self.attempt(&view, i, Some(conn), zero, 1, true, send, attempts));
+                    let next = Attempt::next(i, Some(conn), Duration::ZERO, 1, true);
+                    running.push(self.attempt(view, next, send, attempts));
                     match speculative.delay(&view.pools[first].latency) {
                         Some(d) if extra < speculative.max_extra() => {
                             timer.as_mut().reset(Instant::now() + d);
@@ -364,15 +476,10 @@ impl Session {
 
     /// One attempt on `node`, after `delay`, on `conn` or on the least-loaded connection of
     /// the node's pool then.
-    #[allow(clippy::too_many_arguments)]
     async fn attempt<T, F, Fut>(
         &self,
         view: &View,
-        node: usize,
-        conn: Option<Arc<Pooled>>,
-        delay: Duration,
-        chain_attempt: u32,
-        speculative: bool,
+        attempt: Attempt,
         send: &F,
         attempts: &AtomicU32,
     ) -> Outcome<T>
@@ -380,6 +487,14 @@ impl Session {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        let Attempt {
+            node,
+            conn,
+            delay,
+            chain_attempt,
+            speculative,
+            started,
+        } = attempt;
         let outcome = |result| Outcome {
             node,
             chain_attempt,
@@ -389,29 +504,34 @@ impl Session {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+        let start = match started {
+            Some(at) if delay.is_zero() => at,
+            _ => std::time::Instant::now(),
+        };
+        let now_ms = self.inner.shared.ms_at(start);
         let pool = &view.pools[node];
-        let Some(conn) = conn.or_else(|| pool.pick()) else {
+        let Some(conn) = conn.or_else(|| pool.pick_at(now_ms)) else {
             return outcome(Err(Error::NoNodeAvailable {
                 tried: 1,
                 last_error: pool.last_error(),
             }));
         };
         attempts.fetch_add(1, Ordering::Relaxed);
-        let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
-        let start = Instant::now();
+        let _in_flight = InFlight::new(&conn.load, now_ms);
         let result = send(conn.client.clone()).await;
-        let latency = start.elapsed();
         // An answer, even an error one, is the node's latency; a timeout or a lost
-        // connection is not.
-        if result.is_ok() || matches!(result, Err(Error::Server(_))) {
-            pool.latency.record(latency);
+        // connection is not. Only the percentile policy reads it: no clock read otherwise.
+        if self.inner.shared.speculative.uses_latency()
+            && (result.is_ok() || matches!(result, Err(Error::Server(_))))
+        {
+            pool.latency.record(start.elapsed());
         }
         tracing::debug!(
             event = "attempt",
             node = %pool.address,
             attempt = chain_attempt,
             speculative,
-            latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
             outcome = result.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok"),
             "attempt ended",
         );
@@ -433,6 +553,9 @@ impl Session {
 
 /// The node whose answer (or last error) the request returns.
 fn record_node(span: &tracing::Span, view: &View, node: usize, speculative: bool) {
+    if span.is_disabled() {
+        return;
+    }
     span.record("node", tracing::field::display(view.pools[node].address));
     span.record("speculative", speculative);
 }

@@ -130,7 +130,11 @@ impl NodePool {
 
     /// The least-loaded open connection; asks for growth when every one is over budget.
     pub(crate) fn pick(&self) -> Option<Arc<Pooled>> {
-        let now = self.shared.now_ms();
+        self.pick_at(self.shared.now_ms())
+    }
+
+    /// [`Self::pick`] at `now` (milliseconds on the session's clock), read by the caller.
+    pub(crate) fn pick_at(&self, now: u64) -> Option<Arc<Pooled>> {
         let conns = self.conns.lock().ok()?;
         let Some(best) = conns
             .iter()

@@ -197,6 +197,18 @@ impl Drop for StaleGuard<'_> {
 
 /// A SCHEMA_CHANGE event from the control connection: marks the keyspace stale and, when a
 /// schema is held, schedules one refresh for the burst.
+/// True for a Schema_change result: the requests that end with one go through
+/// [`Session::after_result`].
+pub(crate) fn is_schema_change(result: &Result<QueryResult>) -> bool {
+    matches!(
+        result,
+        Ok(QueryResult {
+            result: ResultResponse::SchemaChange(_),
+            ..
+        })
+    )
+}
+
 pub(crate) fn on_event(session: &Weak<Inner>, change: &SchemaChange) {
     let Some(inner) = session.upgrade() else {
         return;

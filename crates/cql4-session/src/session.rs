@@ -27,6 +27,7 @@ use crate::load::InFlight;
 use crate::plan::Plan;
 use crate::pool::{NodePool, Pooled};
 use crate::retry::StatementKind;
+use crate::schema::is_schema_change;
 use crate::shared::Shared;
 use crate::view::View;
 
@@ -283,12 +284,20 @@ impl Session {
             routing: None,
         };
         let values = &values;
-        let result = self
-            .run(request, |client| async move {
-                client.query(cql, values, options).await
-            })
-            .await;
-        self.after_result(result).await
+        // After DDL, the wait for schema agreement: boxed, and the result moved into it out of
+        // this scope, so that every other request's future carries neither.
+        let after_ddl = {
+            let result = self
+                .run(request, |client| async move {
+                    client.query(cql, values, options).await
+                })
+                .await;
+            if !is_schema_change(&result) {
+                return result;
+            }
+            Box::pin(self.after_result(result))
+        };
+        after_ddl.await
     }
 
     /// Prepares a statement, cached per session by (keyspace, query text): prepared on the
@@ -330,12 +339,20 @@ impl Session {
             routing: Some((statement, &values)),
         };
         let values = &values;
-        let result = self
-            .run(request, |client| async move {
-                client.execute(statement, values, options).await
-            })
-            .await;
-        self.after_result(result).await
+        // After DDL, the wait for schema agreement: boxed, and the result moved into it out of
+        // this scope, so that every other request's future carries neither.
+        let after_ddl = {
+            let result = self
+                .run(request, |client| async move {
+                    client.execute(statement, values, options).await
+                })
+                .await;
+            if !is_schema_change(&result) {
+                return result;
+            }
+            Box::pin(self.after_result(result))
+        };
+        after_ddl.await
     }
 
     /// Runs a BATCH on the next node; retried as [`Self::query`] says (idempotence:
@@ -347,12 +364,20 @@ impl Session {
             options,
             routing: None,
         };
-        let result = self
-            .run(request, |client| async move {
-                client.batch(batch, options).await
-            })
-            .await;
-        self.after_result(result).await
+        // After DDL, the wait for schema agreement: boxed, and the result moved into it out of
+        // this scope, so that every other request's future carries neither.
+        let after_ddl = {
+            let result = self
+                .run(request, |client| async move {
+                    client.batch(batch, options).await
+                })
+                .await;
+            if !is_schema_change(&result) {
+                return result;
+            }
+            Box::pin(self.after_result(result))
+        };
+        after_ddl.await
     }
 
     /// Pages of a CQL string; each page goes to the node routing picks then.
@@ -491,7 +516,7 @@ impl Session {
             .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
         let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let random = self.inner.shared.random();
-        let tried = match self.pick(&view, key, counter, random) {
+        let tried = match self.pick(&view, key, counter, random, self.inner.shared.now_ms()) {
             Ok((_, c)) => return Ok(c),
             Err(tried) => tried,
         };
@@ -501,7 +526,8 @@ impl Session {
         drop(view);
         let timeout = self.inner.config.connection.connect_timeout;
         if self.wait_any_up(timeout).await {
-            if let Ok((_, c)) = self.pick(&self.inner.view(), key, counter, random) {
+            let now_ms = self.inner.shared.now_ms();
+            if let Ok((_, c)) = self.pick(&self.inner.view(), key, counter, random, now_ms) {
                 return Ok(c);
             }
         }
@@ -516,9 +542,15 @@ impl Session {
         key: Option<(&str, &[u8])>,
         counter: u64,
         random: u64,
+        now_ms: u64,
     ) -> Result<(usize, Arc<Pooled>), usize> {
         let replicas: &[NodeIndex] = crate::execute::replicas(view, key);
-        let take = |i: usize| view.pools.get(i).and_then(|p| p.pick()).map(|c| (i, c));
+        let take = |i: usize| {
+            view.pools
+                .get(i)
+                .and_then(|p| p.pick_at(now_ms))
+                .map(|c| (i, c))
+        };
         let mut plan = Plan::new(&view.placement, replicas, counter, random);
         let Some(first) = plan.next() else {
             return Err(0);
@@ -562,9 +594,15 @@ impl Session {
         if !self.inner.config.token_aware {
             return None;
         }
-        view.topology.as_ref()?.token_ring()?;
+        let topology = view.topology.as_ref()?;
+        topology.token_ring()?;
         let metadata = statement.bind_metadata();
         if metadata.pk_indexes.is_empty() {
+            return None;
+        }
+        // A keyspace the token map does not hold (not read yet, or an unknown strategy) has no
+        // replicas to find: no key to compute.
+        if !table_keyspace(&metadata).is_some_and(|ks| topology.places_keyspace(ks)) {
             return None;
         }
         let mut row = Vec::with_capacity(metadata.columns.len().saturating_mul(16));

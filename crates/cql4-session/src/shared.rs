@@ -60,7 +60,13 @@ impl Shared {
 
     /// Milliseconds since the session started.
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+        self.ms_at(Instant::now())
+    }
+
+    /// `at` in milliseconds since the session started (for a caller that has read the clock
+    /// already: one read per request).
+    pub(crate) fn ms_at(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The address translator, if any.

@@ -68,6 +68,12 @@ impl SpeculativePolicy {
 
     /// The wait before the next extra attempt, given the first node's latencies; `None`: no
     /// extra attempt.
+    /// True when the policy reads the nodes' latencies (the others need no clock read at the
+    /// end of each attempt).
+    pub(crate) fn uses_latency(&self) -> bool {
+        matches!(self, Self::Percentile { .. })
+    }
+
     pub(crate) fn delay(&self, first_node: &LatencyTracker) -> Option<Duration> {
         match self {
             Self::None => None,

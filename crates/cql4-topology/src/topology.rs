@@ -106,6 +106,14 @@ impl Topology {
         self.token_map.as_ref().map(|m| &m.ring)
     }
 
+    /// True when [`Topology::replicas`] can place keys of `keyspace`: there is a token map and
+    /// the keyspace is in it. A router asks first and skips computing a key otherwise.
+    pub fn places_keyspace(&self, keyspace: &str) -> bool {
+        self.token_map
+            .as_ref()
+            .is_some_and(|m| m.keyspaces.contains_key(keyspace))
+    }
+
     /// The replicas of `routing_key` (see [`crate::routing_key()`]) in `keyspace`, in ring
     /// order: the primary owner first. The caller shuffles them as its policy wants.
     ///
