@@ -49,38 +49,10 @@ impl Admission {
         }
     }
 
-    /// A place in the queue, waiting until `deadline` if the policy says so. `closed` is the
-    /// connection's error, for a connection that closed meanwhile.
-    ///
-    /// The common case, room at once, is [`Self::try_admit`]: without an `await`, so that a
-    /// request's future does not carry this one's room.
-    pub(crate) async fn admit(
-        &self,
-        deadline: Instant,
-        timeout: Duration,
-        closed: impl FnOnce() -> Error,
-    ) -> Result<OwnedSemaphorePermit, Error> {
-        match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => return Ok(permit),
-            Err(TryAcquireError::Closed) => return Err(closed()),
-            Err(TryAcquireError::NoPermits) => {}
-        }
-        match self.policy {
-            OnQueueFull::Fail => Err(Error::Overloaded { queued: self.limit }),
-            OnQueueFull::Wait => {
-                let wait = self.permits.clone().acquire_owned();
-                match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), wait).await
-                {
-                    Ok(Ok(permit)) => Ok(permit),
-                    Ok(Err(_)) => Err(closed()),
-                    Err(_) => Err(Error::Timeout { timeout }),
-                }
-            }
-        }
-    }
-
-    /// A place in the queue if there is room now; `None` when [`Self::admit`] must wait (or
-    /// fail, as the policy says).
+    /// A place in the queue if there is room now (`Some`); with a full queue, `Overloaded` under
+    /// [`OnQueueFull::Fail`] and `None` under [`OnQueueFull::Wait`]: then [`Self::wait`].
+    /// `closed` is the connection's error, for a connection that closed meanwhile. No `await`
+    /// here, so that a request's future does not carry the wait's room.
     pub(crate) fn try_admit(
         &self,
         closed: impl FnOnce() -> Error,
@@ -88,7 +60,25 @@ impl Admission {
         match self.permits.clone().try_acquire_owned() {
             Ok(permit) => Ok(Some(permit)),
             Err(TryAcquireError::Closed) => Err(closed()),
-            Err(TryAcquireError::NoPermits) => Ok(None),
+            Err(TryAcquireError::NoPermits) => match self.policy {
+                OnQueueFull::Fail => Err(Error::Overloaded { queued: self.limit }),
+                OnQueueFull::Wait => Ok(None),
+            },
+        }
+    }
+
+    /// Waits until `deadline` for a place in a full queue ([`OnQueueFull::Wait`]).
+    pub(crate) async fn wait(
+        &self,
+        deadline: Instant,
+        timeout: Duration,
+        closed: impl FnOnce() -> Error,
+    ) -> Result<OwnedSemaphorePermit, Error> {
+        let wait = self.permits.clone().acquire_owned();
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), wait).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(closed()),
+            Err(_) => Err(Error::Timeout { timeout }),
         }
     }
 

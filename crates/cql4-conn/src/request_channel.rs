@@ -41,11 +41,11 @@ impl RequestChannel {
         let admission = &self.shared.admission;
         let admitted = match admission.try_admit(|| self.shared.closed_error()) {
             Ok(Some(permit)) => Ok(permit),
-            // A full queue: the wait is boxed, so that every request's future does not carry
-            // its room.
+            // A full queue to wait on: boxed, so that every request's future does not carry
+            // the wait's room.
             Ok(None) => {
                 let wait =
-                    Box::pin(admission.admit(deadline, timeout, || self.shared.closed_error()));
+                    Box::pin(admission.wait(deadline, timeout, || self.shared.closed_error()));
                 wait.await
             }
             Err(e) => Err(e),

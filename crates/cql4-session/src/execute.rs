@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cql4_conn::{Client, DeadlineScope, Error, PreparedStatement, QueryOptions, Result};
+use cql4_conn::{
+    Client, DeadlineScope, Error, PreparedStatement, QueryOptions, QueryResult, Result,
+};
 use cql4_frame::bind::SerializeRow;
 use cql4_frame::rows::PreparedMetadata;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -26,6 +28,7 @@ use crate::load::InFlight;
 use crate::plan::Plan;
 use crate::pool::Pooled;
 use crate::retry::{may_have_been_applied, RetryContext, RetryDecision, StatementKind};
+use crate::schema::is_schema_change;
 use crate::session::{table_keyspace, Session};
 use crate::speculative::SpeculativePolicy;
 use crate::view::View;
@@ -132,11 +135,12 @@ pub(crate) fn replicas<'v>(
 impl Session {
     /// Runs a request: `send` makes one attempt on the connection it is given (and may be
     /// called again for each retry or speculative attempt, so it must be able to send the
-    /// same request again).
-    pub(crate) async fn run<T, F, Fut>(&self, request: Request<'_>, send: F) -> Result<T>
+    /// same request again). After DDL (a Schema_change result), waits for schema agreement
+    /// ([`Session::after_result`]).
+    pub(crate) async fn run<F, Fut>(&self, request: Request<'_>, send: F) -> Result<QueryResult>
     where
         F: Fn(Client) -> Fut,
-        Fut: Future<Output = Result<T>>,
+        Fut: Future<Output = Result<QueryResult>>,
     {
         // The table's name costs a clone of the statement's metadata: only for a subscriber.
         let metadata = request
@@ -164,42 +168,52 @@ impl Session {
             latency_us = Empty,
             outcome = Empty,
         );
-        // Without a subscriber the span is disabled: no clock read for its latency and no
-        // `Instrumented` wrapper (the request's future is not moved into one).
-        let traced = !span.is_disabled();
-        let started = traced.then(Instant::now);
-        let attempts = AtomicU32::new(0);
-        let work = self.attempts(&request, &send, &attempts, &span);
-        let deadline = |timeout| {
-            Err(Error::Deadline {
-                scope: DeadlineScope::Request,
-                timeout,
-                attempts: attempts.load(Ordering::Relaxed),
-            })
+        // After DDL the wait for schema agreement: boxed, with the result moved into it and out
+        // of scope before the wait, so that every other request's future carries neither.
+        let after_ddl = {
+            // Without a subscriber the span is disabled: no clock read for its latency and no
+            // `Instrumented` wrapper (the request's future is not moved into one).
+            let traced = !span.is_disabled();
+            let started = traced.then(Instant::now);
+            let attempts = AtomicU32::new(0);
+            let work = self.attempts(&request, &send, &attempts, &span);
+            let deadline = |timeout| {
+                Err(Error::Deadline {
+                    scope: DeadlineScope::Request,
+                    timeout,
+                    attempts: attempts.load(Ordering::Relaxed),
+                })
+            };
+            let result = match (request.options.overall_timeout, traced) {
+                (None, false) => work.await,
+                (None, true) => work.instrument(span.clone()).await,
+                (Some(timeout), false) => tokio::time::timeout(timeout, work)
+                    .await
+                    .unwrap_or_else(|_| deadline(timeout)),
+                (Some(timeout), true) => {
+                    tokio::time::timeout(timeout, work.instrument(span.clone()))
+                        .await
+                        .unwrap_or_else(|_| deadline(timeout))
+                }
+            };
+            if let Err(e) = &result {
+                cql4_conn::metrics::error(e.kind().as_str());
+            }
+            if let Some(started) = started {
+                span.record("attempts", attempts.load(Ordering::Relaxed));
+                span.record(
+                    "latency_us",
+                    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                );
+                let outcome = result.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
+                span.record("outcome", outcome);
+            }
+            if !is_schema_change(&result) {
+                return result;
+            }
+            Box::pin(self.after_result(result))
         };
-        let result = match (request.options.overall_timeout, traced) {
-            (None, false) => work.await,
-            (None, true) => work.instrument(span.clone()).await,
-            (Some(timeout), false) => tokio::time::timeout(timeout, work)
-                .await
-                .unwrap_or_else(|_| deadline(timeout)),
-            (Some(timeout), true) => tokio::time::timeout(timeout, work.instrument(span.clone()))
-                .await
-                .unwrap_or_else(|_| deadline(timeout)),
-        };
-        if let Err(e) = &result {
-            cql4_conn::metrics::error(e.kind().as_str());
-        }
-        if let Some(started) = started {
-            span.record("attempts", attempts.load(Ordering::Relaxed));
-            span.record(
-                "latency_us",
-                u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            );
-            let outcome = result.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
-            span.record("outcome", outcome);
-        }
-        result
+        after_ddl.await
     }
 
     async fn attempts<T, F, Fut>(

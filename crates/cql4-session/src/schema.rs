@@ -195,8 +195,6 @@ impl Drop for StaleGuard<'_> {
     }
 }
 
-/// A SCHEMA_CHANGE event from the control connection: marks the keyspace stale and, when a
-/// schema is held, schedules one refresh for the burst.
 /// True for a Schema_change result: the requests that end with one go through
 /// [`Session::after_result`].
 pub(crate) fn is_schema_change(result: &Result<QueryResult>) -> bool {
@@ -209,6 +207,8 @@ pub(crate) fn is_schema_change(result: &Result<QueryResult>) -> bool {
     )
 }
 
+/// A SCHEMA_CHANGE event from the control connection: marks the keyspace stale and, when a
+/// schema is held, schedules one refresh for the burst.
 pub(crate) fn on_event(session: &Weak<Inner>, change: &SchemaChange) {
     let Some(inner) = session.upgrade() else {
         return;
@@ -295,7 +295,7 @@ impl Session {
         }
     }
 
-    /// The hook of `query`, `execute` and `batch`: after a DDL statement (a Schema_change
+    /// The end of [`Session::run`] (`query`, `execute`, `batch`): after a DDL statement (a Schema_change
     /// result), marks its keyspace stale and waits for schema agreement, bounded by
     /// [`crate::SessionConfig::schema_agreement_timeout`]; a timeout or a failed check is
     /// logged, not returned (the DDL itself succeeded).

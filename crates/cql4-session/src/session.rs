@@ -27,7 +27,6 @@ use crate::load::InFlight;
 use crate::plan::Plan;
 use crate::pool::{NodePool, Pooled};
 use crate::retry::StatementKind;
-use crate::schema::is_schema_change;
 use crate::shared::Shared;
 use crate::view::View;
 
@@ -284,20 +283,10 @@ impl Session {
             routing: None,
         };
         let values = &values;
-        // After DDL, the wait for schema agreement: boxed, and the result moved into it out of
-        // this scope, so that every other request's future carries neither.
-        let after_ddl = {
-            let result = self
-                .run(request, |client| async move {
-                    client.query(cql, values, options).await
-                })
-                .await;
-            if !is_schema_change(&result) {
-                return result;
-            }
-            Box::pin(self.after_result(result))
-        };
-        after_ddl.await
+        self.run(request, |client| async move {
+            client.query(cql, values, options).await
+        })
+        .await
     }
 
     /// Prepares a statement, cached per session by (keyspace, query text): prepared on the
@@ -339,20 +328,10 @@ impl Session {
             routing: Some((statement, &values)),
         };
         let values = &values;
-        // After DDL, the wait for schema agreement: boxed, and the result moved into it out of
-        // this scope, so that every other request's future carries neither.
-        let after_ddl = {
-            let result = self
-                .run(request, |client| async move {
-                    client.execute(statement, values, options).await
-                })
-                .await;
-            if !is_schema_change(&result) {
-                return result;
-            }
-            Box::pin(self.after_result(result))
-        };
-        after_ddl.await
+        self.run(request, |client| async move {
+            client.execute(statement, values, options).await
+        })
+        .await
     }
 
     /// Runs a BATCH on the next node; retried as [`Self::query`] says (idempotence:
@@ -364,20 +343,10 @@ impl Session {
             options,
             routing: None,
         };
-        // After DDL, the wait for schema agreement: boxed, and the result moved into it out of
-        // this scope, so that every other request's future carries neither.
-        let after_ddl = {
-            let result = self
-                .run(request, |client| async move {
-                    client.batch(batch, options).await
-                })
-                .await;
-            if !is_schema_change(&result) {
-                return result;
-            }
-            Box::pin(self.after_result(result))
-        };
-        after_ddl.await
+        self.run(request, |client| async move {
+            client.batch(batch, options).await
+        })
+        .await
     }
 
     /// Pages of a CQL string; each page goes to the node routing picks then.
