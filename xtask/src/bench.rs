@@ -140,24 +140,14 @@ pub(crate) fn run_bench(layout: &Layout, opts: &Options) -> Result<()> {
     let open_loop = open_loop::run(&paths, &canned, &DRIVERS, opts.quick, pin)?;
     let idle = idle::run(&paths, pin, opts.quick)?;
     let multi = multi_node::run(&paths, pin, opts.quick)?;
-    let mut failures: Vec<String> = canned
-        .iter()
-        .chain(&open_loop)
-        .chain(&idle)
-        .chain(&multi)
-        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    let mut failures = failed(canned.iter().chain(&open_loop).chain(&idle).chain(&multi));
     let real = if opts.quick || opts.no_real {
         notes.push("real-server workload not run (--quick or --no-real)".into());
         Vec::new()
     } else {
         match real_server(layout, &paths, warmup, duration) {
             Ok(r) => {
-                failures.extend(
-                    r.iter()
-                        .filter_map(|r| r.get("failed").and_then(Value::as_str))
-                        .map(str::to_owned),
-                );
+                failures.extend(failed(&r));
                 r
             }
             Err(e) => {
@@ -260,10 +250,7 @@ fn open_loop_only(p: &Paths, drivers: &[String]) -> Result<()> {
     let canned = results["canned"].as_array().cloned().unwrap_or_default();
     let names: Vec<&str> = drivers.iter().map(String::as_str).collect();
     let fresh = open_loop::run(p, &canned, &names, false, pinning())?;
-    let failures: Vec<String> = fresh
-        .iter()
-        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    let failures = failed(&fresh);
     let mut merged: Vec<Value> = results["open_loop"]
         .as_array()
         .cloned()
@@ -330,15 +317,20 @@ fn publish_merged(p: &Paths, results: &mut Value, failures: &[String]) -> Result
     }
 }
 
+/// The failure messages of the points that failed (their `"failed"` field).
+fn failed<'a>(points: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    points
+        .into_iter()
+        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
 /// `--real-only`: workload 3 alone, merged into the previous full run's results.
 fn real_only(layout: &Layout, p: &Paths) -> Result<()> {
     let results_path = p.out.join("results.json");
     let mut results = read_json(&results_path)?;
     let real = real_server(layout, p, 2.0, 5.0)?;
-    let failures: Vec<String> = real
-        .iter()
-        .filter_map(|r| r.get("failed").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    let failures = failed(&real);
     results["real"] = Value::Array(real);
     results["real_date"] = json!(date());
     let command = format!(
