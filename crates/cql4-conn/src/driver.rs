@@ -176,6 +176,8 @@ impl Driver {
         // Empty until the first frame: it grows to what the traffic needs and keeps that, so an
         // idle connection (thousands in a pool) holds no write buffer.
         let mut write_buf = BytesMut::new();
+        // Bytes to write or flush: set while `write_buf` holds any, cleared once all are written
+        // and flushed.
         let mut need_flush = false;
         let mut commands_open = true;
         let mut events: Option<mpsc::Sender<RawFrame>> = None;
@@ -183,10 +185,14 @@ impl Driver {
         let mut abandoned = 0usize;
         let mut published = StreamStats::default();
         let mut gauges = LiveGauges::new(&shared.metrics);
-        // One timer for the connection, re-armed each turn, rather than a new one per turn.
+        // One timer for the connection, re-armed as deadlines come (see `armed`), rather than a
+        // new one per turn.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
-        // The deadline the timer is armed for: re-armed only when the next one changes.
+        // The deadline the timer is armed for. Re-armed only for an earlier one: a request
+        // answered before its deadline leaves the timer armed, and the turn it fires early
+        // finds nothing due and arms it for the next deadline. At one request in flight that
+        // is one reset per timeout period instead of one per request.
         let mut armed: Option<Instant> = None;
         // One waiter on `wake` across turns, replaced only when it fires (not created and
         // dropped each turn).
@@ -196,6 +202,7 @@ impl Driver {
 
         let reason = loop {
             fill_write_buf(&mut state, &mut write_buf, &shared.frames);
+            need_flush |= !write_buf.is_empty();
             let stats = StreamStats {
                 in_flight: state.in_flight(),
                 queued: state.queued(),
@@ -210,7 +217,7 @@ impl Driver {
                 break CloseReason::ClientDropped;
             }
             let wake = state.poll_timeout();
-            if let Some(wake) = wake.filter(|w| armed != Some(*w)) {
+            if let Some(wake) = wake.filter(|w| armed.is_none_or(|a| *w < a)) {
                 timer.as_mut().reset(tokio::time::Instant::from_std(wake));
                 armed = Some(wake);
             }
@@ -233,11 +240,8 @@ impl Driver {
                     }
                     Err(e) => Err(CloseReason::Io(e)),
                 },
-                written = write_or_flush(&mut wr, &mut write_buf), if !write_buf.is_empty() || need_flush => {
-                    written.map(|progress| {
-                        // More bytes may sit in the TLS layer: flush once the buffer is empty.
-                        need_flush = matches!(progress, Progress::Wrote);
-                    }).map_err(CloseReason::Io)
+                written = write_and_flush(&mut wr, &mut write_buf), if need_flush => {
+                    written.map(|()| need_flush = false).map_err(CloseReason::Io)
                 }
                 command = commands.recv(), if commands_open => {
                     match command {
@@ -428,25 +432,17 @@ fn fail_everyone(
     reason
 }
 
-enum Progress {
-    Wrote,
-    Flushed,
-}
-
-/// Writes some of `buf`, or flushes when it is empty. Cancel-safe: `write_buf` advances `buf`
-/// only by what was written, and an interrupted flush is simply retried.
-async fn write_or_flush<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    buf: &mut BytesMut,
-) -> io::Result<Progress> {
-    if buf.is_empty() {
-        wr.flush().await?;
-        return Ok(Progress::Flushed);
+/// Writes all of `buf`, then flushes (bytes may sit in the TLS layer), in one poll when the
+/// socket takes them: a request costs one turn of the loop, not one to write and one to flush.
+/// Cancel-safe: `write_buf` advances `buf` only by what was written, and an interrupted flush
+/// is retried (the caller keeps `need_flush` set until this completes).
+async fn write_and_flush<W: AsyncWrite + Unpin>(wr: &mut W, buf: &mut BytesMut) -> io::Result<()> {
+    while !buf.is_empty() {
+        if wr.write_buf(buf).await? == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
     }
-    match wr.write_buf(buf).await? {
-        0 => Err(io::ErrorKind::WriteZero.into()),
-        _ => Ok(Progress::Wrote),
-    }
+    wr.flush().await
 }
 
 /// The future that drives one connection (see [`crate::connect`]).
