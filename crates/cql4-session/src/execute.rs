@@ -19,6 +19,7 @@ use cql4_conn::{
 };
 use cql4_frame::bind::SerializeRow;
 use cql4_frame::rows::PreparedMetadata;
+use cql4_topology::Token;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 use tracing::field::Empty;
@@ -96,7 +97,7 @@ struct Speculation<'r, 'v> {
 /// Where the request's plan stands: the nodes tried so far are skipped by "next node".
 struct Cursor<'a> {
     view: &'a View,
-    key: Option<(&'a str, &'a [u8])>,
+    key: Option<(&'a str, Token)>,
     counter: u64,
     random: u64,
     first: usize,
@@ -124,10 +125,12 @@ impl Cursor<'_> {
 
 pub(crate) fn replicas<'v>(
     view: &'v View,
-    key: Option<(&str, &[u8])>,
+    key: Option<(&str, Token)>,
 ) -> &'v [cql4_topology::NodeIndex] {
     match (key, &view.topology) {
-        (Some((ks, k)), Some(t)) => t.replicas(ks, k).map_or(&[], |r| r.indexes()),
+        (Some((ks, token)), Some(t)) => {
+            t.replicas_for_token(ks, token).map_or(&[], |r| r.indexes())
+        }
         _ => &[],
     }
 }
@@ -236,7 +239,7 @@ impl Session {
         let routed = request.routing.and_then(|(s, v)| self.routing(&view, s, v));
         let key = routed
             .as_ref()
-            .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
+            .and_then(|(metadata, token)| Some((table_keyspace(metadata)?, *token)));
         let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let random = self.inner.shared.random();
         // The one clock read of a request that goes through at once: the pick's load window,

@@ -284,7 +284,7 @@ impl Session {
     pub async fn await_schema_agreement(&self, timeout: Duration) -> Result<bool> {
         let deadline = Instant::now() + timeout;
         loop {
-            let conn = self.connection(None).await?;
+            let conn = self.connection().await?;
             if self.versions_agree(&conn.client).await? {
                 return Ok(true);
             }
@@ -393,7 +393,7 @@ impl Session {
         &self,
         keyspace: Option<&str>,
     ) -> std::result::Result<Schema, SchemaLoadError> {
-        let conn = self.connection(None).await?;
+        let conn = self.connection().await?;
         let client = &conn.client;
         let mut b = SchemaBuilder::new();
         let local = client

@@ -13,7 +13,7 @@ use cql4_frame::bind::SerializeRow;
 use cql4_frame::event::Event;
 use cql4_frame::rows::PreparedMetadata;
 use cql4_frame::writer::Writer;
-use cql4_topology::{routing_key, NodeIndex, NodeInfo};
+use cql4_topology::{murmur3_token, routing_key, NodeIndex, NodeInfo, Token};
 use futures_util::future::select_ok;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -296,7 +296,7 @@ impl Session {
         if let Some(s) = self.inner.shared.prepared.get(keyspace.as_deref(), cql) {
             return Ok(s);
         }
-        let conn = self.connection(None).await?;
+        let conn = self.connection().await?;
         let statement = {
             let _in_flight = InFlight::new(&conn.load, self.inner.shared.now_ms());
             self.closing_error(conn.client.prepare(cql).await)?
@@ -398,7 +398,7 @@ impl Session {
     /// `USE` runs at `LOCAL_ONE` whatever [`Config::default_consistency`] says: Amazon
     /// Keyspaces refuses it at QUORUM, ALL and ANY.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<()> {
-        let conn = self.connection(None).await?;
+        let conn = self.connection().await?;
         conn.client.use_keyspace(keyspace).await?;
         self.inner.shared.set_keyspace(keyspace);
         let view = self.inner.view();
@@ -422,7 +422,7 @@ impl Session {
     /// its stream ends when that connection is lost; register again after a reconnection.
     pub async fn register(&self, event_types: &[EventType]) -> Result<Events> {
         if self.inner.config.single_host {
-            let conn = self.connection(None).await?;
+            let conn = self.connection().await?;
             return conn.client.register(event_types).await;
         }
         let (tx, rx) = mpsc::channel(self.inner.config.connection.event_buffer.max(1));
@@ -464,28 +464,14 @@ impl Session {
     /// node has one, every pool is asked to reconnect now and the first to succeed takes the
     /// request (bounded by the connect timeout): a single-host session thus runs the next
     /// statement on a new connection after the server dropped the old one.
-    pub(crate) async fn connection(
-        &self,
-        routed: Option<(Arc<PreparedMetadata>, Vec<u8>)>,
-    ) -> Result<Arc<Pooled>> {
-        self.connection_in(self.inner.view(), routed).await
-    }
-
-    /// [`Session::connection`] in `view`, the one the routing key was computed in.
-    async fn connection_in(
-        &self,
-        view: Arc<View>,
-        routed: Option<(Arc<PreparedMetadata>, Vec<u8>)>,
-    ) -> Result<Arc<Pooled>> {
+    pub(crate) async fn connection(&self) -> Result<Arc<Pooled>> {
         if self.inner.closing.load(Ordering::Relaxed) {
             return Err(Error::SessionClosed);
         }
-        let key = routed
-            .as_ref()
-            .and_then(|(metadata, k)| Some((table_keyspace(metadata)?, k.as_slice())));
+        let view = self.inner.view();
         let counter = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let random = self.inner.shared.random();
-        let tried = match self.pick(&view, key, counter, random, self.inner.shared.now_ms()) {
+        let tried = match self.pick(&view, None, counter, random, self.inner.shared.now_ms()) {
             Ok((_, c)) => return Ok(c),
             Err(tried) => tried,
         };
@@ -496,7 +482,7 @@ impl Session {
         let timeout = self.inner.config.connection.connect_timeout;
         if self.wait_any_up(timeout).await {
             let now_ms = self.inner.shared.now_ms();
-            if let Ok((_, c)) = self.pick(&self.inner.view(), key, counter, random, now_ms) {
+            if let Ok((_, c)) = self.pick(&self.inner.view(), None, counter, random, now_ms) {
                 return Ok(c);
             }
         }
@@ -508,7 +494,7 @@ impl Session {
     pub(crate) fn pick(
         &self,
         view: &View,
-        key: Option<(&str, &[u8])>,
+        key: Option<(&str, Token)>,
         counter: u64,
         random: u64,
         now_ms: u64,
@@ -549,17 +535,18 @@ impl Session {
         Err(tried)
     }
 
-    /// The bind metadata (whose table names the keyspace) and the routing key of a bound
-    /// prepared statement, when token-aware routing applies. The values are written once more
-    /// for this (the frame is encoded by the connection the key picks): one buffer, only when
-    /// the cluster has a token ring. Values that do not fit the markers route without a key
-    /// (the EXECUTE then fails with the binding error before anything is sent).
+    /// The bind metadata (whose table names the keyspace) and the token of a bound prepared
+    /// statement's partition key, when token-aware routing applies. The values are written
+    /// once more for this (the frame is encoded by the connection the token picks), into a
+    /// buffer kept per thread: no allocation per request. Values that do not fit the markers
+    /// route without a token (the EXECUTE then fails with the binding error before anything
+    /// is sent).
     pub(crate) fn routing(
         &self,
         view: &View,
         statement: &PreparedStatement,
         values: &dyn SerializeRow,
-    ) -> Option<(Arc<PreparedMetadata>, Vec<u8>)> {
+    ) -> Option<(Arc<PreparedMetadata>, Token)> {
         if !self.inner.config.token_aware {
             return None;
         }
@@ -574,22 +561,27 @@ impl Session {
         if !table_keyspace(&metadata).is_some_and(|ks| topology.places_keyspace(ks)) {
             return None;
         }
-        let mut row = Vec::with_capacity(metadata.columns.len().saturating_mul(16));
-        values
-            .serialize_row(&metadata.columns, &mut Writer::new(&mut row))
-            .ok()?;
-        let key = match metadata.pk_indexes.as_slice() {
-            // One key column, the common case: the key is that value's bytes, cut out of the
-            // row's buffer in place, so that the row and the key share one allocation.
-            [single] => {
-                let at = value_range(&row, usize::from(*single))?;
-                row.truncate(at.end);
-                row.drain(..at.start);
-                row
+        let token = ROW_SCRATCH.with(|scratch| {
+            let mut row = scratch.borrow_mut();
+            row.clear();
+            let token = values
+                .serialize_row(&metadata.columns, &mut Writer::new(&mut row))
+                .ok()
+                .and_then(|_| match metadata.pk_indexes.as_slice() {
+                    // One key column, the common case: the key is that value's bytes, read in
+                    // place.
+                    [single] => {
+                        value_range(&row, usize::from(*single)).map(|at| murmur3_token(&row[at]))
+                    }
+                    _ => routing_key(&metadata, &row).map(|key| murmur3_token(&key)),
+                });
+            // A large row's room is not kept for the thread's lifetime.
+            if row.capacity() > ROW_SCRATCH_KEPT {
+                *row = Vec::new();
             }
-            _ => routing_key(&metadata, &row)?,
-        };
-        Some((metadata, key))
+            token
+        })?;
+        Some((metadata, token))
     }
 
     pub(crate) async fn wait_any_up(&self, timeout: Duration) -> bool {
@@ -775,6 +767,15 @@ async fn resolve_contacts(config: &SessionConfig) -> Result<Vec<(String, SocketA
         }));
     }
     Ok(out)
+}
+
+/// Room kept in a thread's [`ROW_SCRATCH`] between requests: rows up to this size (nearly
+/// all) reuse it, a larger one's buffer is freed after use.
+const ROW_SCRATCH_KEPT: usize = 16 * 1024;
+
+thread_local! {
+    /// The bound values written again for the routing token ([`Session::routing`]).
+    static ROW_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Where the bytes of the `index`th `[value]` of `row` (bound values as written in marker
