@@ -71,40 +71,24 @@ fn create(path: &Path) -> Result<BufWriter<File>, CliError> {
 /// idle.
 const RANGES_PER_REQUEST: i128 = 4;
 
-/// `token(pk1, pk2, …)` of the table, its partition key columns in order.
+/// `token(pk1, pk2, …)` of the table, its partition key columns in order (from the session's
+/// schema metadata).
 fn token_of_key(session: &Session, table: &Table) -> Result<String, CliError> {
-    let mut pager = session.inner().query_pages(
-        "SELECT column_name, kind, position FROM system_schema.columns \
-         WHERE keyspace_name = ? AND table_name = ?",
-        (table.keyspace.clone(), table.name.clone()),
-        session.options(),
-    );
-    let mut keys: Vec<(i32, String)> = Vec::new();
-    while let Some(page) = session.runtime().block_on(pager.next_page()) {
-        let page = page.map_err(|e| session.conn_error(&e))?;
-        if let ResultResponse::Rows(rows) = &page.result {
-            for row in rows.iter() {
-                let v = row
-                    .to_owned_values()
-                    .map_err(|e| CliError::Failed(format!("COPY: cannot read the schema: {e}")))?;
-                if let [Some(cql4_frame::CqlValue::Text(name)), Some(cql4_frame::CqlValue::Text(kind)), Some(cql4_frame::CqlValue::Int(pos))] =
-                    v.as_slice()
-                {
-                    if kind == "partition_key" {
-                        keys.push((*pos, name.clone()));
-                    }
-                }
-            }
-        }
-    }
+    let schema = session
+        .runtime()
+        .block_on(session.inner().schema())
+        .map_err(|e| CliError::Failed(format!("COPY: cannot read the schema: {e}")))?;
+    let keys: Vec<String> = schema
+        .keyspace(&table.keyspace)
+        .and_then(|ks| ks.tables.get(&table.name))
+        .map(|t| t.partition_key().map(|c| quote(&c.name)).collect())
+        .unwrap_or_default();
     if keys.is_empty() {
         return Err(CliError::Failed(format!(
             "COPY: no partition key found for {}",
             table.qualified()
         )));
     }
-    keys.sort();
-    let keys: Vec<_> = keys.iter().map(|(_, n)| quote(n)).collect();
     Ok(format!("token({})", keys.join(", ")))
 }
 
