@@ -641,45 +641,49 @@ fn canned(
 ) -> Result<Vec<Value>> {
     let _server = Server::start(p, pin.map(|x| x.0), CANNED_PORT)?;
     let client_core = pin.map(|x| x.1);
-    let mut records = Vec::new();
-    for driver in DRIVERS {
-        for workload in WORKLOADS {
-            for c in CONCURRENCY {
-                let mut r = point(
-                    p,
-                    driver,
-                    client_core,
-                    CANNED_PORT,
-                    workload,
-                    c,
-                    "one",
-                    warmup,
-                    duration,
-                    None,
-                );
-                r["target"] = json!("canned");
-                records.push(r);
-            }
-            // The driver's default pool, where it differs from one connection.
-            if !quick && matches!(driver, "scylla" | "cdrs-tokio" | "gocql" | "java") {
-                let mut r = point(
-                    p,
-                    driver,
-                    client_core,
-                    CANNED_PORT,
-                    workload,
-                    1024,
-                    "default",
-                    warmup,
-                    duration,
-                    None,
-                );
-                r["target"] = json!("canned");
-                records.push(r);
-            }
+    // Point by point, all drivers back to back (their order flipped from one point to the
+    // next): the machine's speed drifts over minutes, and the ratios compare drivers measured
+    // seconds apart, not a whole driver's sweep apart.
+    let mut points: Vec<(&str, u32, &str)> = Vec::new();
+    for workload in WORKLOADS {
+        for c in CONCURRENCY {
+            points.push((workload, c, "one"));
+        }
+        // The drivers' default pool, where it differs from one connection.
+        if !quick {
+            points.push((workload, 1024, "default"));
         }
     }
-    Ok(records)
+    let mut records: Vec<(usize, usize, Value)> = Vec::new();
+    for (i, &(workload, c, pool)) in points.iter().enumerate() {
+        let mut order: Vec<usize> = (0..DRIVERS.len()).collect();
+        if i % 2 == 1 {
+            order.reverse();
+        }
+        for d in order {
+            let driver = DRIVERS[d];
+            if pool == "default" && !matches!(driver, "scylla" | "cdrs-tokio" | "gocql" | "java") {
+                continue;
+            }
+            let mut r = point(
+                p,
+                driver,
+                client_core,
+                CANNED_PORT,
+                workload,
+                c,
+                pool,
+                warmup,
+                duration,
+                None,
+            );
+            r["target"] = json!("canned");
+            records.push((d, i, r));
+        }
+    }
+    // The report lists them driver by driver.
+    records.sort_by_key(|&(d, i, _)| (d, i));
+    Ok(records.into_iter().map(|(_, _, r)| r).collect())
 }
 
 /// The COPY section on the node `CQL4_TEST_*` names, else on the keyspaces-mode node, started

@@ -786,7 +786,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          WHERE id = ?` (the row is checked) and `INSERT INTO bench.t (id, name, payload) VALUES (?, ?, ?)`. \
          CPU is user+sys of the client process over the measured window / requests; peak RSS is the \
          process's maxrss; allocations are counted for the Rust drivers only. Pool `one` = one connection; \
-         `default` = the driver's own default pool (run at 1,024 in flight for drivers that have one)."
+         `default` = the driver's own default pool (run at 1,024 in flight for drivers that have one). \
+         The points run one at a time with every driver back to back (their order flipped from one \
+         point to the next), so that a ratio compares runs seconds apart."
     );
     e2e_section(&mut out, canned, true);
     let _ = writeln!(out, "\n### Targets\n");

@@ -353,7 +353,7 @@ pub(crate) fn multi_node_section(out: &mut String, v: &Value) {
     let _ = writeln!(out, "{}\n", s(&v["multi_node_method"], "text"));
     let _ = writeln!(
         out,
-        "| statement | driver | in flight | req/s | req/s vs scylla | p50 µs | p99 µs | CPU µs/req | peak RSS MiB | requests per node |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+        "| statement | driver | in flight | req/s | req/s vs scylla | p50 µs | p99 µs | CPU µs/req | peak RSS MiB | requests per node | req/s of each pass |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
     );
     for r in rows {
         if let Some(why) = r.get("failed").and_then(Value::as_str) {
@@ -379,9 +379,16 @@ pub(crate) fn multi_node_section(out: &mut String, v: &Value) {
                 .collect::<Vec<_>>()
                 .join(", ")
         });
+        // Runs from before the passes have none: one run.
+        let passes = r["passes"].as_array().map_or("–".to_owned(), |a| {
+            a.iter()
+                .map(|t| num(t.as_f64().unwrap_or(f64::NAN)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {spread} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {spread} | {passes} |",
             s(r, "workload"),
             s(r, "driver"),
             r["concurrency"],
