@@ -13,7 +13,7 @@ use cql4_frame::bind::SerializeRow;
 use cql4_frame::event::Event;
 use cql4_frame::rows::PreparedMetadata;
 use cql4_frame::writer::Writer;
-use cql4_topology::{murmur3_token, routing_key, NodeIndex, NodeInfo, Token};
+use cql4_topology::{routing_token, NodeIndex, NodeInfo, Token};
 use futures_util::future::select_ok;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -567,14 +567,7 @@ impl Session {
             let token = values
                 .serialize_row(&metadata.columns, &mut Writer::new(&mut row))
                 .ok()
-                .and_then(|_| match metadata.pk_indexes.as_slice() {
-                    // One key column, the common case: the key is that value's bytes, read in
-                    // place.
-                    [single] => {
-                        value_range(&row, usize::from(*single)).map(|at| murmur3_token(&row[at]))
-                    }
-                    _ => routing_key(&metadata, &row).map(|key| murmur3_token(&key)),
-                });
+                .and_then(|_| routing_token(&metadata, &row));
             // A large row's room is not kept for the thread's lifetime.
             if row.capacity() > ROW_SCRATCH_KEPT {
                 *row = Vec::new();
@@ -776,63 +769,4 @@ const ROW_SCRATCH_KEPT: usize = 16 * 1024;
 thread_local! {
     /// The bound values written again for the routing token ([`Session::routing`]).
     static ROW_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Where the bytes of the `index`th `[value]` of `row` (bound values as written in marker
-/// order) lie: what [`routing_key`] takes for a one-column key. `None` when the row is
-/// shorter, the value is null or unset, or it is longer than a partition key can be (65,535
-/// bytes), as there.
-fn value_range(row: &[u8], index: usize) -> Option<std::ops::Range<usize>> {
-    let mut at = 0usize;
-    for i in 0..=index {
-        let len = i32::from_be_bytes(row.get(at..at + 4)?.try_into().ok()?);
-        at += 4;
-        // Negative: null (-1) or unset (-2), no bytes follow.
-        let len = usize::try_from(len).ok();
-        if i == index {
-            let len = len.filter(|&n| n <= usize::from(u16::MAX))?;
-            return (at + len <= row.len()).then_some(at..at + len);
-        }
-        at += len.unwrap_or(0);
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::value_range;
-    use cql4_frame::reader::RawValue;
-    use cql4_frame::writer::Writer;
-    use cql4_topology::routing_key_from_indexes;
-
-    #[test]
-    fn a_one_column_key_cut_from_the_row_is_the_routing_key() {
-        let long = vec![7u8; 70_000];
-        let at_limit = vec![9u8; usize::from(u16::MAX)];
-        let values = [
-            RawValue::Bytes(b"ab"),
-            RawValue::Null,
-            RawValue::Bytes(b""),
-            RawValue::NotSet,
-            RawValue::Bytes(&long),
-            RawValue::Bytes(&at_limit),
-        ];
-        let mut row = Vec::new();
-        let mut w = Writer::new(&mut row);
-        for v in values {
-            w.value(v, "value").unwrap();
-        }
-        for index in 0..8u16 {
-            let cut = value_range(&row, usize::from(index)).map(|r| row[r].to_vec());
-            assert_eq!(
-                cut,
-                routing_key_from_indexes(&[index], &row),
-                "value {index}"
-            );
-        }
-        // A row cut short in its last value.
-        let short = &row[..row.len() - 1];
-        assert_eq!(value_range(short, 5), None);
-        assert_eq!(routing_key_from_indexes(&[5], short), None);
-    }
 }

@@ -7,7 +7,7 @@
 //!
 //! - [`murmur3_token()`] — the token Cassandra's `Murmur3Partitioner` gives a partition key;
 //! - [`routing_key()`] — the partition key of a bound prepared statement, from its
-//!   `pk_indexes` and serialized values;
+//!   `pk_indexes` and serialized values; [`routing_token()`] its token;
 //! - [`TokenRing`] — every node's tokens, and the primary owner of a token;
 //! - [`ReplicationStrategy`] / [`ReplicaMap`] — `SimpleStrategy` and
 //!   `NetworkTopologyStrategy` replica placement, computed once per strategy;
@@ -36,6 +36,6 @@ pub mod topology;
 pub use murmur3::murmur3_token;
 pub use peers::{ClusterInfo, IgnoredPeer, IgnoredReason, LocalRow, NodeInfo, PeerRow};
 pub use replication::{Location, ReplicaMap, ReplicationStrategy};
-pub use routing_key::{routing_key, routing_key_from_indexes};
+pub use routing_key::{routing_key, routing_key_from_indexes, routing_token};
 pub use token_ring::{NodeIndex, Token, TokenRing};
 pub use topology::{Replicas, Topology};

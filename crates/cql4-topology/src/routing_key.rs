@@ -12,6 +12,9 @@
 use cql4_frame::reader::{RawValue, Reader};
 use cql4_frame::rows::PreparedMetadata;
 
+use crate::murmur3::murmur3_token;
+use crate::token_ring::Token;
+
 /// The longest key component that can be routed: the `[short]` length of a composite
 /// component.
 const MAX_COMPONENT_LEN: usize = u16::MAX as usize;
@@ -31,25 +34,13 @@ pub fn routing_key(metadata: &PreparedMetadata, row: &[u8]) -> Option<Vec<u8>> {
 
 /// [`routing_key`] from the `pk_indexes` alone.
 pub fn routing_key_from_indexes(pk_indexes: &[u16], row: &[u8]) -> Option<Vec<u8>> {
-    let component = |index: &u16| {
-        let mut r = Reader::new(row);
-        for _ in 0..*index {
-            r.value("bound value").ok()?;
-        }
-        match r.value("bound value").ok()? {
-            RawValue::Bytes(b) => Some(b),
-            RawValue::Null | RawValue::NotSet => None,
-        }
-    };
     match pk_indexes {
         [] => None,
-        [single] => component(single)
-            .filter(|b| b.len() <= MAX_COMPONENT_LEN)
-            .map(<[u8]>::to_vec),
+        [single] => single_key(row, *single).map(<[u8]>::to_vec),
         several => {
             let mut key = Vec::new();
             for index in several {
-                let bytes = component(index)?;
+                let bytes = component(row, *index)?;
                 let len = u16::try_from(bytes.len()).ok()?;
                 key.reserve(bytes.len() + 3);
                 key.extend_from_slice(&len.to_be_bytes());
@@ -58,6 +49,32 @@ pub fn routing_key_from_indexes(pk_indexes: &[u16], row: &[u8]) -> Option<Vec<u8
             }
             Some(key)
         }
+    }
+}
+
+/// The token of [`routing_key`]`(metadata, row)`, without copying a one-column key out of
+/// `row` (it is hashed in place; a composite key is built, then hashed).
+pub fn routing_token(metadata: &PreparedMetadata, row: &[u8]) -> Option<Token> {
+    match metadata.pk_indexes.as_slice() {
+        [single] => single_key(row, *single).map(murmur3_token),
+        several => routing_key_from_indexes(several, row).map(|key| murmur3_token(&key)),
+    }
+}
+
+/// The `index`th bound value of `row`, when it can be a one-column key.
+fn single_key(row: &[u8], index: u16) -> Option<&[u8]> {
+    component(row, index).filter(|b| b.len() <= MAX_COMPONENT_LEN)
+}
+
+/// The bytes of the `index`th bound value of `row`; `None` when null, unset or out of range.
+fn component(row: &[u8], index: u16) -> Option<&[u8]> {
+    let mut r = Reader::new(row);
+    for _ in 0..index {
+        r.value("bound value").ok()?;
+    }
+    match r.value("bound value").ok()? {
+        RawValue::Bytes(b) => Some(b),
+        RawValue::Null | RawValue::NotSet => None,
     }
 }
 
@@ -130,6 +147,47 @@ mod tests {
         assert_eq!(key(&[0, 1], &[v(b"a"), v(&over)]), None);
         assert_eq!(key(&[0], &[v(&max)]).map(|k| k.len()), Some(65_535));
         assert_eq!(key(&[0], &[v(&over)]), None);
+    }
+
+    #[test]
+    fn the_routing_token_is_the_token_of_the_routing_key() {
+        let long = vec![7u8; 70_000];
+        let at_limit = vec![9u8; usize::from(u16::MAX)];
+        let values = [
+            v(b"ab"),
+            RawValue::Null,
+            v(b""),
+            RawValue::NotSet,
+            v(&long),
+            v(&at_limit),
+        ];
+        let full = row(&values);
+        // A row cut short in its last value, too.
+        let short = &full[..full.len() - 1];
+        let indexes: Vec<Vec<u16>> = (0..8u16)
+            .map(|i| vec![i])
+            .chain([vec![0, 2], vec![2, 0], vec![0, 1], vec![0, 5], vec![]])
+            .collect();
+        for r in [&full[..], short] {
+            for pk_indexes in &indexes {
+                let md = PreparedMetadata {
+                    pk_indexes: pk_indexes.clone(),
+                    ..PreparedMetadata::default()
+                };
+                assert_eq!(
+                    routing_token(&md, r),
+                    routing_key(&md, r).map(|k| murmur3_token(&k)),
+                    "pk_indexes {pk_indexes:?}, row of {} bytes",
+                    r.len()
+                );
+            }
+        }
+        let md = PreparedMetadata {
+            pk_indexes: vec![0],
+            ..PreparedMetadata::default()
+        };
+        assert!(routing_token(&md, &full).is_some());
+        assert_eq!(routing_token(&md, &full[..2]), None);
     }
 
     #[test]
