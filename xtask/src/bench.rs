@@ -317,6 +317,16 @@ fn publish_merged(p: &Paths, results: &mut Value, failures: &[String]) -> Result
     }
 }
 
+/// The drivers' order at one point (or pass): `0..n`, backwards when `flip`. Flipped from one
+/// point to the next, so that no driver always runs first while the machine's speed drifts.
+fn run_order(n: usize, flip: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if flip {
+        order.reverse();
+    }
+    order
+}
+
 /// The failure messages of the points that failed (their `"failed"` field).
 fn failed<'a>(points: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
     points
@@ -656,11 +666,7 @@ fn canned(
     }
     let mut records: Vec<(usize, usize, Value)> = Vec::new();
     for (i, &(workload, c, pool)) in points.iter().enumerate() {
-        let mut order: Vec<usize> = (0..DRIVERS.len()).collect();
-        if i % 2 == 1 {
-            order.reverse();
-        }
-        for d in order {
+        for d in run_order(DRIVERS.len(), i % 2 == 1) {
             let driver = DRIVERS[d];
             if pool == "default" && !matches!(driver, "scylla" | "cdrs-tokio" | "gocql" | "java") {
                 continue;

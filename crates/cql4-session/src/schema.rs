@@ -295,9 +295,9 @@ impl Session {
         }
     }
 
-    /// The end of [`Session::run`] (`query`, `execute`, `batch`): after a DDL statement (a Schema_change
-    /// result), marks its keyspace stale and waits for schema agreement, bounded by
-    /// [`crate::SessionConfig::schema_agreement_timeout`]; a timeout or a failed check is
+    /// The end of [`Session::run`] (`query`, `execute`, `batch`): after a DDL statement (a
+    /// Schema_change result), marks its keyspace stale and waits for schema agreement, bounded
+    /// by [`crate::SessionConfig::schema_agreement_timeout`]; a timeout or a failed check is
     /// logged, not returned (the DDL itself succeeded).
     pub(crate) async fn after_result(&self, result: Result<QueryResult>) -> Result<QueryResult> {
         let Ok(QueryResult {

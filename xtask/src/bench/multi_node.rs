@@ -4,7 +4,7 @@
 //! bottleneck.
 use serde_json::{json, Value};
 
-use super::{measure, pinned, Paths, Server, WORKLOADS};
+use super::{measure, pinned, run_order, Paths, Server, WORKLOADS};
 use crate::util::Result;
 
 const PORT: u16 = 19043;
@@ -37,12 +37,7 @@ pub(super) fn run(p: &Paths, pin: Option<(u32, u32)>, quick: bool) -> Result<Vec
     let mut runs: Vec<Vec<Value>> = vec![Vec::new(); WORKLOADS.len() * DRIVERS.len()];
     for pass in 0..passes {
         for (w, workload) in WORKLOADS.iter().enumerate() {
-            let order: Vec<usize> = if pass % 2 == 0 {
-                (0..DRIVERS.len()).collect()
-            } else {
-                (0..DRIVERS.len()).rev().collect()
-            };
-            for d in order {
+            for d in run_order(DRIVERS.len(), pass % 2 == 1) {
                 let driver = DRIVERS[d];
                 let mut cmd = pinned(pin.map(|x| x.1), &p.bin("multi_node_client"));
                 cmd.args(["--driver", driver, "--workload", workload])
