@@ -465,13 +465,13 @@ fn our_responses() -> Vec<(&'static str, ResponseFrame)> {
             "result_schema_change_table",
             plain(
                 4,
-                Response::Result(ResultResponse::SchemaChange(SchemaChange {
+                Response::Result(ResultResponse::SchemaChange(Box::new(SchemaChange {
                     change: SchemaChangeType::Created,
                     target: SchemaChangeTarget::Table {
                         keyspace: "ks".into(),
                         table: "t".into(),
                     },
-                })),
+                }))),
             ),
         ),
         (
@@ -739,14 +739,17 @@ fn expected_python_view(frame: &ResponseFrame) -> (&'static str, Value) {
                         json!([t.keyspace, t.table, c.name, "int"])
                     }).collect::<Vec<_>>(),
                 }),
-                ResultResponse::SchemaChange(SchemaChange {
-                    change: SchemaChangeType::Created,
-                    target: SchemaChangeTarget::Table { keyspace, table },
-                }) => json!({
-                    "kind": 5,
-                    "schema_change_event": { "change_type": "CREATED", "keyspace": keyspace,
-                                             "table": table, "target_type": "TABLE" },
-                }),
+                ResultResponse::SchemaChange(sc) => match &**sc {
+                    SchemaChange {
+                        change: SchemaChangeType::Created,
+                        target: SchemaChangeTarget::Table { keyspace, table },
+                    } => json!({
+                        "kind": 5,
+                        "schema_change_event": { "change_type": "CREATED", "keyspace": keyspace,
+                                                 "table": table, "target_type": "TABLE" },
+                    }),
+                    other => panic!("no python view for {other:?}"),
+                },
                 other => panic!("no python view for {other:?}"),
             },
         ),

@@ -136,7 +136,7 @@ fn prepared_body(state: &State, cql: &str, id: &Bytes) -> Bytes {
         result_metadata,
     };
     let mut out = Vec::new();
-    ResultResponse::Prepared(prepared)
+    ResultResponse::Prepared(Box::new(prepared))
         .encode(&mut cql4_frame::Writer::new(&mut out))
         .expect("Prepared encodes");
     Bytes::from(out)

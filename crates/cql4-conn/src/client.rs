@@ -572,7 +572,7 @@ impl Client {
             .await?
             .result
         {
-            ResultResponse::Prepared(p) => Ok(p),
+            ResultResponse::Prepared(p) => Ok(*p),
             other => Err(Error::Protocol(format!(
                 "PREPARE answered with {other:?} instead of Prepared"
             ))),

@@ -91,10 +91,11 @@ pub enum ResultResponse {
     Rows(Rows),
     /// 0x0003 Set_keyspace: the keyspace now in use.
     SetKeyspace(String),
-    /// 0x0004 Prepared.
-    Prepared(Prepared),
+    /// 0x0004 Prepared (boxed: it is rare and three times the size of the other results,
+    /// which every answer's move would otherwise pay for).
+    Prepared(Box<Prepared>),
     /// 0x0005 Schema_change.
-    SchemaChange(SchemaChange),
+    SchemaChange(Box<SchemaChange>),
 }
 
 impl ResultResponse {
@@ -116,12 +117,12 @@ impl ResultResponse {
             kind::SET_KEYSPACE => {
                 Self::SetKeyspace(r.string("RESULT Set_keyspace.keyspace")?.to_owned())
             }
-            kind::PREPARED => Self::Prepared(Prepared {
+            kind::PREPARED => Self::Prepared(Box::new(Prepared {
                 id: Bytes::copy_from_slice(r.short_bytes("RESULT Prepared.id")?),
                 metadata: PreparedMetadata::decode(r, limits)?,
                 result_metadata: ResultMetadata::decode(r, limits)?,
-            }),
-            kind::SCHEMA_CHANGE => Self::SchemaChange(SchemaChange::decode(r)?),
+            })),
+            kind::SCHEMA_CHANGE => Self::SchemaChange(Box::new(SchemaChange::decode(r)?)),
             _ => {
                 return Err(DecodeError::new(
                     DecodeErrorKind::Invalid("unknown RESULT kind"),

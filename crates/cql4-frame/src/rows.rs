@@ -66,8 +66,32 @@ pub struct CellRange {
 }
 
 /// A page of rows: the result of a select (native_protocol_v4.spec §4.2.5.2).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Rows {
+    /// Boxed: a result is moved through every layer of a request (the session's attempt,
+    /// the connection's send and decode), and a result with the page inline was 240 bytes to
+    /// copy at each (every Void result too). The box is allocated once per page, and the
+    /// cell index of a small page lives in it (no allocation of its own).
+    page: Box<Page>,
+}
+
+impl std::fmt::Debug for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.page;
+        f.debug_struct("Rows")
+            .field("metadata", &p.metadata)
+            .field("flags", &p.flags)
+            .field("columns_count", &p.columns_count)
+            .field("paging_state", &p.paging_state)
+            .field("rows_count", &p.rows_count)
+            .field("content", &p.content)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a [`Rows`] holds.
+#[derive(Debug, Clone)]
+struct Page {
     metadata: Arc<ResultMetadata>,
     flags: MetadataFlags,
     columns_count: usize,
@@ -86,13 +110,13 @@ pub struct Rows {
 
 impl PartialEq for Rows {
     fn eq(&self, other: &Self) -> bool {
-        self.metadata.columns == other.metadata.columns
-            && self.metadata.global_table_spec == other.metadata.global_table_spec
-            && self.flags == other.flags
-            && self.columns_count == other.columns_count
-            && self.paging_state == other.paging_state
-            && self.rows_count == other.rows_count
-            && self.content == other.content
+        self.page.metadata.columns == other.page.metadata.columns
+            && self.page.metadata.global_table_spec == other.page.metadata.global_table_spec
+            && self.page.flags == other.page.flags
+            && self.page.columns_count == other.page.columns_count
+            && self.page.paging_state == other.page.paging_state
+            && self.page.rows_count == other.page.rows_count
+            && self.page.content == other.page.content
     }
 }
 
@@ -194,12 +218,15 @@ impl Rows {
         let content_len = r.remaining();
         if cell_count > content_len / 4 {
             let index = CellIndex::build(r.rest(), content_offset, cell_count, columns_count);
-            return Err(index.error.unwrap_or_else(|| {
-                r.error(
-                    DecodeErrorKind::Invalid("Rows cell walk stopped early"),
-                    "RESULT Rows cell",
-                )
-            }));
+            return Err(index.error.map_or_else(
+                || {
+                    r.error(
+                        DecodeErrorKind::Invalid("Rows cell walk stopped early"),
+                        "RESULT Rows cell",
+                    )
+                },
+                |e| *e,
+            ));
         }
         r.take(content_len, "RESULT Rows rows_content")?;
         let content = slice(
@@ -209,72 +236,74 @@ impl Rows {
             content_offset,
         )?;
         Ok(Self {
-            metadata,
-            flags: raw.flags,
-            columns_count,
-            paging_state,
-            rows_count,
-            content,
-            content_offset,
-            cell_count,
-            index: OnceLock::new(),
-            max_type_depth: limits.max_type_depth,
+            page: Box::new(Page {
+                metadata,
+                flags: raw.flags,
+                columns_count,
+                paging_state,
+                rows_count,
+                content,
+                content_offset,
+                cell_count,
+                index: OnceLock::new(),
+                max_type_depth: limits.max_type_depth,
+            }),
         })
     }
 
     /// Appends this page as a Rows result body (without the kind `[int]`).
     pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         metadata::encode_result_metadata(
-            self.flags,
-            self.columns_count,
-            self.paging_state.as_deref(),
-            self.metadata.global_table_spec.as_ref(),
-            &self.metadata.columns,
+            self.page.flags,
+            self.page.columns_count,
+            self.page.paging_state.as_deref(),
+            self.page.metadata.global_table_spec.as_ref(),
+            &self.page.metadata.columns,
             w,
         )?;
-        w.count(self.rows_count, "RESULT Rows rows_count")?;
-        w.raw(&self.content);
+        w.count(self.page.rows_count, "RESULT Rows rows_count")?;
+        w.raw(&self.page.content);
         Ok(())
     }
 
     /// The column metadata: the page's own, or the cached metadata for a No_metadata page.
     pub fn metadata(&self) -> &Arc<ResultMetadata> {
-        &self.metadata
+        &self.page.metadata
     }
 
     /// The column specs.
     pub fn columns(&self) -> &[ColumnSpec] {
-        &self.metadata.columns
+        &self.page.metadata.columns
     }
 
     /// `<columns_count>` of this page.
     pub fn columns_count(&self) -> usize {
-        self.columns_count
+        self.page.columns_count
     }
 
     /// The `<paging_state>` to send with the next QUERY/EXECUTE (§8), if there are more pages.
     pub fn paging_state(&self) -> Option<&Bytes> {
-        self.paging_state.as_ref()
+        self.page.paging_state.as_ref()
     }
 
     /// True when the server has more pages.
     pub fn has_more_pages(&self) -> bool {
-        self.paging_state.is_some()
+        self.page.paging_state.is_some()
     }
 
     /// The page's metadata flags as received.
     pub fn flags(&self) -> MetadataFlags {
-        self.flags
+        self.page.flags
     }
 
     /// Number of rows in this page.
     pub fn len(&self) -> usize {
-        self.rows_count
+        self.page.rows_count
     }
 
     /// True when the page has no rows.
     pub fn is_empty(&self) -> bool {
-        self.rows_count == 0
+        self.page.rows_count == 0
     }
 
     /// The row at `index`.
@@ -284,15 +313,15 @@ impl Rows {
     /// fails with the decode error of the cell where the walk stopped.
     #[inline]
     pub fn row(&self, index: usize) -> Option<Row<'_>> {
-        if index >= self.rows_count {
+        if index >= self.page.rows_count {
             return None;
         }
         let cells = index
-            .checked_mul(self.columns_count)
+            .checked_mul(self.page.columns_count)
             .and_then(|from| {
                 self.index()
-                    .cells
-                    .get(from..from.checked_add(self.columns_count)?)
+                    .cells()
+                    .get(from..from.checked_add(self.page.columns_count)?)
             })
             .unwrap_or_default();
         Some(self.indexed_row(index, cells))
@@ -303,8 +332,8 @@ impl Rows {
             rows: self,
             index,
             cells: RowCells::Indexed(cells),
-            columns: &self.metadata.columns,
-            content: &self.content,
+            columns: &self.page.metadata.columns,
+            content: &self.page.content,
         }
     }
 
@@ -314,19 +343,22 @@ impl Rows {
             rows: self,
             // Every row has `columns_count` cells (a page of rows has columns: see
             // `decode_inner`); `max(1)` only keeps an empty page's chunk size valid.
-            cells: self.index().cells.chunks_exact(self.columns_count.max(1)),
+            cells: self
+                .index()
+                .cells()
+                .chunks_exact(self.page.columns_count.max(1)),
             next: 0,
         }
     }
 
     /// The untyped API's cell index, built on first use.
     fn index(&self) -> &CellIndex {
-        self.index.get_or_init(|| {
+        self.page.index.get_or_init(|| {
             CellIndex::build(
-                &self.content,
-                self.content_offset,
-                self.cell_count,
-                self.columns_count,
+                &self.page.content,
+                self.page.content_offset,
+                self.page.cell_count,
+                self.page.columns_count,
             )
         })
     }
@@ -334,7 +366,7 @@ impl Rows {
     /// The error of the cell walk, for a row that has fewer cells than columns.
     #[cold]
     fn index_error(&self) -> Option<DecodeError> {
-        self.index().error.clone()
+        self.index().error.as_deref().cloned()
     }
 
     /// Every row as owned values, in order.
@@ -354,7 +386,7 @@ const PREFETCH_AHEAD: usize = 512;
 /// the loop is a chain of dependent loads, kept short (a local position, one bounds check per
 /// cell, no `Result` per cell). `content` is at most 4 GiB, so offsets fit a `u32`.
 #[inline]
-fn walk_cells(content: &[u8], count: usize, cells: &mut Vec<CellRange>) -> usize {
+fn walk_cells(content: &[u8], count: usize, mut push: impl FnMut(CellRange)) -> usize {
     let mut pos = 0usize;
     for _ in 0..count {
         // Touch the bytes a few cells ahead: that load is off the chain, so the line is in L1
@@ -372,7 +404,7 @@ fn walk_cells(content: &[u8], count: usize, cells: &mut Vec<CellRange>) -> usize
         if end > content.len() {
             break;
         }
-        cells.push(CellRange {
+        push(CellRange {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             len,
         });
@@ -381,26 +413,76 @@ fn walk_cells(content: &[u8], count: usize, cells: &mut Vec<CellRange>) -> usize
     pos
 }
 
+/// Pages of at most this many cells keep their index inline (most one-row pages): no
+/// allocation for it.
+const INLINE_CELLS: usize = 16;
+
 /// The untyped API's index of a page's cells.
 #[derive(Debug, Clone)]
 struct CellIndex {
     /// The cells of the rows the page's bytes hold in full, row-major.
-    cells: Vec<CellRange>,
+    cells: Cells,
     /// Why the walk stopped before `<rows_count>` rows, if it did.
-    error: Option<DecodeError>,
+    error: Option<Box<DecodeError>>,
+}
+
+/// A [`CellIndex`]'s cells: inline for a small page, else on the heap.
+#[derive(Debug, Clone)]
+enum Cells {
+    Inline {
+        len: usize,
+        cells: [CellRange; INLINE_CELLS],
+    },
+    Heap(Vec<CellRange>),
 }
 
 impl CellIndex {
     fn build(content: &[u8], content_offset: usize, cell_count: usize, columns: usize) -> Self {
         // Each cell is at least its 4-byte length: never reserve more than the bytes can back.
-        let mut cells = Vec::with_capacity(cell_count.min(content.len() / 4));
-        let walked = walk_cells(content, cell_count, &mut cells);
+        let room = cell_count.min(content.len() / 4);
+        let (mut cells, walked) = if room <= INLINE_CELLS {
+            let mut cells = [CellRange { start: 0, len: -1 }; INLINE_CELLS];
+            let mut len = 0;
+            // `room` bounds the cells the walk can find, so every push has its slot.
+            let walked = walk_cells(content, cell_count.min(INLINE_CELLS), |cell| {
+                if let Some(slot) = cells.get_mut(len) {
+                    *slot = cell;
+                    len += 1;
+                }
+            });
+            (Cells::Inline { len, cells }, walked)
+        } else {
+            let mut cells = Vec::with_capacity(room);
+            let walked = walk_cells(content, cell_count, |cell| cells.push(cell));
+            (Cells::Heap(cells), walked)
+        };
         let mut error = None;
-        if cells.len() < cell_count {
-            error = Some(cell_error(content, content_offset, walked));
-            cells.truncate(cells.len() / columns.max(1) * columns);
+        let found = cells.as_slice().len();
+        if found < cell_count {
+            error = Some(Box::new(cell_error(content, content_offset, walked)));
+            cells.truncate(found / columns.max(1) * columns);
         }
         Self { cells, error }
+    }
+
+    fn cells(&self) -> &[CellRange] {
+        self.cells.as_slice()
+    }
+}
+
+impl Cells {
+    fn as_slice(&self) -> &[CellRange] {
+        match self {
+            Self::Inline { len, cells } => cells.get(..*len).unwrap_or_default(),
+            Self::Heap(cells) => cells,
+        }
+    }
+
+    fn truncate(&mut self, to: usize) {
+        match self {
+            Self::Inline { len, .. } => *len = (*len).min(to),
+            Self::Heap(cells) => cells.truncate(to),
+        }
     }
 }
 
@@ -445,7 +527,7 @@ pub(crate) struct RowCursor {
 impl RowCursor {
     /// Rows not yet read.
     pub(crate) fn left(&self, rows: &Rows) -> usize {
-        rows.rows_count.saturating_sub(self.next)
+        rows.page.rows_count.saturating_sub(self.next)
     }
 
     /// The next row, its cells' lengths checked against the page's bytes: a row whose cells do
@@ -461,7 +543,7 @@ impl RowCursor {
         rows: &'r Rows,
         read: impl FnOnce(&Row<'r>) -> DecodeResult<R>,
     ) -> Option<DecodeResult<R>> {
-        if self.next >= rows.rows_count {
+        if self.next >= rows.page.rows_count {
             return None;
         }
         let index = self.next;
@@ -469,11 +551,11 @@ impl RowCursor {
         if let Some(e) = &self.failed {
             return Some(Err(e.clone()));
         }
-        let n = rows.columns_count;
+        let n = rows.page.columns_count;
         if n > INLINE_COLUMNS {
             return Some(self.indexed(rows, index).and_then(|row| read(&row)));
         }
-        let content: &'r [u8] = &rows.content;
+        let content: &'r [u8] = &rows.page.content;
         // The row is built first and its cells walked into it in place: moving a row with
         // its cells held by value costs a `memcpy` per row (a quarter of the page's time).
         let mut row = Row {
@@ -483,7 +565,7 @@ impl RowCursor {
                 len: n as u8,
                 cells: [CellRange { start: 0, len: -1 }; INLINE_COLUMNS],
             },
-            columns: &rows.metadata.columns,
+            columns: &rows.page.metadata.columns,
             content,
         };
         let mut pos = self.pos;
@@ -517,7 +599,7 @@ impl RowCursor {
     fn indexed<'r>(&mut self, rows: &'r Rows, index: usize) -> DecodeResult<Row<'r>> {
         let row = rows
             .row(index)
-            .filter(|row| row.len() == rows.columns_count);
+            .filter(|row| row.len() == rows.page.columns_count);
         match row {
             Some(row) => Ok(row),
             None => {
@@ -525,7 +607,7 @@ impl RowCursor {
                     DecodeError::new(
                         DecodeErrorKind::Invalid("Rows cell walk stopped early"),
                         "RESULT Rows cell",
-                        rows.content_offset,
+                        rows.page.content_offset,
                     )
                 });
                 self.failed = Some(e.clone());
@@ -537,7 +619,7 @@ impl RowCursor {
     #[cold]
     #[inline(never)]
     fn fail(&mut self, rows: &Rows, pos: usize) -> DecodeError {
-        let e = cell_error(&rows.content, rows.content_offset, pos);
+        let e = cell_error(&rows.page.content, rows.page.content_offset, pos);
         self.failed = Some(e.clone());
         e
     }
@@ -578,7 +660,7 @@ pub struct RowIter<'r> {
 impl std::fmt::Debug for RowIter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RowIter")
-            .field("rows", &self.rows.rows_count)
+            .field("rows", &self.rows.page.rows_count)
             .field("next", &self.next)
             .finish()
     }
@@ -589,7 +671,7 @@ impl<'r> Iterator for RowIter<'r> {
 
     #[inline]
     fn next(&mut self) -> Option<Row<'r>> {
-        if self.next >= self.rows.rows_count {
+        if self.next >= self.rows.page.rows_count {
             return None;
         }
         let index = self.next;
@@ -600,7 +682,7 @@ impl<'r> Iterator for RowIter<'r> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.rows.rows_count.saturating_sub(self.next);
+        let left = self.rows.page.rows_count.saturating_sub(self.next);
         (left, Some(left))
     }
 }
@@ -673,7 +755,7 @@ impl<'r> Row<'r> {
     fn cell_offset(&self, i: usize) -> usize {
         self.cells()
             .get(i)
-            .map_or(0, |c| c.start as usize + self.rows.content_offset)
+            .map_or(0, |c| c.start as usize + self.rows.page.content_offset)
     }
 
     /// Column `i` as `T`: checks `T` against the column's CQL type, then decodes, borrowing
@@ -731,7 +813,7 @@ impl<'r> Row<'r> {
     /// stopped the page's cell walk.
     #[cold]
     fn broken(&self) -> Option<DecodeError> {
-        if self.cells().len() < self.rows.columns_count {
+        if self.cells().len() < self.rows.page.columns_count {
             self.rows.index_error()
         } else {
             None
@@ -740,7 +822,7 @@ impl<'r> Row<'r> {
 
     /// The column named `name` as `T` (see [`Row::get`]).
     pub fn get_by_name<T: FromCql<'r>>(&self, name: &str) -> DecodeResult<T> {
-        match self.rows.metadata.column_index(name) {
+        match self.rows.page.metadata.column_index(name) {
             Some(i) => self.get(i),
             None => Err(DecodeError::new(
                 DecodeErrorKind::NoSuchColumn(name.to_owned()),
@@ -753,10 +835,10 @@ impl<'r> Row<'r> {
     /// Every cell as an owned value (`None` for null).
     pub fn to_owned_values(&self) -> DecodeResult<Vec<Option<CqlValue>>> {
         let limits = DecodeLimits {
-            max_type_depth: self.rows.max_type_depth,
+            max_type_depth: self.rows.page.max_type_depth,
             ..DecodeLimits::default()
         };
-        let columns = &self.rows.metadata.columns;
+        let columns = &self.rows.page.metadata.columns;
         if let Some(e) = self.broken() {
             return Err(e);
         }

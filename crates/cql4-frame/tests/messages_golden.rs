@@ -880,7 +880,7 @@ fn result_schema_change_every_target() {
             &(body.len() as u32).to_be_bytes(),
             &body,
         ]);
-        let result = ResultResponse::SchemaChange(change);
+        let result = ResultResponse::SchemaChange(Box::new(change));
         check_response(&wire, &resp(1, Response::Result(result)));
     }
 }

@@ -77,13 +77,13 @@ fn answer(node: &Node, query: &str) -> Response {
     match (query, table) {
         (q, _) if q.starts_with("CREATE TABLE") => {
             node.created.store(1, Ordering::SeqCst);
-            Response::Result(ResultResponse::SchemaChange(SchemaChange {
+            Response::Result(ResultResponse::SchemaChange(Box::new(SchemaChange {
                 change: SchemaChangeType::Created,
                 target: SchemaChangeTarget::Table {
                     keyspace: "ks".into(),
                     table: "t".into(),
                 },
-            }))
+            })))
         }
         ("SELECT schema_version FROM system.local WHERE key = 'local'", _) => frames::rows(
             &[("schema_version", ColumnType::Uuid)],

@@ -303,11 +303,11 @@ pub fn prepared(
         columns: spec(bound),
         pk_indexes: if bound.is_empty() { vec![] } else { vec![0] },
     };
-    Response::Result(ResultResponse::Prepared(Prepared {
+    Response::Result(ResultResponse::Prepared(Box::new(Prepared {
         id: Bytes::copy_from_slice(id),
         metadata,
         result_metadata: ResultMetadata::new(Some(table()), spec(result)),
-    }))
+    })))
 }
 
 /// RESULT Rows for table `ks.t`: these columns, these rows of serialized cells (`None` is

@@ -170,8 +170,8 @@ impl Rows {
 
     /// The column specs a typed read checks, or an error for a page without them.
     fn typed_columns(&self) -> DecodeResult<&[ColumnSpec]> {
-        if self.metadata.columns.len() == self.columns_count {
-            Ok(&self.metadata.columns)
+        if self.page.metadata.columns.len() == self.page.columns_count {
+            Ok(&self.page.metadata.columns)
         } else {
             Err(DecodeError::new(
                 DecodeErrorKind::Invalid(

@@ -351,7 +351,7 @@ impl Connection {
                 keyspace: self.keyspace.clone(),
             },
         );
-        Response::Result(ResultResponse::Prepared(Prepared {
+        Response::Result(ResultResponse::Prepared(Box::new(Prepared {
             id,
             metadata: PreparedMetadata {
                 flags: MetadataFlags::default()
@@ -364,7 +364,7 @@ impl Connection {
                 if result.is_empty() { None } else { spec },
                 result,
             ),
-        }))
+        })))
     }
 }
 

@@ -47,7 +47,7 @@ pub fn response(u: &mut Unstructured<'_>, messages: Messages) -> Result<Response
         }),
         4 => Response::Result(ResultResponse::Void),
         5 => Response::Result(ResultResponse::SetKeyspace(String::arbitrary(u)?)),
-        6 => Response::Result(ResultResponse::SchemaChange(schema_change(u)?)),
+        6 => Response::Result(ResultResponse::SchemaChange(Box::new(schema_change(u)?))),
         7 => Response::Event(Event::SchemaChange(schema_change(u)?)),
         8 => Response::Event(Event::TopologyChange {
             change: *u.choose(&[
@@ -67,7 +67,7 @@ pub fn response(u: &mut Unstructured<'_>, messages: Messages) -> Result<Response
         11 => Response::AuthSuccess(AuthSuccess {
             token: opt_bytes(u)?,
         }),
-        _ => Response::Result(ResultResponse::Prepared(prepared(u)?)),
+        _ => Response::Result(ResultResponse::Prepared(Box::new(prepared(u)?))),
     })
 }
 
