@@ -69,9 +69,9 @@ pub struct CellRange {
 #[derive(Clone)]
 pub struct Rows {
     /// Boxed: a result is moved through every layer of a request (the session's attempt,
-    /// the connection's send and decode), and a result with the page inline was 240 bytes to
-    /// copy at each (every Void result too). The box is allocated once per page, and the
-    /// cell index of a small page lives in it (no allocation of its own).
+    /// the connection's send and decode), and with the page inline a `QueryResult` was 328
+    /// bytes to copy at each (a Void result too). The box is allocated once per page, and
+    /// the cell index of a small page lives in it (no allocation of its own).
     page: Box<Page>,
 }
 
