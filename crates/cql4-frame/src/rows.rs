@@ -66,27 +66,13 @@ pub struct CellRange {
 }
 
 /// A page of rows: the result of a select (native_protocol_v4.spec §4.2.5.2).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Rows {
     /// Boxed: a result is moved through every layer of a request (the session's attempt,
     /// the connection's send and decode), and with the page inline a `QueryResult` was 328
     /// bytes to copy at each (a Void result too). The box is allocated once per page, and
     /// the cell index of a small page lives in it (no allocation of its own).
     page: Box<Page>,
-}
-
-impl std::fmt::Debug for Rows {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = &self.page;
-        f.debug_struct("Rows")
-            .field("metadata", &p.metadata)
-            .field("flags", &p.flags)
-            .field("columns_count", &p.columns_count)
-            .field("paging_state", &p.paging_state)
-            .field("rows_count", &p.rows_count)
-            .field("content", &p.content)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What a [`Rows`] holds.
