@@ -8,8 +8,9 @@
 //!    driver program (`bench/java`, Maven shade jar) and the Python venv (`target/venv`).
 //! 2. Codec: `cargo bench --bench codec` (criterion) and its allocation counts.
 //! 3. Client cost, isolated: the canned server pinned to core 0, each driver's client pinned to
-//!    core 1, select and insert at 1, 64 and 1,024 in flight on one connection (and the default
-//!    pool at 1,024 where a driver has one), with the floor (`floor_client`: raw tokio,
+//!    core 1, select and insert at 1, 64 and 1,024 in flight on one connection (1 in flight in
+//!    three passes, each row its median pass; the default pool at 1,024 where a driver has
+//!    one), with the floor (`floor_client`: raw tokio,
 //!    pre-encoded frames, no driver) measured the same way. Then, same pinning: open-loop
 //!    latency ([`open_loop`]; `--open-loop-only D1,D2` runs it alone for those drivers and
 //!    merges it into the last full run), resident memory per idle connection ([`idle`]) and
@@ -57,6 +58,8 @@ const DRIVERS: [&str; 7] = [
 ];
 const WORKLOADS: [&str; 2] = ["select", "insert"];
 const CONCURRENCY: [u32; 3] = [1, 64, 1024];
+/// Passes of the points at one in flight in a full run (see [`canned`]).
+const PASSES_AT_ONE: usize = 3;
 
 /// What to run.
 pub(crate) struct Options {
@@ -653,11 +656,16 @@ fn canned(
     let client_core = pin.map(|x| x.1);
     // Point by point, all drivers back to back (their order flipped from one point to the
     // next): the machine's speed drifts over minutes, and the ratios compare drivers measured
-    // seconds apart, not a whole driver's sweep apart.
+    // seconds apart, not a whole driver's sweep apart. At one in flight a point is a few
+    // microseconds per request and its goals are ratios within 10-20 %, less than the drift
+    // between two runs of the same build (±20 %): a full run measures it in passes, one
+    // after the other, and keeps each driver's median pass.
+    let passes_at_one = if quick { 1 } else { PASSES_AT_ONE };
     let mut points: Vec<(&str, u32, &str)> = Vec::new();
     for workload in WORKLOADS {
         for c in CONCURRENCY {
-            points.push((workload, c, "one"));
+            let passes = if c == 1 { passes_at_one } else { 1 };
+            points.extend(std::iter::repeat_n((workload, c, "one"), passes));
         }
         // The drivers' default pool, where it differs from one connection.
         if !quick {
@@ -687,9 +695,49 @@ fn canned(
             records.push((d, i, r));
         }
     }
-    // The report lists them driver by driver.
+    // The report lists them driver by driver; a point's passes are adjacent there.
     records.sort_by_key(|&(d, i, _)| (d, i));
-    Ok(records.into_iter().map(|(_, _, r)| r).collect())
+    Ok(median_passes(records.into_iter().map(|(_, _, r)| r)))
+}
+
+/// Each run of adjacent records of the same point (see [`same_point`]) as its median pass.
+fn median_passes(records: impl IntoIterator<Item = Value>) -> Vec<Value> {
+    let mut rows: Vec<Value> = Vec::new();
+    let mut passes: Vec<Value> = Vec::new();
+    for r in records {
+        if passes.first().is_some_and(|first| !same_point(first, &r)) {
+            rows.push(median_pass(std::mem::take(&mut passes)));
+        }
+        passes.push(r);
+    }
+    if !passes.is_empty() {
+        rows.push(median_pass(passes));
+    }
+    rows
+}
+
+/// True when two records are the same (driver, workload, concurrency, pool).
+fn same_point(a: &Value, b: &Value) -> bool {
+    ["driver", "workload", "concurrency", "pool"]
+        .iter()
+        .all(|k| a[*k] == b[*k])
+}
+
+/// The pass of median throughput of one point, with every pass's throughput in `passes` (one
+/// pass: returned as it is); the first failed pass if any failed.
+fn median_pass(mut runs: Vec<Value>) -> Value {
+    if let Some(failed) = runs.iter().find(|r| r.get("failed").is_some()) {
+        return failed.clone();
+    }
+    if runs.len() == 1 {
+        return runs.swap_remove(0);
+    }
+    let passes: Vec<Value> = runs.iter().map(|r| r["throughput"].clone()).collect();
+    let throughput = |r: &Value| r["throughput"].as_f64().unwrap_or(f64::NAN);
+    runs.sort_by(|a, b| throughput(a).total_cmp(&throughput(b)));
+    let mut r = runs.swap_remove(runs.len() / 2);
+    r["passes"] = Value::Array(passes);
+    r
 }
 
 /// The COPY section on the node `CQL4_TEST_*` names, else on the keyspaces-mode node, started
@@ -831,4 +879,43 @@ fn versions(p: &Paths) -> Value {
         "gocql": gocql,
         "go": first_line(Command::new("go").arg("version")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(driver: &str, c: u32, throughput: f64) -> Value {
+        json!({"driver": driver, "workload": "select", "concurrency": c, "pool": "one",
+               "throughput": throughput})
+    }
+
+    #[test]
+    fn a_points_passes_become_its_median_pass_and_single_runs_stay() {
+        let rows = median_passes([
+            record("cql4", 1, 30.0),
+            record("cql4", 1, 10.0),
+            record("cql4", 1, 20.0),
+            record("cql4", 64, 5.0),
+            record("floor", 1, 7.0),
+            record("floor", 1, 9.0),
+            record("floor", 1, 8.0),
+        ]);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["throughput"], json!(20.0));
+        assert_eq!(rows[0]["passes"], json!([30.0, 10.0, 20.0]));
+        assert_eq!(rows[1]["throughput"], json!(5.0));
+        assert!(rows[1].get("passes").is_none());
+        assert_eq!(rows[2]["driver"], json!("floor"));
+        assert_eq!(rows[2]["throughput"], json!(8.0));
+    }
+
+    #[test]
+    fn a_failed_pass_fails_the_point() {
+        let mut failed = record("cql4", 1, 0.0);
+        failed["failed"] = json!("cql4 select c=1: exit 1");
+        let rows = median_passes([record("cql4", 1, 30.0), failed, record("cql4", 1, 20.0)]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["failed"], json!("cql4 select c=1: exit 1"));
+    }
 }

@@ -218,15 +218,28 @@ pub(crate) fn target_row(
     b: Option<f64>,
     ok: &dyn Fn(f64, f64) -> bool,
 ) {
+    target_row_noted(out, what, reference, a, b, ok, None);
+}
+
+/// [`target_row`], with `note` after a missed goal's verdict (why it cannot be met here).
+pub(crate) fn target_row_noted(
+    out: &mut String,
+    what: &str,
+    reference: &str,
+    a: Option<f64>,
+    b: Option<f64>,
+    ok: &dyn Fn(f64, f64) -> bool,
+    note: Option<&str>,
+) {
     let (a, b) = (a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN));
     let met = if a.is_finite() && b.is_finite() {
         if ok(a, b) {
-            "met"
+            "met".to_owned()
         } else {
-            "**missed**"
+            format!("**missed**{}", note.unwrap_or_default())
         }
     } else {
-        "–"
+        "–".to_owned()
     };
     let _ = writeln!(
         out,
@@ -788,7 +801,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          process's maxrss; allocations are counted for the Rust drivers only. Pool `one` = one connection; \
          `default` = the driver's own default pool (run at 1,024 in flight for drivers that have one). \
          The points run one at a time with every driver back to back (their order flipped from one \
-         point to the next), so that a ratio compares runs seconds apart."
+         point to the next), so that a ratio compares runs seconds apart. The points at one in \
+         flight run three times in a row (a few microseconds per request, goals within 10-20 %, \
+         and the machine's speed drifts ±20 % between two runs of one build): each of their \
+         rows is the driver's pass of median throughput (every pass in section 2a)."
     );
     e2e_section(&mut out, canned, true);
     let _ = writeln!(out, "\n### Targets\n");

@@ -4,7 +4,7 @@
 //! bottleneck.
 use serde_json::{json, Value};
 
-use super::{measure, pinned, run_order, Paths, Server, WORKLOADS};
+use super::{measure, median_pass, pinned, run_order, Paths, Server, WORKLOADS};
 use crate::util::Result;
 
 const PORT: u16 = 19043;
@@ -58,20 +58,12 @@ pub(super) fn run(p: &Paths, pin: Option<(u32, u32)>, quick: bool) -> Result<Vec
             }
         }
     }
-    Ok(runs.into_iter().map(median_pass).collect())
-}
-
-/// The pass of median throughput, with every pass's throughput in `passes`; the first failed
-/// pass if any failed.
-fn median_pass(mut runs: Vec<Value>) -> Value {
-    if let Some(failed) = runs.iter().find(|r| r.get("failed").is_some()) {
-        return failed.clone();
-    }
-    let passes: Vec<Value> = runs.iter().map(|r| r["throughput"].clone()).collect();
-    let throughput = |r: &Value| r["throughput"].as_f64().unwrap_or(f64::NAN);
-    runs.sort_by(|a, b| throughput(a).total_cmp(&throughput(b)));
-    let mut r = runs.swap_remove(runs.len() / 2);
-    r["passes"] = Value::Array(passes);
-    r["target"] = json!("canned-4");
-    r
+    Ok(runs
+        .into_iter()
+        .map(|passes| {
+            let mut r = median_pass(passes);
+            r["target"] = json!("canned-4");
+            r
+        })
+        .collect())
 }
