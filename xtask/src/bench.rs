@@ -706,12 +706,12 @@ fn median_passes(records: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut passes: Vec<Value> = Vec::new();
     for r in records {
         if passes.first().is_some_and(|first| !same_point(first, &r)) {
-            rows.push(median_pass(std::mem::take(&mut passes)));
+            rows.push(median_pass(std::mem::take(&mut passes), "throughput"));
         }
         passes.push(r);
     }
     if !passes.is_empty() {
-        rows.push(median_pass(passes));
+        rows.push(median_pass(passes, "throughput"));
     }
     rows
 }
@@ -723,20 +723,21 @@ fn same_point(a: &Value, b: &Value) -> bool {
         .all(|k| a[*k] == b[*k])
 }
 
-/// The pass of median throughput of one point, with every pass's throughput in `passes` (one
-/// pass: returned as it is); the first failed pass if any failed.
-fn median_pass(mut runs: Vec<Value>) -> Value {
+/// The pass of median `key` (throughput, or p99 for the open loop) of one point, with every
+/// pass's `key` in `passes` (one pass: returned as it is); the first failed pass if any failed.
+fn median_pass(mut runs: Vec<Value>, key: &str) -> Value {
     if let Some(failed) = runs.iter().find(|r| r.get("failed").is_some()) {
         return failed.clone();
     }
     if runs.len() == 1 {
         return runs.swap_remove(0);
     }
-    let passes: Vec<Value> = runs.iter().map(|r| r["throughput"].clone()).collect();
-    let throughput = |r: &Value| r["throughput"].as_f64().unwrap_or(f64::NAN);
-    runs.sort_by(|a, b| throughput(a).total_cmp(&throughput(b)));
+    let passes: Vec<Value> = runs.iter().map(|r| r[key].clone()).collect();
+    let value = |r: &Value| r[key].as_f64().unwrap_or(f64::NAN);
+    runs.sort_by(|a, b| value(a).total_cmp(&value(b)));
     let mut r = runs.swap_remove(runs.len() / 2);
     r["passes"] = Value::Array(passes);
+    r["passes_of"] = json!(key);
     r
 }
 
@@ -904,6 +905,7 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0]["throughput"], json!(20.0));
         assert_eq!(rows[0]["passes"], json!([30.0, 10.0, 20.0]));
+        assert_eq!(rows[0]["passes_of"], json!("throughput"));
         assert_eq!(rows[1]["throughput"], json!(5.0));
         assert!(rows[1].get("passes").is_none());
         assert_eq!(rows[2]["driver"], json!("floor"));

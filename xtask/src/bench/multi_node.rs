@@ -61,7 +61,7 @@ pub(super) fn run(p: &Paths, pin: Option<(u32, u32)>, quick: bool) -> Result<Vec
     Ok(runs
         .into_iter()
         .map(|passes| {
-            let mut r = median_pass(passes);
+            let mut r = median_pass(passes, "throughput");
             r["target"] = json!("canned-4");
             r
         })

@@ -3,17 +3,23 @@
 //! [`MAX_OUTSTANDING`] outstanding (a due request beyond that is dropped and counted).
 //!
 //! Rates: 25, 50 and 75 % of the driver's own closed-loop maximum for the statement (its best
-//! one-connection point in the same run), and the same absolute [`LADDER`] for every driver.
-//! `--quick` runs the select only, at 50 % and the ladder's first rate.
+//! one-connection point in the same run), one run each; and the same absolute [`LADDER`] for
+//! every driver, which the goals compare across drivers: [`PASSES`] passes, every driver back
+//! to back at each rate (their order flipped from one rate to the next), each row the
+//! driver's pass of median p99 (a 4-second p99 moves by ±30 % between two runs of one build,
+//! and drivers measured minutes apart would carry the machine's drift).
+//! `--quick` runs the select only, at 50 % and the ladder's first rate, one pass.
 use serde_json::{json, Value};
 
-use super::{point, Paths, Server, CANNED_PORT, WORKLOADS};
+use super::{median_pass, point, run_order, Paths, Server, CANNED_PORT, WORKLOADS};
 use crate::util::Result;
 
 /// Absolute rates, requests/s, run for every driver.
 pub(super) const LADDER: [f64; 4] = [10_000.0, 50_000.0, 100_000.0, 200_000.0];
 const FRACTIONS: [f64; 3] = [0.25, 0.5, 0.75];
 pub(super) const MAX_OUTSTANDING: u32 = 1024;
+/// Passes over the ladder in a full run.
+const PASSES: usize = 3;
 
 /// The driver's closed-loop maximum for `workload`: its best one-connection point.
 fn closed_max(canned: &[Value], driver: &str, workload: &str) -> Option<f64> {
@@ -42,45 +48,54 @@ pub(super) fn run(
     let workloads: &[&str] = if quick { &["select"] } else { &WORKLOADS };
     let fractions: &[f64] = if quick { &[0.5] } else { &FRACTIONS };
     let ladder: &[f64] = if quick { &LADDER[..1] } else { &LADDER };
-    let mut records = Vec::new();
-    for &workload in workloads {
-        for &driver in drivers {
-            let mut rates: Vec<(f64, Value)> = Vec::new();
-            match closed_max(canned, driver, workload) {
-                Some(max) => {
-                    for &f in fractions {
-                        rates.push((
-                            max * f,
-                            json!({"kind": "fraction", "fraction": f, "closed_max": max}),
-                        ));
-                    }
-                }
-                None => eprintln!(
+    let passes = if quick { 1 } else { PASSES };
+    let run_at = |driver: &str, workload: &str, rate: f64, schedule: Value| {
+        let mut r = point(
+            p,
+            driver,
+            pin.map(|x| x.1),
+            CANNED_PORT,
+            workload,
+            MAX_OUTSTANDING,
+            "one",
+            warmup,
+            duration,
+            Some(rate),
+        );
+        r["target"] = json!("canned");
+        r["schedule"] = schedule;
+        r["rate"] = json!(rate);
+        r
+    };
+    // (workload, driver, rate's place in the driver's list, record): sorted for the report.
+    let mut records: Vec<(usize, usize, usize, Value)> = Vec::new();
+    for (w, &workload) in workloads.iter().enumerate() {
+        for (d, &driver) in drivers.iter().enumerate() {
+            let Some(max) = closed_max(canned, driver, workload) else {
+                eprintln!(
                     "xtask: bench: no closed-loop maximum for {driver} {workload}: only the ladder"
-                ),
-            }
-            for &rate in ladder {
-                rates.push((rate, json!({"kind": "absolute"})));
-            }
-            for (rate, schedule) in rates {
-                let mut r = point(
-                    p,
-                    driver,
-                    pin.map(|x| x.1),
-                    CANNED_PORT,
-                    workload,
-                    MAX_OUTSTANDING,
-                    "one",
-                    warmup,
-                    duration,
-                    Some(rate),
                 );
-                r["target"] = json!("canned");
-                r["schedule"] = schedule;
-                r["rate"] = json!(rate);
-                records.push(r);
+                continue;
+            };
+            for (k, &f) in fractions.iter().enumerate() {
+                let schedule = json!({"kind": "fraction", "fraction": f, "closed_max": max});
+                records.push((w, d, k, run_at(driver, workload, max * f, schedule)));
             }
         }
+        let mut ladder_runs: Vec<Vec<Value>> = vec![Vec::new(); drivers.len() * ladder.len()];
+        for pass in 0..passes {
+            for (k, &rate) in ladder.iter().enumerate() {
+                for d in run_order(drivers.len(), (pass + k) % 2 == 1) {
+                    let r = run_at(drivers[d], workload, rate, json!({"kind": "absolute"}));
+                    ladder_runs[d * ladder.len() + k].push(r);
+                }
+            }
+        }
+        for (i, runs) in ladder_runs.into_iter().enumerate() {
+            let (d, k) = (i / ladder.len(), i % ladder.len());
+            records.push((w, d, fractions.len() + k, median_pass(runs, "p99_us")));
+        }
     }
-    Ok(records)
+    records.sort_by_key(|&(w, d, k, _)| (w, d, k));
+    Ok(records.into_iter().map(|(_, _, _, r)| r).collect())
 }
