@@ -12,6 +12,7 @@
 //! buffer, then the buffer is written at once. A lone request is written immediately; under
 //! load, requests that arrive while a write is in progress share the next write.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -243,13 +244,24 @@ impl Driver {
                 written = write_and_flush(&mut wr, &mut write_buf), if need_flush => {
                     written.map(|()| need_flush = false).map_err(CloseReason::Io)
                 }
-                command = commands.recv(), if commands_open => {
-                    match command {
-                        Some(first) => accept(first, &mut commands, &mut state, &shared, &mut events),
-                        None => commands_open = false,
+                command = commands.recv(), if commands_open => match command {
+                    Some(first) => {
+                        accept(first, &mut commands, &mut state, &shared, &mut events);
+                        // Written in this turn if the socket takes it: a request costs one turn
+                        // of the loop to send, not one to accept and one to write.
+                        fill_write_buf(&mut state, &mut write_buf, &shared.frames);
+                        need_flush |= !write_buf.is_empty();
+                        if need_flush {
+                            write_now(&mut wr, &mut write_buf).await.map(|done| need_flush = !done)
+                        } else {
+                            Ok(())
+                        }
                     }
-                    Ok(())
-                }
+                    None => {
+                        commands_open = false;
+                        Ok(())
+                    }
+                },
                 () = &mut timer, if wake.is_some() => {
                     armed = None;
                     expire(&mut state, Instant::now())
@@ -445,8 +457,23 @@ async fn write_and_flush<W: AsyncWrite + Unpin>(wr: &mut W, buf: &mut BytesMut) 
     wr.flush().await
 }
 
+/// One attempt at [`write_and_flush`], without waiting: true once all of `buf` is written and
+/// flushed, false if the socket would block (the rest is left for the loop's write branch,
+/// which the attempt's cancel-safety allows), the error if the write failed.
+async fn write_now<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    buf: &mut BytesMut,
+) -> Result<bool, CloseReason> {
+    let mut write = std::pin::pin!(write_and_flush(wr, buf));
+    match std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await {
+        std::task::Poll::Ready(Ok(())) => Ok(true),
+        std::task::Poll::Ready(Err(e)) => Err(CloseReason::Io(e)),
+        std::task::Poll::Pending => Ok(false),
+    }
+}
+
 /// The future that drives one connection (see [`crate::connect`]).
-pub(crate) type DriverFuture = Pin<Box<dyn std::future::Future<Output = Result<(), Error>> + Send>>;
+pub(crate) type DriverFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 #[cfg(test)]
 mod tests {
@@ -830,5 +857,28 @@ mod tests {
             server.send(f.header.stream, 0x08, &f.body).await;
             call.await.unwrap().unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn write_now_writes_what_the_socket_takes_and_leaves_the_rest() {
+        let (mut client, mut server) = tokio::io::duplex(16);
+        // Room for all of it: written and flushed at once.
+        let mut buf = BytesMut::from(&b"0123456789"[..]);
+        assert!(write_now(&mut client, &mut buf).await.unwrap());
+        assert!(buf.is_empty());
+        // 6 more bytes fill the pipe; the other 14 wait, still in the buffer, no error.
+        let mut buf = BytesMut::from(&[7_u8; 20][..]);
+        assert!(!write_now(&mut client, &mut buf).await.unwrap());
+        assert_eq!(buf.len(), 14);
+        let mut got = [0_u8; 16];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got[..10], b"0123456789");
+        // The peer gone: the error closes the connection.
+        drop(server);
+        let mut buf = BytesMut::from(&b"x"[..]);
+        assert!(matches!(
+            write_now(&mut client, &mut buf).await,
+            Err(CloseReason::Io(_))
+        ));
     }
 }
