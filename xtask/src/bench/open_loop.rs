@@ -5,9 +5,10 @@
 //! Rates: 25, 50 and 75 % of the driver's own closed-loop maximum for the statement (its best
 //! one-connection point in the same run), one run each; and the same absolute [`LADDER`] for
 //! every driver, which the goals compare across drivers: [`PASSES`] passes, every driver back
-//! to back at each rate (their order flipped from one rate to the next), each row the
-//! driver's pass of median p99 (a 4-second p99 moves by ±30 % between two runs of one build,
-//! and drivers measured minutes apart would carry the machine's drift).
+//! to back at each rate (their order flipped from one rate and pass to the next), each row
+//! the driver's pass of median p99 (a 4-second p99 of one build moves by a third, at times
+//! several-fold, from one run to the next, and drivers measured minutes apart would carry the
+//! machine's drift).
 //! `--quick` runs the select only, at 50 % and the ladder's first rate, one pass.
 use serde_json::{json, Value};
 

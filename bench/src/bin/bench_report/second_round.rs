@@ -155,8 +155,8 @@ pub(crate) fn open_loop_section(
          one-connection point in section 2), one run each; and a ladder of absolute rates run \
          for every driver, which the goals compare: three passes, every driver back to back at \
          each rate (their order flipped from one rate and pass to the next), each row the \
-         driver's pass of median p99 (a 4-second p99 moves by ±30 % between two runs of one \
-         build; the last column has every pass). *sustained* = nothing dropped, late or failed.\n"
+         driver's pass of median p99 (a 4-second p99 of one build moves by a third, at times \
+         several-fold, from one run to the next; the last column has every pass). *sustained* = nothing dropped, late or failed.\n"
     );
     for w in ["select", "insert"] {
         let rows = open_points(v, w);
