@@ -217,18 +217,6 @@ pub(crate) fn target_row(
     a: Option<f64>,
     b: Option<f64>,
     ok: &dyn Fn(f64, f64) -> bool,
-) {
-    target_row_noted(out, what, reference, a, b, ok, None);
-}
-
-/// [`target_row`], with `note` after a missed goal's verdict (why it cannot be met here).
-pub(crate) fn target_row_noted(
-    out: &mut String,
-    what: &str,
-    reference: &str,
-    a: Option<f64>,
-    b: Option<f64>,
-    ok: &dyn Fn(f64, f64) -> bool,
     note: Option<&str>,
 ) {
     let (a, b) = (a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN));
@@ -266,6 +254,7 @@ fn targets_section(out: &mut String, v: &Value) {
             g("cql4", 1024, "throughput"),
             g(BASELINE, 1024, "throughput"),
             &|a, b| a >= 1.5 * b,
+            None,
         );
         target_row(
             out,
@@ -274,6 +263,7 @@ fn targets_section(out: &mut String, v: &Value) {
             g("cql4", 1024, "cpu_us_per_req"),
             g(BASELINE, 1024, "cpu_us_per_req"),
             &|a, b| a <= 0.5 * b,
+            None,
         );
         // The best peer at concurrency 1: the lowest p50 among the other Rust drivers.
         let best = ["scylla", "cdrs-tokio"]
@@ -287,6 +277,7 @@ fn targets_section(out: &mut String, v: &Value) {
             g("cql4", 1, "p50_us"),
             best.map(|b| b.1),
             &|a, b| a <= b,
+            None,
         );
         target_row(
             out,
@@ -295,6 +286,7 @@ fn targets_section(out: &mut String, v: &Value) {
             g("cql4", 1, "cpu_us_per_req"),
             g(BASELINE, 1, "cpu_us_per_req"),
             &|a, b| a <= 0.8 * b,
+            None,
         );
         let limit = if w == "select" { 2.0 } else { 3.0 };
         target_row(
@@ -304,6 +296,7 @@ fn targets_section(out: &mut String, v: &Value) {
             g("cql4", 1, "allocs_per_req"),
             g(BASELINE, 1, "allocs_per_req"),
             &move |a, _| a <= limit,
+            None,
         );
     }
     second_round::targets(out, v);

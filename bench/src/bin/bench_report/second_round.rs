@@ -8,7 +8,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde_json::Value;
 
-use super::{driver_rank, f, find, num, ratio, s, target_row, target_row_noted, BASELINE};
+use super::{driver_rank, f, find, num, ratio, s, target_row, BASELINE};
 
 const FLOOR: &str = "floor";
 
@@ -60,12 +60,8 @@ pub(crate) fn floor_section(out: &mut String, canned: &[Value]) {
     let mut spread = Vec::new();
     for w in ["select", "insert"] {
         for d in [FLOOR, "cql4"] {
-            if let Some(passes) = find(canned, d, w, 1).and_then(|r| r["passes"].as_array()) {
-                let each: Vec<String> = passes
-                    .iter()
-                    .map(|x| num(x.as_f64().unwrap_or(f64::NAN)))
-                    .collect();
-                spread.push(format!("{d} {w} {}", each.join(" / ")));
+            if let Some(passes) = find(canned, d, w, 1).and_then(passes) {
+                spread.push(format!("{d} {w} {passes}"));
             }
         }
     }
@@ -76,6 +72,17 @@ pub(crate) fn floor_section(out: &mut String, canned: &[Value]) {
             spread.join("; ")
         );
     }
+}
+
+/// Every pass's figure of a point measured in passes (`passes`, see xtask's `median_pass`);
+/// `None` for a point run once.
+fn passes(r: &Value) -> Option<String> {
+    let each: Vec<String> = r["passes"]
+        .as_array()?
+        .iter()
+        .map(|x| num(x.as_f64().unwrap_or(f64::NAN)))
+        .collect();
+    Some(each.join(", "))
 }
 
 /// An open-loop point kept up with its schedule: nothing dropped, nothing left unanswered.
@@ -204,13 +211,7 @@ pub(crate) fn open_loop_section(
                 num(f(r, "max_us")),
                 base.map_or("–".into(), |b| ratio(f(r, "p99_us"), f(b, "p99_us"))),
                 if sustained(r) { "yes" } else { "**no**" },
-                r["passes"].as_array().map_or("–".to_owned(), |a| {
-                    let each: Vec<String> = a
-                        .iter()
-                        .map(|x| num(x.as_f64().unwrap_or(f64::NAN)))
-                        .collect();
-                    each.join(" / ")
-                }),
+                passes(r).unwrap_or_else(|| "–".to_owned()),
             );
         }
         // The plot: every driver at the highest absolute rate cql4 and scylla both sustain
@@ -410,12 +411,7 @@ pub(crate) fn multi_node_section(out: &mut String, v: &Value) {
                 .join(", ")
         });
         // Runs from before the passes have none: one run.
-        let passes = r["passes"].as_array().map_or("–".to_owned(), |a| {
-            a.iter()
-                .map(|t| num(t.as_f64().unwrap_or(f64::NAN)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+        let passes = passes(r).unwrap_or_else(|| "–".to_owned());
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {spread} | {passes} |",
@@ -445,6 +441,7 @@ pub(crate) fn targets(out: &mut String, v: &Value) {
             g("cql4", 1, "p50_us"),
             g(FLOOR, 1, "p50_us"),
             &|a, b| a <= 1.10 * b,
+            None,
         );
         target_row(
             out,
@@ -453,6 +450,7 @@ pub(crate) fn targets(out: &mut String, v: &Value) {
             g("cql4", 1024, "throughput"),
             g(FLOOR, 1024, "throughput"),
             &|a, b| a >= 0.75 * b,
+            None,
         );
     }
     for w in ["select", "insert"] {
@@ -481,7 +479,7 @@ pub(crate) fn targets(out: &mut String, v: &Value) {
                             ratio(x, f(b, "p99_us"))
                         )
                     });
-                    target_row_noted(
+                    target_row(
                         out,
                         &what,
                         BASELINE,
@@ -513,6 +511,7 @@ pub(crate) fn targets(out: &mut String, v: &Value) {
             g("cql4"),
             g(BASELINE),
             &|a, b| a <= b,
+            None,
         );
     }
     super::session_drivers::target_rows(out, &v["session"]);
@@ -532,6 +531,7 @@ pub(crate) fn targets(out: &mut String, v: &Value) {
                 g("cql4"),
                 g(BASELINE),
                 &|a, b| a >= 2.0 * b,
+                None,
             );
         }
     }

@@ -140,16 +140,14 @@ pub(crate) fn target_rows(out: &mut String, v: &Value) {
                 BASELINE,
                 finite(a.throughput),
                 finite(b.throughput),
-                &|a, b| a >= 1.3 * b,
-            );
+                &|a, b| a >= 1.3 * b, None);
             target_row(
                 out,
                 &format!("{workload}: 3-node session, {c} in flight: client CPU per request ≤ 0.6× scylla (section 4)"),
                 BASELINE,
                 finite(a.cpu_us),
                 finite(b.cpu_us),
-                &|a, b| a <= 0.6 * b,
-            );
+                &|a, b| a <= 0.6 * b, None);
         }
     }
 }
