@@ -17,6 +17,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
@@ -465,10 +466,10 @@ async fn write_now<W: AsyncWrite + Unpin>(
     buf: &mut BytesMut,
 ) -> Result<bool, CloseReason> {
     let mut write = std::pin::pin!(write_and_flush(wr, buf));
-    match std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await {
-        std::task::Poll::Ready(Ok(())) => Ok(true),
-        std::task::Poll::Ready(Err(e)) => Err(CloseReason::Io(e)),
-        std::task::Poll::Pending => Ok(false),
+    match std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
+        Poll::Ready(Ok(())) => Ok(true),
+        Poll::Ready(Err(e)) => Err(CloseReason::Io(e)),
+        Poll::Pending => Ok(false),
     }
 }
 
@@ -782,7 +783,7 @@ mod tests {
             mut self: Pin<&mut Self>,
             cx: &mut std::task::Context<'_>,
             buf: &mut tokio::io::ReadBuf<'_>,
-        ) -> std::task::Poll<io::Result<()>> {
+        ) -> Poll<io::Result<()>> {
             Pin::new(&mut self.inner).poll_read(cx, buf)
         }
     }
@@ -792,20 +793,20 @@ mod tests {
             mut self: Pin<&mut Self>,
             cx: &mut std::task::Context<'_>,
             buf: &[u8],
-        ) -> std::task::Poll<io::Result<usize>> {
+        ) -> Poll<io::Result<usize>> {
             self.writes.fetch_add(1, Ordering::SeqCst);
             Pin::new(&mut self.inner).poll_write(cx, buf)
         }
         fn poll_flush(
             mut self: Pin<&mut Self>,
             cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<io::Result<()>> {
+        ) -> Poll<io::Result<()>> {
             Pin::new(&mut self.inner).poll_flush(cx)
         }
         fn poll_shutdown(
             mut self: Pin<&mut Self>,
             cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<io::Result<()>> {
+        ) -> Poll<io::Result<()>> {
             Pin::new(&mut self.inner).poll_shutdown(cx)
         }
     }
